@@ -1,0 +1,208 @@
+import { createWriteStream, type WriteStream } from 'node:fs'
+import { AnsiStripper } from './ansi.js'
+import {
+  Transcript,
+  compilePatterns,
+  describePattern,
+  type CompiledPattern,
+  type ConsoleMatch,
+  type Pattern,
+  type TranscriptOptions,
+} from './transcript.js'
+import { MachineExitedError, TimeoutError } from '../util/errors.js'
+
+/** Options of {@link SerialConsole.waitFor}. */
+export interface WaitForOptions {
+  /** Milliseconds to wait before failing. Default: the console's `defaultTimeout`. */
+  timeout?: number
+  /** Aborts the wait (rejecting with the signal's reason). */
+  signal?: AbortSignal
+}
+
+/** Options of {@link SerialConsole}. */
+export interface SerialConsoleOptions extends TranscriptOptions {
+  /** Name used in messages, e.g. the machine's name. */
+  name?: string
+  /** Writes bytes to the guest (the pty). */
+  write: (data: string) => void
+  /** Path of the raw transcript log, written live. */
+  logFile?: string
+  /** Default timeout of waits in milliseconds. Default 120000. */
+  defaultTimeout?: number
+  /** How many recent lines errors show. Default 20. */
+  errorLines?: number
+}
+
+interface Waiter {
+  patterns: CompiledPattern[]
+  original: Pattern | readonly Pattern[]
+  from: number
+  resolve: (m: ConsoleMatch) => void
+  reject: (e: Error) => void
+}
+
+/**
+ * A guest's serial console: the output as a transcript with a read cursor, expect-style
+ * waits, and input. The raw bytes go to a log file as they arrive; matching sees the text
+ * with ANSI sequences and carriage returns removed.
+ */
+export class SerialConsole {
+  readonly name: string
+  readonly logFile: string | undefined
+  private readonly transcript: Transcript
+  private readonly stripper = new AnsiStripper()
+  private readonly write: (data: string) => void
+  private readonly log: WriteStream | undefined
+  private readonly waiters = new Set<Waiter>()
+  private readonly listeners = new Set<(text: string) => void>()
+  private ended: Error | null = null
+  private readonly errorLines: number
+  defaultTimeout: number
+
+  constructor(options: SerialConsoleOptions) {
+    this.name = options.name ?? 'machine'
+    this.write = options.write
+    this.transcript = new Transcript(options)
+    this.defaultTimeout = options.defaultTimeout ?? 120_000
+    this.errorLines = options.errorLines ?? 20
+    this.logFile = options.logFile
+    this.log = options.logFile ? createWriteStream(options.logFile, { flags: 'a' }) : undefined
+  }
+
+  /** Feeds output from the guest. Called by the process layer for every chunk. */
+  push(raw: string): void {
+    this.log?.write(raw)
+    const text = this.stripper.push(raw)
+    if (text.length === 0) return
+    this.transcript.append(text)
+    for (const l of this.listeners) l(text)
+    for (const w of [...this.waiters]) this.check(w)
+  }
+
+  /**
+   * Marks the end of output (the machine stopped). Pending and later waits fail with
+   * `reason` at once instead of running into their timeout.
+   */
+  end(reason: Error): void {
+    const rest = this.stripper.flush()
+    if (rest) this.transcript.append(rest)
+    for (const w of [...this.waiters]) this.check(w)
+    this.ended = reason
+    for (const w of [...this.waiters]) {
+      this.waiters.delete(w)
+      w.reject(this.withLines(reason))
+    }
+  }
+
+  /** Closes the log file. */
+  async close(): Promise<void> {
+    if (!this.log) return
+    await new Promise<void>(resolve => this.log!.end(resolve))
+  }
+
+  /**
+   * Waits until the console shows `pattern` (or any of several patterns) after the read
+   * cursor, then moves the cursor past the match. Fails after `timeout` with the last
+   * console lines, or at once when the machine stops.
+   */
+  waitFor(pattern: Pattern | readonly Pattern[], options: WaitForOptions = {}): Promise<ConsoleMatch> {
+    let patterns: CompiledPattern[]
+    try {
+      patterns = compilePatterns(pattern)
+    } catch (e) {
+      return Promise.reject(e)
+    }
+    const timeout = options.timeout ?? this.defaultTimeout
+    return new Promise<ConsoleMatch>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined
+      const onAbort = (): void => finish(undefined, options.signal?.reason ?? new Error('aborted'))
+      const finish = (m?: ConsoleMatch, e?: Error): void => {
+        this.waiters.delete(waiter)
+        if (timer) clearTimeout(timer)
+        options.signal?.removeEventListener('abort', onAbort)
+        if (m) resolve(m)
+        else reject(e)
+      }
+      const waiter: Waiter = {
+        patterns,
+        original: pattern,
+        from: this.transcript.position,
+        resolve: m => finish(m),
+        reject: e => finish(undefined, e),
+      }
+      this.waiters.add(waiter)
+      if (this.check(waiter)) return
+      if (this.ended) return finish(undefined, this.withLines(this.ended))
+      if (options.signal?.aborted) return onAbort()
+      options.signal?.addEventListener('abort', onAbort, { once: true })
+      timer = setTimeout(() => {
+        finish(
+          undefined,
+          new TimeoutError(
+            `Timed out after ${formatMs(timeout)} waiting for ${describePattern(pattern)} on the serial console of ${this.name}.` +
+              this.linesSuffix(),
+          ),
+        )
+      }, timeout)
+    })
+  }
+
+  /** Sends text to the guest as it is. */
+  send(text: string): void {
+    this.write(text)
+  }
+
+  /** Sends a line followed by a carriage return, as pressing Enter on a terminal does. */
+  sendLine(line: string): void {
+    this.write(line + '\r')
+  }
+
+  /** The last `n` lines of output, cleaned. */
+  lastLines(n = this.errorLines): string[] {
+    return this.transcript.lastLines(n)
+  }
+
+  /** Output after the read cursor that no wait has consumed yet. */
+  unread(): string {
+    return this.transcript.unread()
+  }
+
+  /** Counts everything received so far as read. */
+  skipToEnd(): void {
+    this.transcript.skipToEnd()
+  }
+
+  /** Calls `listener` with each chunk of cleaned output; returns a function that removes it. */
+  onText(listener: (text: string) => void): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
+
+  private check(w: Waiter): boolean {
+    const { match, next } = this.transcript.search(w.patterns, w.from)
+    if (match) {
+      // The transcript's cursor moved past the match, so other waiters cannot see it again.
+      w.resolve(match)
+      return true
+    }
+    w.from = next
+    return false
+  }
+
+  private linesSuffix(): string {
+    const lines = this.lastLines()
+    const where = this.logFile ? `\nFull transcript: ${this.logFile}` : ''
+    if (lines.length === 0) return `\nThe console printed nothing.${where}`
+    return `\nLast console lines:\n${lines.map(l => `  | ${l}`).join('\n')}${where}`
+  }
+
+  private withLines(e: Error): Error {
+    if (!(e instanceof MachineExitedError)) return e
+    return new MachineExitedError(e.message + this.linesSuffix(), { cause: e.cause })
+  }
+}
+
+/** Formats milliseconds as seconds for messages. */
+export function formatMs(ms: number): string {
+  return ms >= 1000 ? `${+(ms / 1000).toFixed(1)} s` : `${ms} ms`
+}
