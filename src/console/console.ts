@@ -140,7 +140,7 @@ export class SerialConsole {
           undefined,
           new TimeoutError(
             `Timed out after ${formatMs(timeout)} waiting for ${describePattern(pattern)} on the serial console of ${this.name}.` +
-              this.linesSuffix(),
+              this.recentOutput(),
           ),
         )
       }, timeout)
@@ -189,7 +189,11 @@ export class SerialConsole {
     return false
   }
 
-  private linesSuffix(): string {
+  /**
+   * The last console lines and where the full transcript is, formatted to end an error
+   * message (it starts with a newline).
+   */
+  recentOutput(): string {
     const lines = this.lastLines()
     const where = this.logFile ? `\nFull transcript: ${this.logFile}` : ''
     if (lines.length === 0) return `\nThe console printed nothing.${where}`
@@ -198,7 +202,7 @@ export class SerialConsole {
 
   private withLines(e: Error): Error {
     if (!(e instanceof MachineExitedError)) return e
-    return new MachineExitedError(e.message + this.linesSuffix(), { cause: e.cause })
+    return new MachineExitedError(e.message + this.recentOutput(), { cause: e.cause })
   }
 }
 

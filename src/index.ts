@@ -1,0 +1,49 @@
+/**
+ * bootcheck: boot live media in QEMU and test how they behave, from TypeScript.
+ *
+ * ```ts
+ * import t from 'tap'
+ * import { boot } from 'bootcheck'
+ *
+ * t.test('live ISO boots to a shell', async t => {
+ *   const vm = await boot(t, { cdrom: 'result/iso/live.iso', memory: '1G' })
+ *   await vm.console.waitFor(/# $/)
+ *   t.match(await vm.succeed('uname -s'), /Linux/)
+ * })
+ * ```
+ * @module
+ */
+
+/** Boots a machine; see {@link MachineSpec} for what it can be given. */
+export { boot } from './machine/boot.js'
+/** The part of a tap test `boot` needs (any tap `t`). */
+export type { TestContext } from './machine/boot.js'
+/** A running virtual machine: console, commands, media and power. */
+export { Machine } from './machine/machine.js'
+/** Options of machine methods. */
+export type { RunOptions, RetryOptions, RebootOptions } from './machine/machine.js'
+/** The machine description `boot` takes. */
+export type { MachineSpec, DiskSpec } from './machine/spec.js'
+/** Parses memory sizes such as `'1G'` into MiB. */
+export { parseMemory } from './machine/spec.js'
+/** The guest's serial console with expect-style waits. */
+export { SerialConsole, type WaitForOptions } from './console/console.js'
+/** Console patterns and matches. */
+export type { Pattern, ConsoleMatch } from './console/transcript.js'
+/** The result of a command in the guest. */
+export type { CommandResult } from './guest/shell.js'
+/** The QMP client each machine has as `machine.qmp`. */
+export { QmpClient } from './qmp/client.js'
+/** QMP errors: a failed command names the command and QEMU's error class. */
+export { QmpError, QmpClosedError, QmpProtocolError } from './qmp/errors.js'
+/** Whether KVM really works here (a probe boot), else TCG. */
+export { detectAccelerator, type AccelDecision } from './qemu/accel.js'
+/** Errors bootcheck throws: each names its cause. */
+export {
+  BootcheckError,
+  MediumError,
+  QemuStartError,
+  TimeoutError,
+  MachineExitedError,
+  CommandFailedError,
+} from './util/errors.js'

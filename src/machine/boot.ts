@@ -1,0 +1,165 @@
+import { appendFileSync } from 'node:fs'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { SerialConsole } from '../console/console.js'
+import { checkFile } from '../media/image.js'
+import { createOverlay } from '../media/overlay.js'
+import { prepareUefi } from '../media/firmware.js'
+import { buildQemuArgv, shellQuote, type LaunchPlan } from '../qemu/argv.js'
+import { detectAccelerator } from '../qemu/accel.js'
+import { QemuProcess } from '../qemu/process.js'
+import { QmpClient } from '../qmp/client.js'
+import { MachineExitedError, QemuStartError } from '../util/errors.js'
+import { createArtifactsDir } from './artifacts.js'
+import { Machine } from './machine.js'
+import { parseMemory, type MachineSpec } from './spec.js'
+
+/**
+ * The part of a tap test `boot` uses: a teardown hook, and optionally a way to print
+ * comments and the test's name. Any tap `t` fits.
+ */
+export interface TestContext {
+  teardown(fn: () => unknown): void
+  comment?(...message: unknown[]): void
+  fullname?: string
+  name?: string
+}
+
+/**
+ * Boots a machine and returns it once QEMU runs and QMP answers (the guest is still
+ * booting: wait for console text or run a command next).
+ *
+ * With a tap `t` first, the machine is stopped when the test ends, fails or times out.
+ * Without it, call {@link Machine.dispose} yourself. Every QEMU process is also ended when
+ * the runner exits or gets SIGINT/SIGTERM.
+ *
+ * ```ts
+ * const vm = await boot(t, { cdrom: 'live.iso', memory: '1G' })
+ * await vm.console.waitFor(/# $/)
+ * ```
+ */
+export async function boot(t: TestContext, spec: MachineSpec): Promise<Machine>
+export async function boot(spec: MachineSpec): Promise<Machine>
+export async function boot(a: TestContext | MachineSpec, b?: MachineSpec): Promise<Machine> {
+  const t = b === undefined ? undefined : (a as TestContext)
+  const spec = b ?? (a as MachineSpec)
+  const name = spec.name ?? 'machine'
+  checkSpec(spec)
+  const qemu = spec.qemu ?? process.env.BOOTCHECK_QEMU ?? 'qemu-system-x86_64'
+  const accel = await chooseAccel(spec, qemu)
+  const note = `${name}: ${accel.accel === 'kvm' ? 'KVM' : 'TCG (software emulation)'}: ${accel.reason}`
+  if (t?.comment) t.comment(note)
+  else process.stderr.write(`bootcheck: ${note}\n`)
+
+  const workDir = await mkdtemp(join(tmpdir(), 'bootcheck-'))
+  let machine: Machine | undefined
+  try {
+    const plan = await makePlan(spec, name, accel.accel, workDir)
+    const artifactsDir = await createArtifactsDir(t?.fullname ?? t?.name ?? 'standalone', name)
+    const argv = buildQemuArgv(plan)
+    await writeFile(join(artifactsDir, 'qemu-command.txt'), shellQuote([qemu, ...argv]) + '\n')
+    const console = new SerialConsole({
+      name,
+      write: data => proc.write(data),
+      logFile: join(artifactsDir, 'console.log'),
+      defaultTimeout: spec.timeout ?? 120_000,
+    })
+    const stderrFile = join(artifactsDir, 'qemu-stderr.log')
+    const proc = QemuProcess.spawn({ qemu, argv, stderrFile, label: name, onData: d => console.push(d) })
+    void proc.exited.then(exit => {
+      const how = exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`
+      console.end(new MachineExitedError(`QEMU for ${name} exited (${how}).${stderrSuffix(exit.stderr)}`))
+    })
+    const qmpLog = join(artifactsDir, 'qmp.log')
+    const qmp = await QmpClient.connect(plan.qmpSocket, {
+      isAlive: () => proc.alive,
+      onTraffic: (dir, line) => appendFileSync(qmpLog, `${dir === 'send' ? '>' : '<'} ${line}\n`),
+    }).catch(async e => {
+      const exit = await Promise.race([proc.exited, new Promise<null>(r => setTimeout(() => r(null), 2000))])
+      await proc.kill()
+      if (exit) {
+        const why = exit.stderr.trim() || `exit code ${exit.code}`
+        throw new QemuStartError(`QEMU for ${name} did not start: ${why}\nCommand: ${join(artifactsDir, 'qemu-command.txt')}`)
+      }
+      throw new QemuStartError(`QEMU for ${name} started but its QMP socket did not answer: ${(e as Error).message}`, { cause: e })
+    })
+    machine = new Machine({
+      name,
+      accel: accel.accel,
+      process: proc,
+      console,
+      qmp,
+      artifactsDir,
+      workDir,
+      timeout: spec.timeout ?? 120_000,
+      bootTimeout: spec.bootTimeout ?? 300_000,
+      ...(spec.login ? { login: spec.login } : {}),
+    })
+    const m = machine
+    t?.teardown(() => m.dispose())
+    return machine
+  } catch (e) {
+    if (!machine) await rm(workDir, { recursive: true, force: true })
+    throw e
+  }
+}
+
+function checkSpec(spec: MachineSpec): void {
+  if (!spec.cdrom && !spec.usb && !spec.disks?.length && !spec.kernel) {
+    throw new TypeError('boot: nothing to boot; give cdrom, usb, disks or kernel')
+  }
+  if (spec.initrd && !spec.kernel) throw new TypeError('boot: initrd given without kernel')
+  if (spec.kernelParams?.length && !spec.kernel) {
+    throw new TypeError('boot: kernelParams need a direct kernel boot; give kernel (and initrd) too')
+  }
+  if (spec.cpus !== undefined && (!Number.isInteger(spec.cpus) || spec.cpus < 1)) {
+    throw new TypeError(`boot: cpus must be a positive integer, got ${spec.cpus}`)
+  }
+  if (spec.name !== undefined && !/^[A-Za-z0-9._-]+$/.test(spec.name)) {
+    throw new TypeError(`boot: name may hold letters, digits, '.', '_' and '-' only, got ${JSON.stringify(spec.name)}`)
+  }
+}
+
+async function chooseAccel(spec: MachineSpec, qemu: string): Promise<{ accel: 'kvm' | 'tcg'; reason: string }> {
+  if (spec.accel === 'kvm' || spec.accel === 'tcg') return { accel: spec.accel, reason: 'chosen in the machine spec' }
+  return detectAccelerator({ qemu })
+}
+
+async function makePlan(spec: MachineSpec, name: string, accel: 'kvm' | 'tcg', workDir: string): Promise<LaunchPlan> {
+  const abs = (p: string): string => resolve(p)
+  if (spec.cdrom) await checkFile(spec.cdrom, 'cdrom image')
+  if (spec.kernel) await checkFile(spec.kernel, 'kernel')
+  if (spec.initrd) await checkFile(spec.initrd, 'initrd')
+  const disks = await Promise.all(
+    (spec.disks ?? []).map(async (d, i) => {
+      const disk = typeof d === 'string' ? { image: d } : d
+      const id = disk.id ?? `disk${i}`
+      return { id, file: await createOverlay(disk.image, join(workDir, `${id}.qcow2`), `disk image '${id}'`) }
+    }),
+  )
+  const usb = spec.usb ? await createOverlay(spec.usb, join(workDir, 'usb.qcow2'), 'USB stick image') : undefined
+  const firmware: LaunchPlan['firmware'] =
+    spec.firmware === 'uefi' ? { kind: 'uefi', ...(await prepareUefi(workDir)) } : { kind: 'bios' }
+  return {
+    name,
+    accel,
+    memoryMiB: parseMemory(spec.memory ?? '1G'),
+    cpus: spec.cpus ?? 1,
+    firmware,
+    qmpSocket: join(workDir, 'qmp.sock'),
+    disks,
+    extraArgs: spec.qemuArgs ?? [],
+    ...(spec.cdrom ? { cdrom: abs(spec.cdrom) } : {}),
+    ...(usb ? { usb } : {}),
+    ...(spec.kernel ? { kernel: abs(spec.kernel) } : {}),
+    ...(spec.initrd ? { initrd: abs(spec.initrd) } : {}),
+    ...(spec.kernelParams ? { append: spec.kernelParams.join(' ') } : {}),
+    ...(spec.bootFrom ? { bootFrom: spec.bootFrom } : {}),
+  }
+}
+
+function stderrSuffix(stderr: string): string {
+  const lines = stderr.trim().split('\n').filter(Boolean).slice(-10)
+  return lines.length ? `\nQEMU said:\n${lines.map(l => `  | ${l}`).join('\n')}` : ''
+}

@@ -1,0 +1,66 @@
+import type { Pattern } from '../console/transcript.js'
+
+/** A disk image attached as a virtio disk. The base image is never written: writes go to a qcow2 overlay. */
+export interface DiskSpec {
+  /** Path of the base image (raw or qcow2). */
+  image: string
+  /** Device id used in QMP and in messages. Default `disk0`, `disk1`, … */
+  id?: string
+}
+
+/** How the machine is described by the user. Every field is optional but something must boot. */
+export interface MachineSpec {
+  /** Name in messages, artifacts and the QEMU process title. Default `machine`. */
+  name?: string
+  /** Memory as `'1G'`, `'512M'` or a number of MiB. Default `'1G'`. */
+  memory?: string | number
+  /** Virtual CPUs. Default 1. */
+  cpus?: number
+  /** `'bios'` (SeaBIOS, the default) or `'uefi'` (Debian's OVMF, package `ovmf`). */
+  firmware?: 'bios' | 'uefi'
+  /** An ISO image attached as a removable CD (device id `cdrom`), read-only. */
+  cdrom?: string
+  /**
+   * An image attached as a removable USB stick (usb-storage on xhci, device id `usb`).
+   * It runs on a qcow2 overlay, so the image itself is never written.
+   */
+  usb?: string
+  /** Disk images attached as virtio disks, each on its own qcow2 overlay. */
+  disks?: Array<string | DiskSpec>
+  /** A kernel to boot directly (QEMU `-kernel`), e.g. a `bzImage`. */
+  kernel?: string
+  /** An initrd for the direct kernel boot. */
+  initrd?: string
+  /** The kernel command line for a direct kernel boot, as separate parameters. */
+  kernelParams?: string[]
+  /** What firmware boots first when several media are attached. Default: cdrom, usb, disk. */
+  bootFrom?: 'cdrom' | 'usb' | 'disk'
+  /** `'kvm'`, `'tcg'` or `'auto'` (the default: KVM when a probe boot proves it works). */
+  accel?: 'kvm' | 'tcg' | 'auto'
+  /** The QEMU binary. Default `qemu-system-x86_64` (or `$BOOTCHECK_QEMU`). */
+  qemu?: string
+  /** Extra QEMU arguments, appended as they are. */
+  qemuArgs?: string[]
+  /** Credentials for a getty `login:` prompt, when the guest shows one instead of a shell. */
+  login?: { user: string; password?: string }
+  /** Default timeout of console waits and commands, in milliseconds. Default 120000. */
+  timeout?: number
+  /** Timeout for the first shell after a boot or reboot, in milliseconds. Default 300000. */
+  bootTimeout?: number
+  /** A pattern the shell prompt matches; used only to tidy the transcript. Default `/[#$] $/`. */
+  prompt?: Pattern
+}
+
+/** Parses `'1G'`, `'512M'`, `'1.5G'` or a number of MiB into MiB. */
+export function parseMemory(memory: string | number): number {
+  if (typeof memory === 'number') {
+    if (!Number.isInteger(memory) || memory < 16) throw new TypeError(`memory: expected at least 16 MiB, got ${memory}`)
+    return memory
+  }
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([KMGT]?)i?B?\s*$/i.exec(memory)
+  if (!m) throw new TypeError(`memory: cannot read ${JSON.stringify(memory)}; write it like '1G' or '512M'`)
+  const factor = { '': 1, K: 1 / 1024, M: 1, G: 1024, T: 1024 * 1024 }[m[2]!.toUpperCase() as '' | 'K' | 'M' | 'G' | 'T']
+  const mib = Math.round(Number(m[1]) * factor)
+  if (mib < 16) throw new TypeError(`memory: ${memory} is less than 16 MiB`)
+  return mib
+}

@@ -1,0 +1,19 @@
+import { resolve } from 'node:path'
+import { execa } from 'execa'
+import { inspectImage } from './image.js'
+import { MediumError } from '../util/errors.js'
+
+/**
+ * Creates a qcow2 overlay at `dest` backed by the base image, so the guest writes to the
+ * overlay and the base image is never written. Returns the overlay's path.
+ */
+export async function createOverlay(base: string, dest: string, role: string, qemuImg = 'qemu-img'): Promise<string> {
+  const info = await inspectImage(base, role, qemuImg)
+  const r = await execa(qemuImg, ['create', '-q', '-f', 'qcow2', '-F', info.format, '-b', resolve(base), dest], {
+    reject: false,
+  })
+  if (r.exitCode !== 0) {
+    throw new MediumError(`Could not create an overlay for the ${role} '${base}': ${(r.stderr || r.message || '').trim()}`)
+  }
+  return dest
+}

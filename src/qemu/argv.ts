@@ -1,0 +1,92 @@
+/** A fully resolved launch: every path exists and every choice is made. Input of {@link buildQemuArgv}. */
+export interface LaunchPlan {
+  name: string
+  accel: 'kvm' | 'tcg'
+  memoryMiB: number
+  cpus: number
+  /** BIOS, or UEFI with the firmware code and a private writable copy of the variables store. */
+  firmware: { kind: 'bios' } | { kind: 'uefi'; code: string; vars: string }
+  /** The QMP unix socket QEMU listens on. */
+  qmpSocket: string
+  /** The ISO, attached read-only as a removable CD with device id `cdrom`. */
+  cdrom?: string
+  /** The USB stick's overlay (qcow2), device id `usb`. */
+  usb?: string
+  /** Disk overlays (qcow2) with their device ids. */
+  disks: Array<{ id: string; file: string }>
+  kernel?: string
+  initrd?: string
+  append?: string
+  bootFrom?: 'cdrom' | 'usb' | 'disk'
+  extraArgs: string[]
+}
+
+/**
+ * Builds QEMU's argument vector for a plan. Pure: no file system access, so it is unit-tested
+ * exhaustively. The guest's first serial port is QEMU's stdio (a pty), QMP is a unix socket,
+ * and no default devices are created besides the ones listed.
+ */
+export function buildQemuArgv(plan: LaunchPlan): string[] {
+  const a: string[] = []
+  const push = (...xs: string[]): void => void a.push(...xs)
+  push('-name', `${plan.name},process=bootcheck-${plan.name}`)
+  push('-nodefaults', '-no-user-config')
+  push('-machine', 'q35', '-accel', plan.accel)
+  if (plan.accel === 'kvm') push('-cpu', 'host')
+  push('-m', `${plan.memoryMiB}M`, '-smp', String(plan.cpus))
+  if (plan.firmware.kind === 'uefi') {
+    push('-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${escapeOpt(plan.firmware.code)}`)
+    push('-drive', `if=pflash,format=raw,unit=1,file=${escapeOpt(plan.firmware.vars)}`)
+  }
+  push('-display', 'none', '-vga', 'std')
+  // The serial console on stdio; signal=off lets Ctrl-C reach the guest instead of QEMU.
+  push('-chardev', 'stdio,id=serial0,signal=off', '-serial', 'chardev:serial0')
+  push('-chardev', `socket,id=qmp,path=${escapeOpt(plan.qmpSocket)},server=on,wait=off`, '-mon', 'chardev=qmp,mode=control')
+  const order = bootOrder(plan)
+  if (plan.cdrom !== undefined) {
+    push('-drive', `if=none,id=cd0,media=cdrom,readonly=on,format=raw,file=${escapeOpt(plan.cdrom)}`)
+    push('-device', `ide-cd,drive=cd0,id=cdrom${bootIndex(order, 'cdrom')}`)
+  }
+  if (plan.usb !== undefined) {
+    push('-device', 'qemu-xhci,id=xhci')
+    push('-drive', `if=none,id=usb0,format=qcow2,file=${escapeOpt(plan.usb)}`)
+    push('-device', `usb-storage,bus=xhci.0,drive=usb0,id=usb,removable=on${bootIndex(order, 'usb')}`)
+  }
+  plan.disks.forEach((d, i) => {
+    push('-drive', `if=none,id=${d.id}-drive,format=qcow2,file=${escapeOpt(d.file)}`)
+    push('-device', `virtio-blk-pci,drive=${d.id}-drive,id=${d.id}${i === 0 ? bootIndex(order, 'disk') : ''}`)
+  })
+  if (plan.kernel !== undefined) push('-kernel', plan.kernel)
+  if (plan.initrd !== undefined) push('-initrd', plan.initrd)
+  if (plan.append !== undefined) push('-append', plan.append)
+  push(...plan.extraArgs)
+  return a
+}
+
+type Bootable = 'cdrom' | 'usb' | 'disk'
+
+function bootOrder(plan: LaunchPlan): Bootable[] {
+  const present: Bootable[] = []
+  if (plan.cdrom !== undefined) present.push('cdrom')
+  if (plan.usb !== undefined) present.push('usb')
+  if (plan.disks.length > 0) present.push('disk')
+  if (plan.bootFrom && present.includes(plan.bootFrom)) {
+    return [plan.bootFrom, ...present.filter(p => p !== plan.bootFrom)]
+  }
+  return present
+}
+
+function bootIndex(order: Bootable[], what: Bootable): string {
+  const i = order.indexOf(what)
+  return i === -1 ? '' : `,bootindex=${i + 1}`
+}
+
+/** Escapes a value inside a QEMU `-drive`/`-chardev` option list, where a comma is doubled. */
+export function escapeOpt(value: string): string {
+  return value.replace(/,/g, ',,')
+}
+
+/** Renders an argv as a shell command line a person can paste, for logs and artifacts. */
+export function shellQuote(argv: readonly string[]): string {
+  return argv.map(x => (/^[\w@%+=:,./-]+$/.test(x) ? x : `'${x.replace(/'/g, `'\\''`)}'`)).join(' ')
+}

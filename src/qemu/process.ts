@@ -1,0 +1,92 @@
+import { readFile } from 'node:fs/promises'
+import * as pty from 'node-pty'
+import { track, untrack } from './registry.js'
+import { QemuStartError } from '../util/errors.js'
+
+/** How a QEMU process ended. */
+export interface QemuExit {
+  code: number | null
+  signal: number | null
+  /** QEMU's own stderr (warnings and errors), read after it ended. */
+  stderr: string
+}
+
+/** Options of {@link QemuProcess.spawn}. */
+export interface SpawnOptions {
+  qemu: string
+  argv: string[]
+  /** Where QEMU's stderr goes; kept apart from the serial console. */
+  stderrFile: string
+  label: string
+  onData: (data: string) => void
+}
+
+/**
+ * A running QEMU whose stdio is a pty (node-pty), with the guest's serial port on it.
+ * QEMU is started through `sh -c 'exec …'` only to send its stderr to a file; `exec` keeps
+ * the pid, which is registered so it can be ended by pid. If Node dies without cleaning
+ * up, closing the pty sends QEMU SIGHUP and it exits too.
+ */
+export class QemuProcess {
+  readonly pid: number
+  /** Resolves when QEMU has exited. */
+  readonly exited: Promise<QemuExit>
+  private exitInfo: QemuExit | null = null
+  private readonly term: pty.IPty
+
+  private constructor(term: pty.IPty, stderrFile: string) {
+    this.term = term
+    this.pid = term.pid
+    this.exited = new Promise(resolve => {
+      term.onExit(async ({ exitCode, signal }) => {
+        untrack(this.pid)
+        const stderr = await readFile(stderrFile, 'utf8').catch(() => '')
+        this.exitInfo = { code: signal ? null : exitCode, signal: signal || null, stderr }
+        resolve(this.exitInfo)
+      })
+    })
+  }
+
+  /** Starts QEMU. Fails with a clear error when the binary does not exist. */
+  static spawn(options: SpawnOptions): QemuProcess {
+    const script = 'exec "$0" "$@" 2>>"$BOOTCHECK_QEMU_STDERR"'
+    let term: pty.IPty
+    try {
+      term = pty.spawn('/bin/sh', ['-c', script, options.qemu, ...options.argv], {
+        name: 'dumb',
+        cols: 250,
+        rows: 50,
+        env: { ...process.env, BOOTCHECK_QEMU_STDERR: options.stderrFile } as Record<string, string>,
+        encoding: 'utf8',
+      })
+    } catch (e) {
+      throw new QemuStartError(`Could not start ${options.qemu}: ${(e as Error).message}`, { cause: e })
+    }
+    track(term.pid, options.label)
+    const proc = new QemuProcess(term, options.stderrFile)
+    term.onData(options.onData)
+    return proc
+  }
+
+  /** True until QEMU has exited. */
+  get alive(): boolean {
+    return this.exitInfo === null
+  }
+
+  /** Writes to QEMU's stdio, i.e. to the guest's serial port. */
+  write(data: string): void {
+    if (this.alive) this.term.write(data)
+  }
+
+  /** Sends a signal by pid (default SIGKILL) and waits for the exit. */
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<QemuExit> {
+    if (this.alive) {
+      try {
+        process.kill(this.pid, signal)
+      } catch {
+        // exited meanwhile
+      }
+    }
+    return this.exited
+  }
+}

@@ -1,0 +1,121 @@
+// The guest command protocol against a real POSIX shell (dash, then busybox if present) on
+// a real pty, as on a serial console. Kernel messages are injected into the console stream
+// to show that they cannot corrupt results.
+import t, { type Test } from 'tap'
+import { existsSync } from 'node:fs'
+import * as pty from 'node-pty'
+import { SerialConsole } from '../../src/console/console.js'
+import { GuestShell } from '../../src/guest/shell.js'
+import { commandLine, decodeBase64Block, decodeResult, resultPatterns } from '../../src/guest/protocol.js'
+import { TimeoutError } from '../../src/util/errors.js'
+
+interface Rig {
+  console: SerialConsole
+  shell: GuestShell
+  /** Splices `text` into the middle of the next output chunk that matches `where`. */
+  noise: (text: string, where?: RegExp) => void
+}
+
+function rig(t: Test, shellPath: string, args: string[], login?: { user: string; password?: string }): Rig {
+  const term = pty.spawn(shellPath, args, { name: 'dumb', cols: 80, rows: 24, env: { PS1: '# ', PATH: process.env.PATH ?? '', TERM: 'dumb' } })
+  const console = new SerialConsole({ name: 'local-sh', write: d => term.write(d), defaultTimeout: 10_000 })
+  let inject: string | null = null
+  let where = /[\s\S]{5}/
+  term.onData(d => {
+    // Splice injected noise into the middle of a real chunk, as printk does.
+    if (inject !== null && where.test(d)) {
+      const mid = Math.floor(d.length / 2)
+      console.push(d.slice(0, mid) + inject + d.slice(mid))
+      inject = null
+    } else console.push(d)
+  })
+  t.teardown(() => {
+    try {
+      process.kill(term.pid, 'SIGKILL')
+    } catch {}
+  })
+  return { console, shell: new GuestShell(console, login ? { login } : {}), noise: (text, w) => {
+    inject = text
+    if (w) where = w
+  } }
+}
+
+for (const [label, path, args] of [
+  ['dash', '/bin/sh', ['-i']],
+  ['busybox ash', '/bin/busybox', ['sh', '-i']],
+] as const) {
+  t.test(`${label}: status, stdout and stderr`, { skip: existsSync(path) ? false : `${path} missing` }, async t => {
+    const { shell } = rig(t, path, [...args])
+    const r = await shell.run(`echo out; echo err >&2; printf 'no newline'; exit 3`, 10_000, 10_000)
+    t.equal(r.status, 3)
+    t.equal(r.output, 'out\nno newline')
+    t.equal(r.stderr, 'err\n')
+    const q = await shell.run(`printf '%s\\n' "it's \\"quoted\\"" '$HOME' && true`, 10_000, 10_000)
+    t.equal(q.status, 0)
+    t.equal(q.output, `it's "quoted"\n$HOME\n`)
+    const bin = await shell.run(`printf '\\001\\377\\000x'`, 10_000, 10_000)
+    t.equal(bin.output, Buffer.from([1, 0xff, 0, 0x78]).toString('utf8'), 'bytes survive the console')
+  })
+}
+
+t.test('the echoed command line never matches a marker, even when the command prints the marker id', async t => {
+  const { shell, console } = rig(t, '/bin/sh', ['-i'])
+  // The command mentions markers of its own; the result is still framed correctly.
+  const r = await shell.run(`echo BCdeadbeef0000B; echo BCdeadbeef0000E 0 x`, 10_000, 10_000)
+  t.equal(r.output, 'BCdeadbeef0000B\nBCdeadbeef0000E 0 x\n')
+  t.notMatch(console.unread(), /BC[0-9a-f]{12}E/, 'nothing left over after the result')
+})
+
+t.test('kernel messages printed in the middle of the output are cut out', async t => {
+  const { shell, noise } = rig(t, '/bin/sh', ['-i'])
+  noise('[   12.345678] usb 1-1: USB disconnect, device number 2\r\n', /^[A-Za-z0-9+/]{40,}$/m)
+  const r = await shell.run('seq 1 2000', 10_000, 10_000)
+  t.equal(r.status, 0)
+  t.equal(r.output, Array.from({ length: 2000 }, (_, i) => `${i + 1}\n`).join(''))
+})
+
+t.test('noise the filter cannot recognise is caught by the checksum and the result is fetched again', async t => {
+  const { shell, noise, console } = rig(t, '/bin/sh', ['-i'])
+  // Inside the base64 block, where only the checksum can tell it apart.
+  noise('garbagewithoutatimestamp\n', /^[A-Za-z0-9+/]{40,}$/m)
+  const seen: string[] = []
+  console.onText(x => seen.push(x))
+  const r = await shell.run('seq 1 3000', 10_000, 10_000)
+  t.equal(r.output.split('\n').length, 3001)
+  t.match(seen.join(''), /__bcp BC[0-9a-f]{12} 0/, 'the result was asked for again')
+})
+
+t.test('a command that outlives its timeout is interrupted and the shell stays usable', async t => {
+  const { shell } = rig(t, '/bin/sh', ['-i'])
+  const e = await shell.run('sleep 30', 500, 10_000).catch(x => x)
+  t.type(e, TimeoutError)
+  t.match(e.message, /did not finish within 500 ms/)
+  const r = await shell.run('echo alive', 10_000, 10_000)
+  t.equal(r.output, 'alive\n')
+})
+
+t.test('login at a getty-style prompt', async t => {
+  // A tiny login prompt in front of a shell, standing in for getty + login.
+  const script = `while :; do printf 'demo login: '; read u; printf 'Password: '; read p; if [ "$u" = root ] && [ "$p" = secret ]; then exec /bin/sh -i; fi; echo 'Login incorrect'; done`
+  const { shell } = rig(t, '/bin/sh', ['-c', script], { user: 'root', password: 'secret' })
+  const r = await shell.run('echo logged-in', 10_000, 15_000)
+  t.equal(r.output, 'logged-in\n')
+})
+
+t.test('a login prompt without credentials is a clear error', async t => {
+  const { shell } = rig(t, '/bin/sh', ['-c', `printf 'demo login: '; read u; sleep 5`])
+  await t.rejects(shell.run('true', 5000, 5000), /shows a login prompt; pass login/)
+})
+
+t.test('decoding: separators and checksums', async t => {
+  const id = 'BC000000000001'
+  const { end } = resultPatterns(id)
+  const body = 'aGVs[ 1.0] x\nbG8K\n' + `${id}S\n`
+  const m = end.exec(`${id}E 0 b1946ac92492d2347c6235b4d2611184 d41d8cd98f00b204e9800998ecf8427e\n`)!
+  t.same(decodeResult(id, body, m), { ok: true, status: 0, stdout: 'hello\n', stderr: '' })
+  const bad = end.exec(`${id}E 1 00000000000000000000000000000000 d41d8cd98f00b204e9800998ecf8427e\n`)!
+  t.match(decodeResult(id, body, bad), { ok: false, status: 1, reason: /stdout/ })
+  t.match(decodeResult(id, 'aGVsbG8K\n', m), { ok: false, reason: /separator/ })
+  t.equal(decodeBase64Block('aGVs\n[  3.1] noise\nbG8K').toString(), 'hello\n')
+  t.equal(commandLine(id, "echo 'x'"), `__bcx ${id} 'echo '\\''x'\\'''`)
+})
