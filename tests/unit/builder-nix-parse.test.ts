@@ -1,0 +1,124 @@
+/**
+ * The NixOS side of vm-configs cannot be built here (no Nix store, no
+ * network), so check what can be checked offline: every .nix parses, the
+ * modules evaluate against a stub `lib` and agree with the Debian builder on
+ * the shared contract (vm-configs/contract.json).
+ */
+import t from 'tap'
+import { execa } from 'execa'
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join, relative } from 'node:path'
+import { CONTRACT, PERSISTED_PATHS, PERSIST_LABEL, ISO_LABEL, BASE_KERNEL_PARAMS, repoRoot } from '../../vm-configs/debian/build.js'
+
+const root = repoRoot()
+
+function nixFiles(dir: string): string[] {
+  const out: string[] = []
+  for (const ent of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, ent.name)
+    if (ent.isDirectory()) out.push(...nixFiles(p))
+    else if (ent.name.endsWith('.nix')) out.push(p)
+  }
+  return out.sort()
+}
+
+const files = [join(root, 'flake.nix'), ...nixFiles(join(root, 'vm-configs'))]
+const haveNix = (await execa('nix-instantiate', ['--version'], { reject: false })).exitCode === 0
+// nix-bin on a host without the nixbld group warns on stderr; that is not a failure
+const nixEnv = { NIX_CONFIG: 'build-users-group =' }
+
+t.test('every .nix under vm-configs/ and flake.nix parses', { skip: haveNix ? false : 'nix-instantiate not installed (apt-get install nix-bin)' }, async (t) => {
+  t.ok(files.some((f) => f.endsWith('copytoram-iso.nix')))
+  t.ok(files.some((f) => f.endsWith('stateless.nix')))
+  for (const f of files) {
+    const r = await execa('nix-instantiate', ['--parse', f], { reject: false, env: nixEnv })
+    t.equal(r.exitCode, 0, `${relative(root, f)} parses${r.exitCode ? `: ${r.stderr}` : ''}`)
+  }
+})
+
+t.test('the NixOS modules evaluate (stub lib) and follow the contract', { skip: haveNix ? false : 'nix-instantiate not installed' }, async (t) => {
+  const dir = t.testdir()
+  const expr = join(dir, 'eval.nix')
+  writeFileSync(
+    expr,
+    `{ dir, copytoram }:
+let
+  lib = {
+    mkDefault = x: x; mkForce = x: x; mkIf = c: x: if c then x else null;
+    mkOption = o: o; types = { bool = "bool"; };
+    optional = c: x: if c then [ x ] else [ ];
+    genAttrs = names: f: builtins.listToAttrs (map (n: { name = n; value = f n; }) names);
+    concatMapStrings = f: l: builtins.concatStringsSep "" (map f l);
+  };
+  args = {
+    inherit lib; pkgs = { hello = "hello"; }; modulesPath = "/modules";
+    config.bootcheck.live = { copytoramByDefault = copytoram; login = false; };
+  };
+  iso = import (dir + "/copytoram-iso.nix") args;
+  st = import (dir + "/stateless.nix") args;
+in {
+  iso = {
+    inherit (iso.config.boot) kernelParams;
+    inherit (iso.config.isoImage) volumeID squashfsCompression;
+    packages = iso.config.environment.systemPackages;
+    autologin = iso.config.services.getty.autologinUser;
+  };
+  stateless = {
+    fileSystems = builtins.mapAttrs (n: v: { inherit (v) device fsType; options = v.options or [ ]; neededForBoot = v.neededForBoot or false; }) st.fileSystems;
+    vmFileSystems = builtins.attrNames st.virtualisation.vmVariant.virtualisation.fileSystems;
+    inherit (st.boot) kernelParams;
+  };
+}
+`,
+  )
+  const evalWith = async (copytoram: boolean) => {
+    const r = await execa(
+      'nix-instantiate',
+      ['--eval', '--strict', '--json', expr, '--arg', 'dir', join(root, 'vm-configs', 'nixos'), '--arg', 'copytoram', String(copytoram)],
+      { env: nixEnv },
+    )
+    return JSON.parse(r.stdout) as {
+      iso: { kernelParams: string[]; volumeID: string; squashfsCompression: string; packages: string[]; autologin: string }
+      stateless: {
+        fileSystems: Record<string, { device: string; fsType: string; options: string[]; neededForBoot: boolean }>
+        vmFileSystems: string[]
+        kernelParams: string[]
+      }
+    }
+  }
+  const plain = await evalWith(false)
+  const ram = await evalWith(true)
+
+  t.equal(plain.iso.volumeID, ISO_LABEL)
+  t.same(plain.iso.kernelParams, [...BASE_KERNEL_PARAMS], 'same kernel params as the Debian ISO')
+  t.same(ram.iso.kernelParams, [...BASE_KERNEL_PARAMS, 'copytoram'], 'copytoram option appends copytoram')
+  t.equal(plain.iso.squashfsCompression, CONTRACT.squashfsCompression)
+  t.same(plain.iso.packages, ['hello'])
+  t.equal(plain.iso.autologin, 'root')
+
+  const fs = plain.stateless.fileSystems
+  t.equal(fs['/']?.fsType, 'tmpfs', 'tmpfs root')
+  t.same(fs[CONTRACT.persistMountPoint], {
+    device: `/dev/disk/by-label/${PERSIST_LABEL}`,
+    fsType: 'ext4',
+    options: [],
+    neededForBoot: true,
+  })
+  for (const p of PERSISTED_PATHS) {
+    t.same(fs[p], { device: `${CONTRACT.persistMountPoint}${p}`, fsType: 'none', options: ['bind'], neededForBoot: true }, `bind mount ${p}`)
+  }
+  t.same(Object.keys(fs).sort(), ['/', CONTRACT.persistMountPoint, ...PERSISTED_PATHS].sort(), 'nothing else is mounted')
+  t.same(plain.stateless.vmFileSystems.sort(), Object.keys(fs).sort(), 'the VM variant mounts the same')
+  t.same(plain.stateless.kernelParams, [...BASE_KERNEL_PARAMS])
+})
+
+t.test('the Debian init scripts use the contract', async (t) => {
+  const s1 = readFileSync(join(root, 'vm-configs', 'debian', 'stage-1-init.sh'), 'utf8')
+  const s2 = readFileSync(join(root, 'vm-configs', 'debian', 'stage-2-init.sh'), 'utf8')
+  t.match(s1, new RegExp(`^\\s*${CONTRACT.copytoramParam}\\) copytoram=1`, 'm'), 'stage 1 reads the copytoram param')
+  t.match(s2, new RegExp(`^\\s*${CONTRACT.loginParam.replace('.', '\\.')}\\) login=1`, 'm'), 'stage 2 reads the login param')
+  t.match(s1, /mount -t ext4 "\$pdev" \/mnt-root\/persist/, `stage 1 mounts the persist disk at ${CONTRACT.persistMountPoint}`)
+  t.equal(CONTRACT.persistMountPoint, '/persist')
+  const last = [...BASE_KERNEL_PARAMS].reverse().find((p) => p.startsWith('console='))
+  t.match(last, /^console=ttyS0/, 'ttyS0 is the last console=')
+})
