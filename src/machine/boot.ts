@@ -7,7 +7,7 @@ import { checkFile } from '../media/image.js'
 import { createOverlay } from '../media/overlay.js'
 import { prepareUefi } from '../media/firmware.js'
 import { buildQemuArgv, shellQuote, type LaunchPlan } from '../qemu/argv.js'
-import { detectAccelerator } from '../qemu/accel.js'
+import { detectAccelerator, resolveQemuBinary } from '../qemu/accel.js'
 import { QemuProcess } from '../qemu/process.js'
 import { QmpClient } from '../qmp/client.js'
 import { MachineExitedError, QemuStartError } from '../util/errors.js'
@@ -46,7 +46,7 @@ export async function boot(a: TestContext | MachineSpec, b?: MachineSpec): Promi
   const spec = b ?? (a as MachineSpec)
   const name = spec.name ?? 'machine'
   checkSpec(spec)
-  const qemu = spec.qemu ?? process.env.BOOTCHECK_QEMU ?? 'qemu-system-x86_64'
+  const qemu = await resolveQemuBinary(spec.qemu ?? process.env.BOOTCHECK_QEMU ?? 'qemu-system-x86_64')
   const accel = await chooseAccel(spec, qemu)
   const note = `${name}: ${accel.accel === 'kvm' ? 'KVM' : 'TCG (software emulation)'}: ${accel.reason}`
   if (t?.comment) t.comment(note)

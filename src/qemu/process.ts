@@ -1,7 +1,10 @@
+import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import * as pty from 'node-pty'
 import { track, untrack } from './registry.js'
 import { QemuStartError } from '../util/errors.js'
+
+const SETPRIV = '/usr/bin/setpriv'
 
 /** How a QEMU process ended. */
 export interface QemuExit {
@@ -25,7 +28,8 @@ export interface SpawnOptions {
  * A running QEMU whose stdio is a pty (node-pty), with the guest's serial port on it.
  * QEMU is started through `sh -c 'exec …'` only to send its stderr to a file; `exec` keeps
  * the pid, which is registered so it can be ended by pid. If Node dies without cleaning
- * up, closing the pty sends QEMU SIGHUP and it exits too.
+ * up, the parent-death signal (util-linux `setpriv`) kills QEMU, and closing the pty
+ * sends it SIGHUP as a second line of defence.
  */
 export class QemuProcess {
   readonly pid: number
@@ -49,7 +53,10 @@ export class QemuProcess {
 
   /** Starts QEMU. Fails with a clear error when the binary does not exist. */
   static spawn(options: SpawnOptions): QemuProcess {
-    const script = 'exec "$0" "$@" 2>>"$BOOTCHECK_QEMU_STDERR"'
+    // setpriv --pdeathsig makes the kernel kill QEMU if Node dies without cleaning up.
+    const script = existsSync(SETPRIV)
+      ? `exec ${SETPRIV} --pdeathsig KILL "$0" "$@" 2>>"$BOOTCHECK_QEMU_STDERR"`
+      : 'exec "$0" "$@" 2>>"$BOOTCHECK_QEMU_STDERR"'
     let term: pty.IPty
     try {
       term = pty.spawn('/bin/sh', ['-c', script, options.qemu, ...options.argv], {
