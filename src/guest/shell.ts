@@ -1,6 +1,7 @@
 import type { SerialConsole } from '../console/console.js'
 import { formatMs } from '../console/console.js'
 import { BootcheckError, TimeoutError } from '../util/errors.js'
+import { sleep } from '../util/sleep.js'
 import {
   SHELL_SETUP,
   commandLine,
@@ -29,6 +30,7 @@ export interface GuestShellOptions {
 
 const PROBE_INTERVAL = 4000
 const QUIET_LOOK = 1500
+const INTERRUPT_PAUSE = 200
 const REPLAYS = 3
 // Longer lines would hit the guest tty's 4095-character canonical line limit.
 const MAX_LINE = 3500
@@ -74,14 +76,6 @@ export class GuestShell {
     if (this.ready) return
     const deadline = Date.now() + timeout
     let loginAttempts = 0
-    // Look at the screen before typing: a login prompt already shown must get the user
-    // name, not a probe line.
-    let shown = await this.console
-      .waitFor([/login: *$/, /[#$] *$/], { timeout: Math.min(QUIET_LOOK, timeout) })
-      .catch(e => {
-        if (e instanceof TimeoutError) return null
-        throw e
-      })
     for (;;) {
       const left = deadline - Date.now()
       if (left <= 0) {
@@ -90,21 +84,21 @@ export class GuestShell {
             this.console.recentOutput(),
         )
       }
-      let m: { index: number } | null
-      if (shown?.index === 0) m = { index: 1 }
-      else {
+      // Look at the screen before typing: a login prompt must get the user name, not a
+      // probe, and a login in progress must not be interrupted.
+      let m = await this.look([/login: *$/, /[#$] *$/], Math.min(QUIET_LOOK, left))
+      if (m?.index !== 0) {
         const id = newMarker()
+        // Ctrl-C first: input typed while the guest was still booting may have arrived cut
+        // short (say, with an unbalanced quote); the interrupt discards such a partial line.
+        // The pause lets a shell without a line editor act on the SIGINT before the probe.
+        this.console.send('\x03')
+        await sleep(INTERRUPT_PAUSE)
         this.console.sendLine(probeLine(id))
-        m = await this.console
-          .waitFor([probeReply(id), /login: *$/, /[Pp]assword: *$/], { timeout: Math.min(PROBE_INTERVAL, left) })
-          .catch(e => {
-            if (e instanceof TimeoutError) return null
-            throw e
-          })
-      }
-      shown = null
+        m = await this.look([probeReply(id), /login: *$/, /[Pp]assword: *$/], Math.min(PROBE_INTERVAL, left))
+        if (m?.index === 0) break
+      } else m = { index: 1 }
       if (m === null) continue
-      if (m.index === 0) break
       const login = this.options.login
       if (!login) {
         throw new BootcheckError(
@@ -130,6 +124,14 @@ export class GuestShell {
     this.console.sendLine(`${SHELL_SETUP}; ${probeLine(id)}`)
     await this.console.waitFor(probeReply(id), { timeout: Math.max(1000, deadline - Date.now()) })
     this.ready = true
+  }
+
+  /** Waits for any of the patterns; `null` on timeout. */
+  private look(patterns: Array<string | RegExp>, timeout: number): Promise<{ index: number } | null> {
+    return this.console.waitFor(patterns, { timeout }).catch(e => {
+      if (e instanceof TimeoutError) return null
+      throw e
+    })
   }
 
   private async execute(command: string, timeout: number): Promise<CommandResult> {
@@ -169,7 +171,8 @@ export class GuestShell {
       }
     }
     throw new BootcheckError(
-      `The output of ${JSON.stringify(command)} on ${this.console.name} arrived damaged ${REPLAYS + 1} times (${reason}); the console is too noisy.`,
+      `The output of ${JSON.stringify(command)} on ${this.console.name} arrived damaged ${REPLAYS + 1} times (${reason}): the console is too noisy, or the guest's own tools (base64, md5sum) fail.` +
+        this.console.recentOutput(),
     )
   }
 }

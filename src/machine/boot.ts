@@ -11,6 +11,7 @@ import { detectAccelerator, resolveQemuBinary } from '../qemu/accel.js'
 import { QemuProcess } from '../qemu/process.js'
 import { QmpClient } from '../qmp/client.js'
 import { MachineExitedError, QemuStartError } from '../util/errors.js'
+import { within } from '../util/sleep.js'
 import { createArtifactsDir } from './artifacts.js'
 import { Machine } from './machine.js'
 import { parseMemory, type MachineSpec } from './spec.js'
@@ -76,7 +77,7 @@ export async function boot(a: TestContext | MachineSpec, b?: MachineSpec): Promi
       isAlive: () => proc.alive,
       onTraffic: (dir, line) => appendFileSync(qmpLog, `${dir === 'send' ? '>' : '<'} ${line}\n`),
     }).catch(async e => {
-      const exit = await Promise.race([proc.exited, new Promise<null>(r => setTimeout(() => r(null), 2000))])
+      const exit = await within(proc.exited, 2000)
       await proc.kill()
       if (exit) {
         const why = exit.stderr.trim() || `exit code ${exit.code}`

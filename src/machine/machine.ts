@@ -6,7 +6,7 @@ import { checkFile } from '../media/image.js'
 import type { QmpClient } from '../qmp/client.js'
 import type { QemuExit, QemuProcess } from '../qemu/process.js'
 import { BootcheckError, CommandFailedError, TimeoutError } from '../util/errors.js'
-import { sleep } from '../util/sleep.js'
+import { sleep, within } from '../util/sleep.js'
 
 /** Options of commands run in the guest. */
 export interface RunOptions {
@@ -212,7 +212,7 @@ export class Machine {
     )
     if (viaShell) this.console.sendLine('poweroff')
     else await this.qmp.execute('system_powerdown').catch(() => undefined)
-    const done = await Promise.race([this.exited, sleep(timeout).then(() => null)])
+    const done = await within(this.exited, timeout)
     if (done) return done
     await this.kill()
     throw new TimeoutError(`${this.name} did not power off within ${formatMs(timeout)}; QEMU was stopped.${this.console.recentOutput()}`)
@@ -232,7 +232,7 @@ export class Machine {
     this.disposed ??= (async () => {
       if (this.running) {
         await this.qmp.execute('quit').catch(() => undefined)
-        const gone = await Promise.race([this.exited, sleep(3000).then(() => null)])
+        const gone = await within(this.exited, 3000)
         if (!gone) await this.kill()
       }
       await this.qmp.close().catch(() => undefined)

@@ -1,0 +1,104 @@
+// Bad input gets a clear error naming the cause, and no QEMU process is left behind.
+import t, { type Test } from 'tap'
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { boot, MediumError, QemuStartError, TimeoutError, MachineExitedError } from '../../src/index.js'
+import { trackedPids } from '../../src/qemu/registry.js'
+import { demoMedia, params } from './media.js'
+
+const media = await demoMedia()
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+// Every test ends with this: no QEMU process of this test file is still running.
+const noneLeft = (t: Test): void => void t.same(trackedPids(), [], 'no QEMU process is left running')
+
+t.test('a missing image path', async t => {
+  const dir = t.testdir({})
+  const missing = join(dir, 'nope.iso')
+  const e = await boot(t, { cdrom: missing }).catch(x => x)
+  t.type(e, MediumError)
+  t.equal(e.message, `The cdrom image '${missing}' does not exist.`)
+  await t.rejects(boot(t, { disks: [join(dir, 'disk.img')] }), /disk image 'disk0' '.*disk\.img' does not exist/)
+  await t.rejects(boot(t, { kernel: join(dir, 'bzImage') }), /The kernel '.*bzImage' does not exist/)
+  noneLeft(t)
+})
+
+t.test('a corrupt disk image is refused before QEMU starts', async t => {
+  const dir = t.testdir({})
+  const bad = join(dir, 'broken.qcow2')
+  // A qcow2 header that promises far more than the file holds.
+  const header = Buffer.alloc(512)
+  header.write('QFI\xfb', 0, 'latin1')
+  header.writeUInt32BE(3, 4)
+  header.writeBigUInt64BE(1n << 40n, 24)
+  header.writeUInt32BE(16, 20)
+  await writeFile(bad, header)
+  await t.rejects(boot(t, { disks: [bad] }), { name: 'MediumError', message: /cannot be read as a disk image/ })
+  noneLeft(t)
+})
+
+t.test('a missing QEMU binary', async t => {
+  await t.rejects(boot(t, { cdrom: media.iso, qemu: 'qemu-system-nonexistent' }), {
+    name: 'QemuStartError',
+    message: "QEMU binary 'qemu-system-nonexistent' not found: install it (Debian: apt-get install qemu-system-x86)",
+  })
+  noneLeft(t)
+})
+
+t.test('QEMU refusing its arguments is reported with what QEMU said', async t => {
+  const e = await boot(t, { cdrom: media.iso, accel: 'tcg', qemuArgs: ['-device', 'no-such-device'] }).catch(x => x)
+  t.type(e, QemuStartError)
+  t.match(e.message, /did not start: .*no-such-device/s)
+  noneLeft(t)
+})
+
+t.test('an ISO that does not boot: the wait times out and says the console printed nothing', async t => {
+  const dir = t.testdir({ 'junk.iso': Buffer.alloc(4 * 1024 * 1024, 0x5a) })
+  const vm = await boot(t, { name: 'junk', cdrom: join(dir, 'junk.iso'), accel: 'tcg' })
+  const e = await vm.console.waitFor(/# $/, { timeout: 8000 }).catch(x => x)
+  t.type(e, TimeoutError)
+  t.match(e.message, /Timed out after 8 s waiting for \/# \$\/ on the serial console of junk/)
+  t.match(e.message, /The console printed nothing\./)
+  t.match(e.message, /Full transcript: .*console\.log/)
+  await vm.dispose()
+  t.notOk(alive(vm.pid), 'QEMU is gone after dispose')
+  noneLeft(t)
+})
+
+t.test('a kernel that cannot find its root: the timeout shows the last console lines', async t => {
+  const dir = t.testdir({ 'initrd': Buffer.from('not a cpio archive') })
+  const vm = await boot(t, {
+    name: 'no-root',
+    kernel: media.kernel,
+    initrd: join(dir, 'initrd'),
+    kernelParams: params(media, 'panic=0'),
+    accel: 'tcg',
+    bootTimeout: 15_000,
+  })
+  const e = await vm.succeed('true', { timeout: 3000 }).catch(x => x)
+  t.type(e, TimeoutError)
+  t.match(e.message, /No shell answered on the serial console of no-root/)
+  t.match(e.message, /Last console lines:\n.*\| /s)
+  t.match(e.message, /Kernel panic|VFS|Unable to mount root/)
+  await vm.dispose()
+  noneLeft(t)
+})
+
+t.test('a guest that powers off ends waits at once', async t => {
+  const vm = await boot(t, { name: 'poweroff', cdrom: media.iso, kernel: media.kernel, initrd: media.initrd, kernelParams: params(media) })
+  await vm.succeed('true')
+  const pending = vm.console.waitFor('never printed', { timeout: 120_000 })
+  const exit = await vm.powerOff()
+  t.equal(exit.code, 0)
+  const e = await pending.catch(x => x)
+  t.type(e, MachineExitedError)
+  await t.rejects(vm.succeed('true'), MachineExitedError)
+  noneLeft(t)
+})
