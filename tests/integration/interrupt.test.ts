@@ -1,0 +1,54 @@
+// A runner interrupted during a boot leaves no QEMU behind: on SIGINT and SIGTERM it ends
+// its machines by pid; on SIGKILL the kernel's parent-death signal ends them.
+import t from 'tap'
+import { execa } from 'execa'
+import { fileURLToPath } from 'node:url'
+import { demoMedia } from './media.js'
+import { sleep } from '../../src/util/sleep.js'
+
+await demoMedia() // build before timing anything
+const fixture = fileURLToPath(new URL('./fixtures/hold-machine.ts', import.meta.url))
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+async function gone(pid: number, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms
+  while (Date.now() < deadline) {
+    if (!alive(pid)) return true
+    await sleep(100)
+  }
+  return !alive(pid)
+}
+
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGKILL'] as const) {
+  t.test(`${signal} during a boot ends the machine`, async t => {
+    const child = execa(process.execPath, ['--import', 'tsx', fixture], { reject: false, stderr: 'inherit' })
+    let qemuPid = 0
+    await new Promise<void>((resolve, reject) => {
+      let out = ''
+      child.stdout!.on('data', (d: Buffer) => {
+        out += d.toString()
+        const m = /QEMU_PID=(\d+)/.exec(out)
+        if (m) qemuPid = Number(m[1])
+        if (out.includes('BOOTING')) resolve()
+      })
+      child.once('exit', () => reject(new Error(`fixture exited early: ${out}`)))
+    })
+    t.teardown(() => {
+      if (alive(qemuPid)) process.kill(qemuPid, 'SIGKILL')
+    })
+    t.ok(alive(qemuPid), 'QEMU runs while the guest boots')
+    child.kill(signal)
+    const r = await child
+    if (signal === 'SIGKILL') t.equal(r.signal, 'SIGKILL')
+    else t.equal(r.exitCode, signal === 'SIGINT' ? 130 : 143, 'the runner exits with the signal’s status')
+    t.ok(await gone(qemuPid, 5000), `QEMU ${qemuPid} is gone`)
+  })
+}
