@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module'
-import { dirname, join } from 'node:path'
+import { readdir, stat } from 'node:fs/promises'
+import { dirname, join, sep } from 'node:path'
 import { parseArgs } from 'node:util'
 import { execa } from 'execa'
 
@@ -13,7 +14,7 @@ Options of run:
   -t, --timeout S     seconds a test file may take (default 900)
   -g, --grep PATTERN  only subtests whose name matches
   -b, --bail          stop at the first failure
-  Files default to the current folder's tests (tap's own defaults).`
+  Folders are searched for *.test.ts files; the default is the current folder.`
 
 /** Runs the command line; returns the exit status. */
 export async function main(argv: string[]): Promise<number> {
@@ -49,7 +50,17 @@ async function run(args: string[]): Promise<number> {
   const tapArgs = ['--disable-coverage', `--jobs=${positiveInt(values.jobs, 'jobs')}`, `--timeout=${positiveInt(values.timeout, 'timeout')}`]
   for (const g of values.grep ?? []) tapArgs.push(`--grep=${g}`)
   if (values.bail) tapArgs.push('--bail')
-  const r = await execa(process.execPath, [tapBin(), ...tapArgs, ...positionals], { stdio: 'inherit', reject: false })
+  const files = await findTestFiles(positionals.length > 0 ? positionals : ['.'])
+  if (files.length === 0) {
+    process.stderr.write(`bootcheck run: no test files (*.test.ts) in ${positionals.join(' ') || '.'}\n`)
+    return 1
+  }
+  const r = await execa(process.execPath, [tapBin(), ...tapArgs, ...files], {
+    stdio: 'inherit',
+    reject: false,
+    env: topLevelEnv(process.env),
+    extendEnv: false,
+  })
   return r.exitCode ?? 1
 }
 
@@ -62,6 +73,43 @@ async function media(args: string[]): Promise<number> {
   })
   process.stdout.write(JSON.stringify(result, null, 2) + '\n')
   return 0
+}
+
+/** Files are taken as they are; folders are searched for `*.test.ts` (and .js/.mts/.mjs) files. */
+export async function findTestFiles(paths: string[]): Promise<string[]> {
+  const out: string[] = []
+  for (const p of paths) {
+    const st = await stat(p).catch(() => null)
+    if (!st) throw new Error(`bootcheck run: '${p}' does not exist`)
+    if (st.isFile()) {
+      out.push(p)
+      continue
+    }
+    const entries = (await readdir(p, { recursive: true })) as string[]
+    out.push(
+      ...entries
+        .filter(e => TEST_FILE.test(e) && !e.split(sep).includes('node_modules'))
+        .sort()
+        .map(e => join(p, e)),
+    )
+  }
+  return out
+}
+
+const TEST_FILE = /\.test\.(ts|mts|js|mjs)$/
+
+/**
+ * The environment without tap's own variables, so `bootcheck run` acts as a top-level
+ * runner (with its summary) even when started from inside another tap run.
+ */
+export function topLevelEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = {}
+  for (const [k, v] of Object.entries(env)) {
+    if (k === 'TAP' || k.startsWith('TAP_') || k.startsWith('_TAPJS_')) continue
+    if (k === 'NODE_OPTIONS' && v?.includes('@tapjs/')) continue
+    out[k] = v
+  }
+  return out
 }
 
 function tapBin(): string {

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs what bootcheck needs on a Debian machine, skipping what is already there:
+# QEMU and image tools from Debian (apt-get, as root or through sudo), npm packages, and
+# the compiled CLI. Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# command -> Debian package
+declare -A needs=(
+  [qemu-system-x86_64]=qemu-system-x86 [qemu-img]=qemu-utils [xorriso]=xorriso
+  [mksquashfs]=squashfs-tools [mke2fs]=e2fsprogs [dumpe2fs]=e2fsprogs [cpio]=cpio
+  [grub-mkstandalone]=grub-common [mkfs.vfat]=dosfstools [mcopy]=mtools [openssl]=openssl
+  [setpriv]=util-linux [nix-instantiate]=nix-bin [busybox]=busybox [xz]=xz-utils [zstd]=zstd
+)
+# files -> Debian package
+declare -A files=(
+  [/usr/lib/ISOLINUX/isolinux.bin]=isolinux [/usr/lib/syslinux/modules/bios/ldlinux.c32]=syslinux-common
+  [/usr/lib/ISOLINUX/isohdpfx.bin]=isolinux [/usr/share/OVMF/OVMF_CODE_4M.fd]=ovmf
+  [/usr/lib/grub/x86_64-efi/linux.mod]=grub-efi-amd64-bin
+)
+missing=()
+for cmd in "${!needs[@]}"; do command -v "$cmd" >/dev/null 2>&1 || missing+=("${needs[$cmd]}"); done
+for f in "${!files[@]}"; do [ -e "$f" ] || missing+=("${files[$f]}"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  pkgs=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')
+  echo "setup: installing Debian packages: $pkgs"
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  # shellcheck disable=SC2086
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $pkgs >/dev/null
+fi
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: installing npm packages"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+echo "setup: compiling TypeScript"
+npx tsc -p tsconfig.build.json

@@ -1,0 +1,50 @@
+// The CLI as users run it: `bootcheck run` on the examples folder (the README's main job),
+// against the compiled package, the way a user's project imports it.
+import t from 'tap'
+import { execa } from 'execa'
+import { writeFile, mkdir } from 'node:fs/promises'
+import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
+import { demoMedia } from './media.js'
+import { findTestFiles } from '../../src/runner/cli.js'
+
+const root = fileURLToPath(new URL('../..', import.meta.url))
+const cli = join(root, 'bin', 'bootcheck.js')
+
+t.test('bootcheck run examples/ boots the demo media and passes', async t => {
+  const media = await demoMedia()
+  const dir = t.testdir({})
+  const manifest = join(dir, 'media.json')
+  await writeFile(manifest, JSON.stringify(media))
+  const build = await execa('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, reject: false })
+  t.equal(build.exitCode, 0, `the package compiles ${build.stderr}`)
+  const r = await execa(process.execPath, [cli, 'run', 'examples/'], {
+    cwd: root,
+    reject: false,
+    env: { BOOTCHECK_DEMO_MEDIA: manifest, BOOTCHECK_ARTIFACTS: join(dir, 'artifacts') },
+    all: true,
+  })
+  t.equal(r.exitCode, 0, 'the run passes')
+  t.match(r.all, /ISO detached after copytoram/)
+  t.match(r.all, /a reboot wipes everything but the persisted paths/)
+  t.match(r.all, /# \{ total: \d+, pass: \d+ \}/)
+})
+
+t.test('bad command lines', async t => {
+  const unknown = await execa(process.execPath, [cli, 'frobnicate'], { reject: false })
+  t.equal(unknown.exitCode, 2)
+  t.match(unknown.stderr, /unknown command 'frobnicate'/)
+  const none = await execa(process.execPath, [cli, 'run', 'vm-configs/nixos'], { cwd: root, reject: false })
+  t.equal(none.exitCode, 1)
+  t.match(none.stderr, /no test files/)
+  const jobs = await execa(process.execPath, [cli, 'run', '--jobs', 'many', 'examples/'], { cwd: root, reject: false })
+  t.match(jobs.stderr, /--jobs needs a positive whole number/)
+})
+
+t.test('folders are searched for test files only', async t => {
+  const dir = t.testdir({ a: { 'x.test.ts': '', 'helper.ts': '' }, 'y.test.js': '', 'notes.md': '' })
+  await mkdir(join(dir, 'node_modules', 'z'), { recursive: true })
+  await writeFile(join(dir, 'node_modules', 'z', 'n.test.ts'), '')
+  const files = await findTestFiles([dir])
+  t.same(files.map(f => f.slice(dir.length + 1)), [join('a', 'x.test.ts'), 'y.test.js'])
+})
