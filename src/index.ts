@@ -46,4 +46,7 @@ export {
   TimeoutError,
   MachineExitedError,
   CommandFailedError,
+  GuestFailureError,
 } from './util/errors.js'
+/** Console lines that fail a boot at once, and the defaults. */
+export { DEFAULT_FAILURE_PATTERNS, type FailurePattern } from './console/failfast.js'

@@ -87,10 +87,18 @@ export class SerialConsole {
     const rest = this.stripper.flush()
     if (rest) this.transcript.append(rest)
     for (const w of [...this.waiters]) this.check(w)
-    this.ended = reason
+    this.fail(reason)
+  }
+
+  /**
+   * Fails pending and later waits with `reason` at once (the guest is known to have failed,
+   * e.g. a kernel panic was seen). The first reason given sticks.
+   */
+  fail(reason: Error): void {
+    this.ended ??= reason
     for (const w of [...this.waiters]) {
       this.waiters.delete(w)
-      w.reject(this.withLines(reason))
+      w.reject(this.withLines(this.ended))
     }
   }
 

@@ -3,6 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { SerialConsole } from '../console/console.js'
+import { DEFAULT_FAILURE_PATTERNS, FailureWatcher } from '../console/failfast.js'
 import { checkFile } from '../media/image.js'
 import { createOverlay } from '../media/overlay.js'
 import { prepareUefi } from '../media/firmware.js'
@@ -10,7 +11,7 @@ import { buildQemuArgv, shellQuote, type LaunchPlan } from '../qemu/argv.js'
 import { detectAccelerator, resolveQemuBinary } from '../qemu/accel.js'
 import { QemuProcess } from '../qemu/process.js'
 import { QmpClient } from '../qmp/client.js'
-import { MachineExitedError, QemuStartError } from '../util/errors.js'
+import { GuestFailureError, MachineExitedError, QemuStartError } from '../util/errors.js'
 import { within } from '../util/sleep.js'
 import { createArtifactsDir } from './artifacts.js'
 import { Machine } from './machine.js'
@@ -66,6 +67,14 @@ export async function boot(a: TestContext | MachineSpec, b?: MachineSpec): Promi
       logFile: join(artifactsDir, 'console.log'),
       defaultTimeout: spec.timeout ?? 120_000,
     })
+    if (spec.failOn !== false) {
+      const watcher = new FailureWatcher(spec.failOn ?? DEFAULT_FAILURE_PATTERNS, f => {
+        const lines = f.context.map(l => `  | ${l}`).join('\n')
+        const message = `${name}: ${f.name} on the serial console:\n${lines}\nFull transcript: ${console.logFile}`
+        console.fail(new GuestFailureError(message, f.name, f.line))
+      })
+      console.onText(text => watcher.push(text))
+    }
     const stderrFile = join(artifactsDir, 'qemu-stderr.log')
     const proc = QemuProcess.spawn({ qemu, argv, stderrFile, label: name, onData: d => console.push(d) })
     void proc.exited.then(exit => {

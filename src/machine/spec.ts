@@ -1,4 +1,4 @@
-import type { Pattern } from '../console/transcript.js'
+import type { FailurePattern } from '../console/failfast.js'
 
 /** A disk image attached as a virtio disk. The base image is never written: writes go to a qcow2 overlay. */
 export interface DiskSpec {
@@ -47,8 +47,13 @@ export interface MachineSpec {
   timeout?: number
   /** Timeout for the first shell after a boot or reboot, in milliseconds. Default 300000. */
   bootTimeout?: number
-  /** A pattern the shell prompt matches; used only to tidy the transcript. Default `/[#$] $/`. */
-  prompt?: Pattern
+  /**
+   * Console lines that fail the test at once instead of at a timeout. Default
+   * {@link DEFAULT_FAILURE_PATTERNS} (kernel panic, oops, emergency/rescue shell, failed
+   * stage 1); extend with `[...DEFAULT_FAILURE_PATTERNS, { name, pattern }]`, or `false`
+   * to watch nothing (for a test that provokes a panic on purpose).
+   */
+  failOn?: readonly FailurePattern[] | false
 }
 
 /** Parses `'1G'`, `'512M'`, `'1.5G'` or a number of MiB into MiB. */

@@ -21,6 +21,19 @@ export class TimeoutError extends BootcheckError {}
 /** The machine's QEMU process ended while something was still waiting for it. */
 export class MachineExitedError extends BootcheckError {}
 
+/** The console showed a known failure (kernel panic, emergency shell, failed stage 1, …). */
+export class GuestFailureError extends BootcheckError {
+  constructor(
+    message: string,
+    /** The failure pattern's name, e.g. `kernel panic`. */
+    readonly failure: string,
+    /** The console line that matched. */
+    readonly line: string,
+  ) {
+    super(message)
+  }
+}
+
 /** A command in the guest ended with an unexpected exit status. */
 export class CommandFailedError extends BootcheckError {
   constructor(

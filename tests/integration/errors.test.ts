@@ -2,7 +2,7 @@
 import t, { type Test } from 'tap'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { boot, MediumError, QemuStartError, TimeoutError, MachineExitedError } from '../../src/index.js'
+import { boot, GuestFailureError, MediumError, QemuStartError, TimeoutError, MachineExitedError } from '../../src/index.js'
 import { trackedPids } from '../../src/qemu/registry.js'
 import { demoMedia, params } from './media.js'
 
@@ -72,7 +72,7 @@ t.test('an ISO that does not boot: the wait times out and says the console print
   noneLeft(t)
 })
 
-t.test('a kernel that cannot find its root: the timeout shows the last console lines', async t => {
+t.test('a kernel that cannot find its root fails at once, naming the panic', async t => {
   const dir = t.testdir({ 'initrd': Buffer.from('not a cpio archive') })
   const vm = await boot(t, {
     name: 'no-root',
@@ -80,11 +80,33 @@ t.test('a kernel that cannot find its root: the timeout shows the last console l
     initrd: join(dir, 'initrd'),
     kernelParams: params(media, 'panic=0'),
     accel: 'tcg',
+  })
+  const start = Date.now()
+  const e = await vm.console.waitFor(/# $/, { timeout: 300_000 }).catch(x => x)
+  t.type(e, GuestFailureError)
+  t.equal(e.failure, 'kernel panic')
+  t.match(e.line, /Kernel panic - not syncing: VFS: Unable to mount root fs/)
+  t.match(e.message, /no-root: kernel panic on the serial console:\n.*\| /s)
+  t.ok(Date.now() - start < 60_000, `failed within ${Date.now() - start} ms, not at the 300 s timeout`)
+  await t.rejects(vm.succeed('true'), GuestFailureError, 'later commands fail at once too')
+  await vm.dispose()
+  noneLeft(t)
+})
+
+t.test('with failOn: false the same boot runs into the timeout, which shows the last lines', async t => {
+  const dir = t.testdir({ 'initrd': Buffer.from('not a cpio archive') })
+  const vm = await boot(t, {
+    name: 'no-root-unwatched',
+    kernel: media.kernel,
+    initrd: join(dir, 'initrd'),
+    kernelParams: params(media, 'panic=0'),
+    accel: 'tcg',
     bootTimeout: 15_000,
+    failOn: false,
   })
   const e = await vm.succeed('true', { timeout: 3000 }).catch(x => x)
   t.type(e, TimeoutError)
-  t.match(e.message, /No shell answered on the serial console of no-root/)
+  t.match(e.message, /No shell answered on the serial console of no-root-unwatched/)
   t.match(e.message, /Last console lines:\n.*\| /s)
   t.match(e.message, /Kernel panic|VFS|Unable to mount root/)
   await vm.dispose()
