@@ -1,0 +1,169 @@
+import { mkdir, readFile } from 'node:fs/promises'
+import { basename, dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { BootcheckError } from '../util/errors.js'
+import { compareImages, type CompareResult } from './compare.js'
+import { decodePng, writePng, type Image } from './image.js'
+import { mergeOptions, parseSidecar, type ScreenOptions } from './options.js'
+
+/**
+ * What to do with reference screens: `none` only compares; `missing` also writes references
+ * that do not exist yet; `all` also replaces references that no longer match (matching ones
+ * are left alone, so tolerated noise does not rewrite files).
+ */
+export type UpdateMode = 'none' | 'missing' | 'all'
+
+/** Where a reference screen and its optional sidecar of options live. */
+export type ReferencePaths = { dir: string; png: string; sidecar: string }
+
+/** Files involved in one check; artifacts only when they were written. */
+export type ReferenceFiles = { reference: string; sidecar?: string; expected?: string; actual?: string; diff?: string }
+
+/** The outcome of {@link checkAgainstReference}. */
+export type ReferenceCheck = {
+  /**
+   * `matched`; `mismatch` (artifacts written); `missing`: no reference and not allowed to write
+   * one (the actual screen is saved as an artifact); `written`: the reference was written
+   * or replaced by the update mode.
+   */
+  status: 'matched' | 'mismatch' | 'missing' | 'written'
+  /** The comparison, when a reference existed. */
+  result?: CompareResult
+  files: ReferenceFiles
+  /** One paragraph for the test report, naming the files to look at. */
+  message: string
+}
+
+/**
+ * The reference files of screen `name` for a test file (a path or a `file:` URL such as
+ * `import.meta.url`): `<dir>/<test file name without .ts/.js>.screens/<name>.png`, with the
+ * sidecar `<name>.json` beside it. Names are plain file names; a trailing `.png` is dropped.
+ */
+export function referencePath(testFile: string, name: string): ReferencePaths {
+  const file = testFile.startsWith('file:') ? fileURLToPath(testFile) : testFile
+  const stem = screenName(name)
+  const dir = join(dirname(file), `${basename(file).replace(/\.[cm]?[jt]sx?$/, '')}.screens`)
+  return { dir, png: join(dir, `${stem}.png`), sidecar: join(dir, `${stem}.json`) }
+}
+
+/**
+ * Reads `BOOTCHECK_UPDATE_SCREENS`: unset, empty, `0` or `none` → `none`; `missing`;
+ * `1` or `all` → `all`. Anything else is an error listing the valid values.
+ */
+export function resolveUpdateMode(env: NodeJS.ProcessEnv = process.env): UpdateMode {
+  const raw = env.BOOTCHECK_UPDATE_SCREENS
+  const v = (raw ?? '').trim().toLowerCase()
+  if (v === '' || v === '0' || v === 'none') return 'none'
+  if (v === 'missing') return 'missing'
+  if (v === '1' || v === 'all') return 'all'
+  throw new BootcheckError(`BOOTCHECK_UPDATE_SCREENS="${raw}" is not valid: use none (or 0), missing, or all (or 1)`)
+}
+
+/**
+ * Writes the given images to `dir` (created if needed) as `<name>-expected.png`,
+ * `<name>-actual.png` and `<name>-diff.png`, and returns the paths written.
+ */
+export async function writeArtifacts(dir: string, name: string, images: { expected?: Image; actual?: Image; diff?: Image }): Promise<{ expected?: string; actual?: string; diff?: string }> {
+  const stem = screenName(name)
+  await mkdir(dir, { recursive: true })
+  const out: { expected?: string; actual?: string; diff?: string } = {}
+  await Promise.all(
+    (['expected', 'actual', 'diff'] as const).map(async kind => {
+      const img = images[kind]
+      if (!img) return
+      const path = join(dir, `${stem}-${kind}.png`)
+      await writePng(path, img)
+      out[kind] = path
+    }),
+  )
+  return out
+}
+
+/**
+ * Compares a screen with its stored reference, using the sidecar's options merged with
+ * `options` (see {@link mergeOptions}). A missing reference fails (`missing`, the actual
+ * screen saved as an artifact) unless the update mode (default: from the environment, see
+ * {@link resolveUpdateMode}) writes it; a mismatch writes expected, actual and diff artifacts,
+ * and with update mode `all` also replaces the reference. An invalid sidecar, an unreadable
+ * reference or an impossible region throws a {@link BootcheckError} naming the file.
+ */
+export async function checkAgainstReference(args: {
+  actual: Image
+  name: string
+  testFile: string
+  artifactsDir: string
+  options?: ScreenOptions
+  update?: UpdateMode
+}): Promise<ReferenceCheck> {
+  const { actual, name, artifactsDir } = args
+  const update = args.update ?? resolveUpdateMode()
+  const ref = referencePath(args.testFile, name)
+  const files: ReferenceFiles = { reference: ref.png }
+
+  const sidecarText = await readIfExists(ref.sidecar)
+  const sidecar = sidecarText === undefined ? undefined : parseSidecar(sidecarText, ref.sidecar)
+  if (sidecarText !== undefined) files.sidecar = ref.sidecar
+  const options = mergeOptions(sidecar, args.options)
+
+  const refBytes = await readIfExists(ref.png, 'binary')
+  if (refBytes === undefined) {
+    if (update !== 'none') {
+      await mkdir(ref.dir, { recursive: true })
+      await writePng(ref.png, actual)
+      return { status: 'written', files, message: `Screen '${name}' had no reference; wrote ${ref.png} (BOOTCHECK_UPDATE_SCREENS=${update}). Review it before committing.` }
+    }
+    Object.assign(files, await writeArtifacts(artifactsDir, name, { actual }))
+    return {
+      status: 'missing',
+      files,
+      message: `Screen '${name}' has no reference ${ref.png}. The actual screen is saved as ${files.actual}; if it looks right, copy it there or run with BOOTCHECK_UPDATE_SCREENS=missing.`,
+    }
+  }
+
+  const expected = decodePng(refBytes, ref.png)
+  let result: CompareResult
+  try {
+    result = compareImages(expected, actual, options)
+  } catch (cause) {
+    if (!(cause instanceof BootcheckError)) throw cause
+    throw new BootcheckError(`Cannot compare screen '${name}' with ${ref.png}: ${cause.message}`, { cause })
+  }
+  if (result.match) {
+    const tolerated = result.diffPixels > 0 ? ` (${result.diffPixels} differing pixels tolerated)` : ''
+    const moved = result.offset.dx || result.offset.dy ? ` at dx=${result.offset.dx}, dy=${result.offset.dy}` : ''
+    return { status: 'matched', result, files, message: `Screen '${name}' matches ${ref.png}${moved}${tolerated}.` }
+  }
+
+  Object.assign(files, await writeArtifacts(artifactsDir, name, { expected, actual, diff: result.diff }))
+  const see = `See ${files.expected}, ${files.actual} and ${files.diff}.`
+  if (update === 'all') {
+    await writePng(ref.png, actual)
+    return { status: 'written', result, files, message: `Screen '${name}' differed from ${ref.png}: ${result.reason}. Replaced it (BOOTCHECK_UPDATE_SCREENS=all). ${see}` }
+  }
+  return {
+    status: 'mismatch',
+    result,
+    files,
+    message: `Screen '${name}' does not match ${ref.png}: ${result.reason}. ${see} If the change is intended, run with BOOTCHECK_UPDATE_SCREENS=all.`,
+  }
+}
+
+/** `name` without a trailing `.png`, checked to be a plain file name. */
+function screenName(name: string): string {
+  const stem = name.replace(/\.png$/i, '')
+  if (!/^[A-Za-z0-9_][A-Za-z0-9._-]*$/.test(stem)) {
+    throw new BootcheckError(`Invalid screen name '${name}': use letters, digits, '.', '_' and '-' (no slashes or spaces)`)
+  }
+  return stem
+}
+
+async function readIfExists(path: string): Promise<string | undefined>
+async function readIfExists(path: string, binary: 'binary'): Promise<Buffer | undefined>
+async function readIfExists(path: string, binary?: 'binary'): Promise<string | Buffer | undefined> {
+  try {
+    return binary ? await readFile(path) : await readFile(path, 'utf8')
+  } catch (cause) {
+    if ((cause as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw new BootcheckError(`Cannot read ${path}: ${(cause as Error).message}`, { cause })
+  }
+}
