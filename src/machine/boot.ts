@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { SerialConsole } from '../console/console.js'
 import { DEFAULT_FAILURE_PATTERNS, FailureWatcher } from '../console/failfast.js'
+import { extractBootFiles } from '../media/bootconfig.js'
 import { checkFile } from '../media/image.js'
 import { createOverlay } from '../media/overlay.js'
 import { prepareUefi } from '../media/firmware.js'
@@ -120,8 +121,8 @@ function checkSpec(spec: MachineSpec): void {
     throw new TypeError('boot: nothing to boot; give cdrom, usb, disks or kernel')
   }
   if (spec.initrd && !spec.kernel) throw new TypeError('boot: initrd given without kernel')
-  if (spec.kernelParams?.length && !spec.kernel) {
-    throw new TypeError('boot: kernelParams need a direct kernel boot; give kernel (and initrd) too')
+  if ((spec.kernelParams?.length || spec.bootEntry) && !spec.kernel && !spec.cdrom && !spec.usb) {
+    throw new TypeError('boot: kernelParams need a kernel, or an ISO (cdrom or usb) whose boot entry they extend')
   }
   if (spec.cpus !== undefined && (!Number.isInteger(spec.cpus) || spec.cpus < 1)) {
     throw new TypeError(`boot: cpus must be a positive integer, got ${spec.cpus}`)
@@ -149,6 +150,7 @@ async function makePlan(spec: MachineSpec, name: string, accel: 'kvm' | 'tcg', w
     }),
   )
   const usb = spec.usb ? await createOverlay(spec.usb, join(workDir, 'usb.qcow2'), 'USB stick image') : undefined
+  const direct = await directBoot(spec, workDir)
   const firmware: LaunchPlan['firmware'] =
     spec.firmware === 'uefi' ? { kind: 'uefi', ...(await prepareUefi(workDir)) } : { kind: 'bios' }
   return {
@@ -162,10 +164,27 @@ async function makePlan(spec: MachineSpec, name: string, accel: 'kvm' | 'tcg', w
     extraArgs: spec.qemuArgs ?? [],
     ...(spec.cdrom ? { cdrom: abs(spec.cdrom) } : {}),
     ...(usb ? { usb } : {}),
-    ...(spec.kernel ? { kernel: abs(spec.kernel) } : {}),
-    ...(spec.initrd ? { initrd: abs(spec.initrd) } : {}),
-    ...(spec.kernelParams ? { append: spec.kernelParams.join(' ') } : {}),
+    ...direct,
     ...(spec.bootFrom ? { bootFrom: spec.bootFrom } : {}),
+  }
+}
+
+/** The kernel, initrd and command line of a direct boot, if the spec asks for one. */
+async function directBoot(spec: MachineSpec, workDir: string): Promise<Pick<LaunchPlan, 'kernel' | 'initrd' | 'append'>> {
+  if (spec.kernel) {
+    return {
+      kernel: resolve(spec.kernel),
+      ...(spec.initrd ? { initrd: resolve(spec.initrd) } : {}),
+      ...(spec.kernelParams ? { append: spec.kernelParams.join(' ') } : {}),
+    }
+  }
+  const iso = spec.cdrom ?? spec.usb
+  if (!iso || (!spec.kernelParams?.length && !spec.bootEntry)) return {}
+  const found = await extractBootFiles(iso, workDir, spec.bootEntry ? { entry: spec.bootEntry } : {})
+  return {
+    kernel: found.kernel,
+    ...(found.initrd ? { initrd: found.initrd } : {}),
+    append: [...found.params, ...(spec.kernelParams ?? [])].join(' '),
   }
 }
 

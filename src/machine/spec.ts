@@ -31,8 +31,16 @@ export interface MachineSpec {
   kernel?: string
   /** An initrd for the direct kernel boot. */
   initrd?: string
-  /** The kernel command line for a direct kernel boot, as separate parameters. */
+  /**
+   * Kernel parameters. With `kernel`, the whole command line of a direct kernel boot.
+   * Without `kernel` but with `cdrom` (or `usb`), parameters added to the ISO's own boot
+   * entry: bootcheck reads the kernel, initrd and command line from the ISO's isolinux or
+   * GRUB configuration, boots them directly with these appended, and keeps the ISO
+   * attached, as if the entry had been edited at the boot menu.
+   */
   kernelParams?: string[]
+  /** With `kernelParams` and no `kernel`: which boot entry of the ISO (label or title). Default: the ISO's default entry. */
+  bootEntry?: string
   /** What firmware boots first when several media are attached. Default: cdrom, usb, disk. */
   bootFrom?: 'cdrom' | 'usb' | 'disk'
   /** `'kvm'`, `'tcg'` or `'auto'` (the default: KVM when a probe boot proves it works). */

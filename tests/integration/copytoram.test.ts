@@ -32,6 +32,19 @@ t.test('copytoram from a CD: eject, the checksum still matches, programs still r
   t.equal(await vm.succeed('hello'), 'Hello, world!\n', 'a program from the squashfs still runs')
 })
 
+t.test('the unmodified ISO, its default entry booted with copytoram added', async t => {
+  // No kernel given: bootcheck reads kernel, initrd and command line from the ISO's
+  // isolinux.cfg, appends copytoram, and keeps the ISO attached as the CD.
+  const vm = await boot(t, { name: 'iso-params', cdrom: media.iso, kernelParams: ['copytoram'], memory: '1G' })
+  await vm.console.waitFor('stage-1: copied ISO to RAM')
+  const cmdline = await vm.succeed('cat /proc/cmdline')
+  for (const p of [...media.kernelParams, 'copytoram']) t.ok(cmdline.split(/\s+/).includes(p), `cmdline has ${p}`)
+  const before = sha(await vm.succeed(`sha256sum ${SQUASHFS}`))
+  t.equal(before, media.squashfsSha256)
+  await vm.eject('cdrom')
+  t.equal(sha(await vm.succeed(fresh(`sha256sum ${SQUASHFS}`))), before, 'checksum unchanged after eject')
+})
+
 t.test('copytoram from a USB stick: unplug, the checksum still matches', async t => {
   const vm = await boot(t, {
     name: 'usb-copytoram',

@@ -1,6 +1,7 @@
 // Bad input gets a clear error naming the cause, and no QEMU process is left behind.
 import t, { type Test } from 'tap'
 import { writeFile } from 'node:fs/promises'
+import { execa } from 'execa'
 import { join } from 'node:path'
 import { boot, GuestFailureError, MediumError, QemuStartError, TimeoutError, MachineExitedError } from '../../src/index.js'
 import { trackedPids } from '../../src/qemu/registry.js'
@@ -41,6 +42,17 @@ t.test('a corrupt disk image is refused before QEMU starts', async t => {
   header.writeUInt32BE(16, 20)
   await writeFile(bad, header)
   await t.rejects(boot(t, { disks: [bad] }), { name: 'MediumError', message: /cannot be read as a disk image/ })
+  noneLeft(t)
+})
+
+t.test('an ISO without a recognisable boot entry, and an entry that does not exist', async t => {
+  const dir = t.testdir({ content: { 'readme.txt': 'no boot loader here\n' } })
+  const iso = join(dir, 'data.iso')
+  await execa('xorriso', ['-as', 'mkisofs', '-quiet', '-o', iso, join(dir, 'content')])
+  const e = await boot(t, { cdrom: iso, kernelParams: ['copytoram'] }).catch(x => x)
+  t.type(e, MediumError)
+  t.match(e.message, /No boot entries found in ISO '.*data\.iso': looked at \/isolinux\/isolinux\.cfg/)
+  await t.rejects(boot(t, { cdrom: media.iso, bootEntry: 'nope', kernelParams: ['x'] }), /nope.*live.*live-copytoram|live.*nope/s)
   noneLeft(t)
 })
 
