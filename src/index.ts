@@ -36,6 +36,11 @@ export type { CommandResult } from './guest/shell.js'
 export { QmpClient } from './qmp/client.js'
 /** QMP errors: a failed command names the command and QEMU's error class. */
 export { QmpError, QmpClosedError, QmpProtocolError } from './qmp/errors.js'
+/** Screens: options, errors, and the engine for use outside a machine. */
+export { ScreenMismatchError, type WaitForScreenOptions } from './screens/expect.js'
+export type { ScreenOptions, Rect } from './screens/options.js'
+export type { ReferenceCheck } from './screens/references.js'
+export { compareImages, type CompareResult } from './screens/compare.js'
 /** Whether KVM really works here (a probe boot), else TCG. */
 export { detectAccelerator, type AccelDecision } from './qemu/accel.js'
 /** Errors bootcheck throws: each names its cause. */

@@ -105,6 +105,7 @@ export async function boot(a: TestContext | MachineSpec, b?: MachineSpec): Promi
       workDir,
       timeout: spec.timeout ?? 120_000,
       bootTimeout: spec.bootTimeout ?? 300_000,
+      testFile: resolve(spec.testFile ?? process.argv[1] ?? 'bootcheck'),
       ...(spec.login ? { login: spec.login } : {}),
     })
     const m = machine

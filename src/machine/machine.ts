@@ -3,6 +3,11 @@ import type { SerialConsole } from '../console/console.js'
 import { formatMs } from '../console/console.js'
 import { GuestShell, type CommandResult } from '../guest/shell.js'
 import { checkFile } from '../media/image.js'
+import { captureScreen } from '../screens/capture.js'
+import { encodePng, writePng, type Image } from '../screens/image.js'
+import type { ScreenOptions } from '../screens/options.js'
+import type { ReferenceCheck } from '../screens/references.js'
+import { expectScreen, waitForScreen, type ScreenContext, type WaitForScreenOptions } from '../screens/expect.js'
 import type { QmpClient } from '../qmp/client.js'
 import type { QemuExit, QemuProcess } from '../qemu/process.js'
 import { BootcheckError, CommandFailedError, TimeoutError } from '../util/errors.js'
@@ -44,6 +49,7 @@ export interface MachineParts {
   timeout: number
   bootTimeout: number
   login?: { user: string; password?: string }
+  testFile: string
 }
 
 /**
@@ -72,6 +78,7 @@ export class Machine {
   private readonly shell: GuestShell
   private readonly workDir: string
   private disposed: Promise<void> | null = null
+  private readonly screens: ScreenContext
 
   constructor(parts: MachineParts) {
     this.name = parts.name
@@ -85,6 +92,38 @@ export class Machine {
     this.timeout = parts.timeout
     this.bootTimeout = parts.bootTimeout
     this.shell = new GuestShell(parts.console, parts.login ? { login: parts.login } : {})
+    this.screens = { capture: () => captureScreen(this.qmp, this.workDir), testFile: parts.testFile, artifactsDir: this.artifactsDir }
+  }
+
+  /**
+   * Takes a screenshot (QMP `screendump`) and returns it as PNG bytes. With `name`, it is
+   * also written to the artifacts folder as `<name>.png`.
+   */
+  async screenshot(options: { name?: string } = {}): Promise<Buffer> {
+    const image = await this.screens.capture()
+    if (options.name) await writePng(`${this.artifactsDir}/${options.name}.png`, image)
+    return encodePng(image)
+  }
+
+  /** The current screen as decoded RGBA pixels. */
+  screenImage(): Promise<Image> {
+    return this.screens.capture()
+  }
+
+  /**
+   * Compares the screen with the reference `name` stored beside the test file (in
+   * `<test file>.screens/`, with an optional `<name>.json` sidecar of options). Throws
+   * with the share of differing pixels and where they are, leaving expected, actual and
+   * diff images in the artifacts folder. `BOOTCHECK_UPDATE_SCREENS=missing|all` (or
+   * `bootcheck run --update-screens`) writes references instead.
+   */
+  expectScreen(name: string, options?: ScreenOptions): Promise<ReferenceCheck> {
+    return expectScreen(this.screens, name, options)
+  }
+
+  /** Takes screenshots until one matches the reference `name`; fails with the closest one. */
+  waitForScreen(name: string, options?: WaitForScreenOptions): Promise<ReferenceCheck> {
+    return waitForScreen(this.screens, name, options)
   }
 
   /** True until QEMU has exited. */

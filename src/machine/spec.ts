@@ -43,6 +43,8 @@ export interface MachineSpec {
   bootEntry?: string
   /** What firmware boots first when several media are attached. Default: cdrom, usb, disk. */
   bootFrom?: 'cdrom' | 'usb' | 'disk'
+  /** The test file whose `<name>.screens/` folder holds screen references. Default: the running script. */
+  testFile?: string
   /** `'kvm'`, `'tcg'` or `'auto'` (the default: KVM when a probe boot proves it works). */
   accel?: 'kvm' | 'tcg' | 'auto'
   /** The QEMU binary. Default `qemu-system-x86_64` (or `$BOOTCHECK_QEMU`). */

@@ -14,6 +14,7 @@ Options of run:
   -t, --timeout S     seconds a test file may take (default 900)
   -g, --grep PATTERN  only subtests whose name matches
   -b, --bail          stop at the first failure
+  --update-screens=missing|all  write missing screen references (or replace differing ones)
   Folders are searched for *.test.ts files; the default is the current folder.`
 
 /** Runs the command line; returns the exit status. */
@@ -45,6 +46,7 @@ async function run(args: string[]): Promise<number> {
       timeout: { type: 'string', short: 't', default: '900' },
       grep: { type: 'string', short: 'g', multiple: true },
       bail: { type: 'boolean', short: 'b', default: false },
+      'update-screens': { type: 'string' },
     },
   })
   const tapArgs = ['--disable-coverage', `--jobs=${positiveInt(values.jobs, 'jobs')}`, `--timeout=${positiveInt(values.timeout, 'timeout')}`]
@@ -58,7 +60,10 @@ async function run(args: string[]): Promise<number> {
   const r = await execa(process.execPath, [tapBin(), ...tapArgs, ...files], {
     stdio: 'inherit',
     reject: false,
-    env: topLevelEnv(process.env),
+    env: {
+      ...topLevelEnv(process.env),
+      ...(values['update-screens'] !== undefined ? { BOOTCHECK_UPDATE_SCREENS: values['update-screens'] || 'missing' } : {}),
+    },
     extendEnv: false,
   })
   return r.exitCode ?? 1

@@ -1,0 +1,88 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { BootcheckError } from '../util/errors.js'
+import { sleep } from '../util/sleep.js'
+import type { Image } from './image.js'
+import type { ScreenOptions } from './options.js'
+import { checkAgainstReference, resolveUpdateMode, type ReferenceCheck, type UpdateMode } from './references.js'
+
+/** A screen did not match its reference, or has none. */
+export class ScreenMismatchError extends BootcheckError {
+  constructor(readonly check: ReferenceCheck) {
+    super(check.message)
+  }
+}
+
+/** Where references and artifacts are, and how to take a screenshot. */
+export interface ScreenContext {
+  capture: () => Promise<Image>
+  /** The test file the references belong to (a path or `import.meta.url`). */
+  testFile: string
+  artifactsDir: string
+  update?: UpdateMode
+}
+
+/** Compares the current screen with reference `name`; throws {@link ScreenMismatchError} unless it matches (or was written). */
+export async function expectScreen(ctx: ScreenContext, name: string, options?: ScreenOptions): Promise<ReferenceCheck> {
+  const check = await checkAgainstReference({ ...base(ctx, name, options), actual: await ctx.capture() })
+  if (check.status === 'mismatch' || check.status === 'missing') throw new ScreenMismatchError(check)
+  return check
+}
+
+/** Options of {@link waitForScreen}. */
+export interface WaitForScreenOptions extends ScreenOptions {
+  /** Milliseconds to keep trying. Default 60000. */
+  timeout?: number
+  /** Milliseconds between screenshots. Default 1000. */
+  interval?: number
+}
+
+/**
+ * Takes screenshots until one matches reference `name`. On timeout, fails with the closest
+ * attempt: its expected, actual and diff images are written to the artifacts folder. A
+ * missing reference fails at once (or is written from the first screenshot in update mode).
+ */
+export async function waitForScreen(ctx: ScreenContext, name: string, options: WaitForScreenOptions = {}): Promise<ReferenceCheck> {
+  const { timeout = 60_000, interval = 1000, ...screen } = options
+  const update = ctx.update ?? resolveUpdateMode()
+  const deadline = Date.now() + timeout
+  const scratch = await mkdtemp(join(tmpdir(), 'bootcheck-screens-'))
+  try {
+    let best: { image: Image; diff: number } | null = null
+    for (;;) {
+      const image = await ctx.capture()
+      // Polls never replace references: an early screen is not the one being waited for.
+      const poll = await checkAgainstReference({
+        ...base(ctx, name, screen),
+        artifactsDir: scratch,
+        actual: image,
+        update: update === 'all' ? 'none' : update,
+      })
+      if (poll.status === 'matched' || poll.status === 'written') return poll
+      if (poll.status === 'missing') return expectScreen({ ...ctx, capture: async () => image }, name, screen)
+      const diff = poll.result?.diffPixels ?? Infinity
+      if (!best || diff < best.diff || update === 'all') best = { image, diff }
+      if (Date.now() + interval > deadline) break
+      await sleep(interval)
+    }
+    const final = await checkAgainstReference({ ...base(ctx, name, screen), update, actual: best.image })
+    if (final.status === 'written') return final
+    throw new ScreenMismatchError({
+      ...final,
+      message: `Timed out after ${timeout / 1000} s waiting for screen '${name}'; the closest screenshot: ${final.message}`,
+    })
+  } finally {
+    await rm(scratch, { recursive: true, force: true })
+  }
+}
+
+function base(ctx: ScreenContext, name: string, options?: ScreenOptions) {
+  return {
+    name,
+    testFile: ctx.testFile,
+    artifactsDir: ctx.artifactsDir,
+    ...(options ? { options } : {}),
+    ...(ctx.update ? { update: ctx.update } : {}),
+  }
+}
