@@ -3,19 +3,12 @@ import t, { type Test } from 'tap'
 import { writeFile } from 'node:fs/promises'
 import { execa } from 'execa'
 import { join } from 'node:path'
-import { boot, GuestFailureError, MediumError, QemuStartError, TimeoutError, MachineExitedError } from '../../src/index.js'
+import { boot, type MachineSpec, GuestFailureError, MediumError, QemuStartError, TimeoutError, MachineExitedError } from '../../src/index.js'
 import { trackedPids } from '../../src/qemu/registry.js'
+import { alive } from './process.js'
 import { demoMedia, params } from './media.js'
 
 const media = await demoMedia()
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
 
 // Every test ends with this: no QEMU process of this test file is still running.
 const noneLeft = (t: Test): void => void t.same(trackedPids(), [], 'no QEMU process is left running')
@@ -84,15 +77,17 @@ t.test('an ISO that does not boot: the wait times out and says the console print
   noneLeft(t)
 })
 
+// The demo kernel with an initrd that is not one: it panics looking for its root.
+const noRoot = (t: Test, name: string): MachineSpec => ({
+  name,
+  kernel: media.kernel,
+  initrd: join(t.testdir({ initrd: Buffer.from('not a cpio archive') }), 'initrd'),
+  kernelParams: params(media, 'panic=0'),
+  accel: 'tcg',
+})
+
 t.test('a kernel that cannot find its root fails at once, naming the panic', async t => {
-  const dir = t.testdir({ 'initrd': Buffer.from('not a cpio archive') })
-  const vm = await boot(t, {
-    name: 'no-root',
-    kernel: media.kernel,
-    initrd: join(dir, 'initrd'),
-    kernelParams: params(media, 'panic=0'),
-    accel: 'tcg',
-  })
+  const vm = await boot(t, noRoot(t, 'no-root'))
   const start = Date.now()
   const e = await vm.console.waitFor(/# $/, { timeout: 300_000 }).catch(x => x)
   t.type(e, GuestFailureError)
@@ -106,16 +101,7 @@ t.test('a kernel that cannot find its root fails at once, naming the panic', asy
 })
 
 t.test('with failOn: false the same boot runs into the timeout, which shows the last lines', async t => {
-  const dir = t.testdir({ 'initrd': Buffer.from('not a cpio archive') })
-  const vm = await boot(t, {
-    name: 'no-root-unwatched',
-    kernel: media.kernel,
-    initrd: join(dir, 'initrd'),
-    kernelParams: params(media, 'panic=0'),
-    accel: 'tcg',
-    bootTimeout: 15_000,
-    failOn: false,
-  })
+  const vm = await boot(t, { ...noRoot(t, 'no-root-unwatched'), bootTimeout: 15_000, failOn: false })
   const e = await vm.succeed('true', { timeout: 3000 }).catch(x => x)
   t.type(e, TimeoutError)
   t.match(e.message, /No shell answered on the serial console of no-root-unwatched/)

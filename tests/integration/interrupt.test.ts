@@ -3,20 +3,13 @@
 import t from 'tap'
 import { execa } from 'execa'
 import { fileURLToPath } from 'node:url'
+import { alive } from './process.js'
 import { demoMedia } from './media.js'
 import { sleep } from '../../src/util/sleep.js'
 
 await demoMedia() // build before timing anything
 const fixture = fileURLToPath(new URL('./fixtures/hold-machine.ts', import.meta.url))
 
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
 
 async function gone(pid: number, ms: number): Promise<boolean> {
   const deadline = Date.now() + ms
