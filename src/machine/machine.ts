@@ -2,12 +2,21 @@ import { rm } from 'node:fs/promises'
 import type { SerialConsole } from '../console/console.js'
 import { formatMs } from '../console/console.js'
 import { GuestShell, type CommandResult } from '../guest/shell.js'
+import { keysForChar, parseKeyCombo } from '../input/keys.js'
 import { checkFile } from '../media/image.js'
 import { captureScreen } from '../screens/capture.js'
 import { encodePng, writePng, type Image } from '../screens/image.js'
 import type { ScreenOptions } from '../screens/options.js'
 import type { ReferenceCheck } from '../screens/references.js'
-import { expectScreen, waitForScreen, type ScreenContext, type WaitForScreenOptions } from '../screens/expect.js'
+import {
+  expectScreen,
+  waitForScreen,
+  waitForScreenChange,
+  waitForStillScreen,
+  type ScreenContext,
+  type ScreenWaitOptions,
+  type WaitForScreenOptions,
+} from '../screens/expect.js'
 import type { QmpClient } from '../qmp/client.js'
 import type { QemuExit, QemuProcess } from '../qemu/process.js'
 import { BootcheckError, CommandFailedError, TimeoutError } from '../util/errors.js'
@@ -124,6 +133,36 @@ export class Machine {
   /** Takes screenshots until one matches the reference `name`; fails with the closest one. */
   waitForScreen(name: string, options?: WaitForScreenOptions): Promise<ReferenceCheck> {
     return waitForScreen(this.screens, name, options)
+  }
+
+  /** Waits until the screen (or `region` of it) differs from how it is now. */
+  waitForScreenChange(options?: ScreenWaitOptions): Promise<void> {
+    return waitForScreenChange(this.screens.capture, options)
+  }
+
+  /** Waits until the screen has stayed the same for `stillFor` milliseconds (default 2000). */
+  waitForStillScreen(options?: ScreenWaitOptions & { stillFor?: number }): Promise<void> {
+    return waitForStillScreen(this.screens.capture, options)
+  }
+
+  /**
+   * Presses a key combination on the keyboard, e.g. `'ret'`, `'ctrl-alt-f2'`, `'shift-tab'`
+   * (QMP `send-key`: all keys go down, then up).
+   */
+  async sendKey(combo: string): Promise<void> {
+    await this.qmp.execute('send-key', { keys: parseKeyCombo(combo).map(data => ({ type: 'qcode', data })) })
+  }
+
+  /**
+   * Types text on the keyboard (US layout), one key at a time with `delay` milliseconds
+   * between keys (default 50), so neither firmware nor guest drops characters.
+   */
+  async type(text: string, options: { delay?: number } = {}): Promise<void> {
+    const combos = [...text].map(keysForChar) // check every character before typing any
+    for (const keys of combos) {
+      await this.qmp.execute('send-key', { keys: keys.map(data => ({ type: 'qcode', data })) })
+      await sleep(options.delay ?? 50)
+    }
   }
 
   /** True until QEMU has exited. */

@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { BootcheckError } from '../util/errors.js'
 import { sleep } from '../util/sleep.js'
 import type { Image } from './image.js'
+import { compareImages } from './compare.js'
 import type { ScreenOptions } from './options.js'
 import { checkAgainstReference, resolveUpdateMode, type ReferenceCheck, type UpdateMode } from './references.js'
 
@@ -75,6 +76,49 @@ export async function waitForScreen(ctx: ScreenContext, name: string, options: W
   } finally {
     await rm(scratch, { recursive: true, force: true })
   }
+}
+
+/**
+ * Options of {@link waitForScreenChange} and {@link waitForStillScreen}. A blinking text
+ * cursor changes a few pixels all the time: allow for it with `maxDiffPixels` or a `mask`.
+ */
+export interface ScreenWaitOptions extends Pick<ScreenOptions, 'mask' | 'region' | 'threshold' | 'maxDiffPixels' | 'maxDiffPixelRatio'> {
+  /** Milliseconds to wait. Default 60000. */
+  timeout?: number
+  /** Milliseconds between screenshots. Default 500. */
+  interval?: number
+}
+
+/** Resolves when the screen differs from the first screenshot; throws {@link BootcheckError} on timeout. */
+export async function waitForScreenChange(capture: () => Promise<Image>, options: ScreenWaitOptions = {}): Promise<void> {
+  const { timeout = 60_000, interval = 500, ...cmp } = options
+  const deadline = Date.now() + timeout
+  const first = await capture()
+  while (Date.now() < deadline) {
+    await sleep(interval)
+    if (!compareImages(first, await capture(), cmp).match) return
+  }
+  throw new BootcheckError(`The screen did not change within ${timeout / 1000} s.`)
+}
+
+/** Resolves once the screen stayed the same for `stillFor` ms; throws on timeout. */
+export async function waitForStillScreen(
+  capture: () => Promise<Image>,
+  options: ScreenWaitOptions & { stillFor?: number } = {},
+): Promise<void> {
+  const { timeout = 60_000, interval = 500, stillFor = 2000, ...cmp } = options
+  const deadline = Date.now() + timeout
+  let last = await capture()
+  let since = Date.now()
+  while (Date.now() < deadline) {
+    await sleep(interval)
+    const now = await capture()
+    if (!compareImages(last, now, cmp).match) {
+      last = now
+      since = Date.now()
+    } else if (Date.now() - since >= stillFor) return
+  }
+  throw new BootcheckError(`The screen did not stay still for ${stillFor / 1000} s within ${timeout / 1000} s.`)
 }
 
 function base(ctx: ScreenContext, name: string, options?: ScreenOptions) {
