@@ -165,6 +165,7 @@ async function makePlan(spec: MachineSpec, name: string, accel: 'kvm' | 'tcg', w
     extraArgs: spec.qemuArgs ?? [],
     ...(spec.cdrom ? { cdrom: abs(spec.cdrom) } : {}),
     ...(usb ? { usb } : {}),
+    ...(spec.tablet ? { tablet: true } : {}),
     ...direct,
     ...(spec.bootFrom ? { bootFrom: spec.bootFrom } : {}),
   }

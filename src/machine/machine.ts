@@ -154,6 +154,32 @@ export class Machine {
   }
 
   /**
+   * Moves the pointer to screen pixel (x, y) (QMP `input-send-event`, absolute axes scaled
+   * to the current screen size). Needs `tablet: true` in the spec.
+   */
+  async mouseMove(x: number, y: number): Promise<void> {
+    const { width, height } = await this.screens.capture()
+    if (x < 0 || y < 0 || x >= width || y >= height) {
+      throw new RangeError(`mouseMove: (${x}, ${y}) is outside the ${width}x${height} screen`)
+    }
+    const scale = (v: number, size: number): number => Math.round((v * 0x7fff) / Math.max(1, size - 1))
+    await this.qmp.execute('input-send-event', {
+      events: [
+        { type: 'abs', data: { axis: 'x', value: scale(x, width) } },
+        { type: 'abs', data: { axis: 'y', value: scale(y, height) } },
+      ],
+    })
+  }
+
+  /** Clicks a mouse button (default left), after moving to (x, y) when given. */
+  async click(x?: number, y?: number, button: 'left' | 'middle' | 'right' = 'left'): Promise<void> {
+    if (x !== undefined && y !== undefined) await this.mouseMove(x, y)
+    for (const down of [true, false]) {
+      await this.qmp.execute('input-send-event', { events: [{ type: 'btn', data: { button, down } }] })
+    }
+  }
+
+  /**
    * Types text on the keyboard (US layout), one key at a time with `delay` milliseconds
    * between keys (default 50), so neither firmware nor guest drops characters.
    */

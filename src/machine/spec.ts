@@ -25,6 +25,8 @@ export interface MachineSpec {
    * It runs on a qcow2 overlay, so the image itself is never written.
    */
   usb?: string
+  /** Attach a USB tablet (absolute pointer) so `mouseMove` and `click` can point anywhere. Default false. */
+  tablet?: boolean
   /** Disk images attached as virtio disks, each on its own qcow2 overlay. */
   disks?: Array<string | DiskSpec>
   /** A kernel to boot directly (QEMU `-kernel`), e.g. a `bzImage`. */

@@ -12,6 +12,8 @@ export interface LaunchPlan {
   cdrom?: string
   /** The USB stick's overlay (qcow2), device id `usb`. */
   usb?: string
+  /** A USB tablet (absolute pointer, device id `tablet`) for mouse input. */
+  tablet?: boolean
   /** Disk overlays (qcow2) with their device ids. */
   disks: Array<{ id: string; file: string }>
   kernel?: string
@@ -47,8 +49,9 @@ export function buildQemuArgv(plan: LaunchPlan): string[] {
     push('-drive', `if=none,id=cd0,media=cdrom,readonly=on,format=raw,file=${escapeOpt(plan.cdrom)}`)
     push('-device', `ide-cd,drive=cd0,id=cdrom${bootIndex(order, 'cdrom')}`)
   }
+  if (plan.usb !== undefined || plan.tablet) push('-device', 'qemu-xhci,id=xhci')
+  if (plan.tablet) push('-device', 'usb-tablet,bus=xhci.0,id=tablet')
   if (plan.usb !== undefined) {
-    push('-device', 'qemu-xhci,id=xhci')
     push('-drive', `if=none,id=usb0,format=qcow2,file=${escapeOpt(plan.usb)}`)
     push('-device', `usb-storage,bus=xhci.0,drive=usb0,id=usb,removable=on${bootIndex(order, 'usb')}`)
   }

@@ -47,6 +47,14 @@ t.test('CD is read-only removable media with id cdrom; USB stick is usb-storage 
   t.ok(devices.includes('usb-storage,bus=xhci.0,drive=usb0,id=usb,removable=on,bootindex=2'))
 })
 
+t.test('a tablet shares the xhci controller with the USB stick', async t => {
+  const alone = after(buildQemuArgv({ ...base, tablet: true }), '-device')
+  t.same(alone, ['qemu-xhci,id=xhci', 'usb-tablet,bus=xhci.0,id=tablet'])
+  const both = after(buildQemuArgv({ ...base, tablet: true, usb: '/u.qcow2' }), '-device')
+  t.equal(both.filter(d => d.startsWith('qemu-xhci')).length, 1, 'one controller')
+  t.ok(both.includes('usb-tablet,bus=xhci.0,id=tablet'))
+})
+
 t.test('bootFrom reorders boot indexes', async t => {
   const a = buildQemuArgv({ ...base, cdrom: '/c.iso', usb: '/u.qcow2', disks: [{ id: 'disk0', file: '/d.qcow2' }], bootFrom: 'disk' })
   const devices = after(a, '-device')

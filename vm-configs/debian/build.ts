@@ -160,7 +160,7 @@ export const REQUIRED_MODULES: readonly string[] = [
   'loop',
   'overlay',
 ]
-export const OPTIONAL_MODULES: readonly string[] = ['uas', 'virtio_scsi', 'button', 'evdev']
+export const OPTIONAL_MODULES: readonly string[] = ['uas', 'virtio_scsi', 'button', 'evdev', 'usbhid', 'hid_generic']
 
 // ---------------------------------------------------------------------------
 // small helpers
