@@ -37,7 +37,16 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-async function run(args: string[]): Promise<number> {
+async function run(argv: string[]): Promise<number> {
+  // `--update-screens` takes an optional value, which parseArgs cannot express.
+  let updateScreens: string | undefined
+  const args = argv.filter(a => {
+    const m = /^--update-screens(?:=(.*))?$/.exec(a)
+    if (!m) return true
+    updateScreens = m[1] ?? 'missing'
+    if (!['missing', 'all', 'none'].includes(updateScreens)) throw new TypeError(`--update-screens takes missing or all, got '${updateScreens}'`)
+    return false
+  })
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
@@ -46,7 +55,6 @@ async function run(args: string[]): Promise<number> {
       timeout: { type: 'string', short: 't', default: '900' },
       grep: { type: 'string', short: 'g', multiple: true },
       bail: { type: 'boolean', short: 'b', default: false },
-      'update-screens': { type: 'string' },
     },
   })
   const tapArgs = ['--disable-coverage', `--jobs=${positiveInt(values.jobs, 'jobs')}`, `--timeout=${positiveInt(values.timeout, 'timeout')}`]
@@ -62,7 +70,7 @@ async function run(args: string[]): Promise<number> {
     reject: false,
     env: {
       ...topLevelEnv(process.env),
-      ...(values['update-screens'] !== undefined ? { BOOTCHECK_UPDATE_SCREENS: values['update-screens'] || 'missing' } : {}),
+      ...(updateScreens ? { BOOTCHECK_UPDATE_SCREENS: updateScreens } : {}),
     },
     extendEnv: false,
   })

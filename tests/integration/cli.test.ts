@@ -2,6 +2,7 @@
 // against the compiled package, the way a user's project imports it.
 import t from 'tap'
 import { execa } from 'execa'
+import { existsSync } from 'node:fs'
 import { writeFile, mkdir } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { join } from 'node:path'
@@ -28,6 +29,38 @@ t.test('bootcheck run examples/ boots the demo media and passes', async t => {
   t.match(r.all, /ISO detached after copytoram/)
   t.match(r.all, /a reboot wipes everything but the persisted paths/)
   t.match(r.all, /# \{ total: \d+, pass: \d+ \}/)
+})
+
+t.test('--update-screens: a missing reference fails, the flag writes it, the next run passes', async t => {
+  const media = await demoMedia()
+  const dir = t.testdir({})
+  const file = join(dir, 'screen.test.ts')
+  // The TypeScript sources, imported the way tap's loader resolves them.
+  const src = join(root, 'src', 'index.js')
+  await writeFile(
+    file,
+    [
+      `import t from 'tap'`,
+      `import { boot } from ${JSON.stringify(src)}`,
+      `t.test('the prompt', async t => {`,
+      `  const vm = await boot(t, { cdrom: ${JSON.stringify(media.iso)} })`,
+      `  await vm.console.waitFor('boot: ')`,
+      `  await vm.type('live')`,
+      `  await vm.waitForStillScreen({ stillFor: 1000, maxDiffPixels: 40 })`,
+      `  await vm.expectScreen('prompt', { maxDiffPixels: 40 })`,
+      `})`,
+    ].join('\n'),
+  )
+  const run = (...args: string[]) =>
+    execa(process.execPath, [cli, 'run', ...args, file], { cwd: root, reject: false, all: true, env: { BOOTCHECK_ARTIFACTS: join(dir, 'artifacts') } })
+  const first = await run()
+  t.equal(first.exitCode, 1, 'fails without a reference')
+  t.match(first.all, /has no reference .*prompt\.png/)
+  const update = await run('--update-screens')
+  t.equal(update.exitCode, 0, 'the flag writes it')
+  t.ok(existsSync(join(dir, 'screen.test.screens', 'prompt.png')))
+  const again = await run()
+  t.equal(again.exitCode, 0, 'the next run matches')
 })
 
 t.test('bad command lines', async t => {
