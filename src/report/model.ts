@@ -1,0 +1,84 @@
+/**
+ * What a `bootcheck run` produced, as written to `<run folder>/results.json` and read by the
+ * JUnit and HTML reporters. Paths are absolute unless said otherwise.
+ */
+
+/** How a run, a file or a test ended. */
+export type Status = 'passed' | 'failed' | 'skipped' | 'todo' | 'interrupted'
+
+/** One screen check that did not match: the images a reviewer compares side by side. */
+export interface ScreenArtifact {
+  /** Screen name, e.g. `grub-menu`. */
+  name: string
+  expected?: string
+  actual?: string
+  diff?: string
+}
+
+/** Everything one machine of one test left behind (see `src/machine/artifacts.ts`). */
+export interface MachineRecord {
+  /** The machine's name (`MachineSpec.name`). */
+  machine: string
+  /** The test's name as tap reports it (`t.name`), used to tie the machine to its test. */
+  test: string
+  /** The artifacts folder. */
+  dir: string
+  /** `console.log`: the serial transcript. */
+  transcript?: string
+  /** `qemu-command.txt`, `qmp.log`, `qemu-stderr.log` when present. */
+  command?: string
+  qmpLog?: string
+  stderr?: string
+  /** 'kvm' or 'tcg'. */
+  accel?: string
+  memoryMiB?: number
+  /** ISO timestamps: QEMU started / the machine was disposed. */
+  startedAt?: string
+  endedAt?: string
+  /** Screen mismatches (expected/actual/diff), in the order they happened. */
+  screens: ScreenArtifact[]
+}
+
+/** One tap test point (an assertion or a subtest). */
+export interface TestRecord {
+  /** Its name; nested subtests are joined with ' > '. */
+  name: string
+  status: Status
+  durationMs?: number
+  /** For a failure: the message, and tap's diagnostic block as YAML-ish text. */
+  message?: string
+  diagnostic?: string
+  /** Reason given for skip/todo. */
+  reason?: string
+  /** Machines booted by this test (matched by name). */
+  machines: MachineRecord[]
+}
+
+/** One test file: a tap child process. */
+export interface FileRecord {
+  /** Path as given to the runner (relative to the working folder). */
+  file: string
+  status: Status
+  durationMs: number
+  tests: TestRecord[]
+  /** The file's raw TAP output. */
+  tap: string
+  /** Machines of this file not tied to a listed test. */
+  machines: MachineRecord[]
+}
+
+/** The whole run. */
+export interface RunRecord {
+  /** The run folder (holds results.json, report.html, artifacts/). */
+  dir: string
+  startedAt: string
+  durationMs: number
+  /** `interrupted` when SIGINT/SIGTERM ended it. */
+  status: 'passed' | 'failed' | 'interrupted'
+  /** Why it was interrupted, e.g. `SIGINT`. */
+  interruptedBy?: string
+  /** Host facts shown in the report header. */
+  host: { hostname: string; cpus: number; memoryMiB: number; budgetMiB: number; jobs: number }
+  files: FileRecord[]
+  counts: { passed: number; failed: number; skipped: number; todo: number }
+}
