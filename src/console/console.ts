@@ -1,4 +1,5 @@
 import { createWriteStream, type WriteStream } from 'node:fs'
+import { dirname } from 'node:path'
 import { AnsiStripper } from './ansi.js'
 import {
   Transcript,
@@ -203,7 +204,7 @@ export class SerialConsole {
    */
   recentOutput(): string {
     const lines = this.lastLines()
-    const where = this.logFile ? `\nFull transcript: ${this.logFile}` : ''
+    const where = this.logFile ? `\nFull transcript: ${this.logFile}\nArtifacts: ${dirname(this.logFile)}` : ''
     if (lines.length === 0) return `\nThe console printed nothing.${where}`
     return `\nLast console lines:\n${lines.map(l => `  | ${l}`).join('\n')}${where}`
   }
