@@ -11,6 +11,7 @@ declare -A needs=(
   [mksquashfs]=squashfs-tools [mke2fs]=e2fsprogs [dumpe2fs]=e2fsprogs [cpio]=cpio
   [grub-mkstandalone]=grub-common [mkfs.vfat]=dosfstools [mcopy]=mtools [openssl]=openssl
   [setpriv]=util-linux [nix-instantiate]=nix-bin [busybox]=busybox [xz]=xz-utils [zstd]=zstd
+  [chromium]=chromium
 )
 # files -> Debian package
 declare -A files=(

@@ -1,0 +1,101 @@
+/** The HTML of one machine: facts, screen mismatches side by side, log links, the transcript. */
+import { basename } from 'node:path'
+import type { MachineRecord, ScreenArtifact } from '../model.js'
+import { escapeAttribute as attr, escapeMarkup as esc, humanDuration } from '../text.js'
+import { fileHref, imageSrc, readTranscriptTail } from './files.js'
+
+/** What {@link renderMachine} needs to know about where and how it renders. */
+export interface MachineContext {
+  /** The report's folder: links and image sources are relative to it. */
+  reportDir: string
+  /** Transcript bytes shown (the tail). */
+  transcriptBytes: number
+  /** Whether the transcript starts expanded (it does for failed tests). */
+  open: boolean
+}
+
+/** Renders a machine as `<section class="machine" data-machine>`. */
+export function renderMachine(m: MachineRecord, ctx: MachineContext): string {
+  const facts: string[] = []
+  if (m.accel) facts.push(esc(m.accel))
+  if (m.memoryMiB !== undefined) facts.push(`${m.memoryMiB} MiB`)
+  const ran = duration(m.startedAt, m.endedAt)
+  if (ran !== undefined) facts.push(`ran ${humanDuration(ran)}`)
+  facts.push(`artifacts: <a class="artifacts-dir" href="${attr(fileHref(m.dir, ctx.reportDir))}">${esc(m.dir)}</a>`)
+  return [
+    `<section class="machine" data-machine="${attr(m.machine)}">`,
+    `<h4>Machine <code>${esc(m.machine)}</code></h4>`,
+    `<p class="machine-facts muted">${facts.join(' · ')}</p>`,
+    ...m.screens.map(s => renderScreen(s, ctx.reportDir)),
+    renderLogs(m, ctx.reportDir),
+    m.transcript ? renderTranscript(m.transcript, ctx) : '',
+    '</section>',
+  ].join('\n')
+}
+
+function renderScreen(s: ScreenArtifact, reportDir: string): string {
+  const what = s.expected ? 'did not match its reference' : 'has no reference'
+  const kinds = [
+    ['expected', 'Expected', s.expected],
+    ['actual', 'Actual', s.actual],
+    ['diff', 'Difference', s.diff],
+  ] as const
+  const figures = kinds.map(([kind, label, file]) => {
+    const alt = `${label} screen '${s.name}'`
+    let body: string
+    if (!file) body = `<p class="missing">No ${label.toLowerCase()} image.</p>`
+    else {
+      const src = imageSrc(file, reportDir)
+      if (src === undefined) body = `<p class="missing">Missing file ${esc(file)}</p>`
+      else {
+        const img = `<img src="${attr(src)}" alt="${attr(alt)}" loading="eager">`
+        body = src.startsWith('data:') ? img : `<a href="${attr(src)}" target="_blank">${img}</a>`
+      }
+    }
+    return `<figure class="screen-${kind}">${body}<figcaption>${label}${file ? ` — <code>${esc(basename(file))}</code>` : ''}</figcaption></figure>`
+  })
+  return [
+    `<section class="screen" data-screen="${attr(s.name)}">`,
+    `<h5>Screen <code>${esc(s.name)}</code> ${what}</h5>`,
+    `<div class="screen-images">${figures.join('')}</div>`,
+    '</section>',
+  ].join('\n')
+}
+
+function renderLogs(m: MachineRecord, reportDir: string): string {
+  const files: [string, string | undefined][] = [
+    ['transcript', m.transcript],
+    ['command', m.command],
+    ['qmp', m.qmpLog],
+    ['stderr', m.stderr],
+  ]
+  const links = files.flatMap(([kind, file]) =>
+    file ? [`<a class="log-${kind}" href="${attr(fileHref(file, reportDir))}">${esc(basename(file))}</a>`] : [],
+  )
+  return links.length ? `<p class="logs">Logs: ${links.join(' ')}</p>` : ''
+}
+
+function renderTranscript(file: string, ctx: MachineContext): string {
+  const tail = readTranscriptTail(file, ctx.transcriptBytes)
+  const link = `<a href="${attr(fileHref(file, ctx.reportDir))}">${esc(basename(file))}</a>`
+  if (!tail) return `<p class="missing transcript-missing">Transcript ${esc(file)} could not be read.</p>`
+  const note = tail.omitted > 0
+    ? `<p class="transcript-note muted">Showing the last ${kib(tail.size - tail.omitted)} of ${kib(tail.size)}; the whole transcript is ${link}.</p>`
+    : ''
+  const summary = `Console transcript <span class="muted">(${kib(tail.size)})</span>`
+  // A newline right after <pre> is dropped by HTML parsers: double it so the first line survives.
+  const body = tail.text.length ? `<pre class="transcript">${tail.text.startsWith('\n') ? '\n' : ''}${esc(tail.text)}</pre>` : '<p class="muted transcript-empty">The transcript is empty.</p>'
+  return `<details class="transcript-block"${ctx.open ? ' open' : ''}><summary>${summary}</summary>${note}${body}</details>`
+}
+
+function kib(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`
+}
+
+function duration(start?: string, end?: string): number | undefined {
+  if (!start || !end) return undefined
+  const ms = Date.parse(end) - Date.parse(start)
+  return Number.isFinite(ms) && ms >= 0 ? ms : undefined
+}

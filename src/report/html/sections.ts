@@ -1,0 +1,134 @@
+/** The HTML of the report's header, its files and their tests. */
+import type { FileRecord, RunRecord, Status, TestRecord } from '../model.js'
+import { escapeAttribute as attr, escapeMarkup as esc, humanDuration, isFailure, tail } from '../text.js'
+import { renderMachine } from './machine.js'
+
+/** Limits and places the sections render with. */
+export interface SectionContext {
+  reportDir: string
+  /** Transcript tail shown for failed/interrupted tests and files (bytes). */
+  failedTranscriptBytes: number
+  /** Transcript tail shown for other tests (bytes), collapsed. */
+  otherTranscriptBytes: number
+  /** TAP output tail shown for a failed file (characters). */
+  tapChars: number
+}
+
+/** A status word as a badge. */
+export function badge(status: Status | 'running'): string {
+  return `<span class="badge" data-status="${status}">${status}</span>`
+}
+
+/** One line on why the run ended as it did. */
+export function runSummary(run: RunRecord): string {
+  const tests = run.files.flatMap(f => f.tests)
+  const failedTests = tests.filter(t => isFailure(t.status)).length
+  const badFiles = run.files.filter(f => isFailure(f.status))
+  if (run.status === 'interrupted') {
+    const unfinished = run.files.filter(f => f.status === 'interrupted').length
+    return `Interrupted${run.interruptedBy ? ` by ${run.interruptedBy}` : ''}; ${plural(unfinished, 'file')} did not finish.`
+  }
+  if (run.status === 'failed') {
+    const parts: string[] = []
+    if (failedTests) parts.push(`${plural(failedTests, 'test')} failed`)
+    const crashed = badFiles.filter(f => !f.tests.some(t => isFailure(t.status)))
+    if (crashed.length) parts.push(`${plural(crashed.length, 'file')} failed outside any test (${crashed.map(f => f.file).join(', ')})`)
+    if (!parts.length) parts.push('the run failed')
+    return `${cap(parts.join('; '))} in ${plural(badFiles.length || run.files.length, 'file')}.`
+  }
+  return `All ${plural(run.counts.passed, 'test')} passed${run.counts.skipped + run.counts.todo ? ` (${run.counts.skipped + run.counts.todo} skipped or todo)` : ''}.`
+}
+
+/** The header: status and why, counts, duration, host facts, filter buttons. */
+export function renderHeader(run: RunRecord): string {
+  const tests = run.files.flatMap(f => f.tests)
+  const n = (ok: (s: Status) => boolean): number => tests.filter(t => ok(t.status)).length
+  const fact = (label: string, value: string, key: string): string => `<div data-fact="${key}"><dt>${label}</dt><dd>${value}</dd></div>`
+  const c = run.counts
+  const button = (filter: string, label: string, count: number): string =>
+    `<button type="button" data-filter="${filter}" aria-pressed="${filter === 'all'}">${label} (${count})</button>`
+  return [
+    `<header class="run" data-status="${run.status}">`,
+    `<h1>bootcheck run ${badge(run.status)}</h1>`,
+    `<p class="why">${esc(runSummary(run))}</p>`,
+    '<dl class="facts counts">',
+    fact('Passed', String(c.passed), 'passed'),
+    fact('Failed', String(c.failed), 'failed'),
+    fact('Skipped', String(c.skipped), 'skipped'),
+    fact('Todo', String(c.todo), 'todo'),
+    fact('Files', String(run.files.length), 'files'),
+    fact('Duration', humanDuration(run.durationMs), 'duration'),
+    '</dl>',
+    '<dl class="facts host">',
+    fact('Started', `<time datetime="${attr(run.startedAt)}">${esc(run.startedAt)}</time>`, 'started'),
+    fact('Host', esc(run.host.hostname), 'hostname'),
+    fact('CPUs', String(run.host.cpus), 'cpus'),
+    fact('Memory', `${run.host.memoryMiB} MiB`, 'memory'),
+    fact('QEMU budget', `${run.host.budgetMiB} MiB`, 'budget'),
+    fact('Jobs', String(run.host.jobs), 'jobs'),
+    fact('Run folder', `<code>${esc(run.dir)}</code>`, 'dir'),
+    '</dl>',
+    '<nav class="filters" aria-label="Show tests by status">',
+    button('all', 'All', tests.length),
+    button('failed', 'Failed', n(isFailure)),
+    button('passed', 'Passed', n(s => s === 'passed')),
+    button('skipped', 'Skipped', n(s => s === 'skipped' || s === 'todo')),
+    '</nav>',
+    '</header>',
+  ].join('\n')
+}
+
+/** A file as `<section class="file" data-file data-status>` with its tests. */
+export function renderFile(file: FileRecord, ctx: SectionContext): string {
+  const failed = isFailure(file.status)
+  const out = [
+    `<section class="file" data-file="${attr(file.file)}" data-status="${file.status}">`,
+    `<h2>${badge(file.status)} <span class="file-name">${esc(file.file)}</span> <span class="time">${humanDuration(file.durationMs)}</span></h2>`,
+  ]
+  if (failed && !file.tests.some(t => isFailure(t.status))) {
+    const why = file.status === 'interrupted' ? 'The file was interrupted before it finished.' : 'The file failed outside any test (it crashed, timed out or exited non-zero).'
+    out.push(`<p class="file-failure">${why}</p>`)
+  }
+  if (file.tests.length === 0) out.push('<p class="muted no-tests">No tests reported.</p>')
+  out.push(...file.tests.map(t => renderTest(t, ctx)))
+  if (file.machines.length) {
+    const open = failed
+    out.push('<div class="file-machines"><h3>Machines outside a listed test</h3>')
+    out.push(...file.machines.map(m => renderMachine(m, { reportDir: ctx.reportDir, open, transcriptBytes: open ? ctx.failedTranscriptBytes : ctx.otherTranscriptBytes })))
+    out.push('</div>')
+  }
+  if (failed && file.tap.trim()) {
+    const t = tail(file.tap, ctx.tapChars)
+    const note = t.dropped ? ` <span class="muted">(last ${t.text.length} characters)</span>` : ''
+    out.push(`<details class="tap-output"><summary>TAP output${note}</summary><pre class="tap">${esc(t.text)}</pre></details>`)
+  }
+  out.push('</section>')
+  return out.join('\n')
+}
+
+/** A test as `<details class="test" data-test data-status>`, open when it failed. */
+export function renderTest(t: TestRecord, ctx: SectionContext): string {
+  const failed = isFailure(t.status)
+  const body: string[] = []
+  if (failed && t.message) body.push(`<pre class="failure-message">${esc(t.message)}</pre>`)
+  if (failed && !t.message) body.push(`<p class="failure-message">${t.status === 'interrupted' ? 'Interrupted.' : 'Failed (no message).'}</p>`)
+  if (t.diagnostic?.trim()) body.push(`<pre class="diagnostic">${esc(t.diagnostic)}</pre>`)
+  if (t.reason) body.push(`<p class="reason">${t.status === 'todo' ? 'Todo' : 'Skipped'}: ${esc(t.reason)}</p>`)
+  const transcriptBytes = failed ? ctx.failedTranscriptBytes : ctx.otherTranscriptBytes
+  body.push(...t.machines.map(m => renderMachine(m, { reportDir: ctx.reportDir, open: failed, transcriptBytes })))
+  if (!body.length) body.push('<p class="muted">Nothing more to show.</p>')
+  return [
+    `<details class="test" data-test="${attr(t.name)}" data-status="${t.status}"${failed ? ' open' : ''}>`,
+    `<summary>${badge(t.status)} <h3 class="test-name">${esc(t.name)}</h3> <span class="time">${t.durationMs === undefined ? '' : humanDuration(t.durationMs)}</span></summary>`,
+    `<div class="test-body">${body.join('\n')}</div>`,
+    '</details>',
+  ].join('\n')
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`
+}
+
+function cap(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1)
+}
