@@ -2,7 +2,7 @@
  * A run folder as `bootcheck run` leaves it, built by hand for the reporter tests: real PNG
  * screens (expected/actual/diff), real transcripts and logs, and the RunRecord naming them.
  */
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PNG } from 'pngjs'
@@ -65,7 +65,8 @@ async function machineDir(dir: string, name: string, transcript: string, screens
 /**
  * Creates a run folder under the system temp folder (or `root`) with a failed file (one
  * passed, one failed screen test, one skipped, one todo) and a passed file. With
- * `outside`, the failed test also has a screen whose images lie outside the run folder.
+ * `outside`, the failed test also has a screen whose images lie outside the run folder
+ * (in `<run folder>-outside`). Remove it with {@link removeFixtureRun}.
  */
 export async function makeFixtureRun(opts: { root?: string; outside?: boolean } = {}): Promise<RunRecord> {
   const dir = await mkdtemp(join(opts.root ?? tmpdir(), 'bootcheck-report-'))
@@ -74,7 +75,8 @@ export async function makeFixtureRun(opts: { root?: string; outside?: boolean } 
   const transcript = ['SeaBIOS (version 1.16)', `\x1b[1m${FIXTURE.transcriptLine}\x1b[0m`, 'bell\x07 and NUL\x00 here', FIXTURE.lastLine].join('\r\n')
   const grub = await machineDir(join(art, 'GRUB-menu-looks-right', 'uefi vm'), 'uefi vm', transcript, true)
   if (opts.outside) {
-    const far = await mkdtemp(join(tmpdir(), 'bootcheck-outside-'))
+    const far = `${dir}-outside`
+    await mkdir(far)
     const s = { name: 'outside', expected: join(far, 'o-expected.png'), actual: join(far, 'o-actual.png'), diff: join(far, 'o-diff.png') }
     await writeFile(s.expected, png(16, 10, [0, 120, 0]))
     await writeFile(s.actual, png(16, 10, [0, 120, 0], [250, 250, 0]))
@@ -121,4 +123,10 @@ export async function makeFixtureRun(opts: { root?: string; outside?: boolean } 
   }
   await writeFile(join(dir, 'results.json'), JSON.stringify(run, null, 2))
   return run
+}
+
+/** Removes a run folder made by {@link makeFixtureRun} and its `-outside` sibling. */
+export async function removeFixtureRun(run: RunRecord): Promise<void> {
+  await rm(run.dir, { recursive: true, force: true })
+  await rm(`${run.dir}-outside`, { recursive: true, force: true })
 }

@@ -2,14 +2,14 @@ import { rm } from 'node:fs/promises'
 import t from 'tap'
 import { writeHtmlReport } from '../../src/report/index.js'
 import { checkReportInBrowser, chromiumMissing } from './report-browser.js'
-import { FIXTURE, makeFixtureRun } from './report-fixture.js'
+import { FIXTURE, makeFixtureRun, removeFixtureRun } from './report-fixture.js'
 
 const missing = chromiumMissing()
 if (missing && process.env.CI) t.fail(`the browser test must run in CI: ${missing}`)
 
 t.test('the HTML report in a real browser', { skip: missing ?? false }, async t => {
   const run = await makeFixtureRun({ outside: true })
-  t.teardown(() => rm(run.dir, { recursive: true, force: true }))
+  t.teardown(() => removeFixtureRun(run))
   const report = await writeHtmlReport(run)
   const result = await checkReportInBrowser(report, {
     status: 'failed',
@@ -29,7 +29,7 @@ t.test('the HTML report in a real browser', { skip: missing ?? false }, async t 
 
 t.test('the checker notices a broken report', { skip: missing ?? false }, async t => {
   const run = await makeFixtureRun()
-  t.teardown(() => rm(run.dir, { recursive: true, force: true }))
+  t.teardown(() => removeFixtureRun(run))
   const m = run.files[0]!.tests[1]!.machines[0]!
   await rm(m.screens[0]!.diff!)
   m.screens[0]!.diff = `${run.dir}/nowhere.png`

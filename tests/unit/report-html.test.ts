@@ -4,10 +4,10 @@ import { join } from 'node:path'
 import t from 'tap'
 import { renderHtml, writeHtmlReport } from '../../src/report/index.js'
 import type { RunRecord } from '../../src/report/index.js'
-import { FIXTURE, makeFixtureRun } from '../integration/report-fixture.js'
+import { FIXTURE, makeFixtureRun, removeFixtureRun } from '../integration/report-fixture.js'
 
 const runs: RunRecord[] = []
-t.teardown(() => Promise.all(runs.map(r => rm(r.dir, { recursive: true, force: true }))))
+t.teardown(() => Promise.all(runs.map(removeFixtureRun)))
 async function fixture(opts: { outside?: boolean } = {}): Promise<RunRecord> {
   const run = await makeFixtureRun(opts)
   runs.push(run)
