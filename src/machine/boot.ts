@@ -14,7 +14,9 @@ import { QemuProcess } from '../qemu/process.js'
 import { QmpClient } from '../qmp/client.js'
 import { GuestFailureError, MachineExitedError, QemuStartError } from '../util/errors.js'
 import { within } from '../util/sleep.js'
-import { createArtifactsDir } from './artifacts.js'
+import { machineFromConfig } from '../config/config.js'
+import { acquireLease, type Lease } from '../runner/client.js'
+import { createArtifactsDir, markMachineEnded, recordPid, testPath, writeMachineFacts } from './artifacts.js'
 import { Machine } from './machine.js'
 import { parseMemory, type MachineSpec } from './spec.js'
 
@@ -27,6 +29,7 @@ export interface TestContext {
   comment?(...message: unknown[]): void
   fullname?: string
   name?: string
+  passing?(): boolean
 }
 
 /**
@@ -41,12 +44,17 @@ export interface TestContext {
  * const vm = await boot(t, { cdrom: 'live.iso', memory: '1G' })
  * await vm.console.waitFor(/# $/)
  * ```
+ *
+ * With a name instead of a spec, the machine definition of that name in
+ * `bootcheck.config.ts` is used, with `overrides` laid over it:
+ * `boot(t, 'live', { kernelParams: ['copytoram'] })`.
  */
-export async function boot(t: TestContext, spec: MachineSpec): Promise<Machine>
+export async function boot(t: TestContext, spec: MachineSpec | string, overrides?: Partial<MachineSpec>): Promise<Machine>
 export async function boot(spec: MachineSpec): Promise<Machine>
-export async function boot(a: TestContext | MachineSpec, b?: MachineSpec): Promise<Machine> {
+export async function boot(a: TestContext | MachineSpec, b?: MachineSpec | string, overrides?: Partial<MachineSpec>): Promise<Machine> {
   const t = b === undefined ? undefined : (a as TestContext)
-  const spec = b ?? (a as MachineSpec)
+  // A name is a machine definition from bootcheck.config.ts.
+  const spec = typeof b === 'string' ? await machineFromConfig(b, overrides) : { ...(b ?? (a as MachineSpec)), ...overrides }
   const name = spec.name ?? 'machine'
   checkSpec(spec)
   const qemu = await resolveQemuBinary(spec.qemu ?? process.env.BOOTCHECK_QEMU ?? 'qemu-system-x86_64')
@@ -57,9 +65,23 @@ export async function boot(a: TestContext | MachineSpec, b?: MachineSpec): Promi
 
   const workDir = await mkdtemp(join(tmpdir(), 'bootcheck-'))
   let machine: Machine | undefined
+  let lease: Lease | undefined
   try {
     const plan = await makePlan(spec, name, accel.accel, workDir)
-    const artifactsDir = await createArtifactsDir(t?.fullname ?? t?.name ?? 'standalone', name)
+    const test = testPath(t)
+    const file = resolve(spec.testFile ?? process.argv[1] ?? 'bootcheck')
+    // Under `bootcheck run`, wait here until the run's memory budget has room.
+    lease = await acquireLease({ machine: name, test: test.join(' > '), memoryMiB: plan.memoryMiB, cpus: plan.cpus })
+    const artifactsDir = await createArtifactsDir({ file, test, machine: name })
+    await writeMachineFacts(artifactsDir, {
+      machine: name,
+      test: test.join(' > '),
+      file,
+      accel: accel.accel,
+      memoryMiB: plan.memoryMiB,
+      cpus: plan.cpus,
+      startedAt: new Date().toISOString(),
+    })
     const argv = buildQemuArgv(plan)
     await writeFile(join(artifactsDir, 'qemu-command.txt'), shellQuote([qemu, ...argv]) + '\n')
     const console = new SerialConsole({
@@ -68,17 +90,26 @@ export async function boot(a: TestContext | MachineSpec, b?: MachineSpec): Promi
       logFile: join(artifactsDir, 'console.log'),
       defaultTimeout: spec.timeout ?? 120_000,
     })
+    const leased = lease
+    console.onText(text => {
+      const line = lastLine(text)
+      if (line) leased.status({ line })
+    })
     if (spec.failOn !== false) {
       const watcher = new FailureWatcher(spec.failOn ?? DEFAULT_FAILURE_PATTERNS, f => {
         const lines = f.context.map(l => `  | ${l}`).join('\n')
-        const message = `${name}: ${f.name} on the serial console:\n${lines}\nFull transcript: ${console.logFile}`
+        const message = `${name}: ${f.name} on the serial console:\n${lines}\nFull transcript: ${console.logFile}\nArtifacts: ${artifactsDir}`
         console.fail(new GuestFailureError(message, f.name, f.line))
       })
       console.onText(text => watcher.push(text))
     }
     const stderrFile = join(artifactsDir, 'qemu-stderr.log')
     const proc = QemuProcess.spawn({ qemu, argv, stderrFile, label: name, onData: d => console.push(d) })
+    leased.status({ stage: 'booting' })
+    void recordPid(artifactsDir, proc.pid)
     void proc.exited.then(exit => {
+      leased.release()
+      void markMachineEnded(artifactsDir).catch(() => undefined)
       const how = exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`
       console.end(new MachineExitedError(`QEMU for ${name} exited (${how}).${stderrSuffix(exit.stderr)}`))
     })
@@ -109,10 +140,17 @@ export async function boot(a: TestContext | MachineSpec, b?: MachineSpec): Promi
       ...(spec.login ? { login: spec.login } : {}),
     })
     const m = machine
-    t?.teardown(() => m.dispose())
+    t?.teardown(async () => {
+      // Name the folder next to the failure in the test's output.
+      if (t.passing && !t.passing() && t.comment) t.comment(`artifacts of ${name}: ${artifactsDir}`)
+      await m.dispose()
+    })
     return machine
   } catch (e) {
-    if (!machine) await rm(workDir, { recursive: true, force: true })
+    if (!machine) {
+      lease?.release()
+      await rm(workDir, { recursive: true, force: true })
+    }
     throw e
   }
 }
@@ -188,6 +226,16 @@ async function directBoot(spec: MachineSpec, workDir: string): Promise<Pick<Laun
     ...(found.initrd ? { initrd: found.initrd } : {}),
     append: [...found.params, ...(spec.kernelParams ?? [])].join(' '),
   }
+}
+
+/** The last non-empty line of a chunk of console text. */
+function lastLine(text: string): string | undefined {
+  const lines = text.split('\n')
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const l = lines[i]!.trim()
+    if (l) return l.length > 160 ? l.slice(0, 157) + '…' : l
+  }
+  return undefined
 }
 
 function stderrSuffix(stderr: string): string {

@@ -1,0 +1,133 @@
+import { existsSync } from 'node:fs'
+import { dirname, isAbsolute, join, resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import type { MachineSpec } from '../machine/spec.js'
+import { BootcheckError } from '../util/errors.js'
+
+/** Defaults of `bootcheck run`; command-line flags win over them. */
+export interface RunConfig {
+  /** Test files or folders. Default: the current folder. */
+  files?: string[]
+  /** Test files at once. Default: the CPU count. */
+  jobs?: number
+  /** Memory budget for running machines, like `'8G'`. Default: 80% of the memory available. */
+  memory?: string | number
+  /** vCPU budget. Default: the CPU count. */
+  cpus?: number
+  /** Seconds a test file may take. Default 900. */
+  timeout?: number
+  /** Write JUnit XML here on every run. */
+  junit?: string
+  /** Where run folders go. Default `.bootcheck/runs`. */
+  runsDir?: string
+}
+
+/** The contents of `bootcheck.config.ts`. */
+export interface BootcheckConfig {
+  /**
+   * Machine definitions by name, shared by test files (`boot(t, 'live')`) and by
+   * `bootcheck shell live`. Relative paths are relative to the config file.
+   */
+  machines?: Record<string, MachineSpec>
+  run?: RunConfig
+}
+
+/**
+ * Types a config file's default export:
+ *
+ * ```ts
+ * // bootcheck.config.ts
+ * import { defineConfig } from 'bootcheck'
+ * export default defineConfig({
+ *   machines: { live: { cdrom: 'result/iso/live.iso', memory: '1G' } },
+ *   run: { memory: '6G', junit: 'reports/junit.xml' },
+ * })
+ * ```
+ */
+export function defineConfig(config: BootcheckConfig): BootcheckConfig {
+  return config
+}
+
+/** The file names looked for, in this order, in the working folder and its parents. */
+export const CONFIG_NAMES = ['bootcheck.config.ts', 'bootcheck.config.mts', 'bootcheck.config.js', 'bootcheck.config.mjs']
+
+/** A loaded config and where it came from (`path` is undefined when there is none). */
+export interface LoadedConfig {
+  path?: string
+  config: BootcheckConfig
+}
+
+const cache = new Map<string, Promise<LoadedConfig>>()
+
+/**
+ * Finds and loads the config: `$BOOTCHECK_CONFIG` if set (it must exist), else the first of
+ * {@link CONFIG_NAMES} in `from` or a parent folder. No file → an empty config.
+ */
+export function loadConfig(from = process.cwd(), env: NodeJS.ProcessEnv = process.env): Promise<LoadedConfig> {
+  const path = env.BOOTCHECK_CONFIG ? resolve(env.BOOTCHECK_CONFIG) : findConfig(from)
+  const key = path ?? ''
+  let loaded = cache.get(key)
+  if (!loaded) {
+    loaded = path ? importConfig(path, !!env.BOOTCHECK_CONFIG) : Promise.resolve({ config: {} })
+    cache.set(key, loaded)
+  }
+  return loaded
+}
+
+function findConfig(from: string): string | undefined {
+  for (let dir = resolve(from); ; dir = dirname(dir)) {
+    for (const name of CONFIG_NAMES) if (existsSync(join(dir, name))) return join(dir, name)
+    if (dirname(dir) === dir) return undefined
+  }
+}
+
+async function importConfig(path: string, explicit: boolean): Promise<LoadedConfig> {
+  if (!existsSync(path)) throw new BootcheckError(`Config file ${path} does not exist${explicit ? ' (from BOOTCHECK_CONFIG)' : ''}.`)
+  let mod: { default?: unknown }
+  try {
+    // tsx loads TypeScript configs from plain Node as well as from test processes.
+    const { tsImport } = await import('tsx/esm/api')
+    mod = (await tsImport(pathToFileURL(path).href, import.meta.url)) as { default?: unknown }
+  } catch (e) {
+    throw new BootcheckError(`Cannot load config ${path}: ${(e as Error).message}`, { cause: e })
+  }
+  const config = (mod.default ?? mod) as BootcheckConfig
+  if (typeof config !== 'object' || config === null) throw new BootcheckError(`Config ${path} must export an object (export default defineConfig({ … })).`)
+  if (config.machines !== undefined && (typeof config.machines !== 'object' || config.machines === null)) {
+    throw new BootcheckError(`Config ${path}: 'machines' must be an object of machine definitions by name.`)
+  }
+  return { path, config: { ...config, ...(config.machines ? { machines: resolvePaths(config.machines, dirname(path)) } : {}) } }
+}
+
+/** Makes the file paths of machine definitions absolute, relative to the config's folder. */
+function resolvePaths(machines: Record<string, MachineSpec>, base: string): Record<string, MachineSpec> {
+  const abs = (p: string): string => (isAbsolute(p) ? p : resolve(base, p))
+  const out: Record<string, MachineSpec> = {}
+  for (const [name, spec] of Object.entries(machines)) {
+    out[name] = {
+      name,
+      ...spec,
+      ...(spec.cdrom ? { cdrom: abs(spec.cdrom) } : {}),
+      ...(spec.usb ? { usb: abs(spec.usb) } : {}),
+      ...(spec.kernel ? { kernel: abs(spec.kernel) } : {}),
+      ...(spec.initrd ? { initrd: abs(spec.initrd) } : {}),
+      ...(spec.disks ? { disks: spec.disks.map(d => (typeof d === 'string' ? abs(d) : { ...d, image: abs(d.image) })) } : {}),
+    }
+  }
+  return out
+}
+
+/**
+ * The machine definition `name` from the config, with `overrides` laid over it.
+ * An unknown name is an error listing the names there are.
+ */
+export async function machineFromConfig(name: string, overrides: Partial<MachineSpec> = {}): Promise<MachineSpec> {
+  const { path, config } = await loadConfig()
+  const spec = config.machines?.[name]
+  if (!spec) {
+    const known = Object.keys(config.machines ?? {})
+    const where = path ? `in ${path}` : `: no bootcheck.config.ts found from ${process.cwd()} upwards (or set BOOTCHECK_CONFIG)`
+    throw new BootcheckError(`No machine '${name}' ${where}.${known.length ? ` Known machines: ${known.join(', ')}.` : ''}`)
+  }
+  return { ...spec, ...overrides }
+}

@@ -1,0 +1,156 @@
+import { createServer, type Server, type Socket } from 'node:net'
+import { Budget, type Limits, type Request } from './budget.js'
+import { frame, lineReader, type ClientMessage } from './protocol.js'
+
+/** What the runner knows about one machine of one test process. */
+export interface MachineState {
+  id: string
+  client: string
+  file: string
+  test: string
+  machine: string
+  memoryMiB: number
+  cpus: number
+  state: 'queued' | 'running' | 'ended'
+  queuedAt: number
+  startedAt?: number
+  endedAt?: number
+  /** What the machine does now, e.g. `booting`, `waiting for /# $/`. */
+  stage?: string
+  /** The last non-empty console line. */
+  line?: string
+}
+
+/** Why the state changed. */
+export type Change = 'queued' | 'started' | 'status' | 'ended'
+
+/**
+ * The runner's end of the channel: admits machines within the {@link Budget} and keeps
+ * {@link MachineState}s for progress lines. A test process that disconnects (ended or
+ * killed) gives back everything it held.
+ */
+export class RunnerServer {
+  readonly machines = new Map<string, MachineState>()
+  private readonly budget: Budget
+  private readonly server: Server
+  private readonly sockets = new Map<string, Socket>()
+  private readonly files = new Map<string, string>()
+  private nextClient = 1
+
+  private constructor(
+    /** The socket test processes connect to. */
+    readonly socketPath: string,
+    limits: Limits,
+    private readonly onChange: (m: MachineState, why: Change) => void,
+  ) {
+    this.budget = new Budget(limits)
+    this.server = createServer(socket => this.accept(socket))
+  }
+
+  /** Listens on `socketPath`. */
+  static async listen(socketPath: string, limits: Limits, onChange: (m: MachineState, why: Change) => void = () => {}): Promise<RunnerServer> {
+    const s = new RunnerServer(socketPath, limits, onChange)
+    await new Promise<void>((resolve, reject) => {
+      s.server.once('error', reject)
+      s.server.listen(socketPath, () => {
+        s.server.off('error', reject)
+        resolve()
+      })
+    })
+    return s
+  }
+
+  get limits(): Limits {
+    return this.budget.limits
+  }
+
+  get used(): { memoryMiB: number; cpus: number } {
+    return this.budget.used
+  }
+
+  /** Stops listening and drops every connection. */
+  async close(): Promise<void> {
+    for (const s of this.sockets.values()) s.destroy()
+    await new Promise<void>(resolve => this.server.close(() => resolve()))
+  }
+
+  private accept(socket: Socket): void {
+    let client = `c${this.nextClient++}`
+    this.sockets.set(client, socket)
+    socket.on(
+      'data',
+      lineReader<ClientMessage>(m => {
+        if (m.t === 'hello') {
+          this.sockets.delete(client)
+          client = `${m.client}#${client}`
+          this.sockets.set(client, socket)
+          this.files.set(client, m.file)
+        } else this.handle(client, m)
+      }),
+    )
+    socket.on('error', () => {})
+    socket.on('close', () => {
+      this.sockets.delete(client)
+      for (const m of this.machines.values()) {
+        if (m.client === client && m.state !== 'ended') this.end(m)
+      }
+      this.grant(this.budget.dropClient(client))
+    })
+  }
+
+  private handle(client: string, m: ClientMessage): void {
+    switch (m.t) {
+      case 'lease': {
+        const id = `${client}/${m.id}`
+        const state: MachineState = {
+          id,
+          client,
+          file: this.files.get(client) ?? '',
+          test: m.test,
+          machine: m.machine,
+          memoryMiB: m.memoryMiB,
+          cpus: m.cpus,
+          state: 'queued',
+          queuedAt: Date.now(),
+        }
+        this.machines.set(id, state)
+        this.onChange(state, 'queued')
+        this.grant(this.budget.request({ id, client, memoryMiB: m.memoryMiB, cpus: m.cpus }))
+        break
+      }
+      case 'release': {
+        const state = this.machines.get(`${client}/${m.id}`)
+        if (state) this.end(state)
+        this.grant(this.budget.release(`${client}/${m.id}`))
+        break
+      }
+      case 'status': {
+        const state = this.machines.get(`${client}/${m.id}`)
+        if (!state) return
+        if (m.stage !== undefined) state.stage = m.stage
+        if (m.line !== undefined) state.line = m.line
+        this.onChange(state, 'status')
+        break
+      }
+    }
+  }
+
+  private end(state: MachineState): void {
+    state.state = 'ended'
+    state.endedAt = Date.now()
+    this.onChange(state, 'ended')
+  }
+
+  private grant(admitted: Request[]): void {
+    for (const r of admitted) {
+      const state = this.machines.get(r.id)
+      if (state) {
+        state.state = 'running'
+        state.startedAt = Date.now()
+        this.onChange(state, 'started')
+      }
+      const local = r.id.slice(r.client.length + 1)
+      this.sockets.get(r.client)?.write(frame({ t: 'granted', id: local }))
+    }
+  }
+}
