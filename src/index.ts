@@ -55,3 +55,9 @@ export {
 } from './util/errors.js'
 /** Console lines that fail a boot at once, and the defaults. */
 export { DEFAULT_FAILURE_PATTERNS, type FailurePattern } from './console/failfast.js'
+/** `bootcheck.config.ts`: typed machine definitions shared by tests and the CLI, and run defaults. */
+export { defineConfig, loadConfig, machineFromConfig, type BootcheckConfig, type RunConfig, type LoadedConfig } from './config/config.js'
+/** What `bootcheck run` writes to `results.json`, for tools that read a run's results. */
+export type { RunRecord, FileRecord, TestRecord, MachineRecord, ScreenArtifact, Status } from './report/model.js'
+/** The JUnit XML and HTML reporters, for rendering a `results.json` again. */
+export { renderJUnit, renderHtml, writeHtmlReport } from './report/index.js'
