@@ -56,6 +56,7 @@ export class SerialConsole {
   private readonly log: WriteStream | undefined
   private readonly waiters = new Set<Waiter>()
   private readonly listeners = new Set<(text: string) => void>()
+  private readonly rawListeners = new Set<(raw: string) => void>()
   private ended: Error | null = null
   private readonly errorLines: number
   defaultTimeout: number
@@ -73,6 +74,7 @@ export class SerialConsole {
   /** Feeds output from the guest. Called by the process layer for every chunk. */
   push(raw: string): void {
     this.log?.write(raw)
+    for (const l of this.rawListeners) l(raw)
     const text = this.stripper.push(raw)
     if (text.length === 0) return
     this.transcript.append(text)
@@ -185,6 +187,16 @@ export class SerialConsole {
   onText(listener: (text: string) => void): () => void {
     this.listeners.add(listener)
     return () => this.listeners.delete(listener)
+  }
+
+  /**
+   * Calls `listener` with each chunk of output exactly as the guest sent it (escape
+   * sequences and carriage returns kept), e.g. to mirror the console on a terminal.
+   * Returns a function that removes it.
+   */
+  onData(listener: (raw: string) => void): () => void {
+    this.rawListeners.add(listener)
+    return () => this.rawListeners.delete(listener)
   }
 
   private check(w: Waiter): boolean {
