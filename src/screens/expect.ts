@@ -10,8 +10,19 @@ import { checkAgainstReference, resolveUpdateMode, type ReferenceCheck, type Upd
 
 /** A screen did not match its reference, or has none. */
 export class ScreenMismatchError extends BootcheckError {
-  constructor(readonly check: ReferenceCheck) {
+  /** The comparison, with the files written (not enumerable: it holds the diff image's pixels). */
+  declare readonly check: ReferenceCheck
+  /** The files to look at: reference, expected, actual, diff. */
+  readonly files: ReferenceCheck['files']
+  /** Pixels that differed, when a comparison was made. */
+  readonly diffPixels?: number
+
+  constructor(check: ReferenceCheck) {
     super(check.message)
+    // Test frameworks print an error's own enumerable fields; a screen's pixels do not belong there.
+    Object.defineProperty(this, 'check', { value: check, enumerable: false })
+    this.files = check.files
+    if (check.result) this.diffPixels = check.result.diffPixels
   }
 }
 

@@ -1,0 +1,63 @@
+// The HTML report of a real `bootcheck run`, opened in headless Chromium: a run with one
+// failing screen test (the reference shows something else) and one passing test.
+import t from 'tap'
+import { execa } from 'execa'
+import { mkdir } from 'node:fs/promises'
+import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
+import { PNG } from 'pngjs'
+import { readFileSync, writeFileSync } from 'node:fs'
+import type { RunRecord } from '../../src/report/model.js'
+import { demoMedia, params } from './media.js'
+import { checkReportInBrowser, chromiumMissing } from './report-browser.js'
+
+const root = fileURLToPath(new URL('../..', import.meta.url))
+const cli = join(root, 'bin', 'bootcheck.js')
+const media = await demoMedia()
+const build = await execa('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, reject: false })
+if (build.exitCode !== 0) throw new Error(`the package does not compile: ${build.stdout}${build.stderr}`)
+
+const missing = chromiumMissing()
+t.test('the report of a run with a failing screen test, in a real browser', { skip: process.env.CI ? false : (missing ?? false) }, async t => {
+  const src = JSON.stringify(join(root, 'src', 'index.js'))
+  const dir = t.testdir({
+    'screen.test.ts': [
+      `import t from 'tap'`,
+      `import { boot } from ${src}`,
+      `t.test('boot prompt looks right', async t => {`,
+      `  const vm = await boot(t, { name: 'bios', cdrom: ${JSON.stringify(media.iso)} })`,
+      `  await vm.console.waitFor('boot: ')`,
+      `  await vm.waitForStillScreen({ stillFor: 1000, maxDiffPixels: 40 })`,
+      `  await vm.expectScreen('prompt', { maxDiffPixels: 40 })`,
+      `})`,
+      `t.test('the shell answers', async t => {`,
+      `  const vm = await boot(t, { name: 'direct', cdrom: ${JSON.stringify(media.iso)}, kernel: ${JSON.stringify(media.kernel)}, initrd: ${JSON.stringify(media.initrd)}, kernelParams: ${JSON.stringify(params(media))} })`,
+      `  t.equal(await vm.succeed('echo ready'), 'ready\\n')`,
+      `})`,
+    ].join('\n'),
+  })
+  // A reference that cannot match: a white square on black, the size of the VGA text screen.
+  await mkdir(join(dir, 'screen.test.screens'))
+  const png = new PNG({ width: 720, height: 400 })
+  for (let y = 0; y < 400; y++)
+    for (let x = 0; x < 720; x++) {
+      const i = (y * 720 + x) * 4
+      const on = x > 200 && x < 500 && y > 100 && y < 300 ? 255 : 0
+      png.data[i] = png.data[i + 1] = png.data[i + 2] = on
+      png.data[i + 3] = 255
+    }
+  writeFileSync(join(dir, 'screen.test.screens', 'prompt.png'), PNG.sync.write(png))
+
+  const r = await execa(process.execPath, [cli, 'run', '--runs-dir', join(dir, 'runs'), '--progress', 'plain', 'screen.test.ts'], { cwd: dir, reject: false })
+  t.equal(r.exitCode, 1, 'the run fails')
+  t.match(r.stderr, /✗ screen\.test\.ts › boot prompt looks right/)
+  const results = JSON.parse(readFileSync(join(dir, 'runs', 'latest', 'results.json'), 'utf8')) as RunRecord
+  t.ok(results.files[0]!.tap.length < 50_000, `the failure's TAP stays small, no pixels in it (${results.files[0]!.tap.length} characters)`)
+  const check = await checkReportInBrowser(join(dir, 'runs', 'latest', 'report.html'), {
+    status: 'failed',
+    failed: [{ test: 'boot prompt looks right', message: "Screen 'prompt'", transcript: 'boot:', screens: ['prompt'] }],
+    passed: ['the shell answers'],
+  })
+  t.same(check.problems, [], 'the browser shows the failure, its transcript and its images, and the passing test')
+  t.same(Object.keys(check.tests).sort(), ['boot prompt looks right', 'the shell answers'])
+})
