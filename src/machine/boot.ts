@@ -15,6 +15,7 @@ import { QmpClient } from '../qmp/client.js'
 import { GuestFailureError, MachineExitedError, QemuStartError } from '../util/errors.js'
 import { within } from '../util/sleep.js'
 import { machineFromConfig } from '../config/config.js'
+import { attachAfterFailure, debugRequested } from '../runner/debug.js'
 import { acquireLease, type Lease } from '../runner/client.js'
 import { createArtifactsDir, markMachineEnded, recordPid, testPath, writeMachineFacts } from './artifacts.js'
 import { Machine } from './machine.js'
@@ -142,7 +143,10 @@ export async function boot(a: TestContext | MachineSpec, b?: MachineSpec | strin
     const m = machine
     t?.teardown(async () => {
       // Name the folder next to the failure in the test's output.
-      if (t.passing && !t.passing() && t.comment) t.comment(`artifacts of ${name}: ${artifactsDir}`)
+      if (t.passing && !t.passing()) {
+        t.comment?.(`artifacts of ${name}: ${artifactsDir}`)
+        if (debugRequested()) await attachAfterFailure(m, test.join(' > ') || name, line => t.comment?.(line))
+      }
       await m.dispose()
     })
     return machine

@@ -1,39 +1,63 @@
-import { createRequire } from 'node:module'
 import { readdir, stat } from 'node:fs/promises'
-import { dirname, join, sep } from 'node:path'
+import { join, sep } from 'node:path'
 import { parseArgs } from 'node:util'
-import { execa } from 'execa'
+import { loadConfig } from '../config/config.js'
+import { parseMemory } from '../machine/spec.js'
+import { defaultLimits } from './limits.js'
+import { runTests } from './run.js'
+
+export { topLevelEnv } from './tap.js'
 
 const USAGE = `Usage:
   bootcheck run [options] [files or folders…]   run tap test files written in TypeScript
+  bootcheck shell [machine | --iso FILE | --kernel FILE …]
+                                                  boot a machine and attach this terminal to its serial console
   bootcheck media [--cache-dir DIR]               build (or reuse) the demo live media; print their paths as JSON
   bootcheck help
 
-Options of run:
-  -j, --jobs N        test files run in parallel (default 2)
+Options of run (defaults from bootcheck.config.ts 'run', then from the host):
+  -j, --jobs N        test files run at once (default: CPU count)
+  -m, --memory SIZE   memory budget: machines wait while the memory of running machines
+                      would pass it (default: 80% of available memory), e.g. 4G
+      --cpus N        vCPU budget of running machines (default: CPU count)
   -t, --timeout S     seconds a test file may take (default 900)
   -g, --grep PATTERN  only subtests whose name matches
   -b, --bail          stop at the first failure
-  --update-screens=missing|all  write missing screen references (or replace differing ones)
-  Folders are searched for *.test.ts files; the default is the current folder.`
+      --junit FILE    also write JUnit XML to FILE
+      --runs-dir DIR  where run folders go (default .bootcheck/runs; 'latest' links to the newest)
+      --progress MODE auto (live lines on a terminal, plain lines otherwise), tty, plain or off
+      --debug         when a test fails, keep its machine running and attach this terminal to it
+  --update-screens[=missing|all]  write missing screen references (or replace differing ones)
+  Folders are searched for *.test.ts files; the default is the current folder.
+  Each run writes <run folder>/report.html, results.json and artifacts/.`
 
 /** Runs the command line; returns the exit status. */
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv
-  switch (command) {
-    case 'run':
-      return run(rest)
-    case 'media':
-      return media(rest)
-    case undefined:
-    case 'help':
-    case '--help':
-    case '-h':
-      process.stdout.write(USAGE + '\n')
-      return command === undefined ? 2 : 0
-    default:
-      process.stderr.write(`bootcheck: unknown command '${command}'\n${USAGE}\n`)
+  try {
+    switch (command) {
+      case 'run':
+        return await run(rest)
+      case 'shell':
+        return await shell(rest)
+      case 'media':
+        return await media(rest)
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        process.stdout.write(USAGE + '\n')
+        return command === undefined ? 2 : 0
+      default:
+        process.stderr.write(`bootcheck: unknown command '${command}'\n${USAGE}\n`)
+        return 2
+    }
+  } catch (e) {
+    if (e instanceof TypeError || (e as Error).name === 'BootcheckError' || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`bootcheck ${command}: ${(e as Error).message}\n`)
       return 2
+    }
+    throw e
   }
 }
 
@@ -51,30 +75,55 @@ async function run(argv: string[]): Promise<number> {
     args,
     allowPositionals: true,
     options: {
-      jobs: { type: 'string', short: 'j', default: '2' },
-      timeout: { type: 'string', short: 't', default: '900' },
+      jobs: { type: 'string', short: 'j' },
+      memory: { type: 'string', short: 'm' },
+      cpus: { type: 'string' },
+      timeout: { type: 'string', short: 't' },
       grep: { type: 'string', short: 'g', multiple: true },
       bail: { type: 'boolean', short: 'b', default: false },
+      junit: { type: 'string' },
+      'runs-dir': { type: 'string' },
+      progress: { type: 'string' },
+      debug: { type: 'boolean', default: false },
     },
   })
-  const tapArgs = ['--disable-coverage', `--jobs=${positiveInt(values.jobs, 'jobs')}`, `--timeout=${positiveInt(values.timeout, 'timeout')}`]
-  for (const g of values.grep ?? []) tapArgs.push(`--grep=${g}`)
-  if (values.bail) tapArgs.push('--bail')
-  const files = await findTestFiles(positionals.length > 0 ? positionals : ['.'])
+  const { path: configPath, config } = await loadConfig()
+  const rc = config.run ?? {}
+  const progress = values.progress ?? 'auto'
+  if (!['auto', 'tty', 'plain', 'off'].includes(progress)) throw new TypeError(`--progress takes auto, tty, plain or off, got '${progress}'`)
+  const files = await findTestFiles(positionals.length > 0 ? positionals : (rc.files ?? ['.']))
   if (files.length === 0) {
     process.stderr.write(`bootcheck run: no test files (*.test.ts) in ${positionals.join(' ') || '.'}\n`)
     return 1
   }
-  const r = await execa(process.execPath, [tapBin(), ...tapArgs, ...files], {
-    stdio: 'inherit',
-    reject: false,
+  const debug = values.debug
+  const junit = values.junit ?? rc.junit
+  const runsDir = values['runs-dir'] ?? rc.runsDir
+  const { exitCode } = await runTests({
+    files,
+    // --debug attaches one failing machine at a time, without a timeout ending it.
+    jobs: debug ? 1 : values.jobs ? positiveInt(values.jobs, 'jobs') : (rc.jobs ?? defaultLimits.jobs()),
+    timeoutS: debug ? 0 : values.timeout ? positiveInt(values.timeout, 'timeout') : (rc.timeout ?? 900),
+    memoryMiB: values.memory ? parseMemory(values.memory) : rc.memory !== undefined ? parseMemory(rc.memory) : defaultLimits.memoryMiB(),
+    cpus: values.cpus ? positiveInt(values.cpus, 'cpus') : (rc.cpus ?? defaultLimits.cpus()),
+    ...(values.grep ? { grep: values.grep } : {}),
+    bail: values.bail,
+    ...(updateScreens ? { updateScreens } : {}),
+    ...(junit ? { junit } : {}),
+    ...(runsDir ? { runsDir } : {}),
+    progress: progress as 'auto',
+    debug,
     env: {
-      ...topLevelEnv(process.env),
-      ...(updateScreens ? { BOOTCHECK_UPDATE_SCREENS: updateScreens } : {}),
+      ...(configPath ? { BOOTCHECK_CONFIG: configPath } : {}),
     },
-    extendEnv: false,
   })
-  return r.exitCode ?? 1
+  return exitCode
+}
+
+async function shell(argv: string[]): Promise<number> {
+  const { shellCommand } = await import('./shell.js')
+  const { machineFromConfig } = await import('../config/config.js')
+  return shellCommand(argv, { resolveMachine: name => machineFromConfig(name) })
 }
 
 async function media(args: string[]): Promise<number> {
@@ -93,7 +142,7 @@ export async function findTestFiles(paths: string[]): Promise<string[]> {
   const out: string[] = []
   for (const p of paths) {
     const st = await stat(p).catch(() => null)
-    if (!st) throw new Error(`bootcheck run: '${p}' does not exist`)
+    if (!st) throw new TypeError(`'${p}' does not exist`)
     if (st.isFile()) {
       out.push(p)
       continue
@@ -101,7 +150,7 @@ export async function findTestFiles(paths: string[]): Promise<string[]> {
     const entries = (await readdir(p, { recursive: true })) as string[]
     out.push(
       ...entries
-        .filter(e => TEST_FILE.test(e) && !e.split(sep).includes('node_modules'))
+        .filter(e => TEST_FILE.test(e) && !e.split(sep).some(part => part === 'node_modules' || part.startsWith('.')))
         .sort()
         .map(e => join(p, e)),
     )
@@ -110,26 +159,6 @@ export async function findTestFiles(paths: string[]): Promise<string[]> {
 }
 
 const TEST_FILE = /\.test\.(ts|mts|js|mjs)$/
-
-/**
- * The environment without tap's own variables, so `bootcheck run` acts as a top-level
- * runner (with its summary) even when started from inside another tap run.
- */
-export function topLevelEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const out: NodeJS.ProcessEnv = {}
-  for (const [k, v] of Object.entries(env)) {
-    if (k === 'TAP' || k.startsWith('TAP_') || k.startsWith('_TAPJS_')) continue
-    if (k === 'NODE_OPTIONS' && v?.includes('@tapjs/')) continue
-    out[k] = v
-  }
-  return out
-}
-
-function tapBin(): string {
-  const require = createRequire(import.meta.url)
-  const pkg = require.resolve('tap/package.json')
-  return join(dirname(pkg), (require(pkg) as { bin: { tap: string } }).bin.tap)
-}
 
 function positiveInt(value: string, name: string): number {
   const n = Number(value)

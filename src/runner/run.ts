@@ -1,6 +1,6 @@
-import { mkdtemp, mkdir, rm, symlink } from 'node:fs/promises'
+import { mkdtemp, mkdir, rename, rm, symlink } from 'node:fs/promises'
 import { hostname, tmpdir } from 'node:os'
-import { join, relative, resolve, sep } from 'node:path'
+import { basename, dirname, join, relative, resolve, sep } from 'node:path'
 import { execa } from 'execa'
 import type { RunRecord } from '../report/model.js'
 import { collectMachines, attachMachines } from './collect.js'
@@ -51,7 +51,8 @@ export async function runTests(o: RunOptions): Promise<{ exitCode: number; run: 
   const started = new Date()
   const dir = await createRunDir(resolve(o.runsDir ?? join('.bootcheck', 'runs')), started)
   const sockDir = await mkdtemp(join(tmpdir(), 'bootcheck-run-'))
-  const progress = createProgress({ stdout, stderr, mode: o.progress ?? 'auto' })
+  // With --debug the terminal belongs to the attached console: no live block.
+  const progress = createProgress({ stdout, stderr, mode: o.debug ? 'off' : (o.progress ?? 'auto') })
   const server = await RunnerServer.listen(join(sockDir, 'runner.sock'), { memoryMiB: o.memoryMiB, cpus: o.cpus }, (m, why) => progress.update(m, why))
   stderr.write(`bootcheck: run folder ${relative(process.cwd(), dir) || dir}; ${o.files.length} test file(s), ${o.jobs} at a time, memory budget ${o.memoryMiB} MiB, ${o.cpus} vCPU\n`)
 
@@ -64,8 +65,9 @@ export async function runTests(o: RunOptions): Promise<{ exitCode: number; run: 
     stderr: 'inherit',
     reject: false,
     // Its own process group, so an interrupt reaches tap and every test process, and each
-    // ends its own QEMU processes (by pid) on the way out.
-    detached: true,
+    // ends its own QEMU processes (by pid) on the way out. Not with --debug: a failing
+    // test then attaches its machine to this terminal, which needs the same session.
+    detached: !o.debug,
     extendEnv: false,
     env: {
       ...topLevelEnv(process.env),
@@ -90,12 +92,14 @@ export async function runTests(o: RunOptions): Promise<{ exitCode: number; run: 
   const onSignal = (signal: NodeJS.Signals): void => {
     if (interruptedBy) {
       // A second interrupt: stop waiting for a clean end.
-      killGroup(child.pid, 'SIGKILL')
+      if (o.debug) child.kill('SIGKILL')
+      else killGroup(child.pid, 'SIGKILL')
       return
     }
     interruptedBy = signal
     stderr.write(`\nbootcheck: ${signal}: stopping the tests and their machines…\n`)
-    killGroup(child.pid, signal)
+    if (o.debug) child.kill(signal)
+    else killGroup(child.pid, signal)
   }
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP']
   for (const s of signals) process.on(s, onSignal)
@@ -128,6 +132,8 @@ export async function runTests(o: RunOptions): Promise<{ exitCode: number; run: 
     counts: { passed: 0, failed: 0, skipped: 0, todo: 0 },
   }
   for (const f of run.files) {
+    // A file that failed outside any test (it did not load, it crashed) counts as one failure.
+    if ((f.status === 'failed' || f.status === 'interrupted') && !f.tests.some(t => t.status === 'failed' || t.status === 'interrupted')) run.counts.failed++
     for (const t of f.tests) {
       if (t.status === 'passed') run.counts.passed++
       else if (t.status === 'failed' || t.status === 'interrupted') run.counts.failed++
@@ -136,6 +142,8 @@ export async function runTests(o: RunOptions): Promise<{ exitCode: number; run: 
     }
   }
   await writeReports(run, { ...(o.junit ? { junit: o.junit } : {}), stderr })
+  // Again at the end: a run started meanwhile (say, by a test of this run) took the link.
+  await linkLatest(dir)
   const exitCode = interruptedBy ? 128 + ({ SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as Record<string, number>)[interruptedBy]! : (result.exitCode ?? 1)
   return { exitCode, run }
 }
@@ -170,8 +178,15 @@ async function createRunDir(runsDir: string, at: Date): Promise<string> {
     }
   }
   await mkdir(join(dir, 'artifacts'))
-  const latest = join(runsDir, 'latest')
-  await rm(latest, { force: true })
-  await symlink(relative(runsDir, dir), latest).catch(() => undefined)
+  await linkLatest(dir)
   return dir
+}
+
+/** Points `<runsDir>/latest` at a run folder (replaced atomically). */
+async function linkLatest(dir: string): Promise<void> {
+  const runsDir = dirname(dir)
+  const tmp = join(runsDir, `.latest-${process.pid}`)
+  await rm(tmp, { force: true })
+  await symlink(basename(dir), tmp).catch(() => undefined)
+  await rename(tmp, join(runsDir, 'latest')).catch(() => undefined)
 }

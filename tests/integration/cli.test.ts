@@ -19,7 +19,7 @@ t.test('bootcheck run examples/ boots the demo media and passes', async t => {
   await writeFile(manifest, JSON.stringify(media))
   const build = await execa('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, reject: false })
   t.equal(build.exitCode, 0, `the package compiles ${build.stderr}`)
-  const r = await execa(process.execPath, [cli, 'run', 'examples/'], {
+  const r = await execa(process.execPath, [cli, 'run', '--runs-dir', join(dir, 'runs'), 'examples/'], {
     cwd: root,
     reject: false,
     env: { BOOTCHECK_DEMO_MEDIA: manifest, BOOTCHECK_ARTIFACTS: join(dir, 'artifacts') },
@@ -52,7 +52,7 @@ t.test('--update-screens: a missing reference fails, the flag writes it, the nex
     ].join('\n'),
   )
   const run = (...args: string[]) =>
-    execa(process.execPath, [cli, 'run', ...args, file], { cwd: root, reject: false, all: true, env: { BOOTCHECK_ARTIFACTS: join(dir, 'artifacts') } })
+    execa(process.execPath, [cli, 'run', '--runs-dir', join(dir, 'runs'), ...args, file], { cwd: root, reject: false, all: true, env: { BOOTCHECK_ARTIFACTS: join(dir, 'artifacts') } })
   const first = await run()
   t.equal(first.exitCode, 1, 'fails without a reference')
   t.match(first.all, /has no reference .*prompt\.png/)

@@ -1,0 +1,136 @@
+// `bootcheck run` as CI runs it: test files in parallel within a memory budget, a run folder
+// with results.json, and an interrupt that ends everything and says so in the report.
+import t from 'tap'
+import { execa } from 'execa'
+import { readFile, readdir } from 'node:fs/promises'
+import { existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
+import type { RunRecord } from '../../src/report/model.js'
+import { sleep } from '../../src/util/sleep.js'
+import { demoMedia, params } from './media.js'
+import { alive } from './process.js'
+
+const root = fileURLToPath(new URL('../..', import.meta.url))
+const cli = join(root, 'bin', 'bootcheck.js')
+const media = await demoMedia()
+
+// The package as users run it: bin/bootcheck.js imports the compiled dist/.
+const build = await execa('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, reject: false })
+if (build.exitCode !== 0) throw new Error(`the package does not compile: ${build.stdout}${build.stderr}`)
+
+/** A test file that boots the demo media, runs a command in the guest, then holds for `holdS`. */
+function vmTestFile(name: string, holdS = 0): string {
+  return [
+    `import t from 'tap'`,
+    `import { boot } from ${JSON.stringify(join(root, 'src', 'index.js'))}`,
+    `t.test(${JSON.stringify(name)}, async t => {`,
+    `  const vm = await boot(t, { name: ${JSON.stringify(name)}, memory: '1G', cdrom: ${JSON.stringify(media.iso)}, kernel: ${JSON.stringify(media.kernel)}, initrd: ${JSON.stringify(media.initrd)}, kernelParams: ${JSON.stringify(params(media))} })`,
+    `  t.equal(await vm.succeed('echo up-$((40+2))'), 'up-42\\n')`,
+    `  await new Promise(r => setTimeout(r, ${holdS * 1000}))`,
+    `})`,
+  ].join('\n')
+}
+
+async function runIn(dir: string, ...args: string[]) {
+  const r = await execa(process.execPath, [cli, 'run', '--runs-dir', join(dir, 'runs'), '--progress', 'plain', ...args], { cwd: dir, reject: false })
+  const results = JSON.parse(await readFile(join(dir, 'runs', 'latest', 'results.json'), 'utf8')) as RunRecord
+  return { ...r, results }
+}
+
+function spans(run: RunRecord): Array<{ name: string; start: number; end: number }> {
+  return run.files
+    .flatMap(f => f.tests.flatMap(t => t.machines))
+    .map(m => ({ name: m.machine, start: Date.parse(m.startedAt!), end: Date.parse(m.endedAt!) }))
+    .sort((a, b) => a.start - b.start)
+}
+
+t.test('two VM test files run in parallel, and one after the other when the budget holds one machine', async t => {
+  const dir = t.testdir({ 'a.test.ts': vmTestFile('vm-a'), 'b.test.ts': vmTestFile('vm-b') })
+
+  const wide = await runIn(dir, '--jobs', '2', '--memory', '2G', 'a.test.ts', 'b.test.ts')
+  t.equal(wide.exitCode, 0, `both pass with room for two machines\n${wide.stderr}`)
+  t.equal(wide.results.counts.passed, 2)
+  const [w1, w2] = spans(wide.results)
+  t.ok(w1 && w2, 'both machines left their start and end times')
+  t.ok(w2!.start < w1!.end, `the second machine started (${w2!.start}) before the first ended (${w1!.end})`)
+
+  const narrow = await runIn(dir, '--jobs', '2', '--memory', '1G', 'a.test.ts', 'b.test.ts')
+  t.equal(narrow.exitCode, 0, `both pass with room for one machine\n${narrow.stderr}`)
+  const [n1, n2] = spans(narrow.results)
+  t.ok(n2!.start >= n1!.end, `the second machine started (${n2!.start}) after the first ended (${n1!.end})`)
+  t.match(narrow.stderr, /waiting for 1024 MiB and 1 vCPU within the budget/, 'progress says a machine waits for the budget')
+  t.match(narrow.stderr, /after waiting \d/, 'and how long it waited')
+  t.notMatch(narrow.stderr, /\x1b\[/, 'plain progress has no escape codes')
+})
+
+t.test('a failure names its artifacts folder; the run folder holds the reports', async t => {
+  const dir = t.testdir({
+    'fail.test.ts': vmTestFile('vm-f').replace(`'up-42\\n')`, `'up-43\\n')`),
+  })
+  const r = await runIn(dir, '--junit', 'out/junit.xml', 'fail.test.ts')
+  t.equal(r.exitCode, 1)
+  const test = r.results.files[0]!.tests[0]!
+  t.equal(test.status, 'failed')
+  const machine = test.machines[0]!
+  t.ok(existsSync(join(machine.dir, 'console.log')), 'the machine folder holds the transcript')
+  t.same((await readdir(machine.dir)).sort(), ['console.log', 'machine.json', 'qemu-command.txt', 'qemu-stderr.log', 'qmp.log'])
+  t.ok(machine.dir.startsWith(join(dir, 'runs')), 'under the run folder')
+  t.match(r.stderr, `✗ fail.test.ts › vm-f`)
+  t.match(r.stderr, `artifacts of vm-f: ${join('runs', '')}`)
+  t.ok(existsSync(join(dir, 'runs', 'latest', 'report.html')))
+  t.match(await readFile(join(dir, 'out', 'junit.xml'), 'utf8'), /<testcase name="vm-f"[^>]*>\s*<failure/)
+})
+
+t.test('machines and run defaults from bootcheck.config.ts', async t => {
+  const spec = { cdrom: media.iso, kernel: media.kernel, initrd: media.initrd, kernelParams: params(media) }
+  const dir = t.testdir({
+    'bootcheck.config.ts': `export default { machines: { live: ${JSON.stringify(spec)} }, run: { files: ['checks'], memory: '1536M' } }`,
+    checks: {
+      'named.test.ts': [
+        `import t from 'tap'`,
+        `import { boot } from ${JSON.stringify(join(root, 'src', 'index.js'))}`,
+        `t.test('boots the config machine by name', async t => {`,
+        `  const vm = await boot(t, 'live', { name: 'from-config' })`,
+        `  t.match(await vm.succeed('cat /proc/cmdline'), ${JSON.stringify(params(media).at(-1))})`,
+        `})`,
+      ].join('\n'),
+    },
+  })
+  const r = await runIn(dir)
+  t.equal(r.exitCode, 0, r.stderr)
+  t.match(r.stderr, /1 test file\(s\), .*memory budget 1536 MiB/, 'run defaults come from the config')
+  t.equal(r.results.files[0]?.file, join('checks', 'named.test.ts'))
+  t.equal(r.results.files[0]?.tests[0]?.machines[0]?.machine, 'from-config')
+})
+
+t.test('SIGINT during a boot: the run ends, its report says interrupted, no QEMU remains', async t => {
+  const dir = t.testdir({ 'hold.test.ts': vmTestFile('vm-held', 600) })
+  const child = execa(process.execPath, [cli, 'run', '--runs-dir', join(dir, 'runs'), '--progress', 'plain', 'hold.test.ts'], { cwd: dir, reject: false })
+  // Wait until QEMU runs and the guest prints something.
+  let pid = 0
+  const deadline = Date.now() + 120_000
+  while (!pid && Date.now() < deadline) {
+    await sleep(250)
+    const found = (await readdir(join(dir, 'runs', 'latest', 'artifacts'), { recursive: true }).catch(() => [] as string[])).find(f => f.endsWith('machine.json'))
+    if (!found) continue
+    const facts = JSON.parse(await readFile(join(dir, 'runs', 'latest', 'artifacts', found), 'utf8').catch(() => '{}')) as { pid?: number }
+    if (facts.pid) pid = facts.pid
+  }
+  t.ok(pid && alive(pid), `QEMU (${pid}) runs`)
+  t.teardown(() => {
+    if (pid && alive(pid)) process.kill(pid, 'SIGKILL')
+  })
+  await sleep(2000)
+  child.kill('SIGINT')
+  const r = await child
+  t.equal(r.exitCode, 130, 'the runner exits as interrupted by SIGINT')
+  t.match(r.stderr, /interrupted by SIGINT/)
+  const results = JSON.parse(await readFile(join(dir, 'runs', 'latest', 'results.json'), 'utf8')) as RunRecord
+  t.equal(results.status, 'interrupted')
+  t.equal(results.interruptedBy, 'SIGINT')
+  t.match(await readFile(join(dir, 'runs', 'latest', 'report.html'), 'utf8'), /interrupted/i)
+  await sleep(1000)
+  t.notOk(alive(pid), `QEMU ${pid} is gone`)
+})
+
