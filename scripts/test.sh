@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The test suite: setup, type check, build the demo media once, then the unit and
-# integration tests (real QEMU on real images) with tap, two files at a time.
+# integration tests (real QEMU on real images) through bootcheck's own runner, two files
+# at a time: TAP on stdout, progress on stderr, and .bootcheck/runs/latest/report.html
+# plus .bootcheck/junit.xml for CI to keep.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -9,5 +11,4 @@ npx tsc -p tsconfig.json
 echo "test: building the demo media (cached)"
 mkdir -p .bootcheck
 node bin/bootcheck.js media > .bootcheck/demo-media.json
-rm -rf .bootcheck/artifacts
-exec npx tap --disable-coverage --jobs=2 --timeout=900 tests/unit/*.test.ts tests/integration/*.test.ts "$@"
+exec node bin/bootcheck.js run --jobs 2 --timeout 900 --junit .bootcheck/junit.xml tests/unit tests/integration "$@"
