@@ -11,6 +11,7 @@ import { prepareUefi } from '../media/firmware.js'
 import { buildQemuArgv, shellQuote, type LaunchPlan } from '../qemu/argv.js'
 import { detectAccelerator, resolveQemuBinary } from '../qemu/accel.js'
 import { QemuProcess } from '../qemu/process.js'
+import { trackScratch, untrackScratch } from '../qemu/registry.js'
 import { QmpClient } from '../qmp/client.js'
 import { GuestFailureError, MachineExitedError, QemuStartError } from '../util/errors.js'
 import { within } from '../util/sleep.js'
@@ -65,6 +66,7 @@ export async function boot(a: TestContext | MachineSpec, b?: MachineSpec | strin
   else process.stderr.write(`bootcheck: ${note}\n`)
 
   const workDir = await mkdtemp(join(tmpdir(), 'bootcheck-'))
+  trackScratch(workDir)
   let machine: Machine | undefined
   let lease: Lease | undefined
   try {
@@ -92,8 +94,12 @@ export async function boot(a: TestContext | MachineSpec, b?: MachineSpec | strin
       defaultTimeout: spec.timeout ?? 120_000,
     })
     const leased = lease
+    let partial = ''
     console.onText(text => {
-      const line = lastLine(text)
+      // Whole lines only: a chunk may end in the middle of one.
+      const lines = (partial + text).split('\n')
+      partial = lines.pop()!.slice(-500)
+      const line = lastLine(lines.join('\n'))
       if (line) leased.status({ line })
     })
     if (spec.failOn !== false) {
@@ -154,6 +160,7 @@ export async function boot(a: TestContext | MachineSpec, b?: MachineSpec | strin
     if (!machine) {
       lease?.release()
       await rm(workDir, { recursive: true, force: true })
+      untrackScratch(workDir)
     }
     throw e
   }
@@ -232,12 +239,15 @@ async function directBoot(spec: MachineSpec, workDir: string): Promise<Pick<Laun
   }
 }
 
-/** The last non-empty line of a chunk of console text. */
+/** Lines of bootcheck's own command protocol (probes, markers, base64), not worth showing as progress. */
+const PROTOCOL_LINE = /BCR ?BC[0-9a-f]{12}|__bc[xp] BC|^BC[BE]?[0-9a-f]{12}|^[A-Za-z0-9+/=]{40,}$/
+
+/** The last non-empty line of a chunk of console text that is not bootcheck's own protocol. */
 function lastLine(text: string): string | undefined {
   const lines = text.split('\n')
   for (let i = lines.length - 1; i >= 0; i--) {
-    const l = lines[i]!.trim()
-    if (l) return l.length > 160 ? l.slice(0, 157) + '…' : l
+    const l = lines[i]!.replace(/[\x00-\x1f]/g, '').trim()
+    if (l && !PROTOCOL_LINE.test(l)) return l.length > 160 ? l.slice(0, 157) + '…' : l
   }
   return undefined
 }

@@ -1,3 +1,4 @@
+import { untrackScratch } from '../qemu/registry.js'
 import { rm } from 'node:fs/promises'
 import type { SerialConsole } from '../console/console.js'
 import { formatMs } from '../console/console.js'
@@ -342,6 +343,7 @@ export class Machine {
       await this.qmp.close().catch(() => undefined)
       await this.console.close()
       await rm(this.workDir, { recursive: true, force: true })
+      untrackScratch(this.workDir)
     })()
     return this.disposed
   }

@@ -3,8 +3,25 @@
  * test ends, when Node exits, or when the runner gets SIGINT, SIGTERM or SIGHUP. Nothing is
  * ever ended by name.
  */
+import { rmSync } from 'node:fs'
+
 const live = new Map<number, string>()
+const scratch = new Set<string>()
 let installed = false
+
+/**
+ * Registers a machine's temporary folder (overlays, sockets), removed with the processes
+ * when the runner exits or is interrupted, in case the machine was not disposed.
+ */
+export function trackScratch(dir: string): void {
+  scratch.add(dir)
+  if (!installed) install()
+}
+
+/** Forgets a temporary folder its machine removed itself. */
+export function untrackScratch(dir: string): void {
+  scratch.delete(dir)
+}
 
 /** Registers a started process. Installs the exit and signal handlers on first use. */
 export function track(pid: number, label: string): void {
@@ -22,7 +39,7 @@ export function trackedPids(): number[] {
   return [...live.keys()]
 }
 
-/** Sends SIGKILL to every registered process. Synchronous, so it is safe in an `exit` handler. */
+/** Sends SIGKILL to every registered process and removes the registered temporary folders. Synchronous, so it is safe in an `exit` handler. */
 export function killAll(): void {
   for (const pid of live.keys()) {
     try {
@@ -32,6 +49,14 @@ export function killAll(): void {
     }
   }
   live.clear()
+  for (const dir of scratch) {
+    try {
+      rmSync(dir, { recursive: true, force: true })
+    } catch {
+      // best effort on the way out
+    }
+  }
+  scratch.clear()
 }
 
 function install(): void {

@@ -3,6 +3,8 @@
 import t from 'tap'
 import { execa } from 'execa'
 import { fileURLToPath } from 'node:url'
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { alive } from './process.js'
 import { demoMedia } from './media.js'
 import { sleep } from '../../src/util/sleep.js'
@@ -24,12 +26,15 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGKILL'] as const) {
   t.test(`${signal} during a boot ends the machine`, async t => {
     const child = execa(process.execPath, ['--import', 'tsx', fixture], { reject: false, stderr: 'inherit' })
     let qemuPid = 0
+    let artifacts = ''
     await new Promise<void>((resolve, reject) => {
       let out = ''
       child.stdout!.on('data', (d: Buffer) => {
         out += d.toString()
         const m = /QEMU_PID=(\d+)/.exec(out)
         if (m) qemuPid = Number(m[1])
+        const a = /ARTIFACTS=(\S+)/.exec(out)
+        if (a) artifacts = a[1]!
         if (out.includes('BOOTING')) resolve()
       })
       child.once('exit', () => reject(new Error(`fixture exited early: ${out}`)))
@@ -43,5 +48,12 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGKILL'] as const) {
     if (signal === 'SIGKILL') t.equal(r.signal, 'SIGKILL')
     else t.equal(r.exitCode, signal === 'SIGINT' ? 130 : 143, 'the runner exits with the signal’s status')
     t.ok(await gone(qemuPid, 5000), `QEMU ${qemuPid} is gone`)
+    if (signal !== 'SIGKILL') {
+      // The machine's temporary folder (overlays, QMP socket) goes with it.
+      const command = readFileSync(join(artifacts, 'qemu-command.txt'), 'utf8')
+      const scratch = /(\/\S*\/bootcheck-[A-Za-z0-9]+)\/qmp\.sock/.exec(command)?.[1]
+      t.ok(scratch, 'the command line names the temporary folder')
+      t.notOk(existsSync(scratch!), `${scratch} is removed`)
+    }
   })
 }
