@@ -61,3 +61,5 @@ export { defineConfig, loadConfig, machineFromConfig, type BootcheckConfig, type
 export type { RunRecord, FileRecord, TestRecord, MachineRecord, ScreenArtifact, Status } from './report/model.js'
 /** The JUnit XML and HTML reporters, for rendering a `results.json` again. */
 export { renderJUnit, renderHtml, writeHtmlReport } from './report/index.js'
+/** Attach a terminal to a machine's serial console (what `bootcheck shell` does), and power a machine off like its power button. */
+export { attachConsole, powerOffGracefully, openTerminal, type AttachOptions, type AttachableMachine } from './runner/attach.js'

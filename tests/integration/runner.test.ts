@@ -10,6 +10,7 @@ import type { RunRecord } from '../../src/report/model.js'
 import { sleep } from '../../src/util/sleep.js'
 import { demoMedia, params } from './media.js'
 import { alive } from './process.js'
+import * as pty from 'node-pty'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
 const cli = join(root, 'bin', 'bootcheck.js')
@@ -80,6 +81,20 @@ t.test('a failure names its artifacts folder; the run folder holds the reports',
   t.match(r.stderr, `artifacts of vm-f: ${join('runs', '')}`)
   t.ok(existsSync(join(dir, 'runs', 'latest', 'report.html')))
   t.match(await readFile(join(dir, 'out', 'junit.xml'), 'utf8'), /<testcase name="vm-f"[^>]*>\s*<failure/)
+})
+
+t.test('on a terminal, a live line per running machine', async t => {
+  const dir = t.testdir({ 'a.test.ts': vmTestFile('vm-live') })
+  const env = { ...process.env } as Record<string, string>
+  delete env.CI
+  const term = pty.spawn(process.execPath, [cli, 'run', '--runs-dir', join(dir, 'runs'), 'a.test.ts'], { cwd: dir, cols: 160, rows: 40, env })
+  let raw = ''
+  term.onData(d => void (raw += d))
+  const exit = await new Promise<{ exitCode: number }>(resolve => term.onExit(resolve))
+  t.equal(exit.exitCode, 0, raw.slice(-2000))
+  t.match(raw, /● a\.test\.ts › vm-live › vm-live \d+(\.\d)?s {2}\S/, 'a line with file, test, machine, elapsed time and what it shows')
+  t.match(raw, /\x1b\[\d+F\x1b\[J/, 'the block is redrawn in place')
+  t.match(raw, /ok 1 - \S*a\.test\.ts/, 'TAP still comes through')
 })
 
 t.test('machines and run defaults from bootcheck.config.ts', async t => {
