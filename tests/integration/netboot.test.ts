@@ -5,11 +5,14 @@
 import t, { type Test } from 'tap'
 import { readFileSync, statSync } from 'node:fs'
 import { readdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import { execa } from 'execa'
 import { boot, type Machine } from '../../src/index.js'
 import { demoMedia } from './media.js'
 
 const media = await demoMedia()
 const nb = media.netboot
+const GRUB_NET_MODULES = ['efinet', 'tftp', 'net', 'normal', 'configfile', 'linux', 'echo', 'serial', 'terminal', 'test', 'gzio']
 const STAGE1_NETBOOT = 'stage-1: netboot: nix-store.squashfs is in the initrd; no medium needed'
 
 /** What the guest shows when it runs from RAM only: asserted the same way after every boot. */
@@ -77,6 +80,42 @@ t.test('PXE: pxelinux over TFTP, with pxelinux and its configuration laid over t
   const cmdline = await vm.succeed('cat /proc/cmdline')
   t.match(cmdline, /BOOT_IMAGE=bzImage/, 'pxelinux booted the kernel')
   t.match(cmdline, /bootcheck\.via=pxelinux/, 'with the overlaid configuration')
+  t.same(await snapshot(), before, 'the netboot folder is unchanged')
+})
+
+t.test('UEFI PXE: OVMF, a GRUB network image over TFTP, its grub.cfg laid over the netboot folder', async t => {
+  // A GRUB EFI image that reads its configuration from the TFTP server it came from.
+  const dir = t.testdir({})
+  const grub = join(dir, 'grubnetx64.efi')
+  await execa('grub-mkimage', ['-O', 'x86_64-efi', '-p', '(tftp)/grub', '-o', grub, ...GRUB_NET_MODULES])
+  const before = await snapshot()
+  const vm = await boot(t, {
+    name: 'netboot-pxe-uefi',
+    memory: '1G',
+    firmware: 'uefi',
+    pxe: {
+      tftpRoot: nb.dir,
+      bootfile: 'grubnetx64.efi',
+      overlay: {
+        'grubnetx64.efi': { path: grub },
+        'grub/grub.cfg': [
+          'serial --unit=0 --speed=115200',
+          'terminal_input serial console',
+          'terminal_output serial console',
+          'echo "grub: loading bzImage and initrd from $net_default_server"',
+          `linux (tftp)/bzImage ${nb.kernelParams.join(' ')} bootcheck.via=grub`,
+          'initrd (tftp)/initrd',
+          'boot',
+          '',
+        ].join('\n'),
+      },
+    },
+  })
+  await vm.console.waitFor('grub: loading bzImage and initrd from 10.0.2.2')
+  await vm.console.waitFor(STAGE1_NETBOOT)
+  await provesRunsFromRam(t, vm)
+  t.match(await vm.succeed('cat /proc/cmdline'), /BOOT_IMAGE=\(tftp\)\/bzImage .*bootcheck\.via=grub/)
+  t.match(await vm.succeed('ls /sys/firmware/efi'), /efivars|runtime/, 'booted under UEFI')
   t.same(await snapshot(), before, 'the netboot folder is unchanged')
 })
 
