@@ -16,11 +16,14 @@
       nixosConfigurations = {
         copytoram-iso = mkSystem ./vm-configs/nixos/copytoram-iso.nix;
         stateless = mkSystem ./vm-configs/nixos/stateless.nix;
+        netboot = mkSystem ./vm-configs/nixos/netboot.nix;
       };
 
       packages.${system} = {
         copytoram-iso = self.nixosConfigurations.copytoram-iso.config.system.build.isoImage;
         stateless-vm = self.nixosConfigurations.stateless.config.system.build.vm;
+        # bzImage, initrd (with nix-store.squashfs inside), netboot.ipxe
+        netboot = self.nixosConfigurations.netboot.config.system.build.netbootDir;
         default = self.packages.${system}.copytoram-iso;
       };
 

@@ -18,6 +18,9 @@ declare -A files=(
   [/usr/lib/ISOLINUX/isolinux.bin]=isolinux [/usr/lib/syslinux/modules/bios/ldlinux.c32]=syslinux-common
   [/usr/lib/ISOLINUX/isohdpfx.bin]=isolinux [/usr/share/OVMF/OVMF_CODE_4M.fd]=ovmf
   [/usr/lib/grub/x86_64-efi/linux.mod]=grub-efi-amd64-bin
+  # network boot: QEMU's NIC ROMs (iPXE), pxelinux for PXE tests, Debian's installer netboot images
+  [/usr/lib/ipxe/qemu/efi-virtio.rom]=ipxe-qemu [/usr/lib/PXELINUX/pxelinux.0]=pxelinux
+  [/usr/lib/debian-installer/images/12/amd64/text/debian-installer/amd64/linux]=debian-installer-12-netboot-amd64
 )
 missing=()
 for cmd in "${!needs[@]}"; do command -v "$cmd" >/dev/null 2>&1 || missing+=("${needs[$cmd]}"); done

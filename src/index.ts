@@ -23,7 +23,11 @@ export { Machine } from './machine/machine.js'
 /** Options of machine methods. */
 export type { RunOptions, RetryOptions, RebootOptions } from './machine/machine.js'
 /** The machine description `boot` takes. */
-export type { MachineSpec, DiskSpec } from './machine/spec.js'
+export type { MachineSpec, DiskSpec, PxeSpec, IpxeSpec } from './machine/spec.js'
+/** Network boot: files laid over a served root, the HTTP server of an iPXE boot, iPXE chain scripts. */
+export { layOverlay, type Overlay, type OverlayFile } from './net/tree.js'
+export { NetbootHttpServer, SLIRP_HOST_ADDRESS, type HttpRequestRecord } from './net/http.js'
+export { ipxeChainScript, IPXE_CHAIN_SCRIPT } from './net/ipxe.js'
 /** Parses memory sizes such as `'1G'` into MiB. */
 export { parseMemory } from './machine/spec.js'
 /** The guest's serial console with expect-style waits. */

@@ -8,12 +8,15 @@ import { extractBootFiles } from '../media/bootconfig.js'
 import { checkFile } from '../media/image.js'
 import { createOverlay } from '../media/overlay.js'
 import { prepareUefi } from '../media/firmware.js'
+import { NetbootHttpServer } from '../net/http.js'
+import { IPXE_CHAIN_SCRIPT, ipxeChainScript } from '../net/ipxe.js'
+import { checkServedRoot, isServedFile, layOverlay, resolveServedPath, type Overlay } from '../net/tree.js'
 import { buildQemuArgv, shellQuote, type LaunchPlan } from '../qemu/argv.js'
 import { detectAccelerator, resolveQemuBinary } from '../qemu/accel.js'
 import { QemuProcess } from '../qemu/process.js'
 import { trackScratch, untrackScratch } from '../qemu/registry.js'
 import { QmpClient } from '../qmp/client.js'
-import { GuestFailureError, MachineExitedError, QemuStartError } from '../util/errors.js'
+import { GuestFailureError, MachineExitedError, MediumError, QemuStartError } from '../util/errors.js'
 import { within } from '../util/sleep.js'
 import { machineFromConfig } from '../config/config.js'
 import { attachAfterFailure, debugRequested } from '../runner/debug.js'
@@ -69,13 +72,14 @@ export async function boot(a: TestContext | MachineSpec, b?: MachineSpec | strin
   trackScratch(workDir)
   let machine: Machine | undefined
   let lease: Lease | undefined
+  const owned: Owned = {}
   try {
-    const plan = await makePlan(spec, name, accel.accel, workDir)
     const test = testPath(t)
     const file = resolve(spec.testFile ?? process.argv[1] ?? 'bootcheck')
+    const artifactsDir = await createArtifactsDir({ file, test, machine: name })
+    const plan = await makePlan(spec, name, accel.accel, workDir, artifactsDir, owned)
     // Under `bootcheck run`, wait here until the run's memory budget has room.
     lease = await acquireLease({ machine: name, test: test.join(' > '), memoryMiB: plan.memoryMiB, cpus: plan.cpus })
-    const artifactsDir = await createArtifactsDir({ file, test, machine: name })
     await writeMachineFacts(artifactsDir, {
       machine: name,
       test: test.join(' > '),
@@ -145,6 +149,7 @@ export async function boot(a: TestContext | MachineSpec, b?: MachineSpec | strin
       bootTimeout: spec.bootTimeout ?? 300_000,
       testFile: resolve(spec.testFile ?? process.argv[1] ?? 'bootcheck'),
       ...(spec.login ? { login: spec.login } : {}),
+      ...(owned.http ? { http: owned.http } : {}),
     })
     const m = machine
     t?.teardown(async () => {
@@ -159,6 +164,7 @@ export async function boot(a: TestContext | MachineSpec, b?: MachineSpec | strin
   } catch (e) {
     if (!machine) {
       lease?.release()
+      await owned.http?.close()
       await rm(workDir, { recursive: true, force: true })
       untrackScratch(workDir)
     }
@@ -166,12 +172,28 @@ export async function boot(a: TestContext | MachineSpec, b?: MachineSpec | strin
   }
 }
 
+/** What a boot starts besides QEMU and must stop again (on failure, or in `dispose`). */
+interface Owned {
+  http?: NetbootHttpServer
+}
+
 function checkSpec(spec: MachineSpec): void {
-  if (!spec.cdrom && !spec.usb && !spec.disks?.length && !spec.kernel) {
-    throw new TypeError('boot: nothing to boot; give cdrom, usb, disks or kernel')
+  if (!spec.cdrom && !spec.usb && !spec.disks?.length && !spec.kernel && !spec.pxe && !spec.ipxe) {
+    throw new TypeError('boot: nothing to boot; give cdrom, usb, disks, kernel, pxe or ipxe')
   }
+  if (spec.pxe && spec.ipxe) throw new TypeError('boot: give pxe or ipxe, not both (one NIC boots one way)')
+  if ((spec.pxe || spec.ipxe) && spec.kernel) {
+    throw new TypeError(`boot: kernel (a direct kernel boot) and ${spec.pxe ? 'pxe' : 'ipxe'} (a network boot) exclude each other`)
+  }
+  if (spec.pxe && spec.kernelParams?.length && !spec.cdrom && !spec.usb) {
+    throw new TypeError(
+      'boot: with pxe the kernel command line comes from the boot loader fetched over TFTP; ' +
+        "lay your own configuration over the root, e.g. overlay: { 'pxelinux.cfg/default': … }",
+    )
+  }
+  if (spec.bootFrom === 'net' && !spec.pxe && !spec.ipxe) throw new TypeError("boot: bootFrom 'net' needs pxe or ipxe")
   if (spec.initrd && !spec.kernel) throw new TypeError('boot: initrd given without kernel')
-  if ((spec.kernelParams?.length || spec.bootEntry) && !spec.kernel && !spec.cdrom && !spec.usb) {
+  if ((spec.kernelParams?.length || spec.bootEntry) && !spec.kernel && !spec.cdrom && !spec.usb && !spec.ipxe) {
     throw new TypeError('boot: kernelParams need a kernel, or an ISO (cdrom or usb) whose boot entry they extend')
   }
   if (spec.cpus !== undefined && (!Number.isInteger(spec.cpus) || spec.cpus < 1)) {
@@ -187,7 +209,14 @@ async function chooseAccel(spec: MachineSpec, qemu: string): Promise<{ accel: 'k
   return detectAccelerator({ qemu })
 }
 
-async function makePlan(spec: MachineSpec, name: string, accel: 'kvm' | 'tcg', workDir: string): Promise<LaunchPlan> {
+async function makePlan(
+  spec: MachineSpec,
+  name: string,
+  accel: 'kvm' | 'tcg',
+  workDir: string,
+  artifactsDir: string,
+  owned: Owned,
+): Promise<LaunchPlan> {
   const abs = (p: string): string => resolve(p)
   if (spec.cdrom) await checkFile(spec.cdrom, 'cdrom image')
   if (spec.kernel) await checkFile(spec.kernel, 'kernel')
@@ -203,6 +232,8 @@ async function makePlan(spec: MachineSpec, name: string, accel: 'kvm' | 'tcg', w
   const direct = await directBoot(spec, workDir)
   const firmware: LaunchPlan['firmware'] =
     spec.firmware === 'uefi' ? { kind: 'uefi', ...(await prepareUefi(workDir)) } : { kind: 'bios' }
+  // last: it may start the HTTP server, which nothing after it should have to stop
+  const net = await netBoot(spec, workDir, artifactsDir, owned)
   return {
     name,
     accel,
@@ -216,6 +247,7 @@ async function makePlan(spec: MachineSpec, name: string, accel: 'kvm' | 'tcg', w
     ...(usb ? { usb } : {}),
     ...(spec.tablet ? { tablet: true } : {}),
     ...direct,
+    ...(net ? { net } : {}),
     ...(spec.bootFrom ? { bootFrom: spec.bootFrom } : {}),
   }
 }
@@ -230,7 +262,7 @@ async function directBoot(spec: MachineSpec, workDir: string): Promise<Pick<Laun
     }
   }
   const iso = spec.cdrom ?? spec.usb
-  if (!iso || (!spec.kernelParams?.length && !spec.bootEntry)) return {}
+  if (!iso || spec.pxe || spec.ipxe || (!spec.kernelParams?.length && !spec.bootEntry)) return {}
   const found = await extractBootFiles(iso, workDir, spec.bootEntry ? { entry: spec.bootEntry } : {})
   return {
     kernel: found.kernel,
@@ -248,6 +280,43 @@ function lastLine(text: string): string | undefined {
   for (let i = lines.length - 1; i >= 0; i--) {
     const l = lines[i]!.replace(/[\x00-\x1f]/g, '').trim()
     if (l && !PROTOCOL_LINE.test(l)) return l.length > 160 ? l.slice(0, 157) + '…' : l
+  }
+  return undefined
+}
+
+/**
+ * The NIC of a network boot: for PXE, the TFTP root (the original, or a tree of links with
+ * the overlay laid over it) and the boot file; for iPXE, an HTTP server of the machine's own
+ * serving the root, and the script's URL as the boot file. The boot file must be there.
+ */
+async function netBoot(spec: MachineSpec, workDir: string, artifactsDir: string, owned: Owned): Promise<LaunchPlan['net']> {
+  const serve = async (root: string, role: string, overlay: Overlay, folder: string): Promise<string> => {
+    const real = await checkServedRoot(resolve(root), role)
+    return Object.keys(overlay).length ? layOverlay(real, overlay, join(workDir, folder)) : real
+  }
+  const mustHave = async (served: string, path: string, what: string, root: string, overlay: Overlay): Promise<void> => {
+    const file = resolveServedPath(served, path)
+    if (file && (await isServedFile(file))) return
+    const where = Object.keys(overlay).length ? `${root}' (with the overlay laid over it)` : `${root}'`
+    throw new MediumError(`The ${what} '${path}' is not in the ${spec.pxe ? 'TFTP' : 'HTTP'} root '${where}: the machine would have nothing to boot.`)
+  }
+  if (spec.pxe) {
+    const overlay = spec.pxe.overlay ?? {}
+    const served = await serve(spec.pxe.tftpRoot, 'TFTP root', overlay, 'tftp')
+    await mustHave(served, spec.pxe.bootfile, 'PXE boot file', spec.pxe.tftpRoot, overlay)
+    await writeFile(join(artifactsDir, 'tftp-root.txt'), `${served}\n`)
+    return { tftpRoot: served, bootfile: spec.pxe.bootfile.replace(/^\/+/, '') }
+  }
+  if (spec.ipxe) {
+    const script = (spec.ipxe.script ?? 'netboot.ipxe').replace(/^\/+/, '')
+    const params = spec.kernelParams ?? []
+    const overlay: Record<string, Overlay[string]> = { ...spec.ipxe.overlay }
+    if (params.length) overlay[IPXE_CHAIN_SCRIPT] = ipxeChainScript(script, params)
+    const served = await serve(spec.ipxe.httpRoot, 'HTTP root', overlay, 'http')
+    await mustHave(served, script, 'iPXE script', spec.ipxe.httpRoot, spec.ipxe.overlay ?? {})
+    owned.http = await NetbootHttpServer.start({ root: served, logFile: join(artifactsDir, 'http.log') })
+    const first = params.length ? IPXE_CHAIN_SCRIPT : script
+    return { bootfile: owned.http.guestUrl + first.split('/').map(encodeURIComponent).join('/') }
   }
   return undefined
 }

@@ -19,6 +19,7 @@ import {
   type WaitForScreenOptions,
 } from '../screens/expect.js'
 import type { QmpClient } from '../qmp/client.js'
+import type { NetbootHttpServer } from '../net/http.js'
 import type { QemuExit, QemuProcess } from '../qemu/process.js'
 import { BootcheckError, CommandFailedError, TimeoutError } from '../util/errors.js'
 import { sleep, within } from '../util/sleep.js'
@@ -60,6 +61,8 @@ export interface MachineParts {
   bootTimeout: number
   login?: { user: string; password?: string }
   testFile: string
+  /** The HTTP server of an iPXE boot; closed by `dispose`. */
+  http?: NetbootHttpServer
 }
 
 /**
@@ -80,6 +83,12 @@ export class Machine {
   readonly artifactsDir: string
   /** QEMU's pid. */
   readonly pid: number
+  /**
+   * With `ipxe` in the spec: the HTTP server serving its root to this guest (`guestUrl`,
+   * `requests` answered so far, `served(path)`); its log is `http.log` in the artifacts
+   * folder. Closed by `dispose`.
+   */
+  readonly http: NetbootHttpServer | undefined
   /** Default timeout of commands and console waits, in milliseconds. */
   timeout: number
   /** Timeout for a shell to answer after a boot, in milliseconds. */
@@ -99,6 +108,7 @@ export class Machine {
     this.qmp = parts.qmp
     this.artifactsDir = parts.artifactsDir
     this.workDir = parts.workDir
+    this.http = parts.http
     this.timeout = parts.timeout
     this.bootTimeout = parts.bootTimeout
     this.shell = new GuestShell(parts.console, parts.login ? { login: parts.login } : {})
@@ -341,6 +351,7 @@ export class Machine {
         if (!gone) await this.kill()
       }
       await this.qmp.close().catch(() => undefined)
+      await this.http?.close().catch(() => undefined)
       await this.console.close()
       await rm(this.workDir, { recursive: true, force: true })
       untrackScratch(this.workDir)

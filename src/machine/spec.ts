@@ -1,4 +1,5 @@
 import type { FailurePattern } from '../console/failfast.js'
+import type { Overlay } from '../net/tree.js'
 
 /** A disk image attached as a virtio disk. The base image is never written: writes go to a qcow2 overlay. */
 export interface DiskSpec {
@@ -6,6 +7,42 @@ export interface DiskSpec {
   image: string
   /** Device id used in QMP and in messages. Default `disk0`, `disk1`, … */
   id?: string
+}
+
+/**
+ * PXE boot over TFTP: the machine gets a NIC on QEMU user networking, whose built-in TFTP
+ * server serves `tftpRoot` (read-only) and whose DHCP hands out `bootfile`. The firmware
+ * boots from the network first: SeaBIOS runs the NIC's iPXE ROM (use `pxelinux.0`,
+ * `lpxelinux.0` or an iPXE script); UEFI (OVMF) loads the same ROM's EFI driver (use an EFI
+ * binary such as GRUB's `grubx64.efi` or iPXE's `ipxe.efi`).
+ */
+export interface PxeSpec {
+  /** The folder the TFTP server serves. It is never written, not even with `overlay`. */
+  tftpRoot: string
+  /** The file the firmware fetches and runs, relative to `tftpRoot` (after `overlay`), e.g. `'pxelinux.0'`. */
+  bootfile: string
+  /**
+   * Files laid over `tftpRoot` for this machine only, e.g.
+   * `{ 'pxelinux.cfg/default': 'serial 0 115200\n…' }` or `{ 'pxelinux.0': { path: '/usr/lib/PXELINUX/pxelinux.0' } }`.
+   * The served tree is a folder of links to the original plus these files, in the
+   * machine's temporary folder.
+   */
+  overlay?: Overlay
+}
+
+/**
+ * iPXE over HTTP: bootcheck serves `httpRoot` over HTTP (on 127.0.0.1, a free port, for
+ * this machine only: started by `boot`, stopped by `dispose`), and the NIC's iPXE ROM
+ * chains to `script` there, reached by the guest as `http://10.0.2.2:<port>/<script>`.
+ * Works with both firmwares.
+ */
+export interface IpxeSpec {
+  /** The folder served over HTTP (only read). */
+  httpRoot: string
+  /** The iPXE script to chain to, relative to `httpRoot`. Default `'netboot.ipxe'` (NixOS's name). */
+  script?: string
+  /** Files laid over `httpRoot` for this machine only, as {@link PxeSpec.overlay}. */
+  overlay?: Overlay
 }
 
 /** How the machine is described by the user. Every field is optional but something must boot. */
@@ -35,6 +72,7 @@ export interface MachineSpec {
   initrd?: string
   /**
    * Kernel parameters. With `kernel`, the whole command line of a direct kernel boot.
+   * With `ipxe`, parameters the iPXE script adds through `${cmdline}`.
    * Without `kernel` but with `cdrom` (or `usb`), parameters added to the ISO's own boot
    * entry: bootcheck reads the kernel, initrd and command line from the ISO's isolinux or
    * GRUB configuration, boots them directly with these appended, and keeps the ISO
@@ -43,8 +81,19 @@ export interface MachineSpec {
   kernelParams?: string[]
   /** With `kernelParams` and no `kernel`: which boot entry of the ISO (label or title). Default: the ISO's default entry. */
   bootEntry?: string
-  /** What firmware boots first when several media are attached. Default: cdrom, usb, disk. */
-  bootFrom?: 'cdrom' | 'usb' | 'disk'
+  /**
+   * Boot from the network with PXE over TFTP (see {@link PxeSpec}). The NIC is a
+   * virtio-net on QEMU user networking, and boots first unless `bootFrom` says otherwise.
+   */
+  pxe?: PxeSpec
+  /**
+   * Boot from the network with iPXE over HTTP (see {@link IpxeSpec}). `kernelParams` are
+   * then passed in iPXE's `cmdline` variable, which a NixOS-style `netboot.ipxe` appends to
+   * its `kernel` line.
+   */
+  ipxe?: IpxeSpec
+  /** What firmware boots first when several are attached. Default: net (with `pxe`/`ipxe`), cdrom, usb, disk. */
+  bootFrom?: 'cdrom' | 'usb' | 'disk' | 'net'
   /** The test file whose `<name>.screens/` folder holds screen references. Default: the running script. */
   testFile?: string
   /** `'kvm'`, `'tcg'` or `'auto'` (the default: KVM when a probe boot proves it works). */

@@ -19,7 +19,14 @@ export interface LaunchPlan {
   kernel?: string
   initrd?: string
   append?: string
-  bootFrom?: 'cdrom' | 'usb' | 'disk'
+  /**
+   * A NIC (virtio-net, device id `net0`) on QEMU user networking: `tftpRoot` is served by
+   * its built-in TFTP server, `bootfile` is the DHCP boot file name (a TFTP path or an
+   * `http://` URL iPXE fetches). With a NIC, the network boots first unless `bootFrom`
+   * names another device.
+   */
+  net?: { tftpRoot?: string; bootfile?: string }
+  bootFrom?: 'cdrom' | 'usb' | 'disk' | 'net'
   extraArgs: string[]
 }
 
@@ -59,6 +66,13 @@ export function buildQemuArgv(plan: LaunchPlan): string[] {
     push('-drive', `if=none,id=${d.id}-drive,format=qcow2,file=${escapeOpt(d.file)}`)
     push('-device', `virtio-blk-pci,drive=${d.id}-drive,id=${d.id}${i === 0 ? bootIndex(order, 'disk') : ''}`)
   })
+  if (plan.net) {
+    let netdev = 'user,id=net0-user'
+    if (plan.net.tftpRoot !== undefined) netdev += `,tftp=${escapeOpt(plan.net.tftpRoot)}`
+    if (plan.net.bootfile !== undefined) netdev += `,bootfile=${escapeOpt(plan.net.bootfile)}`
+    push('-netdev', netdev)
+    push('-device', `virtio-net-pci,netdev=net0-user,id=net0${bootIndex(order, 'net')}`)
+  }
   if (plan.kernel !== undefined) push('-kernel', plan.kernel)
   if (plan.initrd !== undefined) push('-initrd', plan.initrd)
   if (plan.append !== undefined) push('-append', plan.append)
@@ -66,10 +80,11 @@ export function buildQemuArgv(plan: LaunchPlan): string[] {
   return a
 }
 
-type Bootable = 'cdrom' | 'usb' | 'disk'
+type Bootable = 'cdrom' | 'usb' | 'disk' | 'net'
 
 function bootOrder(plan: LaunchPlan): Bootable[] {
   const present: Bootable[] = []
+  if (plan.net) present.push('net')
   if (plan.cdrom !== undefined) present.push('cdrom')
   if (plan.usb !== undefined) present.push('usb')
   if (plan.disks.length > 0) present.push('disk')

@@ -1,6 +1,6 @@
 // Bad input gets a clear error naming the cause, and no QEMU process is left behind.
 import t, { type Test } from 'tap'
-import { writeFile } from 'node:fs/promises'
+import { readdir, writeFile } from 'node:fs/promises'
 import { execa } from 'execa'
 import { join } from 'node:path'
 import { boot, type MachineSpec, GuestFailureError, MediumError, QemuStartError, TimeoutError, MachineExitedError } from '../../src/index.js'
@@ -120,5 +120,28 @@ t.test('a guest that powers off ends waits at once', async t => {
   const e = await pending.catch(x => x)
   t.type(e, MachineExitedError)
   await t.rejects(vm.succeed('true'), MachineExitedError)
+  noneLeft(t)
+})
+
+t.test('a TFTP root without the boot file, a missing TFTP root, an HTTP root without the iPXE script', async t => {
+  const dir = t.testdir({ tftp: { 'readme.txt': 'no boot loader here\n' }, http: { 'bzImage': 'x' } })
+  const tftpRoot = join(dir, 'tftp')
+  const e = await boot(t, { name: 'no-bootfile', pxe: { tftpRoot, bootfile: 'pxelinux.0' } }).catch(x => x)
+  t.type(e, MediumError)
+  t.equal(e.message, `The PXE boot file 'pxelinux.0' is not in the TFTP root '${tftpRoot}': the machine would have nothing to boot.`)
+  await t.rejects(boot(t, { pxe: { tftpRoot, bootfile: 'pxelinux.0', overlay: { 'pxelinux.cfg/default': 'default x\n' } } }), {
+    name: 'MediumError',
+    message: /'pxelinux\.0' is not in the TFTP root '.*tftp' \(with the overlay laid over it\)/,
+  })
+  await t.rejects(boot(t, { pxe: { tftpRoot: join(dir, 'nope'), bootfile: 'pxelinux.0' } }), {
+    name: 'MediumError',
+    message: /The TFTP root '.*nope' does not exist\./,
+  })
+  await t.rejects(boot(t, { ipxe: { httpRoot: join(dir, 'http') }, kernelParams: ['quiet'] }), {
+    name: 'MediumError',
+    message: /The iPXE script 'netboot\.ipxe' is not in the HTTP root '.*http'/,
+  })
+  await t.rejects(boot(t, { pxe: { tftpRoot, bootfile: 'x' }, kernel: media.kernel }), /exclude each other/)
+  t.same(await readdir(tftpRoot), ['readme.txt'], 'the TFTP root is unchanged')
   noneLeft(t)
 })

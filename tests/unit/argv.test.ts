@@ -87,6 +87,29 @@ t.test('direct kernel boot and UEFI', async t => {
   ])
 })
 
+t.test('no NIC unless the machine boots from the network', async t => {
+  const a = buildQemuArgv({ ...base, cdrom: '/c.iso' })
+  t.same(after(a, '-netdev'), [])
+  t.notOk(after(a, '-device').some(d => d.startsWith('virtio-net')))
+})
+
+t.test('PXE: user networking with TFTP root and boot file; the NIC boots first', async t => {
+  const a = buildQemuArgv({ ...base, cdrom: '/c.iso', disks: [{ id: 'disk0', file: '/d.qcow2' }], net: { tftpRoot: '/w/tftp,x', bootfile: 'pxelinux.0' } })
+  t.same(after(a, '-netdev'), ['user,id=net0-user,tftp=/w/tftp,,x,bootfile=pxelinux.0'])
+  const devices = after(a, '-device')
+  t.ok(devices.includes('virtio-net-pci,netdev=net0-user,id=net0,bootindex=1'))
+  t.ok(devices.includes('ide-cd,drive=cd0,id=cdrom,bootindex=2'))
+  t.ok(devices.includes('virtio-blk-pci,drive=disk0-drive,id=disk0,bootindex=3'))
+})
+
+t.test('iPXE over HTTP: an http:// boot file and no TFTP; bootFrom can put the network later', async t => {
+  const a = buildQemuArgv({ ...base, disks: [{ id: 'disk0', file: '/d.qcow2' }], net: { bootfile: 'http://10.0.2.2:4567/netboot.ipxe' }, bootFrom: 'disk' })
+  t.same(after(a, '-netdev'), ['user,id=net0-user,bootfile=http://10.0.2.2:4567/netboot.ipxe'])
+  const devices = after(a, '-device')
+  t.ok(devices.includes('virtio-blk-pci,drive=disk0-drive,id=disk0,bootindex=1'))
+  t.ok(devices.includes('virtio-net-pci,netdev=net0-user,id=net0,bootindex=2'))
+})
+
 t.test('commas in paths are escaped; extra args come last', async t => {
   t.equal(escapeOpt('/a,b/c'), '/a,,b/c')
   const a = buildQemuArgv({ ...base, cdrom: '/m/x,y.iso', extraArgs: ['-rtc', 'base=utc'] })

@@ -30,6 +30,7 @@ const nixEnv = { NIX_CONFIG: 'build-users-group =' }
 t.test('every .nix under vm-configs/ and flake.nix parses', { skip: haveNix ? false : 'nix-instantiate not installed (apt-get install nix-bin)' }, async (t) => {
   t.ok(files.some((f) => f.endsWith('copytoram-iso.nix')))
   t.ok(files.some((f) => f.endsWith('stateless.nix')))
+  t.ok(files.some((f) => f.endsWith('netboot.nix')))
   for (const f of files) {
     const r = await execa('nix-instantiate', ['--parse', f], { reject: false, env: nixEnv })
     t.equal(r.exitCode, 0, `${relative(root, f)} parses${r.exitCode ? `: ${r.stderr}` : ''}`)
@@ -53,10 +54,21 @@ let
   args = {
     inherit lib; pkgs = { hello = "hello"; }; modulesPath = "/modules";
     config.bootcheck.live = { copytoramByDefault = copytoram; login = false; };
+    config.system.build = { netbootRamdisk = "netbootRamdisk"; kernel = "kernel"; netbootIpxeScript = "netbootIpxeScript"; };
   };
+  nbArgs = args // { pkgs = args.pkgs // { symlinkJoin = a: a; }; };
   iso = import (dir + "/copytoram-iso.nix") args;
   st = import (dir + "/stateless.nix") args;
+  nb = import (dir + "/netboot.nix") nbArgs;
 in {
+  netboot = {
+    imports = map toString nb.imports;
+    inherit (nb.config.boot) kernelParams;
+    inherit (nb.config.netboot) squashfsCompression;
+    packages = nb.config.environment.systemPackages;
+    autologin = nb.config.services.getty.autologinUser;
+    dir = nb.config.system.build.netbootDir.paths;
+  };
   iso = {
     inherit (iso.config.boot) kernelParams;
     inherit (iso.config.isoImage) volumeID squashfsCompression;
@@ -78,6 +90,7 @@ in {
       { env: nixEnv },
     )
     return JSON.parse(r.stdout) as {
+      netboot: { imports: string[]; kernelParams: string[]; squashfsCompression: string; packages: string[]; autologin: string; dir: string[] }
       iso: { kernelParams: string[]; volumeID: string; squashfsCompression: string; packages: string[]; autologin: string }
       stateless: {
         fileSystems: Record<string, { device: string; fsType: string; options: string[]; neededForBoot: boolean }>
@@ -95,6 +108,19 @@ in {
   t.equal(plain.iso.squashfsCompression, CONTRACT.squashfsCompression)
   t.same(plain.iso.packages, ['hello'])
   t.equal(plain.iso.autologin, 'root')
+
+  const nb = plain.netboot
+  t.ok(nb.imports.includes('/modules/installer/netboot/netboot.nix'), "netboot.nix builds on nixpkgs' netboot module")
+  t.same(nb.kernelParams, [...BASE_KERNEL_PARAMS], 'netboot: same kernel params as the Debian netboot script')
+  t.equal(nb.squashfsCompression, CONTRACT.squashfsCompression)
+  t.same(nb.packages, ['hello'])
+  t.equal(nb.autologin, 'root')
+  t.same(nb.dir, ['netbootRamdisk', 'kernel', 'netbootIpxeScript'], 'the netboot folder: ramdisk, kernel, iPXE script')
+  // the names nixpkgs' netboot.nix gives the three files, which the Debian side copies
+  t.same(
+    { kernel: CONTRACT.netboot.kernel, initrd: CONTRACT.netboot.initrd, ipxeScript: CONTRACT.netboot.ipxeScript },
+    { kernel: 'bzImage', initrd: 'initrd', ipxeScript: 'netboot.ipxe' },
+  )
 
   const fs = plain.stateless.fileSystems
   t.equal(fs['/']?.fsType, 'tmpfs', 'tmpfs root')

@@ -72,6 +72,25 @@ export interface LiveMedia {
   uefi: boolean
   /** kernel release, e.g. 6.1.0-56-amd64 */
   kernelVersion: string
+  /** the same system as a NixOS-style netboot image (see {@link NetbootMedia}) */
+  netboot: NetbootMedia
+}
+
+/**
+ * The system as NixOS's netboot image: a folder with the kernel, an initrd that carries
+ * the store (`nix-store.squashfs` inside it, loop-mounted from RAM by stage 1, so no
+ * medium or disk is needed) and `netboot.ipxe`, whose relative names make the folder
+ * servable as it is over HTTP (iPXE) or TFTP.
+ */
+export interface NetbootMedia {
+  /** the folder: bzImage, initrd, netboot.ipxe */
+  dir: string
+  kernel: string
+  initrd: string
+  /** the iPXE script (kernel, initrd, parameters, then `${cmdline}`) */
+  ipxeScript: string
+  /** the kernel command line the script boots with (before `${cmdline}`); also right for a direct kernel boot */
+  kernelParams: string[]
 }
 
 // ---------------------------------------------------------------------------
@@ -109,6 +128,7 @@ export interface Contract {
   persistedPaths: string[]
   rootPassword: string
   hostName: string
+  netboot: { kernel: string; initrd: string; ipxeScript: string; squashfsInInitrd: string }
 }
 
 export const CONTRACT_FILE = join(sourceDir(), '..', 'contract.json')
@@ -557,6 +577,31 @@ function grubCfg(params: string[]): string {
   ].join('\n')
 }
 
+/**
+ * NixOS's netboot initrd: the stage-1 initrd, then (4-byte aligned, uncompressed: the
+ * squashfs is compressed already) a second cpio archive holding the squashfs. The kernel
+ * unpacks both into the same initramfs.
+ */
+export function netbootInitrd(stage1Initrd: Uint8Array, squashfs: Uint8Array): Buffer {
+  const pad = Buffer.alloc((4 - (stage1Initrd.length % 4)) % 4)
+  const store = writeCpio([{ type: 'file', path: CONTRACT.netboot.squashfsInInitrd, data: Buffer.from(squashfs), mode: 0o444 }])
+  return Buffer.concat([stage1Initrd, pad, store])
+}
+
+/** NixOS's netboot.ipxe: names relative to the script, then `${cmdline}` for chained parameters. */
+export function netbootIpxe(params: readonly string[]): string {
+  const nb = CONTRACT.netboot
+  return [
+    '#!ipxe',
+    '# Use the cmdline variable to allow the user to specify custom kernel params',
+    '# when chainloading this script from other iPXE scripts like netboot.xyz',
+    `kernel ${nb.kernel} ${params.join(' ')} \${cmdline}`,
+    `initrd ${nb.initrd}`,
+    'boot',
+    '',
+  ].join('\n')
+}
+
 const GRUB_MODULES = [
   'part_gpt',
   'part_msdos',
@@ -631,8 +676,9 @@ async function buildEfi(work: string, isoRoot: string, log: (l: string) => void)
 // ---------------------------------------------------------------------------
 // main entry
 
-interface MediaManifest extends Omit<LiveMedia, 'dir' | 'iso' | 'kernel' | 'initrd' | 'persistDisk'> {
-  files: { iso: string; kernel: string; initrd: string; persistDisk: string }
+interface MediaManifest extends Omit<LiveMedia, 'dir' | 'iso' | 'kernel' | 'initrd' | 'persistDisk' | 'netboot'> {
+  files: { iso: string; kernel: string; initrd: string; persistDisk: string; netboot: string }
+  netbootKernelParams: string[]
   debs: string[]
   builtAt: string
   buildSeconds: number
@@ -650,6 +696,13 @@ function fromManifest(dir: string, m: MediaManifest): LiveMedia {
     persistedPaths: m.persistedPaths,
     uefi: m.uefi,
     kernelVersion: m.kernelVersion,
+    netboot: {
+      dir: join(dir, m.files.netboot),
+      kernel: join(dir, m.files.netboot, CONTRACT.netboot.kernel),
+      initrd: join(dir, m.files.netboot, CONTRACT.netboot.initrd),
+      ipxeScript: join(dir, m.files.netboot, CONTRACT.netboot.ipxeScript),
+      kernelParams: m.netbootKernelParams,
+    },
   }
 }
 
@@ -657,7 +710,8 @@ async function readEntry(dir: string): Promise<LiveMedia | undefined> {
   try {
     const m = JSON.parse(await readFile(join(dir, 'media.json'), 'utf8')) as MediaManifest
     const media = fromManifest(dir, m)
-    for (const f of [media.iso, media.kernel, media.initrd, media.persistDisk]) if (!existsSync(f)) return undefined
+    const nb = media.netboot
+    for (const f of [media.iso, media.kernel, media.initrd, media.persistDisk, nb.kernel, nb.initrd, nb.ipxeScript]) if (!existsSync(f)) return undefined
     return media
   } catch {
     return undefined
@@ -865,6 +919,7 @@ export async function buildLiveMedia(opts: LiveMediaOptions = {}): Promise<LiveM
           `PERSIST_LABEL=${PERSIST_LABEL}`,
           `PERSISTED_PATHS="${PERSISTED_PATHS.join(' ')}"`,
           `MEDIUM_TIMEOUT=${MEDIUM_TIMEOUT}`,
+          `NETBOOT_SQUASHFS=${CONTRACT.netboot.squashfsInInitrd}`,
           '',
         ].join('\n'),
       ),
@@ -875,6 +930,16 @@ export async function buildLiveMedia(opts: LiveMediaOptions = {}): Promise<LiveM
     await writeFile(initrd, initrdData)
     const kernel = join(tmp, 'bzImage')
     await copyFile(join(kroot, 'boot', vmlinuz), kernel)
+
+    // netboot --------------------------------------------------------------
+    log('netboot: kernel, initrd with the squashfs inside, netboot.ipxe')
+    const nb = CONTRACT.netboot
+    const netbootDir = join(tmp, 'netboot')
+    await mkdir(netbootDir)
+    await copyFile(kernel, join(netbootDir, nb.kernel))
+    await writeFile(join(netbootDir, nb.initrd), netbootInitrd(initrdData, await readFile(squashfs)))
+    const netbootParams = [...kernelParams, `initrd=${nb.initrd}`]
+    await writeFile(join(netbootDir, nb.ipxeScript), netbootIpxe(netbootParams))
 
     // ISO ------------------------------------------------------------------
     log('iso: isolinux + GRUB EFI + xorriso')
@@ -953,7 +1018,8 @@ export async function buildLiveMedia(opts: LiveMediaOptions = {}): Promise<LiveM
       persistedPaths: [...PERSISTED_PATHS],
       uefi,
       kernelVersion,
-      files: { iso: 'live.iso', kernel: 'bzImage', initrd: 'initrd', persistDisk: 'persist.img' },
+      files: { iso: 'live.iso', kernel: 'bzImage', initrd: 'initrd', persistDisk: 'persist.img', netboot: 'netboot' },
+      netbootKernelParams: netbootParams,
       debs: [...debs.values()].map((d) => d.file).sort(),
       builtAt: new Date().toISOString(),
       buildSeconds,

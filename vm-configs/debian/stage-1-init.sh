@@ -61,62 +61,72 @@ while read -r m; do
 done </etc/modules.order
 info "loaded $nmod kernel modules${notloaded:+ (not loaded, no such hardware or CPU feature:$notloaded)}"
 
-# --- find the live medium -------------------------------------------------
-mkdir -p /mnt-medium
-medium=
-find_medium() {
-  for dev in /dev/sr* /dev/sd* /dev/vd*; do
-    [ -b "$dev" ] || continue
-    case "${dev#/dev/}" in
-      sd*[0-9] | vd*[0-9]) continue ;; # partitions: whole disks only
-    esac
-    mount -t iso9660 -o ro "$dev" /mnt-medium 2>/dev/null || continue
-    if [ -f /mnt-medium/nix-store.squashfs ]; then
-      medium="$dev"
-      return 0
-    fi
-    umount /mnt-medium
-  done
-  return 1
-}
-info "looking for the live medium ($ISO_LABEL with nix-store.squashfs)"
-i=0
-until find_medium; do
-  i=$((i + 1))
-  [ $i -ge $((MEDIUM_TIMEOUT * 5)) ] && fail "live medium not found after ${MEDIUM_TIMEOUT}s (no iso9660 with nix-store.squashfs on /dev/sr* /dev/sd* /dev/vd*)"
-  usleep 200000
-done
-info "found live medium on $medium"
-
-# --- root: tmpfs ----------------------------------------------------------
-mount -t tmpfs -o mode=0755 tmpfs /mnt-root || fail "cannot mount tmpfs on /mnt-root"
-mkdir -p /mnt-root/iso
-
-if [ -n "$copytoram" ]; then
-  name="${medium#/dev/}"
-  sectors=$(cat "/sys/class/block/$name/size" 2>/dev/null)
-  [ -n "$sectors" ] || sectors=$(($(du -sk /mnt-medium | cut -f1) * 2))
-  size=$(((sectors * 512) + 4 * 1024 * 1024))
-  info "copytoram: mounting tmpfs of $((size / 1048576)) MiB on /iso"
-  mount -t tmpfs -o "size=$size,mode=0755" tmpfs /mnt-root/iso || fail "cannot mount tmpfs on /mnt-root/iso"
-  cp -a /mnt-medium/. /mnt-root/iso/ || fail "copying the medium to RAM failed"
-  umount /mnt-medium || fail "cannot unmount $medium after copying it"
-  info "copied ISO to RAM"
+# --- netboot: the store came inside the initrd (NixOS's netboot) ----------
+# The initrd then holds /nix-store.squashfs: no medium is looked for, and the
+# squashfs is loop-mounted from the initramfs, i.e. from RAM.
+if [ -f "/$NETBOOT_SQUASHFS" ]; then
+  info "netboot: $NETBOOT_SQUASHFS is in the initrd; no medium needed"
+  mount -t tmpfs -o mode=0755 tmpfs /mnt-root || fail "cannot mount tmpfs on /mnt-root"
+  squashfs="/$NETBOOT_SQUASHFS"
 else
-  mount --move /mnt-medium /mnt-root/iso || fail "cannot move the medium to /mnt-root/iso"
-  info "mounted $medium on /iso (read-only)"
+  # --- find the live medium -------------------------------------------------
+  mkdir -p /mnt-medium
+  medium=
+  find_medium() {
+    for dev in /dev/sr* /dev/sd* /dev/vd*; do
+      [ -b "$dev" ] || continue
+      case "${dev#/dev/}" in
+        sd*[0-9] | vd*[0-9]) continue ;; # partitions: whole disks only
+      esac
+      mount -t iso9660 -o ro "$dev" /mnt-medium 2>/dev/null || continue
+      if [ -f /mnt-medium/nix-store.squashfs ]; then
+        medium="$dev"
+        return 0
+      fi
+      umount /mnt-medium
+    done
+    return 1
+  }
+  info "looking for the live medium ($ISO_LABEL with nix-store.squashfs)"
+  i=0
+  until find_medium; do
+    i=$((i + 1))
+    [ $i -ge $((MEDIUM_TIMEOUT * 5)) ] && fail "live medium not found after ${MEDIUM_TIMEOUT}s (no iso9660 with nix-store.squashfs on /dev/sr* /dev/sd* /dev/vd*)"
+    usleep 200000
+  done
+  info "found live medium on $medium"
+
+  # --- root: tmpfs ----------------------------------------------------------
+  mount -t tmpfs -o mode=0755 tmpfs /mnt-root || fail "cannot mount tmpfs on /mnt-root"
+  mkdir -p /mnt-root/iso
+
+  if [ -n "$copytoram" ]; then
+    name="${medium#/dev/}"
+    sectors=$(cat "/sys/class/block/$name/size" 2>/dev/null)
+    [ -n "$sectors" ] || sectors=$(($(du -sk /mnt-medium | cut -f1) * 2))
+    size=$(((sectors * 512) + 4 * 1024 * 1024))
+    info "copytoram: mounting tmpfs of $((size / 1048576)) MiB on /iso"
+    mount -t tmpfs -o "size=$size,mode=0755" tmpfs /mnt-root/iso || fail "cannot mount tmpfs on /mnt-root/iso"
+    cp -a /mnt-medium/. /mnt-root/iso/ || fail "copying the medium to RAM failed"
+    umount /mnt-medium || fail "cannot unmount $medium after copying it"
+    info "copied ISO to RAM"
+  else
+    mount --move /mnt-medium /mnt-root/iso || fail "cannot move the medium to /mnt-root/iso"
+    info "mounted $medium on /iso (read-only)"
+  fi
+  squashfs=/mnt-root/iso/nix-store.squashfs
 fi
 
 # --- /nix/store: squashfs + tmpfs overlay -------------------------------
 mkdir -p /mnt-root/nix/.ro-store /mnt-root/nix/.rw-store /mnt-root/nix/store
-mount -t squashfs -o loop,ro /mnt-root/iso/nix-store.squashfs /mnt-root/nix/.ro-store ||
-  fail "cannot loop-mount /iso/nix-store.squashfs"
+mount -t squashfs -o loop,ro "$squashfs" /mnt-root/nix/.ro-store ||
+  fail "cannot loop-mount $squashfs"
 mount -t tmpfs -o mode=0755 tmpfs /mnt-root/nix/.rw-store || fail "cannot mount tmpfs on /nix/.rw-store"
 mkdir -p /mnt-root/nix/.rw-store/store /mnt-root/nix/.rw-store/work
 mount -t overlay overlay \
   -o lowerdir=/mnt-root/nix/.ro-store,upperdir=/mnt-root/nix/.rw-store/store,workdir=/mnt-root/nix/.rw-store/work \
   /mnt-root/nix/store || fail "cannot mount the overlay on /nix/store"
-info "mounted nix-store.squashfs + tmpfs overlay on /nix/store"
+info "mounted ${squashfs##*/} + tmpfs overlay on /nix/store"
 # (symlinks in the store point to absolute /nix/store paths: test the link itself)
 [ -e "/mnt-root$stage2init" ] || [ -L "/mnt-root$stage2init" ] || fail "stage 2 init $stage2init not found in the store"
 
