@@ -4,21 +4,18 @@ import t from 'tap'
 import { execa } from 'execa'
 import { existsSync } from 'node:fs'
 import { writeFile, mkdir } from 'node:fs/promises'
-import { fileURLToPath } from 'node:url'
 import { join } from 'node:path'
 import { demoMedia } from './media.js'
 import { findTestFiles } from '../../src/runner/cli.js'
+import { buildPackage, cli, importBoot, root } from './cli-helpers.js'
 
-const root = fileURLToPath(new URL('../..', import.meta.url))
-const cli = join(root, 'bin', 'bootcheck.js')
 
 t.test('bootcheck run examples/ boots the demo media and passes', async t => {
   const media = await demoMedia()
   const dir = t.testdir({})
   const manifest = join(dir, 'media.json')
   await writeFile(manifest, JSON.stringify(media))
-  const build = await execa('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, reject: false })
-  t.equal(build.exitCode, 0, `the package compiles ${build.stderr}`)
+  await buildPackage()
   const r = await execa(process.execPath, [cli, 'run', '--runs-dir', join(dir, 'runs'), 'examples/'], {
     cwd: root,
     reject: false,
@@ -35,13 +32,11 @@ t.test('--update-screens: a missing reference fails, the flag writes it, the nex
   const media = await demoMedia()
   const dir = t.testdir({})
   const file = join(dir, 'screen.test.ts')
-  // The TypeScript sources, imported the way tap's loader resolves them.
-  const src = join(root, 'src', 'index.js')
   await writeFile(
     file,
     [
       `import t from 'tap'`,
-      `import { boot } from ${JSON.stringify(src)}`,
+      importBoot,
       `t.test('the prompt', async t => {`,
       `  const vm = await boot(t, { cdrom: ${JSON.stringify(media.iso)} })`,
       `  await vm.console.waitFor('boot: ')`,

@@ -3,14 +3,11 @@
 import t from 'tap'
 import { execa } from 'execa'
 import { readFile } from 'node:fs/promises'
-import { fileURLToPath } from 'node:url'
 import { join } from 'node:path'
 import { kid, kids, parseXml } from '../unit/xml.js'
+import { buildPackage, cli } from './cli-helpers.js'
 
-const root = fileURLToPath(new URL('../..', import.meta.url))
-const cli = join(root, 'bin', 'bootcheck.js')
-const build = await execa('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, reject: false })
-if (build.exitCode !== 0) throw new Error(`the package does not compile: ${build.stdout}${build.stderr}`)
+await buildPackage()
 
 t.test('JUnit XML of a run with a pass, a failure and a skip', async t => {
   const dir = t.testdir({

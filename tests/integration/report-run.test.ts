@@ -3,27 +3,23 @@
 import t from 'tap'
 import { execa } from 'execa'
 import { mkdir } from 'node:fs/promises'
-import { fileURLToPath } from 'node:url'
 import { join } from 'node:path'
 import { PNG } from 'pngjs'
 import { readFileSync, writeFileSync } from 'node:fs'
 import type { RunRecord } from '../../src/report/model.js'
-import { demoMedia, params } from './media.js'
+import { demoMedia } from './media.js'
 import { checkReportInBrowser, chromiumMissing } from './report-browser.js'
+import { buildPackage, cli, directBootFields, importBoot } from './cli-helpers.js'
 
-const root = fileURLToPath(new URL('../..', import.meta.url))
-const cli = join(root, 'bin', 'bootcheck.js')
 const media = await demoMedia()
-const build = await execa('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, reject: false })
-if (build.exitCode !== 0) throw new Error(`the package does not compile: ${build.stdout}${build.stderr}`)
+await buildPackage()
 
 const missing = chromiumMissing()
 t.test('the report of a run with a failing screen test, in a real browser', { skip: process.env.CI ? false : (missing ?? false) }, async t => {
-  const src = JSON.stringify(join(root, 'src', 'index.js'))
   const dir = t.testdir({
     'screen.test.ts': [
       `import t from 'tap'`,
-      `import { boot } from ${src}`,
+      importBoot,
       `t.test('boot prompt looks right', async t => {`,
       `  const vm = await boot(t, { name: 'bios', cdrom: ${JSON.stringify(media.iso)} })`,
       `  await vm.console.waitFor('boot: ')`,
@@ -31,7 +27,7 @@ t.test('the report of a run with a failing screen test, in a real browser', { sk
       `  await vm.expectScreen('prompt', { maxDiffPixels: 40 })`,
       `})`,
       `t.test('the shell answers', async t => {`,
-      `  const vm = await boot(t, { name: 'direct', cdrom: ${JSON.stringify(media.iso)}, kernel: ${JSON.stringify(media.kernel)}, initrd: ${JSON.stringify(media.initrd)}, kernelParams: ${JSON.stringify(params(media))} })`,
+      `  const vm = await boot(t, { name: 'direct', ${directBootFields(media)} })`,
       `  t.equal(await vm.succeed('echo ready'), 'ready\\n')`,
       `})`,
     ].join('\n'),

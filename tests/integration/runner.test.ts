@@ -4,29 +4,25 @@ import t from 'tap'
 import { execa } from 'execa'
 import { readFile, readdir } from 'node:fs/promises'
 import { existsSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
 import { join } from 'node:path'
 import type { RunRecord } from '../../src/report/model.js'
 import { sleep } from '../../src/util/sleep.js'
 import { demoMedia, params } from './media.js'
 import { alive } from './process.js'
-import * as pty from 'node-pty'
+import { buildPackage, cli, directBootFields, importBoot, spawnOnPty } from './cli-helpers.js'
 
-const root = fileURLToPath(new URL('../..', import.meta.url))
-const cli = join(root, 'bin', 'bootcheck.js')
 const media = await demoMedia()
 
 // The package as users run it: bin/bootcheck.js imports the compiled dist/.
-const build = await execa('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, reject: false })
-if (build.exitCode !== 0) throw new Error(`the package does not compile: ${build.stdout}${build.stderr}`)
+await buildPackage()
 
 /** A test file that boots the demo media, runs a command in the guest, then holds for `holdS`. */
 function vmTestFile(name: string, holdS = 0): string {
   return [
     `import t from 'tap'`,
-    `import { boot } from ${JSON.stringify(join(root, 'src', 'index.js'))}`,
+    importBoot,
     `t.test(${JSON.stringify(name)}, async t => {`,
-    `  const vm = await boot(t, { name: ${JSON.stringify(name)}, memory: '1G', cdrom: ${JSON.stringify(media.iso)}, kernel: ${JSON.stringify(media.kernel)}, initrd: ${JSON.stringify(media.initrd)}, kernelParams: ${JSON.stringify(params(media))} })`,
+    `  const vm = await boot(t, { name: ${JSON.stringify(name)}, memory: '1G', ${directBootFields(media)} })`,
     `  t.equal(await vm.succeed('echo up-$((40+2))'), 'up-42\\n')`,
     `  await new Promise(r => setTimeout(r, ${holdS * 1000}))`,
     `})`,
@@ -50,14 +46,14 @@ t.test('two VM test files run in parallel, and one after the other when the budg
   const dir = t.testdir({ 'a.test.ts': vmTestFile('vm-a'), 'b.test.ts': vmTestFile('vm-b') })
 
   const wide = await runIn(dir, '--jobs', '2', '--memory', '2G', 'a.test.ts', 'b.test.ts')
-  t.equal(wide.exitCode, 0, `both pass with room for two machines\n${wide.stderr}`)
+  t.equal(wide.exitCode, 0, 'both pass with room for two machines', { stderr: wide.stderr })
   t.equal(wide.results.counts.passed, 2)
   const [w1, w2] = spans(wide.results)
   t.ok(w1 && w2, 'both machines left their start and end times')
   t.ok(w2!.start < w1!.end, `the second machine started (${w2!.start}) before the first ended (${w1!.end})`)
 
   const narrow = await runIn(dir, '--jobs', '2', '--memory', '1G', 'a.test.ts', 'b.test.ts')
-  t.equal(narrow.exitCode, 0, `both pass with room for one machine\n${narrow.stderr}`)
+  t.equal(narrow.exitCode, 0, 'both pass with room for one machine', { stderr: narrow.stderr })
   const [n1, n2] = spans(narrow.results)
   t.ok(n2!.start >= n1!.end, `the second machine started (${n2!.start}) after the first ended (${n1!.end})`)
   t.match(narrow.stderr, /waiting for 1024 MiB and 1 vCPU within the budget/, 'progress says a machine waits for the budget')
@@ -85,13 +81,12 @@ t.test('a failure names its artifacts folder; the run folder holds the reports',
 
 t.test('on a terminal, a live line per running machine', async t => {
   const dir = t.testdir({ 'a.test.ts': vmTestFile('vm-live') })
-  const env = { ...process.env } as Record<string, string>
+  const env = { ...process.env }
   delete env.CI
-  const term = pty.spawn(process.execPath, [cli, 'run', '--runs-dir', join(dir, 'runs'), 'a.test.ts'], { cwd: dir, cols: 160, rows: 40, env })
-  let raw = ''
-  term.onData(d => void (raw += d))
-  const exit = await new Promise<{ exitCode: number }>(resolve => term.onExit(resolve))
-  t.equal(exit.exitCode, 0, raw.slice(-2000))
+  const run = spawnOnPty(process.execPath, [cli, 'run', '--runs-dir', join(dir, 'runs'), 'a.test.ts'], { cwd: dir, cols: 160, env })
+  const exit = await run.exited
+  const raw = run.raw()
+  t.equal(exit.exitCode, 0, 'the run passes', { output: raw.slice(-2000) })
   t.match(raw, /● a\.test\.ts › vm-live › vm-live \d+(\.\d)?s {2}\S/, 'a line with file, test, machine, elapsed time and what it shows')
   t.match(raw, /\x1b\[\d+F\x1b\[J/, 'the block is redrawn in place')
   t.match(raw, /ok 1 - \S*a\.test\.ts/, 'TAP still comes through')
@@ -104,7 +99,7 @@ t.test('machines and run defaults from bootcheck.config.ts', async t => {
     checks: {
       'named.test.ts': [
         `import t from 'tap'`,
-        `import { boot } from ${JSON.stringify(join(root, 'src', 'index.js'))}`,
+        importBoot,
         `t.test('boots the config machine by name', async t => {`,
         `  const vm = await boot(t, 'live', { name: 'from-config' })`,
         `  t.match(await vm.succeed('cat /proc/cmdline'), ${JSON.stringify(params(media).at(-1))})`,
@@ -113,7 +108,7 @@ t.test('machines and run defaults from bootcheck.config.ts', async t => {
     },
   })
   const r = await runIn(dir)
-  t.equal(r.exitCode, 0, r.stderr)
+  t.equal(r.exitCode, 0, 'the run passes', { stderr: r.stderr })
   t.match(r.stderr, /1 test file\(s\), .*memory budget 1536 MiB/, 'run defaults come from the config')
   t.equal(r.results.files[0]?.file, join('checks', 'named.test.ts'))
   t.equal(r.results.files[0]?.tests[0]?.machines[0]?.machine, 'from-config')

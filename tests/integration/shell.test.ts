@@ -6,7 +6,7 @@ import { execa } from 'execa'
 import { existsSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import * as pty from 'node-pty'
+import { spawnOnPty } from './cli-helpers.js'
 import { demoMedia } from './media.js'
 import { alive } from './process.js'
 import { sleep } from '../../src/util/sleep.js'
@@ -14,28 +14,9 @@ import { sleep } from '../../src/util/sleep.js'
 const media = await demoMedia() // build before timing anything
 const fixture = fileURLToPath(new URL('./fixtures/shell-cli.ts', import.meta.url))
 
-/** The CLI on a pseudo-terminal, with everything it printed (ANSI sequences removed) and a way to wait for text. */
+/** The CLI on a pseudo-terminal. */
 function startShell(args: string[], artifacts: string) {
-  const env = { ...process.env, BOOTCHECK_ARTIFACTS: artifacts } as Record<string, string>
-  const term = pty.spawn(process.execPath, ['--import', 'tsx', fixture, ...args], { name: 'xterm', cols: 120, rows: 40, env })
-  let raw = ''
-  term.onData(d => {
-    raw += d
-  })
-  // Stripped as a whole: the guest writes byte by byte, so a sequence may span chunks.
-  const output = (): string => raw.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '')
-  const exited = new Promise<{ exitCode: number; signal?: number }>(resolve => term.onExit(resolve))
-  /** Waits until the output after `from` matches; returns the end of the match. */
-  async function waitFor(pattern: RegExp, timeout: number, from = 0): Promise<number> {
-    const deadline = Date.now() + timeout
-    while (Date.now() < deadline) {
-      const m = pattern.exec(output().slice(from))
-      if (m) return from + m.index + m[0].length
-      await sleep(100)
-    }
-    throw new Error(`timed out waiting for ${pattern}; output so far:\n${output().slice(-3000)}`)
-  }
-  return { term, exited, waitFor, output }
+  return spawnOnPty(process.execPath, ['--import', 'tsx', fixture, ...args], { env: { ...process.env, BOOTCHECK_ARTIFACTS: artifacts } })
 }
 
 async function gone(pid: number, ms: number): Promise<boolean> {

@@ -1,0 +1,52 @@
+// What the CLI tests share: the package as users run it (bin/bootcheck.js on the compiled
+// dist/), test files written for a nested run, and a CLI on a pseudo-terminal.
+import { execa } from 'execa'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import * as pty from 'node-pty'
+import type { LiveMedia } from '../../vm-configs/debian/build.js'
+import { sleep } from '../../src/util/sleep.js'
+import { params } from './media.js'
+
+export const root = fileURLToPath(new URL('../..', import.meta.url))
+export const cli = join(root, 'bin', 'bootcheck.js')
+
+/** Compiles the package, since bin/bootcheck.js imports dist/; throws with tsc's output if it does not compile. */
+export async function buildPackage(): Promise<void> {
+  const build = await execa('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, reject: false })
+  if (build.exitCode !== 0) throw new Error(`the package does not compile: ${build.stdout}${build.stderr}`)
+}
+
+/** `import { boot } from …` for a test file of a nested run: the TypeScript sources, as tap's loader resolves them. */
+export const importBoot = `import { boot } from ${JSON.stringify(join(root, 'src', 'index.js'))}`
+
+/** The spec fields that boot the demo media's kernel straight to its shell, as source text. */
+export function directBootFields(media: LiveMedia): string {
+  return `cdrom: ${JSON.stringify(media.iso)}, kernel: ${JSON.stringify(media.kernel)}, initrd: ${JSON.stringify(media.initrd)}, kernelParams: ${JSON.stringify(params(media))}`
+}
+
+/** A command on a pseudo-terminal: everything it printed (escape sequences removed as a whole, since one may span chunks) and a way to wait for text. */
+export function spawnOnPty(file: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; cols?: number; rows?: number } = {}) {
+  const term = pty.spawn(file, args, {
+    name: 'xterm',
+    cols: opts.cols ?? 120,
+    rows: opts.rows ?? 40,
+    ...(opts.cwd ? { cwd: opts.cwd } : {}),
+    env: (opts.env ?? process.env) as Record<string, string>,
+  })
+  let raw = ''
+  term.onData(d => void (raw += d))
+  const output = (): string => raw.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '')
+  const exited = new Promise<{ exitCode: number; signal?: number }>(resolve => term.onExit(resolve))
+  /** Waits until the output after `from` matches; returns the end of the match. */
+  async function waitFor(pattern: RegExp, timeout: number, from = 0): Promise<number> {
+    const deadline = Date.now() + timeout
+    while (Date.now() < deadline) {
+      const m = pattern.exec(output().slice(from))
+      if (m) return from + m.index + m[0].length
+      await sleep(100)
+    }
+    throw new Error(`timed out waiting for ${pattern}; output so far:\n${output().slice(-3000)}`)
+  }
+  return { term, exited, waitFor, output, raw: (): string => raw }
+}
