@@ -15,7 +15,11 @@ export async function collectMachines(root: string): Promise<Array<MachineRecord
     if (!facts) continue
     const files = await readdir(dir)
     const has = (name: string): string | undefined => (files.includes(name) ? join(dir, name) : undefined)
-    const record: MachineRecord & { file: string } = {
+    const transcript = has('console.log')
+    const command = has('qemu-command.txt')
+    const qmpLog = has('qmp.log')
+    const stderr = has('qemu-stderr.log')
+    out.push({
       file: facts.file,
       machine: facts.machine,
       test: facts.test,
@@ -23,20 +27,13 @@ export async function collectMachines(root: string): Promise<Array<MachineRecord
       accel: facts.accel,
       memoryMiB: facts.memoryMiB,
       startedAt: facts.startedAt,
+      ...(facts.endedAt ? { endedAt: facts.endedAt } : {}),
+      ...(transcript ? { transcript } : {}),
+      ...(command ? { command } : {}),
+      ...(qmpLog ? { qmpLog } : {}),
+      ...(stderr ? { stderr } : {}),
       screens: screensIn(dir, files),
-    }
-    const optional: Array<[keyof MachineRecord, string]> = [
-      ['transcript', 'console.log'],
-      ['command', 'qemu-command.txt'],
-      ['qmpLog', 'qmp.log'],
-      ['stderr', 'qemu-stderr.log'],
-    ]
-    for (const [key, name] of optional) {
-      const path = has(name)
-      if (path) (record as unknown as Record<string, string>)[key] = path
-    }
-    if (facts.endedAt) record.endedAt = facts.endedAt
-    out.push(record)
+    })
   }
   return out
 }

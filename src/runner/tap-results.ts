@@ -4,15 +4,16 @@ import type { FileRecord, Status, TestRecord } from '../report/model.js'
 /**
  * Reads the TAP of a whole `tap` run (`--reporter=tap`: one subtest per test file) into
  * per-file records: each file's top-level tests with status, time and, for failures, the
- * failing assertions inside them. Output cut short (an interrupted run) gives the tests
- * finished so far, and the file is marked `interrupted`.
+ * failing assertions inside them. Output cut short gives the tests finished so far, and
+ * the file is marked `interrupted` (when the run was) or `failed` (when it crashed).
  */
 export function readTapRun(tap: string, interrupted = false): Omit<FileRecord, 'machines'>[] {
   const files: Omit<FileRecord, 'machines'>[] = []
   const raw = splitFiles(tap)
   const root = new Parser()
   root.on('child', (file: Parser) => {
-    const record: Omit<FileRecord, 'machines'> = { file: file.name, status: 'interrupted', durationMs: 0, tests: [], tap: raw.get(file.name) ?? '' }
+    // Until its closing test point: a file cut short was interrupted (or crashed).
+    const record: Omit<FileRecord, 'machines'> = { file: file.name, status: interrupted ? 'interrupted' : 'failed', durationMs: 0, tests: [], tap: raw.get(file.name) ?? '' }
     files.push(record)
     let pending: string[] = []
     file.on('child', (test: Parser) => {
@@ -31,9 +32,6 @@ export function readTapRun(tap: string, interrupted = false): Omit<FileRecord, '
     record.durationMs = r.time ?? 0
   })
   root.end(tap)
-  if (interrupted) {
-    for (const f of files) if (f.status !== 'failed' && !raw.get(f.file)?.length) f.status = 'interrupted'
-  }
   return files
 }
 

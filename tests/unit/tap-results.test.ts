@@ -1,0 +1,96 @@
+import t from 'tap'
+import { readTapRun, splitFiles } from '../../src/runner/tap-results.js'
+
+// What `tap --reporter=tap` prints for two files: one passing, one with a nested failure, a skip and a todo.
+const RUN = `TAP version 14
+1..2
+# Subtest: a.test.ts
+    # Subtest: outer
+        ok 1 - x
+        1..1
+    ok 1 - outer # time=13.781ms
+
+    1..1
+    # time=29.114ms
+ok 1 - a.test.ts # time=29.114ms
+
+# Subtest: b.test.ts
+    # Subtest: passes
+        ok 1 - fine
+        1..1
+    ok 1 - passes # time=4.036ms
+
+    # Subtest: fails
+        # Subtest: deep
+            not ok 1 - one is two
+              ---
+              compare: ===
+              diff: |
+                --- expected
+                +++ actual
+                -2
+                +1
+              at:
+                fileName: b.test.ts
+                lineNumber: 3
+              ...
+            1..1
+        not ok 1 - deep # time=22.878ms
+          ---
+          at:
+            fileName: b.test.ts
+            lineNumber: 3
+          ...
+        1..1
+    not ok 2 - fails # time=29.53ms
+      ---
+      at:
+        fileName: b.test.ts
+        lineNumber: 3
+      ...
+    ok 3 - skipped # SKIP no reason
+    ok 4 - later # TODO
+    1..4
+    # time=47.395ms
+not ok 2 - b.test.ts # time=47.395ms
+`
+
+t.test('files, their top-level tests, statuses and times', async t => {
+  const [a, b] = readTapRun(RUN)
+  t.match(a, { file: 'a.test.ts', status: 'passed', durationMs: 29.114, tests: [{ name: 'outer', status: 'passed', durationMs: 13.781 }] })
+  t.equal(b!.file, 'b.test.ts')
+  t.equal(b!.status, 'failed')
+  t.same(
+    b!.tests.map(x => [x.name, x.status]),
+    [
+      ['passes', 'passed'],
+      ['fails', 'failed'],
+      ['skipped', 'skipped'],
+      ['later', 'todo'],
+    ],
+  )
+  t.equal(b!.tests[2]!.reason, 'no reason')
+})
+
+t.test('a failed test names the failing assertion inside it, with its diff', async t => {
+  const fails = readTapRun(RUN)[1]!.tests[1]!
+  t.match(fails.message, /^✗ deep > one is two\n/)
+  t.match(fails.message, /-2\n\s+\+1/)
+  t.match(fails.diagnostic, /at: b\.test\.ts:3/)
+})
+
+t.test('output cut short: interrupted when the run was, failed when it crashed', async t => {
+  const cut = RUN.slice(0, RUN.indexOf('    # Subtest: fails'))
+  const [a, b] = readTapRun(cut, true)
+  t.equal(a!.status, 'passed', 'the finished file keeps its status')
+  t.equal(b!.status, 'interrupted')
+  t.same(b!.tests.map(x => x.name), ['passes'], 'tests finished before the cut are kept')
+  t.equal(readTapRun(cut, false)[1]!.status, 'failed')
+})
+
+t.test('each file keeps its own raw TAP, de-indented', async t => {
+  const raw = splitFiles(RUN)
+  t.same([...raw.keys()], ['a.test.ts', 'b.test.ts'])
+  t.match(raw.get('a.test.ts'), /^# Subtest: outer\n    ok 1 - x\n/)
+  t.match(raw.get('b.test.ts'), /not ok 2 - b\.test\.ts # time=47\.395ms\n$/)
+})
