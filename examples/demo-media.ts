@@ -11,6 +11,8 @@ interface DemoMedia {
   squashfsSha256: string
   persistDisk: string
   persistedPaths: string[]
+  /** NixOS's netboot image: a folder with bzImage, an initrd carrying the store, netboot.ipxe. */
+  netboot: { dir: string; kernel: string; initrd: string; kernelParams: string[] }
 }
 
 const manifest = process.env.BOOTCHECK_DEMO_MEDIA ?? '.bootcheck/demo-media.json'
