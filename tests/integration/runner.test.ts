@@ -114,19 +114,23 @@ t.test('machines and run defaults from bootcheck.config.ts', async t => {
   t.equal(r.results.files[0]?.tests[0]?.machines[0]?.machine, 'from-config')
 })
 
-t.test('SIGINT during a boot: the run ends, its report says interrupted, no QEMU remains', async t => {
-  const dir = t.testdir({ 'hold.test.ts': vmTestFile('vm-held', 600) })
-  const child = execa(process.execPath, [cli, 'run', '--runs-dir', join(dir, 'runs'), '--progress', 'plain', 'hold.test.ts'], { cwd: dir, reject: false })
-  // Wait until QEMU runs and the guest prints something.
-  let pid = 0
+/** Waits until a run's machine has a running QEMU; returns its pid (0 if none came). */
+async function runningQemu(dir: string): Promise<number> {
   const deadline = Date.now() + 120_000
-  while (!pid && Date.now() < deadline) {
+  while (Date.now() < deadline) {
     await sleep(250)
     const found = (await readdir(join(dir, 'runs', 'latest', 'artifacts'), { recursive: true }).catch(() => [] as string[])).find(f => f.endsWith('machine.json'))
     if (!found) continue
     const facts = JSON.parse(await readFile(join(dir, 'runs', 'latest', 'artifacts', found), 'utf8').catch(() => '{}')) as { pid?: number }
-    if (facts.pid) pid = facts.pid
+    if (facts.pid) return facts.pid
   }
+  return 0
+}
+
+t.test('SIGINT during a boot: the run ends, its report says interrupted, no QEMU remains', async t => {
+  const dir = t.testdir({ 'hold.test.ts': vmTestFile('vm-held', 600) })
+  const child = execa(process.execPath, [cli, 'run', '--runs-dir', join(dir, 'runs'), '--progress', 'plain', 'hold.test.ts'], { cwd: dir, reject: false })
+  const pid = await runningQemu(dir)
   t.ok(pid && alive(pid), `QEMU (${pid}) runs`)
   t.teardown(() => {
     if (pid && alive(pid)) process.kill(pid, 'SIGKILL')
@@ -144,3 +148,18 @@ t.test('SIGINT during a boot: the run ends, its report says interrupted, no QEMU
   t.notOk(alive(pid), `QEMU ${pid} is gone`)
 })
 
+
+t.test('SIGKILL of the runner during a boot: its test processes end their machines', async t => {
+  const dir = t.testdir({ 'hold.test.ts': vmTestFile('vm-orphan', 600) })
+  const child = execa(process.execPath, [cli, 'run', '--runs-dir', join(dir, 'runs'), '--progress', 'plain', 'hold.test.ts'], { cwd: dir, reject: false })
+  const pid = await runningQemu(dir)
+  t.ok(pid && alive(pid), `QEMU (${pid}) runs`)
+  t.teardown(() => {
+    if (pid && alive(pid)) process.kill(pid, 'SIGKILL')
+  })
+  child.kill('SIGKILL')
+  await child
+  const deadline = Date.now() + 10_000
+  while (alive(pid) && Date.now() < deadline) await sleep(100)
+  t.notOk(alive(pid), `QEMU ${pid} is gone: its test process saw the runner's socket close`)
+})
