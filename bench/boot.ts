@@ -2,28 +2,17 @@
 // machine boots it (CD, direct kernel, and the netboot image directly, by PXE and by iPXE
 // over HTTP), under the accelerator bootcheck chooses here. Median/min/max over a few runs.
 import { boot, type MachineSpec } from '../src/index.js'
-import { demoMedia, params } from '../tests/integration/media.js'
+import { demoMedia, params, pxelinuxNetboot } from '../tests/integration/media.js'
 
 const media = await demoMedia()
 const nb = media.netboot
 const RUNS = Number(process.env.BENCH_RUNS ?? 3)
-const pxelinuxCfg = ['serial 0 115200', 'default nb', 'prompt 0', 'timeout 0', 'label nb', '  kernel bzImage', `  append ${nb.kernelParams.join(' ')}`, ''].join('\n')
 const ways: Record<string, MachineSpec> = {
   'BIOS CD (isolinux)': { cdrom: media.iso },
   'direct kernel + CD': { cdrom: media.iso, kernel: media.kernel, initrd: media.initrd, kernelParams: params(media) },
   'direct + copytoram': { cdrom: media.iso, kernel: media.kernel, initrd: media.initrd, kernelParams: params(media, 'copytoram') },
   'netboot direct': { kernel: nb.kernel, initrd: nb.initrd, kernelParams: nb.kernelParams },
-  'netboot PXE (pxelinux)': {
-    pxe: {
-      tftpRoot: nb.dir,
-      bootfile: 'pxelinux.0',
-      overlay: {
-        'pxelinux.0': { path: '/usr/lib/PXELINUX/pxelinux.0' },
-        'ldlinux.c32': { path: '/usr/lib/syslinux/modules/bios/ldlinux.c32' },
-        'pxelinux.cfg/default': pxelinuxCfg,
-      },
-    },
-  },
+  'netboot PXE (pxelinux)': { pxe: pxelinuxNetboot(media) },
   'netboot iPXE over HTTP': { ipxe: { httpRoot: nb.dir } },
 }
 process.stdout.write(`boot to first shell answer, ${RUNS} runs each\n`)

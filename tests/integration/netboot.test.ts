@@ -8,7 +8,7 @@ import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { execa } from 'execa'
 import { boot, type Machine } from '../../src/index.js'
-import { demoMedia } from './media.js'
+import { demoMedia, pxelinuxNetboot } from './media.js'
 
 const media = await demoMedia()
 const nb = media.netboot
@@ -56,24 +56,7 @@ t.test('PXE: pxelinux over TFTP, with pxelinux and its configuration laid over t
   const vm = await boot(t, {
     name: 'netboot-pxe',
     memory: '1G',
-    pxe: {
-      tftpRoot: nb.dir,
-      bootfile: 'pxelinux.0',
-      overlay: {
-        'pxelinux.0': { path: '/usr/lib/PXELINUX/pxelinux.0' },
-        'ldlinux.c32': { path: '/usr/lib/syslinux/modules/bios/ldlinux.c32' },
-        'pxelinux.cfg/default': [
-          'serial 0 115200',
-          'default netboot',
-          'prompt 0',
-          'timeout 0',
-          'label netboot',
-          '  kernel bzImage',
-          `  append ${nb.kernelParams.join(' ')} bootcheck.via=pxelinux`,
-          '',
-        ].join('\n'),
-      },
-    },
+    pxe: pxelinuxNetboot(media, 'bootcheck.via=pxelinux'),
   })
   await vm.console.waitFor(STAGE1_NETBOOT)
   await provesRunsFromRam(t, vm)
