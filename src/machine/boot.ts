@@ -119,8 +119,11 @@ export async function boot(a: TestContext | MachineSpec, b?: MachineSpec | strin
     leased.status({ stage: 'booting' })
     void recordPid(artifactsDir, proc.pid)
     void proc.exited.then(exit => {
+      // The end time is taken before the memory is given back, so a machine that waited
+      // for it always starts after this one ended.
+      const endedAt = new Date()
       leased.release()
-      void markMachineEnded(artifactsDir).catch(() => undefined)
+      void markMachineEnded(artifactsDir, endedAt).catch(() => undefined)
       const how = exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`
       console.end(new MachineExitedError(`QEMU for ${name} exited (${how}).${stderrSuffix(exit.stderr)}`))
     })

@@ -26,7 +26,8 @@ t.test('kernel messages on the console do not corrupt results', async t => {
   await vm.succeed('(for i in $(seq 1 60); do echo "<2>bootcheck-noise $i" > /dev/kmsg; usleep 50000; done) >/dev/null 2>&1 &')
   const seen: string[] = []
   vm.console.onText(text => seen.push(text))
-  const out = await vm.succeed('seq 1 20000')
+  // About 145 KB of base64 over a 115200-baud console: give it room when the host is busy.
+  const out = await vm.succeed('seq 1 20000', { timeout: 300_000 })
   t.equal(out, Array.from({ length: 20000 }, (_, i) => `${i + 1}\n`).join(''), 'output is exact')
   t.match(seen.join(''), /bootcheck-noise \d+/, 'kernel messages really were printed meanwhile')
   const r = await vm.run('echo to-stderr >&2; exit 7')
