@@ -6,8 +6,6 @@ import { parseMemory } from '../machine/spec.js'
 import { defaultLimits } from './limits.js'
 import { runTests } from './run.js'
 
-export { topLevelEnv } from './tap.js'
-
 const USAGE = `Usage:
   bootcheck run [options] [files or folders…]   run tap test files written in TypeScript
   bootcheck shell [machine | --iso FILE | --kernel FILE …]

@@ -1,6 +1,6 @@
 // `bootcheck run` as CI runs it: test files in parallel within a memory budget, a run folder
 // with results.json, and an interrupt that ends everything and says so in the report.
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { execa } from 'execa'
 import { readFile, readdir } from 'node:fs/promises'
 import { existsSync } from 'node:fs'
@@ -19,7 +19,7 @@ await buildPackage()
 /** A test file that boots the demo media, runs a command in the guest, then holds for `holdS`. */
 function vmTestFile(name: string, holdS = 0): string {
   return [
-    `import t from 'tap'`,
+    `import t, { type Test } from 'tap'`,
     importBoot,
     `t.test(${JSON.stringify(name)}, async t => {`,
     `  const vm = await boot(t, { name: ${JSON.stringify(name)}, memory: '1G', ${directBootFields(media)} })`,
@@ -29,8 +29,13 @@ function vmTestFile(name: string, holdS = 0): string {
   ].join('\n')
 }
 
+/** `bootcheck run` in `dir`, its run folders under `dir/runs`, plain progress. */
+function startRun(dir: string, ...args: string[]) {
+  return execa(process.execPath, [cli, 'run', '--runs-dir', join(dir, 'runs'), '--progress', 'plain', ...args], { cwd: dir, reject: false })
+}
+
 async function runIn(dir: string, ...args: string[]) {
-  const r = await execa(process.execPath, [cli, 'run', '--runs-dir', join(dir, 'runs'), '--progress', 'plain', ...args], { cwd: dir, reject: false })
+  const r = await startRun(dir, ...args)
   const results = JSON.parse(await readFile(join(dir, 'runs', 'latest', 'results.json'), 'utf8')) as RunRecord
   return { ...r, results }
 }
@@ -98,7 +103,7 @@ t.test('machines and run defaults from bootcheck.config.ts', async t => {
     'bootcheck.config.ts': `export default { machines: { live: ${JSON.stringify(spec)} }, run: { files: ['checks'], memory: '1536M' } }`,
     checks: {
       'named.test.ts': [
-        `import t from 'tap'`,
+        `import t, { type Test } from 'tap'`,
         importBoot,
         `t.test('boots the config machine by name', async t => {`,
         `  const vm = await boot(t, 'live', { name: 'from-config' })`,
@@ -114,6 +119,18 @@ t.test('machines and run defaults from bootcheck.config.ts', async t => {
   t.equal(r.results.files[0]?.tests[0]?.machines[0]?.machine, 'from-config')
 })
 
+/** A run of one test file whose machine holds for ten minutes, once its QEMU runs (the QEMU is killed at teardown if a test fails). */
+async function startHeldRun(t: Test, name: string) {
+  const dir = t.testdir({ 'hold.test.ts': vmTestFile(name, 600) })
+  const child = startRun(dir, 'hold.test.ts')
+  const pid = await runningQemu(dir)
+  t.ok(pid && alive(pid), `QEMU (${pid}) runs`)
+  t.teardown(() => {
+    if (pid && alive(pid)) process.kill(pid, 'SIGKILL')
+  })
+  return { dir, child, pid }
+}
+
 /** Waits until a run's machine has a running QEMU; returns its pid (0 if none came). */
 async function runningQemu(dir: string): Promise<number> {
   const deadline = Date.now() + 120_000
@@ -128,13 +145,7 @@ async function runningQemu(dir: string): Promise<number> {
 }
 
 t.test('SIGINT during a boot: the run ends, its report says interrupted, no QEMU remains', async t => {
-  const dir = t.testdir({ 'hold.test.ts': vmTestFile('vm-held', 600) })
-  const child = execa(process.execPath, [cli, 'run', '--runs-dir', join(dir, 'runs'), '--progress', 'plain', 'hold.test.ts'], { cwd: dir, reject: false })
-  const pid = await runningQemu(dir)
-  t.ok(pid && alive(pid), `QEMU (${pid}) runs`)
-  t.teardown(() => {
-    if (pid && alive(pid)) process.kill(pid, 'SIGKILL')
-  })
+  const { dir, child, pid } = await startHeldRun(t, 'vm-held')
   await sleep(2000)
   child.kill('SIGINT')
   const r = await child
@@ -148,15 +159,8 @@ t.test('SIGINT during a boot: the run ends, its report says interrupted, no QEMU
   t.notOk(alive(pid), `QEMU ${pid} is gone`)
 })
 
-
 t.test('SIGKILL of the runner during a boot: its test processes end their machines', async t => {
-  const dir = t.testdir({ 'hold.test.ts': vmTestFile('vm-orphan', 600) })
-  const child = execa(process.execPath, [cli, 'run', '--runs-dir', join(dir, 'runs'), '--progress', 'plain', 'hold.test.ts'], { cwd: dir, reject: false })
-  const pid = await runningQemu(dir)
-  t.ok(pid && alive(pid), `QEMU (${pid}) runs`)
-  t.teardown(() => {
-    if (pid && alive(pid)) process.kill(pid, 'SIGKILL')
-  })
+  const { child, pid } = await startHeldRun(t, 'vm-orphan')
   child.kill('SIGKILL')
   await child
   const deadline = Date.now() + 10_000
