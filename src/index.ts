@@ -56,7 +56,7 @@ export {
   MachineExitedError,
   CommandFailedError,
   GuestFailureError,
-} from './util/errors.js'
+} from './errors/errors.js'
 /** Console lines that fail a boot at once, and the defaults. */
 export { DEFAULT_FAILURE_PATTERNS, type FailurePattern } from './console/failfast.js'
 /** `bootcheck.config.ts`: typed machine definitions shared by tests and the CLI, and run defaults. */

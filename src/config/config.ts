@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs'
 import { dirname, isAbsolute, join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { MachineSpec } from '../machine/spec.js'
-import { BootcheckError } from '../util/errors.js'
+import { BootcheckError } from '../errors/errors.js'
 
 /** Defaults of `bootcheck run`; command-line flags win over them. */
 export interface RunConfig {

@@ -10,7 +10,7 @@ import {
   type Pattern,
   type TranscriptOptions,
 } from './transcript.js'
-import { MachineExitedError, TimeoutError } from '../util/errors.js'
+import { MachineExitedError, TimeoutError } from '../errors/errors.js'
 
 /** Options of {@link SerialConsole.waitFor}. */
 export interface WaitForOptions {

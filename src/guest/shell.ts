@@ -1,6 +1,6 @@
 import type { SerialConsole } from '../console/console.js'
 import { formatMs } from '../console/console.js'
-import { BootcheckError, TimeoutError } from '../util/errors.js'
+import { BootcheckError, TimeoutError } from '../errors/errors.js'
 import { sleep } from '../util/sleep.js'
 import {
   SHELL_SETUP,

@@ -21,7 +21,7 @@ import {
 import type { QmpClient } from '../qmp/client.js'
 import type { NetbootHttpServer } from '../net/http.js'
 import type { QemuExit, QemuProcess } from '../qemu/process.js'
-import { BootcheckError, CommandFailedError, TimeoutError } from '../util/errors.js'
+import { BootcheckError, CommandFailedError, TimeoutError } from '../errors/errors.js'
 import { sleep, within } from '../util/sleep.js'
 
 /** Options of commands run in the guest. */

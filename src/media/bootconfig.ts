@@ -5,7 +5,7 @@
  */
 import { mkdir, open, rename, rm } from 'node:fs/promises'
 import { join, posix } from 'node:path'
-import { MediumError } from '../util/errors.js'
+import { MediumError } from '../errors/errors.js'
 import { IsoImage } from './iso9660.js'
 
 /** One bootable Linux entry of a boot menu. */

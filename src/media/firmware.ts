@@ -1,7 +1,7 @@
 import { copyFile } from 'node:fs/promises'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { MediumError } from '../util/errors.js'
+import { MediumError } from '../errors/errors.js'
 
 // Debian's ovmf package: the 4 MiB builds first, then the older 2 MiB ones.
 const CANDIDATES = [

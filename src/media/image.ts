@@ -1,7 +1,7 @@
 import { access, stat } from 'node:fs/promises'
 import { constants } from 'node:fs'
 import { execa } from 'execa'
-import { MediumError } from '../util/errors.js'
+import { MediumError } from '../errors/errors.js'
 
 /** What `qemu-img info` says of an image. */
 export interface ImageInfo {

@@ -10,7 +10,7 @@
  */
 import { constants as bufferConstants } from 'node:buffer'
 import { open, stat, type FileHandle } from 'node:fs/promises'
-import { MediumError } from '../util/errors.js'
+import { MediumError } from '../errors/errors.js'
 
 export const SECTOR_SIZE = 2048
 const FIRST_DESCRIPTOR = 16

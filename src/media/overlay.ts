@@ -1,7 +1,7 @@
 import { resolve } from 'node:path'
 import { execa } from 'execa'
 import { inspectImage } from './image.js'
-import { MediumError } from '../util/errors.js'
+import { MediumError } from '../errors/errors.js'
 
 /**
  * Creates a qcow2 overlay at `dest` backed by the base image, so the guest writes to the

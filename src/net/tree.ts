@@ -11,7 +11,7 @@
  */
 import { mkdir, readdir, realpath, stat, symlink, writeFile } from 'node:fs/promises'
 import { join, posix, resolve } from 'node:path'
-import { MediumError } from '../util/errors.js'
+import { MediumError } from '../errors/errors.js'
 
 /**
  * One file laid over a served root: its contents (text or bytes), or `{ path }` of a host

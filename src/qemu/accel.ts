@@ -18,7 +18,7 @@ import { tmpdir, uptime } from 'node:os'
 import { basename, delimiter, dirname, join, resolve } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { execa } from 'execa'
-import { BootcheckError, QemuStartError } from '../util/errors.js'
+import { BootcheckError, QemuStartError } from '../errors/errors.js'
 import { track, untrack } from './registry.js'
 import {
   PROBE_IMAGE_SHA256,

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import * as pty from 'node-pty'
 import { track, untrack } from './registry.js'
-import { QemuStartError } from '../util/errors.js'
+import { QemuStartError } from '../errors/errors.js'
 
 const SETPRIV = '/usr/bin/setpriv'
 

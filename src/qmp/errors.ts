@@ -1,7 +1,9 @@
 /**
- * Error classes raised by the QMP client.
+ * Error classes raised by the QMP client: all {@link BootcheckError}s, and a QMP timeout is a
+ * {@link TimeoutError}.
  * @module
  */
+import { BootcheckError, TimeoutError } from '../errors/errors.js'
 
 /** Longest JSON argument text quoted in an error message before it is cut short. */
 const MAX_ARGS_TEXT = 300
@@ -26,8 +28,8 @@ export function describeCommand(command: string, args?: object): string {
  * and description, e.g.
  * `QMP eject {"id":"cdrom"} failed: GenericError: Device 'cdrom' is locked`.
  */
-export class QmpError extends Error {
-  override name = 'QmpError'
+export class QmpError extends BootcheckError {
+  override readonly code = 'BOOTCHECK_QMP'
   /** The command that failed. */
   readonly command: string
   /** The arguments it was sent with, if any. */
@@ -47,12 +49,12 @@ export class QmpError extends Error {
 }
 
 /** QEMU sent something that is not valid QMP (malformed JSON, missing greeting, …). */
-export class QmpProtocolError extends Error {
-  override name = 'QmpProtocolError'
+export class QmpProtocolError extends BootcheckError {
+  override readonly code = 'BOOTCHECK_QMP_PROTOCOL'
   /** The offending raw line, when the problem is a single line. */
   readonly line: string | undefined
 
-  constructor(message: string, line?: string, options?: ErrorOptions) {
+  constructor(message: string, line?: string, options?: { cause?: unknown }) {
     super(line === undefined ? message : `${message}: ${truncate(line)}`, options)
     this.line = line
   }
@@ -62,20 +64,20 @@ export class QmpProtocolError extends Error {
  * The QMP connection closed (or was already closed) while something was waiting on it:
  * a command's reply, an event, or the handshake. `waitingFor` says which.
  */
-export class QmpClosedError extends Error {
-  override name = 'QmpClosedError'
+export class QmpClosedError extends BootcheckError {
+  override readonly code = 'BOOTCHECK_QMP_CLOSED'
   /** What was pending, e.g. `reply to eject {"id":"cdrom"}` or `event DEVICE_TRAY_MOVED`. */
   readonly waitingFor: string
 
-  constructor(waitingFor: string, options?: ErrorOptions) {
+  constructor(waitingFor: string, options?: { cause?: unknown }) {
     super(`QMP connection closed while waiting for ${waitingFor}`, options)
     this.waitingFor = waitingFor
   }
 }
 
 /** Waiting for a command reply, an event or a connection took longer than allowed. */
-export class QmpTimeoutError extends Error {
-  override name = 'QmpTimeoutError'
+export class QmpTimeoutError extends TimeoutError {
+  override readonly code = 'BOOTCHECK_QMP_TIMEOUT'
   /** What was being waited for, e.g. `event DEVICE_TRAY_MOVED`. */
   readonly waitingFor: string
   /** The timeout that expired, in milliseconds. */
@@ -89,12 +91,12 @@ export class QmpTimeoutError extends Error {
 }
 
 /** Connecting to the QMP socket failed for a reason other than a timeout (e.g. QEMU exited). */
-export class QmpConnectError extends Error {
-  override name = 'QmpConnectError'
+export class QmpConnectError extends BootcheckError {
+  override readonly code = 'BOOTCHECK_QMP_CONNECT'
   /** The socket path that was being connected to. */
   readonly socketPath: string
 
-  constructor(socketPath: string, message: string, options?: ErrorOptions) {
+  constructor(socketPath: string, message: string, options?: { cause?: unknown }) {
     super(`QMP connect to ${socketPath} failed: ${message}`, options)
     this.socketPath = socketPath
   }

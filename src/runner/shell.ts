@@ -3,7 +3,7 @@ import { boot } from '../machine/boot.js'
 import type { Machine } from '../machine/machine.js'
 import { parseMemory, type MachineSpec } from '../machine/spec.js'
 import { checkFile } from '../media/image.js'
-import { BootcheckError } from '../util/errors.js'
+import { UsageError } from '../errors/errors.js'
 import { attachConsole, type TerminalInput, type TerminalOutput } from './attach.js'
 
 /** Help of `bootcheck shell`. */
@@ -27,9 +27,6 @@ Options:
 
 The terminal is attached to the guest's serial console. Ctrl-] then q powers the machine
 off (ACPI power button, then quit); Ctrl-] ? lists the other escape commands.`
-
-/** A command line `bootcheck shell` cannot use; the CLI exits with status 2. */
-export class UsageError extends BootcheckError {}
 
 /** What {@link shellCommand} needs from its surroundings; all optional. */
 export interface ShellIo {

@@ -1,5 +1,5 @@
 import pixelmatch from 'pixelmatch'
-import { BootcheckError } from '../util/errors.js'
+import { BootcheckError } from '../errors/errors.js'
 import { checkImage, type Image } from './image.js'
 import { validateOptions, type Rect, type ScreenOptions } from './options.js'
 

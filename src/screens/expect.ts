@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { BootcheckError } from '../util/errors.js'
+import { BootcheckError } from '../errors/errors.js'
 import { sleep } from '../util/sleep.js'
 import type { Image } from './image.js'
 import { compareImages } from './compare.js'

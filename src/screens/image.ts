@@ -1,6 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises'
 import { PNG } from 'pngjs'
-import { BootcheckError } from '../util/errors.js'
+import { BootcheckError } from '../errors/errors.js'
 import type { Rect } from './options.js'
 
 /** A decoded screen: `width × height` pixels, 4 bytes each (R, G, B, A), row by row. */

@@ -1,4 +1,4 @@
-import { BootcheckError } from '../util/errors.js'
+import { BootcheckError } from '../errors/errors.js'
 
 /** A rectangle in screen pixels; `x`, `y` is its top-left corner. */
 export type Rect = { x: number; y: number; width: number; height: number }

@@ -1,7 +1,7 @@
 import { mkdir, readFile } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { BootcheckError } from '../util/errors.js'
+import { BootcheckError } from '../errors/errors.js'
 import { compareImages, type CompareResult } from './compare.js'
 import { decodePng, writePng, type Image } from './image.js'
 import { mergeOptions, parseSidecar, type ScreenOptions } from './options.js'

@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { buildLiveMedia } from '../../vm-configs/debian/build.js'
 import { extractBootFiles, findBootEntries } from '../../src/media/bootconfig.js'
 import { IsoImage } from '../../src/media/iso9660.js'
-import { MediumError } from '../../src/util/errors.js'
+import { MediumError } from '../../src/errors/errors.js'
 
 const media = await buildLiveMedia({ log: line => process.stderr.write(`media: ${line}\n`) })
 

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import t from 'tap'
 import { detectAccelerator, resolveQemuBinary } from '../../src/qemu/accel.js'
 import { describeProbeProgress, probeQemuArgs, PROBE_EXIT_STATUS } from '../../src/qemu/probe/index.js'
-import { BootcheckError, QemuStartError } from '../../src/util/errors.js'
+import { BootcheckError, QemuStartError } from '../../src/errors/errors.js'
 
 t.test('BOOTCHECK_ACCEL overrides without probing', async t => {
   for (const v of ['kvm', 'tcg', ' TCG '] as const) {

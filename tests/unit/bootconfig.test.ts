@@ -17,7 +17,7 @@ import {
   type BootEntry,
 } from '../../src/media/bootconfig.js'
 import { IsoImage } from '../../src/media/iso9660.js'
-import { MediumError } from '../../src/util/errors.js'
+import { MediumError } from '../../src/errors/errors.js'
 
 const STORE = '/nix/store/0m3hkpzw4xn4b9v8s8l5lw2y2dqmk0i4-nixos-system-nixos-24.05.20240101.abcdef0'
 const NIX_PARAMS = `init=${STORE}/init root=LABEL=nixos-minimal-24.05-x86_64 boot.shell_on_fail loglevel=4`

@@ -2,7 +2,7 @@ import t from 'tap'
 import { SerialConsole } from '../../src/console/console.js'
 import { AnsiStripper } from '../../src/console/ansi.js'
 import { Transcript, compilePatterns } from '../../src/console/transcript.js'
-import { MachineExitedError, TimeoutError } from '../../src/util/errors.js'
+import { MachineExitedError, TimeoutError } from '../../src/errors/errors.js'
 
 const make = (opts: Partial<ConstructorParameters<typeof SerialConsole>[0]> = {}) => {
   const sent: string[] = []

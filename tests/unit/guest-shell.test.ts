@@ -7,7 +7,7 @@ import * as pty from 'node-pty'
 import { SerialConsole } from '../../src/console/console.js'
 import { GuestShell } from '../../src/guest/shell.js'
 import { commandLine, decodeBase64Block, decodeResult, resultPatterns } from '../../src/guest/protocol.js'
-import { TimeoutError } from '../../src/util/errors.js'
+import { TimeoutError } from '../../src/errors/errors.js'
 
 interface Rig {
   console: SerialConsole

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { IsoImage, cleanIsoName } from '../../src/media/iso9660.js'
-import { MediumError } from '../../src/util/errors.js'
+import { MediumError } from '../../src/errors/errors.js'
 
 const hasXorriso = (await execa('sh', ['-c', 'command -v xorriso'], { reject: false })).exitCode === 0
 const skip = hasXorriso ? false : 'xorriso missing (apt-get install xorriso)'

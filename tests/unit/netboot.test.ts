@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { layOverlay, overlayPathSegments, resolveServedPath } from '../../src/net/tree.js'
 import { NetbootHttpServer } from '../../src/net/http.js'
 import { ipxeChainScript } from '../../src/net/ipxe.js'
-import { MediumError } from '../../src/util/errors.js'
+import { MediumError } from '../../src/errors/errors.js'
 
 /** A Debian-installer-like root: links to folders and files, read-only. */
 async function readOnlyRoot(t: Test, extra: Record<string, string> = {}): Promise<{ root: string; dir: string }> {

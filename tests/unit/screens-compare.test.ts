@@ -3,7 +3,7 @@ import { compareImages } from '../../src/screens/compare.js'
 import { blankImage, cloneImage, fillRect, type Rgb } from '../../src/screens/draw.js'
 import type { Image } from '../../src/screens/image.js'
 import type { Rect } from '../../src/screens/options.js'
-import { BootcheckError } from '../../src/util/errors.js'
+import { BootcheckError } from '../../src/errors/errors.js'
 
 const W = 320
 const H = 200

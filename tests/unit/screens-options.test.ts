@@ -1,6 +1,6 @@
 import t from 'tap'
 import { mergeOptions, parseSidecar, validateOptions } from '../../src/screens/options.js'
-import { BootcheckError } from '../../src/util/errors.js'
+import { BootcheckError } from '../../src/errors/errors.js'
 
 const F = 'screens/boot-menu.json'
 

@@ -2,7 +2,8 @@
 import t from 'tap'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { checkShellFiles, parseShellArgs, shellCommand, shellSpecFromArgs, UsageError } from '../../src/runner/shell.js'
+import { checkShellFiles, parseShellArgs, shellCommand, shellSpecFromArgs } from '../../src/runner/shell.js'
+import { UsageError } from '../../src/errors/errors.js'
 import type { MachineSpec } from '../../src/machine/spec.js'
 
 t.test('an ISO with options', async t => {

@@ -1,0 +1,113 @@
+/**
+ * The one family of errors bootcheck throws on purpose. Every error a user can get is a
+ * {@link BootcheckError} with a stable `code` (like execa's single error family), and its
+ * message names the cause and, where there is one, the file to look at (the transcript,
+ * the artifacts folder).
+ * @module
+ */
+
+/** The stable codes of {@link BootcheckError} subclasses, for programs that branch on them. */
+export type BootcheckErrorCode =
+  | 'BOOTCHECK'
+  | 'BOOTCHECK_SPEC'
+  | 'BOOTCHECK_CONFIG'
+  | 'BOOTCHECK_USAGE'
+  | 'BOOTCHECK_MEDIUM'
+  | 'BOOTCHECK_QEMU_START'
+  | 'BOOTCHECK_TIMEOUT'
+  | 'BOOTCHECK_MACHINE_EXITED'
+  | 'BOOTCHECK_GUEST_FAILURE'
+  | 'BOOTCHECK_COMMAND_FAILED'
+  | 'BOOTCHECK_RUNNER'
+  | 'BOOTCHECK_SCREEN_MISMATCH'
+  | 'BOOTCHECK_QMP'
+  | 'BOOTCHECK_QMP_PROTOCOL'
+  | 'BOOTCHECK_QMP_CLOSED'
+  | 'BOOTCHECK_QMP_CONNECT'
+  | 'BOOTCHECK_QMP_TIMEOUT'
+
+/**
+ * Base class of every error bootcheck throws on purpose. `cause` is kept when one exists,
+ * and the message always names what failed and, where it helps, what to do about it.
+ */
+export class BootcheckError extends Error {
+  /** A stable code naming the kind of error, e.g. `BOOTCHECK_SPEC`; subclasses set their own. */
+  readonly code: BootcheckErrorCode = 'BOOTCHECK'
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = new.target.name
+  }
+}
+
+/** A machine spec (or an option of a method) is invalid: caught before QEMU starts. */
+export class SpecError extends BootcheckError {
+  override readonly code = 'BOOTCHECK_SPEC'
+}
+
+/** `bootcheck.config.ts` is missing, invalid, or lacks the machine asked for. */
+export class ConfigError extends BootcheckError {
+  override readonly code = 'BOOTCHECK_CONFIG'
+}
+
+/** The command line of the `bootcheck` CLI is wrong (an unknown flag, a bad value). */
+export class UsageError extends BootcheckError {
+  override readonly code = 'BOOTCHECK_USAGE'
+}
+
+/** A file the machine needs (image, kernel, firmware) is missing or unusable. */
+export class MediumError extends BootcheckError {
+  override readonly code = 'BOOTCHECK_MEDIUM'
+}
+
+/** The QEMU binary is missing or QEMU refused to start. */
+export class QemuStartError extends BootcheckError {
+  override readonly code = 'BOOTCHECK_QEMU_START'
+}
+
+/** Waiting for something on the console, the screen or the guest took too long. */
+export class TimeoutError extends BootcheckError {
+  override readonly code: BootcheckErrorCode = 'BOOTCHECK_TIMEOUT'
+}
+
+/** The machine's QEMU process ended while something was still waiting for it. */
+export class MachineExitedError extends BootcheckError {
+  override readonly code = 'BOOTCHECK_MACHINE_EXITED'
+}
+
+/** A test process runs under `bootcheck run` but cannot reach the runner, so it starts no machine. */
+export class RunnerError extends BootcheckError {
+  override readonly code = 'BOOTCHECK_RUNNER'
+}
+
+/** The console showed a known failure (kernel panic, emergency shell, failed stage 1, …). */
+export class GuestFailureError extends BootcheckError {
+  override readonly code = 'BOOTCHECK_GUEST_FAILURE'
+  constructor(
+    message: string,
+    /** The failure pattern's name, e.g. `kernel panic`. */
+    readonly failure: string,
+    /** The console line that matched. */
+    readonly line: string,
+  ) {
+    super(message)
+  }
+}
+
+/** A command in the guest ended with an unexpected exit status. */
+export class CommandFailedError extends BootcheckError {
+  override readonly code = 'BOOTCHECK_COMMAND_FAILED'
+  constructor(
+    message: string,
+    /** The command as given. */
+    readonly command: string,
+    /** Its exit status. */
+    readonly status: number,
+    /** Its stdout. */
+    readonly output: string,
+    /** Its stderr. */
+    readonly stderr: string,
+  ) {
+    super(message)
+  }
+}
