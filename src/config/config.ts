@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs'
 import { dirname, isAbsolute, join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import type { MachineSpec } from '../machine/spec.js'
-import { BootcheckError } from '../errors/errors.js'
+import type { MachineSpec } from '../spec/spec.js'
+import { ConfigError } from '../errors/errors.js'
 
 /** Defaults of `bootcheck run`; command-line flags win over them. */
 export interface RunConfig {
@@ -82,19 +82,19 @@ function findConfig(from: string): string | undefined {
 }
 
 async function importConfig(path: string, explicit: boolean): Promise<LoadedConfig> {
-  if (!existsSync(path)) throw new BootcheckError(`Config file ${path} does not exist${explicit ? ' (from BOOTCHECK_CONFIG)' : ''}.`)
+  if (!existsSync(path)) throw new ConfigError(`Config file ${path} does not exist${explicit ? ' (from BOOTCHECK_CONFIG)' : ''}.`)
   let mod: { default?: unknown }
   try {
     // tsx loads TypeScript configs from plain Node as well as from test processes.
     const { tsImport } = await import('tsx/esm/api')
     mod = (await tsImport(pathToFileURL(path).href, import.meta.url)) as { default?: unknown }
   } catch (e) {
-    throw new BootcheckError(`Cannot load config ${path}: ${(e as Error).message}`, { cause: e })
+    throw new ConfigError(`Cannot load config ${path}: ${(e as Error).message}`, { cause: e })
   }
   const config = (mod.default ?? mod) as BootcheckConfig
-  if (typeof config !== 'object' || config === null) throw new BootcheckError(`Config ${path} must export an object (export default defineConfig({ … })).`)
+  if (typeof config !== 'object' || config === null) throw new ConfigError(`Config ${path} must export an object (export default defineConfig({ … })).`)
   if (config.machines !== undefined && (typeof config.machines !== 'object' || config.machines === null)) {
-    throw new BootcheckError(`Config ${path}: 'machines' must be an object of machine definitions by name.`)
+    throw new ConfigError(`Config ${path}: 'machines' must be an object of machine definitions by name.`)
   }
   return { path, config: { ...config, ...(config.machines ? { machines: resolvePaths(config.machines, dirname(path)) } : {}) } }
 }
@@ -127,7 +127,7 @@ export async function machineFromConfig(name: string, overrides: Partial<Machine
   if (!spec) {
     const known = Object.keys(config.machines ?? {})
     const where = path ? `in ${path}` : `: no bootcheck.config.ts found from ${process.cwd()} upwards (or set BOOTCHECK_CONFIG)`
-    throw new BootcheckError(`No machine '${name}' ${where}.${known.length ? ` Known machines: ${known.join(', ')}.` : ''}`)
+    throw new ConfigError(`No machine '${name}' ${where}.${known.length ? ` Known machines: ${known.join(', ')}.` : ''}`)
   }
   return { ...spec, ...overrides }
 }

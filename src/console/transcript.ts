@@ -1,4 +1,5 @@
 /** What a wait looks for: a literal string or a regular expression. */
+import { SpecError } from '../errors/errors.js'
 export type Pattern = string | RegExp
 
 /** A successful match on the console. */
@@ -185,13 +186,13 @@ export type CompiledPattern = string | RegExp
 /** Prepares user patterns for searching; a RegExp is copied with `g` set so `lastIndex` works. */
 export function compilePatterns(patterns: Pattern | readonly Pattern[]): CompiledPattern[] {
   const list = Array.isArray(patterns) ? patterns : [patterns as Pattern]
-  if (list.length === 0) throw new TypeError('waitFor needs at least one pattern')
+  if (list.length === 0) throw new SpecError('waitFor needs at least one pattern')
   return list.map(p => {
     if (typeof p === 'string') {
-      if (p.length === 0) throw new TypeError('waitFor: an empty string would match at once')
+      if (p.length === 0) throw new SpecError('waitFor: an empty string would match at once')
       return p
     }
-    if (!(p instanceof RegExp)) throw new TypeError(`waitFor: expected a string or RegExp, got ${typeof p}`)
+    if (!(p instanceof RegExp)) throw new SpecError(`waitFor: expected a string or RegExp, got ${typeof p}`)
     return new RegExp(p.source, p.flags.replace(/[gy]/g, '') + 'g')
   })
 }

@@ -3,6 +3,8 @@
  * `shift-tab`, `ret`; common aliases (`enter`, `space`, `escape`, `del`, `pgup`, …) are
  * accepted. Text is typed with a US keyboard layout.
  */
+import { SpecError } from '../errors/errors.js'
+
 const ALIASES: Record<string, string> = {
   enter: 'ret', return: 'ret', space: 'spc', escape: 'esc', del: 'delete', ins: 'insert',
   pgup: 'pgup', pageup: 'pgup', pgdn: 'pgdn', pagedown: 'pgdn', bksp: 'backspace',
@@ -37,7 +39,7 @@ for (let c = 97; c <= 122; c++) {
 
 /** Parses `ctrl-alt-f2` into qcodes; throws naming the unknown key. */
 export function parseKeyCombo(combo: string): string[] {
-  if (combo.length === 0) throw new TypeError('sendKey: empty key name')
+  if (combo.length === 0) throw new SpecError('sendKey: empty key name')
   // A lone '-' is the minus key; otherwise dashes separate keys.
   const parts = combo === '-' ? ['minus'] : combo.split('-')
   return parts.map(raw => {
@@ -45,13 +47,13 @@ export function parseKeyCombo(combo: string): string[] {
     const name = ALIASES[k] ?? k
     if (NAMED.has(name) || /^[a-z0-9]$/.test(name) || US.some(([key]) => key === name)) return name
     if (CHARS.has(raw)) return CHARS.get(raw)!.at(-1)!
-    throw new TypeError(`sendKey: unknown key '${raw}' in '${combo}' (try names like ctrl, alt, shift, ret, esc, tab, f1…f12, up, a…z, 0…9)`)
+    throw new SpecError(`sendKey: unknown key '${raw}' in '${combo}' (try names like ctrl, alt, shift, ret, esc, tab, f1…f12, up, a…z, 0…9)`)
   })
 }
 
 /** The key combination that types one character. */
 export function keysForChar(ch: string): string[] {
   const keys = CHARS.get(ch)
-  if (!keys) throw new TypeError(`type: no key types ${JSON.stringify(ch)} on a US keyboard`)
+  if (!keys) throw new SpecError(`type: no key types ${JSON.stringify(ch)} on a US keyboard`)
   return keys
 }

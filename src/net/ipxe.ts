@@ -1,4 +1,5 @@
 /** iPXE scripts bootcheck writes: the chain script that passes extra kernel parameters. */
+import { SpecError } from '../errors/errors.js'
 
 /** The name the chain script is served under, in the HTTP root. */
 export const IPXE_CHAIN_SCRIPT = 'bootcheck-chain.ipxe'
@@ -10,10 +11,10 @@ export const IPXE_CHAIN_SCRIPT = 'bootcheck-chain.ipxe'
  */
 export function ipxeChainScript(target: string, kernelParams: readonly string[]): string {
   for (const p of [target, ...kernelParams]) {
-    if (/[\r\n]/.test(p)) throw new TypeError(`iPXE script: ${JSON.stringify(p)} holds a line break`)
-    if (p.includes('${')) throw new TypeError(`iPXE script: ${JSON.stringify(p)} holds \${, which iPXE would expand`)
+    if (/[\r\n]/.test(p)) throw new SpecError(`iPXE script: ${JSON.stringify(p)} holds a line break`)
+    if (p.includes('${')) throw new SpecError(`iPXE script: ${JSON.stringify(p)} holds \${, which iPXE would expand`)
   }
-  if (/\s/.test(target)) throw new TypeError(`iPXE script: the target ${JSON.stringify(target)} holds blanks`)
+  if (/\s/.test(target)) throw new SpecError(`iPXE script: the target ${JSON.stringify(target)} holds blanks`)
   const lines = ['#!ipxe', '# written by bootcheck: extra kernel parameters for a script that reads ${cmdline}']
   if (kernelParams.length) lines.push(`set cmdline ${kernelParams.join(' ')}`)
   lines.push(`chain ${target}`, '')

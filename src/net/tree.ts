@@ -11,7 +11,7 @@
  */
 import { mkdir, readdir, realpath, stat, symlink, writeFile } from 'node:fs/promises'
 import { join, posix, resolve } from 'node:path'
-import { MediumError } from '../errors/errors.js'
+import { MediumError, SpecError } from '../errors/errors.js'
 
 /**
  * One file laid over a served root: its contents (text or bytes), or `{ path }` of a host
@@ -28,7 +28,7 @@ export type Overlay = Readonly<Record<string, OverlayFile>>
  */
 export function overlayPathSegments(path: string): string[] {
   const bad = (why: string): never => {
-    throw new TypeError(`overlay path ${JSON.stringify(path)}: ${why}`)
+    throw new SpecError(`overlay path ${JSON.stringify(path)}: ${why}`)
   }
   if (path === '') bad('empty')
   if (path.startsWith('/')) bad('must be relative to the served root (no leading /)')
@@ -52,12 +52,12 @@ export function overlayTree(overlay: Overlay): Map<string, Node> {
       const last = i === segs.length - 1
       const existing = dir.get(seg)
       if (last) {
-        if (existing) throw new TypeError(`overlay path ${JSON.stringify(path)}: also used as a folder by another overlay path`)
+        if (existing) throw new SpecError(`overlay path ${JSON.stringify(path)}: also used as a folder by another overlay path`)
         dir.set(seg, { kind: 'file', file })
         return
       }
       if (existing?.kind === 'file') {
-        throw new TypeError(`overlay path ${JSON.stringify(path)}: ${JSON.stringify(segs.slice(0, i + 1).join('/'))} is a file in the overlay`)
+        throw new SpecError(`overlay path ${JSON.stringify(path)}: ${JSON.stringify(segs.slice(0, i + 1).join('/'))} is a file in the overlay`)
       }
       if (!existing) {
         const d: Node = { kind: 'dir', children: new Map() }
@@ -113,7 +113,7 @@ export async function layOverlay(root: string, overlay: Overlay, dest: string): 
         let sub: string | undefined
         if (o) {
           const st = await stat(o).catch(() => undefined)
-          if (st && !st.isDirectory()) throw new TypeError(`overlay: '${rel}' is a file in '${root}', not a folder`)
+          if (st && !st.isDirectory()) throw new SpecError(`overlay: '${rel}' is a file in '${root}', not a folder`)
           sub = st ? await realpath(o) : undefined
         }
         await walk(sub, join(out, name), node.children, rel)

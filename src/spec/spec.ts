@@ -1,3 +1,4 @@
+import { SpecError } from '../errors/errors.js'
 import type { FailurePattern } from '../console/failfast.js'
 import type { Overlay } from '../net/tree.js'
 
@@ -117,16 +118,16 @@ export interface MachineSpec {
   failOn?: readonly FailurePattern[] | false
 }
 
-/** Parses `'1G'`, `'512M'`, `'1.5G'` or a number of MiB into MiB. */
+/** Parses `'1G'`, `'512M'`, `'1.5G'` or a number of MiB into MiB; throws a {@link SpecError} for anything else. */
 export function parseMemory(memory: string | number): number {
   if (typeof memory === 'number') {
-    if (!Number.isInteger(memory) || memory < 16) throw new TypeError(`memory: expected at least 16 MiB, got ${memory}`)
+    if (!Number.isInteger(memory) || memory < 16) throw new SpecError(`memory: expected at least 16 MiB, got ${memory}`)
     return memory
   }
   const m = /^\s*(\d+(?:\.\d+)?)\s*([KMGT]?)i?B?\s*$/i.exec(memory)
-  if (!m) throw new TypeError(`memory: cannot read ${JSON.stringify(memory)}; write it like '1G' or '512M'`)
+  if (!m) throw new SpecError(`memory: cannot read ${JSON.stringify(memory)}; write it like '1G' or '512M'`)
   const factor = { '': 1, K: 1 / 1024, M: 1, G: 1024, T: 1024 * 1024 }[m[2]!.toUpperCase() as '' | 'K' | 'M' | 'G' | 'T']
   const mib = Math.round(Number(m[1]) * factor)
-  if (mib < 16) throw new TypeError(`memory: ${memory} is less than 16 MiB`)
+  if (mib < 16) throw new SpecError(`memory: ${memory} is less than 16 MiB`)
   return mib
 }

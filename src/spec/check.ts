@@ -1,0 +1,37 @@
+import { SpecError } from '../errors/errors.js'
+import { parseMemory, type MachineSpec } from './spec.js'
+
+/**
+ * Checks a machine spec for contradictions and bad values before anything starts: throws a
+ * {@link SpecError} naming the field. Pure; files are checked later, when they are opened.
+ */
+export function checkSpec(spec: MachineSpec): void {
+  if (!spec.cdrom && !spec.usb && !spec.disks?.length && !spec.kernel && !spec.pxe && !spec.ipxe) {
+    throw new SpecError('boot: nothing to boot; give cdrom, usb, disks, kernel, pxe or ipxe')
+  }
+  if (spec.pxe && spec.ipxe) throw new SpecError('boot: give pxe or ipxe, not both (one NIC boots one way)')
+  if ((spec.pxe || spec.ipxe) && spec.kernel) {
+    throw new SpecError(`boot: kernel (a direct kernel boot) and ${spec.pxe ? 'pxe' : 'ipxe'} (a network boot) exclude each other`)
+  }
+  if (spec.pxe && spec.kernelParams?.length && !spec.cdrom && !spec.usb) {
+    throw new SpecError(
+      'boot: with pxe the kernel command line comes from the boot loader fetched over TFTP; ' +
+        "lay your own configuration over the root, e.g. overlay: { 'pxelinux.cfg/default': … }",
+    )
+  }
+  if (spec.bootFrom === 'net' && !spec.pxe && !spec.ipxe) throw new SpecError("boot: bootFrom 'net' needs pxe or ipxe")
+  if (spec.initrd && !spec.kernel) throw new SpecError('boot: initrd given without kernel')
+  if ((spec.kernelParams?.length || spec.bootEntry) && !spec.kernel && !spec.cdrom && !spec.usb && !spec.ipxe) {
+    throw new SpecError('boot: kernelParams need a kernel, or an ISO (cdrom or usb) whose boot entry they extend')
+  }
+  if (spec.cpus !== undefined && (!Number.isInteger(spec.cpus) || spec.cpus < 1)) {
+    throw new SpecError(`boot: cpus must be a positive integer, got ${spec.cpus}`)
+  }
+  if (spec.name !== undefined && !/^[A-Za-z0-9._-]+$/.test(spec.name)) {
+    throw new SpecError(`boot: name may hold letters, digits, '.', '_' and '-' only, got ${JSON.stringify(spec.name)}`)
+  }
+  if (spec.memory !== undefined) parseMemory(spec.memory)
+  for (const [field, value] of [['timeout', spec.timeout], ['bootTimeout', spec.bootTimeout]] as const) {
+    if (value !== undefined && !(Number.isFinite(value) && value > 0)) throw new SpecError(`boot: ${field} must be a positive number of milliseconds, got ${value}`)
+  }
+}
