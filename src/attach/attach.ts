@@ -1,13 +1,30 @@
 import { openSync } from 'node:fs'
 import { StringDecoder } from 'node:string_decoder'
 import tty from 'node:tty'
-import type { Machine } from '../machine/machine.js'
 import type { QemuExit } from '../qemu/process.js'
-import { formatMs } from '../console/console.js'
+import { formatMs, type SerialConsole } from '../console/console.js'
+import type { QmpClient } from '../qmp/client.js'
 import { within } from '../util/sleep.js'
+import { SpecError } from '../errors/errors.js'
 
-/** The parts of a {@link Machine} an attached terminal uses. */
-export type AttachableMachine = Pick<Machine, 'name' | 'console' | 'qmp' | 'running' | 'exited' | 'kill'>
+/**
+ * What an attached terminal needs of a machine: a structural type, so this module does not
+ * depend on the machine layer (a bootcheck `Machine` fits it).
+ */
+export interface AttachableMachine {
+  /** The name shown in messages. */
+  readonly name: string
+  /** The serial console: its last lines, raw output and input. */
+  readonly console: Pick<SerialConsole, 'lastLines' | 'onData' | 'send'>
+  /** QMP, for the ACPI power button and `quit`. */
+  readonly qmp: Pick<QmpClient, 'execute'>
+  /** True until QEMU has exited. */
+  readonly running: boolean
+  /** Resolves when QEMU ends. */
+  readonly exited: Promise<QemuExit>
+  /** Ends QEMU at once. */
+  kill(): Promise<QemuExit>
+}
 
 /** Where keystrokes come from: a TTY (put in raw mode while attached) or any readable stream, e.g. a pipe. */
 export interface TerminalInput extends NodeJS.ReadableStream {
@@ -54,7 +71,7 @@ export class EscapeParser {
   private pending = false
 
   constructor(readonly escape = '\x1d') {
-    if (escape.length !== 1) throw new TypeError(`escape must be one character, got ${JSON.stringify(escape)}`)
+    if (escape.length !== 1) throw new SpecError(`escape must be one character, got ${JSON.stringify(escape)}`)
   }
 
   /** The actions for a chunk of input, in order; consecutive text is merged. */

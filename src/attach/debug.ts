@@ -1,5 +1,4 @@
-import type { Machine } from '../machine/machine.js'
-import { attachConsole, openTerminal } from './attach.js'
+import { attachConsole, openTerminal, type AttachableMachine } from './attach.js'
 
 /** True when `bootcheck run --debug` asked to keep failing machines (`BOOTCHECK_DEBUG=1`). */
 export function debugRequested(env: NodeJS.ProcessEnv = process.env): boolean {
@@ -12,7 +11,7 @@ export function debugRequested(env: NodeJS.ProcessEnv = process.env): boolean {
  * serial console, showing the last console lines first. Leaving (Ctrl-] q) powers the
  * machine off and lets the run go on. Without a terminal it says so and returns.
  */
-export async function attachAfterFailure(machine: Machine, testName: string, note: (line: string) => void): Promise<void> {
+export async function attachAfterFailure(machine: AttachableMachine & { readonly artifactsDir: string }, testName: string, note: (line: string) => void): Promise<void> {
   if (!machine.running) return note(`--debug: ${machine.name} is no longer running; nothing to attach to`)
   const term = openTerminal()
   if (!term) return note(`--debug: no terminal (/dev/tty) to attach ${machine.name} to`)

@@ -1,5 +1,6 @@
 import { connect, type Socket } from 'node:net'
 import { resolve as resolvePath } from 'node:path'
+import { RunnerError } from '../errors/errors.js'
 import { killAll } from '../qemu/registry.js'
 import { frame, lineReader, RUNNER_ENV, type ClientMessage, type ServerMessage } from './protocol.js'
 
@@ -13,18 +14,19 @@ export interface Lease {
 
 const NO_LEASE: Lease = { status: () => {}, release: () => {} }
 
-let link: Promise<RunnerLink | undefined> | undefined
+let link: Promise<RunnerLink> | undefined
 
 /**
  * Waits for the runner to admit a machine, when the process runs under `bootcheck run`
  * (which sets `BOOTCHECK_RUNNER`); otherwise (plain `tap`, `node`) admits it at once.
+ * When the runner cannot be reached (it was killed), throws a {@link RunnerError} at once:
+ * a machine with nobody to report to is never started.
  */
 export async function acquireLease(need: { machine: string; test: string; memoryMiB: number; cpus: number }, signal?: AbortSignal): Promise<Lease> {
   const path = process.env[RUNNER_ENV]
   if (!path) return NO_LEASE
   link ??= RunnerLink.open(path)
-  const l = await link
-  return l ? l.lease(need, signal) : NO_LEASE
+  return (await link).lease(need, signal)
 }
 
 class RunnerLink {
@@ -45,16 +47,21 @@ class RunnerLink {
     socket.unref()
   }
 
-  static open(path: string): Promise<RunnerLink | undefined> {
-    return new Promise(resolve => {
+  static open(path: string): Promise<RunnerLink> {
+    return new Promise((resolve, reject) => {
       const socket = connect(path)
       socket.once('connect', () => {
         socket.write(frame({ t: 'hello', client: String(process.pid), file: resolvePath(process.argv[1] ?? '') }))
         resolve(new RunnerLink(socket))
       })
       socket.once('error', e => {
-        process.stderr.write(`bootcheck: cannot reach the runner at ${path} (${e.message}); machines start without a memory budget\n`)
-        resolve(undefined)
+        reject(
+          new RunnerError(
+            `This test process runs under bootcheck run (${RUNNER_ENV}=${path}) but cannot reach the runner (${e.message}): ` +
+              'it was probably killed. No machine is started without it; run the tests again.',
+            { cause: e },
+          ),
+        )
       })
     })
   }

@@ -2,9 +2,10 @@ import { readdir, stat } from 'node:fs/promises'
 import { join, sep } from 'node:path'
 import { parseArgs } from 'node:util'
 import { loadConfig } from '../config/config.js'
-import { parseMemory } from '../machine/spec.js'
+import { parseMemory } from '../spec/spec.js'
 import { defaultLimits } from './limits.js'
 import { runTests } from './run.js'
+import { UsageError } from '../errors/errors.js'
 
 const USAGE = `Usage:
   bootcheck run [options] [files or folders…]   run tap test files written in TypeScript
@@ -66,7 +67,7 @@ async function run(argv: string[]): Promise<number> {
     const m = /^--update-screens(?:=(.*))?$/.exec(a)
     if (!m) return true
     updateScreens = m[1] ?? 'missing'
-    if (!['missing', 'all', 'none'].includes(updateScreens)) throw new TypeError(`--update-screens takes missing or all, got '${updateScreens}'`)
+    if (!['missing', 'all', 'none'].includes(updateScreens)) throw new UsageError(`--update-screens takes missing or all, got '${updateScreens}'`)
     return false
   })
   const { values, positionals } = parseArgs({
@@ -88,7 +89,7 @@ async function run(argv: string[]): Promise<number> {
   const { path: configPath, config } = await loadConfig()
   const rc = config.run ?? {}
   const progress = values.progress ?? 'auto'
-  if (!['auto', 'tty', 'plain', 'off'].includes(progress)) throw new TypeError(`--progress takes auto, tty, plain or off, got '${progress}'`)
+  if (!['auto', 'tty', 'plain', 'off'].includes(progress)) throw new UsageError(`--progress takes auto, tty, plain or off, got '${progress}'`)
   const files = await findTestFiles(positionals.length > 0 ? positionals : (rc.files ?? ['.']))
   if (files.length === 0) {
     process.stderr.write(`bootcheck run: no test files (*.test.ts) in ${positionals.join(' ') || '.'}\n`)
@@ -140,7 +141,7 @@ export async function findTestFiles(paths: string[]): Promise<string[]> {
   const out: string[] = []
   for (const p of paths) {
     const st = await stat(p).catch(() => null)
-    if (!st) throw new TypeError(`'${p}' does not exist`)
+    if (!st) throw new UsageError(`'${p}' does not exist`)
     if (st.isFile()) {
       out.push(p)
       continue
@@ -160,6 +161,6 @@ const TEST_FILE = /\.test\.(ts|mts|js|mjs)$/
 
 function positiveInt(value: string, name: string): number {
   const n = Number(value)
-  if (!Number.isInteger(n) || n < 1) throw new TypeError(`--${name} needs a positive whole number, got '${value}'`)
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${name} needs a positive whole number, got '${value}'`)
   return n
 }

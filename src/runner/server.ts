@@ -1,6 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net'
 import { Budget, type Limits, type Request } from './budget.js'
-import { frame, lineReader, type ClientMessage } from './protocol.js'
+import { frame, lineReader, type ClientMessage } from '../lease/protocol.js'
 
 /** What the runner knows about one machine of one test process. */
 export interface MachineState {

@@ -1,10 +1,10 @@
 import { parseArgs } from 'node:util'
-import { boot } from '../machine/boot.js'
+import { boot } from '../api/boot.js'
 import type { Machine } from '../machine/machine.js'
-import { parseMemory, type MachineSpec } from '../machine/spec.js'
+import { parseMemory, type MachineSpec } from '../spec/spec.js'
 import { checkFile } from '../media/image.js'
 import { UsageError } from '../errors/errors.js'
-import { attachConsole, type TerminalInput, type TerminalOutput } from './attach.js'
+import { attachConsole, type TerminalInput, type TerminalOutput } from '../attach/attach.js'
 
 /** Help of `bootcheck shell`. */
 export const SHELL_USAGE = `Usage:

@@ -3,7 +3,7 @@
 import t from 'tap'
 import { PassThrough } from 'node:stream'
 import { SerialConsole } from '../../src/console/console.js'
-import { attachConsole, EscapeParser, keyName, powerOffGracefully, type AttachableMachine } from '../../src/runner/attach.js'
+import { attachConsole, EscapeParser, keyName, powerOffGracefully, type AttachableMachine } from '../../src/attach/attach.js'
 import type { QemuExit } from '../../src/qemu/process.js'
 import { sleep } from '../../src/util/sleep.js'
 
@@ -18,9 +18,10 @@ function rig(opts: { tty?: boolean; honoursAcpi?: boolean } = {}) {
     running = false
     finish({ code, signal, stderr: '' })
   }
+  const serial = new SerialConsole({ name: 'fake', write: d => void sent.push(d) })
   const machine = {
     name: 'fake',
-    console: new SerialConsole({ name: 'fake', write: d => void sent.push(d) }),
+    console: serial,
     exited,
     get running() {
       return running
@@ -46,7 +47,7 @@ function rig(opts: { tty?: boolean; honoursAcpi?: boolean } = {}) {
   const output = Object.assign(new PassThrough(), { columns: 100, rows: 30 })
   let shown = ''
   output.on('data', (d: Buffer) => (shown += d.toString()))
-  return { machine, input, output, sent, qmp, rawModes, exit, shown: () => shown }
+  return { machine, serial, input, output, sent, qmp, rawModes, exit, shown: () => shown }
 }
 
 t.test('EscapeParser: text passes unchanged, escape commands are split off', async t => {
@@ -67,7 +68,7 @@ t.test('a session: keys in, raw output out, help, literal escape, stty, then q p
   await sleep(10)
   t.same(r.rawModes, [true], 'raw mode while attached')
   t.match(r.shown(), /\[bootcheck\] Serial console of fake\. Ctrl-\] q: power off, Ctrl-\] \?: help\./)
-  r.machine.console.push('\x1b[1m/ # \x1b[0m')
+  r.serial.push('\x1b[1m/ # \x1b[0m')
   const euro = Buffer.from('echo €\r')
   r.input.write(euro.subarray(0, 6)) // the euro sign split between chunks
   r.input.write(euro.subarray(6))
@@ -141,7 +142,7 @@ t.test('a custom onEscape, and raw mode is restored when it throws', async t => 
 
 t.test('replay shows earlier console lines first', async t => {
   const r = rig()
-  r.machine.console.push('line one\nline two\n/ # ')
+  r.serial.push('line one\nline two\n/ # ')
   const done = attachConsole(r.machine, { input: r.input, output: r.output, replay: 2 })
   await sleep(10)
   t.match(r.shown(), /last console lines of fake:\r\nline two\r\n\/ # /)

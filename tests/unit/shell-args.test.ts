@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { checkShellFiles, parseShellArgs, shellCommand, shellSpecFromArgs } from '../../src/runner/shell.js'
 import { UsageError } from '../../src/errors/errors.js'
-import type { MachineSpec } from '../../src/machine/spec.js'
+import type { MachineSpec } from '../../src/spec/spec.js'
 
 t.test('an ISO with options', async t => {
   t.same(shellSpecFromArgs(['--iso', 'live.iso', '--memory', '2G', '--uefi', '--usb', 'stick.img', '--disk', 'a.img', '--disk', 'b.img']), {
