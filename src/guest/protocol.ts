@@ -91,3 +91,15 @@ export function decodeBase64Block(block: string): Buffer {
 function md5(data: Buffer): string {
   return createHash('md5').update(data).digest('hex')
 }
+
+/**
+ * True for a console line of the protocol itself (a typed probe or command, a result
+ * marker, a line of base64 output), which progress displays leave out.
+ */
+export function isProtocolLine(line: string): boolean {
+  return PROTOCOL_LINE.test(line)
+}
+
+// Typed probes (`… BCR BC<id>`), typed commands (`__bcx BC<id> …`, `__bcp BC<id> …`),
+// markers (`BC<id>`, `BC<id>B`, `BC<id>E …`) and base64 lines; ids as newMarker makes them.
+const PROTOCOL_LINE = /BCR ?BC[0-9a-f]{12}|__bc[xp] BC|^BC[BE]?[0-9a-f]{12}|^[A-Za-z0-9+/=]{40,}$/

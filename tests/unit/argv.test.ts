@@ -1,6 +1,6 @@
 import t from 'tap'
 import { buildQemuArgv, escapeOpt, shellQuote, type LaunchPlan } from '../../src/qemu/argv.js'
-import { parseMemory } from '../../src/machine/spec.js'
+import { parseMemory } from '../../src/spec/spec.js'
 
 const base: LaunchPlan = {
   name: 'vm',

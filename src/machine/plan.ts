@@ -1,0 +1,90 @@
+/**
+ * The pure half of a boot: from a machine spec and what {@link prepareLaunch} made ready
+ * (overlays, extracted boot files, firmware variables, the network root), the
+ * {@link LaunchPlan} that `buildQemuArgv` turns into QEMU's arguments. No file system, no
+ * processes: every boot mode is unit-tested here.
+ * @module
+ */
+import { join, resolve } from 'node:path'
+import type { LaunchPlan } from '../qemu/argv.js'
+import { parseMemory, type DiskSpec, type MachineSpec } from '../spec/spec.js'
+
+/** How the kernel is found: given directly, read from an ISO's boot entry, or left to the firmware. */
+export type KernelSource = 'kernel' | 'iso-entry' | 'firmware'
+
+/** Which way the spec boots its kernel (see {@link KernelSource}). */
+export function kernelSource(spec: MachineSpec): KernelSource {
+  if (spec.kernel) return 'kernel'
+  const iso = spec.cdrom ?? spec.usb
+  if (iso && !spec.pxe && !spec.ipxe && (spec.kernelParams?.length || spec.bootEntry)) return 'iso-entry'
+  return 'firmware'
+}
+
+/** The disks of a spec with their device ids and the overlay file each gets in `workDir`. */
+export function diskOverlays(spec: MachineSpec, workDir: string): Array<{ id: string; image: string; file: string }> {
+  return (spec.disks ?? []).map((d, i) => {
+    const disk: DiskSpec = typeof d === 'string' ? { image: d } : d
+    const id = disk.id ?? `disk${i}`
+    return { id, image: disk.image, file: join(workDir, `${id}.qcow2`) }
+  })
+}
+
+/** What the effects of a boot made ready, in the machine's temporary folder. */
+export interface Prepared {
+  /** Disk overlays with their device ids. */
+  disks: Array<{ id: string; file: string }>
+  /** The USB stick's overlay. */
+  usb?: string
+  /** With {@link KernelSource} `iso-entry`: the kernel, initrd and command line read from the ISO. */
+  isoEntry?: { kernel: string; initrd?: string; params: string[] }
+  /** With UEFI: the firmware code and a private copy of the variables store. */
+  uefi?: { code: string; vars: string }
+  /** With `pxe` or `ipxe`: the served TFTP root and/or the boot file (a TFTP path or an HTTP URL). */
+  net?: { tftpRoot?: string; bootfile?: string }
+}
+
+/** Builds the launch plan. Pure. */
+export function launchPlan(
+  spec: MachineSpec,
+  where: { name: string; accel: 'kvm' | 'tcg'; workDir: string },
+  prepared: Prepared,
+): LaunchPlan {
+  return {
+    name: where.name,
+    accel: where.accel,
+    memoryMiB: parseMemory(spec.memory ?? '1G'),
+    cpus: spec.cpus ?? 1,
+    firmware: prepared.uefi ? { kind: 'uefi', ...prepared.uefi } : { kind: 'bios' },
+    qmpSocket: join(where.workDir, 'qmp.sock'),
+    disks: prepared.disks,
+    extraArgs: spec.qemuArgs ?? [],
+    ...(spec.cdrom ? { cdrom: resolve(spec.cdrom) } : {}),
+    ...(prepared.usb ? { usb: prepared.usb } : {}),
+    ...(spec.tablet ? { tablet: true } : {}),
+    ...directBoot(spec, prepared),
+    ...(prepared.net ? { net: prepared.net } : {}),
+    ...(spec.bootFrom ? { bootFrom: spec.bootFrom } : {}),
+  }
+}
+
+function directBoot(spec: MachineSpec, prepared: Prepared): Pick<LaunchPlan, 'kernel' | 'initrd' | 'append'> {
+  switch (kernelSource(spec)) {
+    case 'kernel':
+      return {
+        kernel: resolve(spec.kernel!),
+        ...(spec.initrd ? { initrd: resolve(spec.initrd) } : {}),
+        ...(spec.kernelParams ? { append: spec.kernelParams.join(' ') } : {}),
+      }
+    case 'iso-entry': {
+      const found = prepared.isoEntry
+      if (!found) throw new Error('launchPlan: the ISO entry was not extracted') // a bug of the caller, not of the spec
+      return {
+        kernel: found.kernel,
+        ...(found.initrd ? { initrd: found.initrd } : {}),
+        append: [...found.params, ...(spec.kernelParams ?? [])].join(' '),
+      }
+    }
+    case 'firmware':
+      return {}
+  }
+}

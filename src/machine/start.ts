@@ -1,0 +1,180 @@
+/**
+ * Starting a machine: the spec is checked, the launch prepared and planned, room is asked
+ * for (the runner's memory budget, through the {@link Admit} the caller gives), and QEMU is
+ * started with its console, fail-fast watcher, QMP connection and artifacts. Knows nothing
+ * of tap, the config file or the runner: `src/api/boot.ts` puts those around it.
+ * @module
+ */
+import { appendFileSync } from 'node:fs'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { SerialConsole } from '../console/console.js'
+import { DEFAULT_FAILURE_PATTERNS, FailureWatcher } from '../console/failfast.js'
+import { GuestFailureError, MachineExitedError, QemuStartError } from '../errors/errors.js'
+import { isProtocolLine } from '../guest/protocol.js'
+import { buildQemuArgv, shellQuote } from '../qemu/argv.js'
+import { detectAccelerator, resolveQemuBinary } from '../qemu/accel.js'
+import { QemuProcess } from '../qemu/process.js'
+import { trackScratch, untrackScratch } from '../qemu/registry.js'
+import { QmpClient } from '../qmp/client.js'
+import { checkSpec } from '../spec/check.js'
+import type { MachineSpec } from '../spec/spec.js'
+import { within } from '../util/sleep.js'
+import { ARTIFACT_FILES, createArtifactsDir, markMachineEnded, recordPid, writeMachineFacts } from './artifacts.js'
+import { Machine } from './machine.js'
+import { launchPlan } from './plan.js'
+import { prepareLaunch, type Owned } from './prepare.js'
+
+/** What a machine asks for before QEMU starts. */
+export interface AdmissionRequest {
+  machine: string
+  /** The test's name path joined with ' > '. */
+  test: string
+  memoryMiB: number
+  cpus: number
+}
+
+/** A machine's place in a budget: progress reports while it runs, and its release when QEMU ends. */
+export interface Admission {
+  /** What the machine does now; called often, so it must be cheap. */
+  status(update: { stage?: string; line?: string }): void
+  /** Gives the room back; may be called twice. */
+  release(): void
+}
+
+/** Waits until a machine may start (e.g. the runner's memory budget has room). */
+export type Admit = (request: AdmissionRequest) => Promise<Admission>
+
+/** How {@link startMachine} is placed: the test it belongs to, how it is admitted, where notes go. */
+export interface StartContext {
+  /** The test's name path, outermost first; empty outside a test. */
+  test: string[]
+  /** Default: admitted at once. */
+  admit?: Admit
+  /** Where the accelerator note goes. Default: stderr. */
+  note?: (line: string) => void
+}
+
+const ADMIT_AT_ONCE: Admit = async () => ({ status: () => {}, release: () => {} })
+
+/**
+ * Starts a machine and returns it once QEMU runs and QMP answers (the guest still boots).
+ * On any failure everything started so far is stopped and the temporary folder removed.
+ */
+export async function startMachine(spec: MachineSpec, ctx: StartContext): Promise<Machine> {
+  const name = spec.name ?? 'machine'
+  checkSpec(spec)
+  const qemu = await resolveQemuBinary(spec.qemu ?? process.env.BOOTCHECK_QEMU ?? 'qemu-system-x86_64')
+  const accel =
+    spec.accel === 'kvm' || spec.accel === 'tcg' ? { accel: spec.accel, reason: 'chosen in the machine spec' } : await detectAccelerator({ qemu })
+  const note = ctx.note ?? (line => process.stderr.write(`bootcheck: ${line}\n`))
+  note(`${name}: ${accel.accel === 'kvm' ? 'KVM' : 'TCG (software emulation)'}: ${accel.reason}`)
+
+  const workDir = await mkdtemp(join(tmpdir(), 'bootcheck-'))
+  trackScratch(workDir)
+  let admission: Admission | undefined
+  const owned: Owned = {}
+  try {
+    const test = ctx.test.join(' > ')
+    const testFile = resolve(spec.testFile ?? process.argv[1] ?? 'bootcheck')
+    const artifactsDir = await createArtifactsDir({ file: testFile, test: ctx.test, machine: name })
+    const prepared = await prepareLaunch(spec, workDir, artifactsDir, owned)
+    const plan = launchPlan(spec, { name, accel: accel.accel, workDir }, prepared)
+    admission = await (ctx.admit ?? ADMIT_AT_ONCE)({ machine: name, test, memoryMiB: plan.memoryMiB, cpus: plan.cpus })
+    const admitted = admission
+    await writeMachineFacts(artifactsDir, {
+      machine: name,
+      test,
+      file: testFile,
+      accel: accel.accel,
+      memoryMiB: plan.memoryMiB,
+      cpus: plan.cpus,
+      startedAt: new Date().toISOString(),
+    })
+    const argv = buildQemuArgv(plan)
+    await writeFile(join(artifactsDir, ARTIFACT_FILES.command), shellQuote([qemu, ...argv]) + '\n')
+    const console = new SerialConsole({
+      name,
+      write: data => proc.write(data),
+      logFile: join(artifactsDir, ARTIFACT_FILES.console),
+      defaultTimeout: spec.timeout ?? 120_000,
+    })
+    console.onText(progressLines(line => admitted.status({ line })))
+    if (spec.failOn !== false) {
+      const watcher = new FailureWatcher(spec.failOn ?? DEFAULT_FAILURE_PATTERNS, f => {
+        const lines = f.context.map(l => `  | ${l}`).join('\n')
+        const message = `${name}: ${f.name} on the serial console:\n${lines}\nFull transcript: ${console.logFile}\nArtifacts: ${artifactsDir}`
+        console.fail(new GuestFailureError(message, f.name, f.line))
+      })
+      console.onText(text => watcher.push(text))
+    }
+    const stderrFile = join(artifactsDir, ARTIFACT_FILES.stderr)
+    const proc = QemuProcess.spawn({ qemu, argv, stderrFile, label: name, onData: d => console.push(d) })
+    admitted.status({ stage: 'booting' })
+    void recordPid(artifactsDir, proc.pid)
+    void proc.exited.then(exit => {
+      // The end time is taken before the room is given back, so a machine that waited
+      // for it always starts after this one ended.
+      const endedAt = new Date()
+      admitted.release()
+      void markMachineEnded(artifactsDir, endedAt).catch(() => undefined)
+      const how = exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`
+      console.end(new MachineExitedError(`QEMU for ${name} exited (${how}).${stderrSuffix(exit.stderr)}\nArtifacts: ${artifactsDir}`))
+    })
+    const qmpLog = join(artifactsDir, ARTIFACT_FILES.qmp)
+    const qmp = await QmpClient.connect(plan.qmpSocket, {
+      isAlive: () => proc.alive,
+      onTraffic: (dir, line) => appendFileSync(qmpLog, `${dir === 'send' ? '>' : '<'} ${line}\n`),
+    }).catch(async e => {
+      const exit = await within(proc.exited, 2000)
+      await proc.kill()
+      if (exit) {
+        const why = exit.stderr.trim() || `exit code ${exit.code}`
+        throw new QemuStartError(`QEMU for ${name} did not start: ${why}\nCommand: ${join(artifactsDir, ARTIFACT_FILES.command)}`)
+      }
+      throw new QemuStartError(`QEMU for ${name} started but its QMP socket did not answer: ${(e as Error).message}`, { cause: e })
+    })
+    return new Machine({
+      name,
+      accel: accel.accel,
+      process: proc,
+      console,
+      qmp,
+      artifactsDir,
+      workDir,
+      timeout: spec.timeout ?? 120_000,
+      bootTimeout: spec.bootTimeout ?? 300_000,
+      testFile,
+      ...(spec.login ? { login: spec.login } : {}),
+      ...(owned.http ? { http: owned.http } : {}),
+    })
+  } catch (e) {
+    admission?.release()
+    await owned.http?.close()
+    await rm(workDir, { recursive: true, force: true })
+    untrackScratch(workDir)
+    throw e
+  }
+}
+
+/**
+ * Turns console text into the last whole line of each chunk that is not bootcheck's own
+ * protocol, for progress displays. A chunk may end in the middle of a line.
+ */
+export function progressLines(emit: (line: string) => void): (text: string) => void {
+  let partial = ''
+  return text => {
+    const lines = (partial + text).split('\n')
+    partial = lines.pop()!.slice(-500)
+    for (let i = lines.length - 1; i >= 0; i--) {
+      const l = lines[i]!.replace(/[\x00-\x1f]/g, '').trim()
+      if (l && !isProtocolLine(l)) return emit(l.length > 160 ? l.slice(0, 157) + '…' : l)
+    }
+  }
+}
+
+function stderrSuffix(stderr: string): string {
+  const lines = stderr.trim().split('\n').filter(Boolean).slice(-10)
+  return lines.length ? `\nQEMU said:\n${lines.map(l => `  | ${l}`).join('\n')}` : ''
+}
