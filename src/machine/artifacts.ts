@@ -70,7 +70,30 @@ export interface MachineFacts {
   endedAt?: string
 }
 
-export const MACHINE_FACTS = 'machine.json'
+/**
+ * The names of the files in a machine's artifacts folder, defined once: the machine writes
+ * them and `bootcheck run` reads them back for its reports.
+ */
+export const ARTIFACT_FILES = {
+  /** {@link MachineFacts}. */
+  facts: 'machine.json',
+  /** The serial console transcript. */
+  console: 'console.log',
+  /** The QMP conversation, `>` sent and `<` received. */
+  qmp: 'qmp.log',
+  /** QEMU's stderr. */
+  stderr: 'qemu-stderr.log',
+  /** QEMU's command line, shell-quoted. */
+  command: 'qemu-command.txt',
+  /** One JSON line per machine action (see `ActionRecord`). */
+  actions: 'actions.jsonl',
+  /** Requests the iPXE HTTP server answered. */
+  http: 'http.log',
+  /** The TFTP root a PXE boot served (after overlays). */
+  tftpRoot: 'tftp-root.txt',
+} as const
+
+export const MACHINE_FACTS = ARTIFACT_FILES.facts
 
 export async function writeMachineFacts(dir: string, facts: MachineFacts): Promise<void> {
   await writeFile(join(dir, MACHINE_FACTS), JSON.stringify(facts, null, 2) + '\n')

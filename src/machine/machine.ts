@@ -1,16 +1,16 @@
-import { untrackScratch } from '../qemu/registry.js'
 import { rm } from 'node:fs/promises'
-import type { SerialConsole } from '../console/console.js'
-import { formatMs } from '../console/console.js'
+import { join } from 'node:path'
+import { formatMs, type SerialConsole } from '../console/console.js'
+import { TimeoutError } from '../errors/errors.js'
 import { GuestShell, type CommandResult } from '../guest/shell.js'
-import { keysForChar, parseKeyCombo } from '../input/keys.js'
-import { checkFile } from '../media/image.js'
+import type { NetbootHttpServer } from '../net/http.js'
+import type { QemuExit, QemuProcess } from '../qemu/process.js'
+import { untrackScratch } from '../qemu/registry.js'
+import type { QmpClient } from '../qmp/client.js'
 import { captureScreen } from '../screens/capture.js'
-import { encodePng, writePng, type Image } from '../screens/image.js'
-import type { ScreenOptions } from '../screens/options.js'
-import type { ReferenceCheck } from '../screens/references.js'
 import {
   expectScreen,
+  ScreenMismatchError,
   waitForScreen,
   waitForScreenChange,
   waitForStillScreen,
@@ -18,11 +18,15 @@ import {
   type ScreenWaitOptions,
   type WaitForScreenOptions,
 } from '../screens/expect.js'
-import type { QmpClient } from '../qmp/client.js'
-import type { NetbootHttpServer } from '../net/http.js'
-import type { QemuExit, QemuProcess } from '../qemu/process.js'
-import { BootcheckError, CommandFailedError, TimeoutError } from '../errors/errors.js'
-import { sleep, within } from '../util/sleep.js'
+import { encodePng, writePng, type Image } from '../screens/image.js'
+import type { ScreenOptions } from '../screens/options.js'
+import { summarizeCheck, type ReferenceCheck, type ScreenCheck } from '../screens/references.js'
+import { within } from '../util/sleep.js'
+import { ActionLog } from './actions.js'
+import { ARTIFACT_FILES } from './artifacts.js'
+import { expectStatus, retryCommand } from './commands.js'
+import { clickButton, movePointer, sendKeyCombo, typeText } from './input.js'
+import { ejectMedium, insertMedium, unplugDevice } from './media.js'
 
 /** Options of commands run in the guest. */
 export interface RunOptions {
@@ -48,7 +52,7 @@ export interface RebootOptions {
   timeout?: number
 }
 
-/** Everything a {@link Machine} is made of; built by {@link boot}. */
+/** Everything a {@link Machine} is made of; built by `startMachine`. */
 export interface MachineParts {
   name: string
   accel: 'kvm' | 'tcg'
@@ -67,8 +71,9 @@ export interface MachineParts {
 
 /**
  * A running virtual machine: its serial console, commands in the guest, removable media,
- * and power. Made by {@link boot}; ended by {@link Machine.dispose} (which `boot(t, …)`
- * registers as the test's teardown).
+ * screens, input and power. Made by `boot`; ended by {@link Machine.dispose} (which
+ * `boot(t, …)` registers as the test's teardown). Every method call is a step in the
+ * machine's `actions.jsonl` (see {@link ActionRecord}).
  */
 export class Machine {
   /** The machine's name, as used in messages and artifact folders. */
@@ -79,7 +84,7 @@ export class Machine {
   readonly console: SerialConsole
   /** The QMP connection, for anything the methods here do not cover. */
   readonly qmp: QmpClient
-  /** The folder with this machine's transcript, QEMU command line and QMP log. */
+  /** The folder with this machine's transcript, QEMU command line, QMP log and step log. */
   readonly artifactsDir: string
   /** QEMU's pid. */
   readonly pid: number
@@ -96,8 +101,9 @@ export class Machine {
   private readonly process: QemuProcess
   private readonly shell: GuestShell
   private readonly workDir: string
-  private disposed: Promise<void> | null = null
+  private readonly actions: ActionLog
   private readonly screens: ScreenContext
+  private disposed: Promise<void> | null = null
 
   constructor(parts: MachineParts) {
     this.name = parts.name
@@ -112,6 +118,7 @@ export class Machine {
     this.timeout = parts.timeout
     this.bootTimeout = parts.bootTimeout
     this.shell = new GuestShell(parts.console, parts.login ? { login: parts.login } : {})
+    this.actions = new ActionLog(join(parts.artifactsDir, ARTIFACT_FILES.actions))
     this.screens = { capture: () => captureScreen(this.qmp, this.workDir), testFile: parts.testFile, artifactsDir: this.artifactsDir }
   }
 
@@ -119,87 +126,93 @@ export class Machine {
    * Takes a screenshot (QMP `screendump`) and returns it as PNG bytes. With `name`, it is
    * also written to the artifacts folder as `<name>.png`.
    */
-  async screenshot(options: { name?: string } = {}): Promise<Buffer> {
-    const image = await this.screens.capture()
-    if (options.name) await writePng(`${this.artifactsDir}/${options.name}.png`, image)
-    return encodePng(image)
+  screenshot(options: { name?: string } = {}): Promise<Buffer> {
+    return this.step('screenshot', options, async () => {
+      const image = await this.screens.capture()
+      if (options.name) {
+        const path = join(this.artifactsDir, `${options.name}.png`)
+        await writePng(path, image)
+        this.actions.attach('screenshot', path)
+      }
+      return encodePng(image)
+    })
   }
 
   /** The current screen as decoded RGBA pixels. */
   screenImage(): Promise<Image> {
-    return this.screens.capture()
+    return this.step('screenImage', {}, () => this.screens.capture())
   }
 
   /**
    * Compares the screen with the reference `name` stored beside the test file (in
    * `<test file>.screens/`, with an optional `<name>.json` sidecar of options). Throws
-   * with the share of differing pixels and where they are, leaving expected, actual and
-   * diff images in the artifacts folder. `BOOTCHECK_UPDATE_SCREENS=missing|all` (or
-   * `bootcheck run --update-screens`) writes references instead.
+   * {@link ScreenMismatchError} with the share of differing pixels and where they are,
+   * leaving expected, actual and diff images in the artifacts folder.
+   * `BOOTCHECK_UPDATE_SCREENS=missing|all` (or `bootcheck run --update-screens`) writes
+   * references instead.
    */
-  expectScreen(name: string, options?: ScreenOptions): Promise<ReferenceCheck> {
-    return expectScreen(this.screens, name, options)
+  expectScreen(name: string, options?: ScreenOptions): Promise<ScreenCheck> {
+    return this.screenStep('expectScreen', { name, ...options }, () => expectScreen(this.screens, name, options))
   }
 
-  /** Takes screenshots until one matches the reference `name`; fails with the closest one. */
-  waitForScreen(name: string, options?: WaitForScreenOptions): Promise<ReferenceCheck> {
-    return waitForScreen(this.screens, name, options)
+  /**
+   * Takes screenshots until one matches the reference `name`. On timeout, throws
+   * {@link ScreenMismatchError} with the closest screenshot (expected, actual, diff) and the
+   * last one (`files.last`), naming their sizes when they differ from the reference.
+   */
+  waitForScreen(name: string, options?: WaitForScreenOptions): Promise<ScreenCheck> {
+    return this.screenStep('waitForScreen', { name, ...options }, () => waitForScreen(this.screens, name, options))
   }
 
-  /** Waits until the screen (or `region` of it) differs from how it is now. */
-  waitForScreenChange(options?: ScreenWaitOptions): Promise<void> {
-    return waitForScreenChange(this.screens.capture, options)
+  /**
+   * Waits until the screen (or `region` of it) differs from how it is now. With `action`
+   * first (`vm.waitForScreenChange(() => vm.sendKey('down'))`), the baseline is taken before
+   * the action runs, so a change it causes at once is never missed.
+   */
+  waitForScreenChange(options?: ScreenWaitOptions): Promise<void>
+  waitForScreenChange(action: () => unknown, options?: ScreenWaitOptions): Promise<void>
+  waitForScreenChange(a?: ScreenWaitOptions | (() => unknown), b?: ScreenWaitOptions): Promise<void> {
+    const [action, options] = typeof a === 'function' ? [a, b] : [undefined, a]
+    return this.step('waitForScreenChange', { ...options, ...(action ? { action: true } : {}) }, () =>
+      waitForScreenChange(this.screens.capture, options, action),
+    )
   }
 
   /** Waits until the screen has stayed the same for `stillFor` milliseconds (default 2000). */
   waitForStillScreen(options?: ScreenWaitOptions & { stillFor?: number }): Promise<void> {
-    return waitForStillScreen(this.screens.capture, options)
+    return this.step('waitForStillScreen', { ...options }, () => waitForStillScreen(this.screens.capture, options))
   }
 
   /**
    * Presses a key combination on the keyboard, e.g. `'ret'`, `'ctrl-alt-f2'`, `'shift-tab'`
    * (QMP `send-key`: all keys go down, then up).
    */
-  async sendKey(combo: string): Promise<void> {
-    await this.qmp.execute('send-key', { keys: parseKeyCombo(combo).map(data => ({ type: 'qcode', data })) })
+  sendKey(combo: string): Promise<void> {
+    return this.step('sendKey', { combo }, () => sendKeyCombo(this.qmp, combo))
   }
 
   /**
    * Moves the pointer to screen pixel (x, y) (QMP `input-send-event`, absolute axes scaled
    * to the current screen size). Needs `tablet: true` in the spec.
    */
-  async mouseMove(x: number, y: number): Promise<void> {
-    const { width, height } = await this.screens.capture()
-    if (x < 0 || y < 0 || x >= width || y >= height) {
-      throw new RangeError(`mouseMove: (${x}, ${y}) is outside the ${width}x${height} screen`)
-    }
-    const scale = (v: number, size: number): number => Math.round((v * 0x7fff) / Math.max(1, size - 1))
-    await this.qmp.execute('input-send-event', {
-      events: [
-        { type: 'abs', data: { axis: 'x', value: scale(x, width) } },
-        { type: 'abs', data: { axis: 'y', value: scale(y, height) } },
-      ],
-    })
+  mouseMove(x: number, y: number): Promise<void> {
+    return this.step('mouseMove', { x, y }, async () => movePointer(this.qmp, x, y, await this.screens.capture()))
   }
 
   /** Clicks a mouse button (default left), after moving to (x, y) when given. */
-  async click(x?: number, y?: number, button: 'left' | 'middle' | 'right' = 'left'): Promise<void> {
-    if (x !== undefined && y !== undefined) await this.mouseMove(x, y)
-    for (const down of [true, false]) {
-      await this.qmp.execute('input-send-event', { events: [{ type: 'btn', data: { button, down } }] })
-    }
+  click(x?: number, y?: number, button: 'left' | 'middle' | 'right' = 'left'): Promise<void> {
+    return this.step('click', { x, y, button }, async () => {
+      if (x !== undefined && y !== undefined) await movePointer(this.qmp, x, y, await this.screens.capture())
+      await clickButton(this.qmp, button)
+    })
   }
 
   /**
    * Types text on the keyboard (US layout), one key at a time with `delay` milliseconds
    * between keys (default 50), so neither firmware nor guest drops characters.
    */
-  async type(text: string, options: { delay?: number } = {}): Promise<void> {
-    const combos = [...text].map(keysForChar) // check every character before typing any
-    for (const keys of combos) {
-      await this.qmp.execute('send-key', { keys: keys.map(data => ({ type: 'qcode', data })) })
-      await sleep(options.delay ?? 50)
-    }
+  type(text: string, options: { delay?: number } = {}): Promise<void> {
+    return this.step('type', { text, ...options }, () => typeText(this.qmp, text, options.delay ?? 50))
   }
 
   /** True until QEMU has exited. */
@@ -218,99 +231,72 @@ export class Machine {
    * for a non-zero status.
    */
   run(command: string, options: RunOptions = {}): Promise<CommandResult> {
-    return this.shell.run(command, options.timeout ?? this.timeout, this.bootTimeout)
+    return this.step('run', { command, ...options }, () => this.runRaw(command, options.timeout ?? this.timeout), r => `status ${r.status}`)
   }
 
   /** Runs a command that must succeed; returns its stdout. Throws {@link CommandFailedError} otherwise. */
-  async succeed(command: string, options: RunOptions = {}): Promise<string> {
-    const r = await this.run(command, options)
-    if (r.status !== 0) {
-      throw new CommandFailedError(
-        `Command ${JSON.stringify(command)} on ${this.name} exited with status ${r.status}.${formatOutput(r)}`,
-        command,
-        r.status,
-        r.output,
-        r.stderr,
-      )
-    }
-    return r.output
+  succeed(command: string, options: RunOptions = {}): Promise<string> {
+    return this.step('succeed', { command, ...options }, async () =>
+      expectStatus(this.name, command, await this.runRaw(command, options.timeout ?? this.timeout), true),
+    )
   }
 
   /** Runs a command that must fail (non-zero status); returns its stdout and stderr together. */
-  async fail(command: string, options: RunOptions = {}): Promise<string> {
-    const r = await this.run(command, options)
-    if (r.status === 0) {
-      throw new CommandFailedError(
-        `Command ${JSON.stringify(command)} on ${this.name} succeeded but was expected to fail.${formatOutput(r)}`,
-        command,
-        r.status,
-        r.output,
-        r.stderr,
-      )
-    }
-    return r.output + r.stderr
+  fail(command: string, options: RunOptions = {}): Promise<string> {
+    return this.step('fail', { command, ...options }, async () =>
+      expectStatus(this.name, command, await this.runRaw(command, options.timeout ?? this.timeout), false),
+    )
   }
 
-  /** Repeats a command until it succeeds; returns its stdout. Throws with the last attempt's output on timeout. */
+  /** Repeats a command until it succeeds; returns its stdout. Throws {@link TimeoutError} with the last attempt's output. */
   waitUntilSucceeds(command: string, options: RetryOptions = {}): Promise<string> {
-    return this.retry(command, options, true)
+    return this.step('waitUntilSucceeds', { command, ...options }, () => this.retry(command, options, true))
   }
 
   /** Repeats a command until it fails; returns its stdout and stderr. */
   waitUntilFails(command: string, options: RetryOptions = {}): Promise<string> {
-    return this.retry(command, options, false)
+    return this.step('waitUntilFails', { command, ...options }, () => this.retry(command, options, false))
   }
 
   /**
    * Ejects a removable medium (default: the CD): the tray opens and the medium is removed,
    * even when the guest has locked the tray. Resolves when QEMU reports no medium.
    */
-  async eject(id = 'cdrom'): Promise<void> {
-    const mark = this.qmp.mark()
-    await this.qmp.execute('eject', { id, force: true })
-    await this.qmp
-      .waitForEvent('DEVICE_TRAY_MOVED', { after: mark, timeoutMs: 10_000, match: e => e.data.id === id && e.data['tray-open'] })
-      .catch(() => undefined) // some devices report nothing; the state check below decides
-    if (await this.hasMedium(id)) await this.qmp.execute('blockdev-remove-medium', { id })
-    if (await this.hasMedium(id)) throw new BootcheckError(`The medium in '${id}' of ${this.name} is still there after eject.`)
+  eject(id = 'cdrom'): Promise<void> {
+    return this.step('eject', { id }, () => ejectMedium(this.qmp, this.name, id))
   }
 
   /** Inserts a medium into a removable drive (default: the CD) and closes the tray. */
-  async insert(image: string, id = 'cdrom'): Promise<void> {
-    await checkFile(image, `medium for '${id}'`)
-    await this.qmp.execute('blockdev-change-medium', { id, filename: image, format: 'raw', 'read-only-mode': 'read-only' })
+  insert(image: string, id = 'cdrom'): Promise<void> {
+    return this.step('insert', { image, id }, () => insertMedium(this.qmp, image, id))
   }
 
   /** Unplugs a device (default: the USB stick) and waits until QEMU has removed it. */
-  async unplug(id = 'usb', options: { timeout?: number } = {}): Promise<void> {
-    const mark = this.qmp.mark()
-    await this.qmp.execute('device_del', { id })
-    await this.qmp.waitForEvent('DEVICE_DELETED', {
-      after: mark,
-      timeoutMs: options.timeout ?? 30_000,
-      match: e => e.data.device === id,
-    })
+  unplug(id = 'usb', options: { timeout?: number } = {}): Promise<void> {
+    return this.step('unplug', { id, ...options }, () => unplugDevice(this.qmp, id, options.timeout ?? 30_000))
   }
 
   /**
    * Reboots and, by default, waits until the shell answers in the new boot. The transcript
    * of the earlier boot counts as read.
    */
-  async reboot(options: RebootOptions = {}): Promise<void> {
-    const timeout = options.timeout ?? this.bootTimeout
-    const mark = this.qmp.mark()
-    if ((options.how ?? 'guest') === 'guest') {
-      await this.shell.ensureReady(this.bootTimeout)
-      this.console.sendLine('reboot')
-    } else {
-      await this.qmp.execute('system_reset')
-    }
-    await this.qmp.waitForEvent('RESET', { after: mark, timeoutMs: timeout }).catch(e => {
-      throw new TimeoutError(`${this.name} did not reset within ${formatMs(timeout)}.${this.console.recentOutput()}`, { cause: e })
+  reboot(options: RebootOptions = {}): Promise<void> {
+    return this.step('reboot', { ...options }, async () => {
+      const timeout = options.timeout ?? this.bootTimeout
+      const mark = this.qmp.mark()
+      if ((options.how ?? 'guest') === 'guest') {
+        await this.waitForShell(this.bootTimeout)
+        this.console.sendLine('reboot')
+      } else {
+        await this.qmp.execute('system_reset')
+      }
+      await this.qmp.waitForEvent('RESET', { after: mark, timeoutMs: timeout }).catch(e => {
+        throw new TimeoutError(`${this.name} did not reset within ${formatMs(timeout)}.${this.console.recentOutput()}`, { cause: e })
+      })
+      this.shell.invalidate()
+      this.console.skipToEnd()
+      if (options.waitForShell ?? true) await this.waitForShell(timeout)
     })
-    this.shell.invalidate()
-    this.console.skipToEnd()
-    if (options.waitForShell ?? true) await this.shell.ensureReady(timeout)
   }
 
   /**
@@ -318,24 +304,26 @@ export class Machine {
    * power button. Resolves when QEMU has exited; if the guest does not power off within
    * the timeout, QEMU is stopped and a {@link TimeoutError} is thrown.
    */
-  async powerOff(options: { timeout?: number } = {}): Promise<QemuExit> {
-    const timeout = options.timeout ?? 60_000
-    if (!this.running) return this.exited
-    const viaShell = await this.shell.ensureReady(Math.min(timeout, 10_000)).then(
-      () => true,
-      () => false,
-    )
-    if (viaShell) this.console.sendLine('poweroff')
-    else await this.qmp.execute('system_powerdown').catch(() => undefined)
-    const done = await within(this.exited, timeout)
-    if (done) return done
-    await this.kill()
-    throw new TimeoutError(`${this.name} did not power off within ${formatMs(timeout)}; QEMU was stopped.${this.console.recentOutput()}`)
+  powerOff(options: { timeout?: number } = {}): Promise<QemuExit> {
+    return this.step('powerOff', { ...options }, async () => {
+      const timeout = options.timeout ?? 60_000
+      if (!this.running) return this.exited
+      const viaShell = await this.shell.ensureReady(Math.min(timeout, 10_000)).then(
+        () => true,
+        () => false,
+      )
+      if (viaShell) this.console.sendLine('poweroff')
+      else await this.qmp.execute('system_powerdown').catch(() => undefined)
+      const done = await within(this.exited, timeout)
+      if (done) return done
+      await this.process.kill('SIGKILL')
+      throw new TimeoutError(`${this.name} did not power off within ${formatMs(timeout)}; QEMU was stopped.${this.console.recentOutput()}`)
+    })
   }
 
   /** Ends QEMU at once (SIGKILL by pid), like pulling the plug. */
   kill(): Promise<QemuExit> {
-    return this.process.kill('SIGKILL')
+    return this.step('kill', {}, () => this.process.kill('SIGKILL'))
   }
 
   /**
@@ -348,7 +336,7 @@ export class Machine {
       if (this.running) {
         await this.qmp.execute('quit').catch(() => undefined)
         const gone = await within(this.exited, 3000)
-        if (!gone) await this.kill()
+        if (!gone) await this.process.kill('SIGKILL')
       }
       await this.qmp.close().catch(() => undefined)
       await this.http?.close().catch(() => undefined)
@@ -359,32 +347,42 @@ export class Machine {
     return this.disposed
   }
 
-  private async hasMedium(id: string): Promise<boolean> {
-    const devices = (await this.qmp.execute('query-block')) as Array<{ qdev?: string; inserted?: unknown }>
-    const dev = devices.find(d => d.qdev === id || d.qdev?.endsWith(`/${id}`))
-    if (!dev) throw new BootcheckError(`${this.name} has no removable drive '${id}'.`)
-    return dev.inserted !== undefined
+  private step<T>(action: string, args: object, fn: () => Promise<T>, describe?: (r: T) => string): Promise<T> {
+    return this.actions.step(action, args as Record<string, unknown>, fn, describe)
   }
 
-  private async retry(command: string, options: RetryOptions, wantSuccess: boolean): Promise<string> {
-    const timeout = options.timeout ?? this.timeout
-    const interval = options.interval ?? 1000
-    const deadline = Date.now() + timeout
-    let last: CommandResult | null = null
-    while (Date.now() < deadline) {
-      last = await this.run(command, { timeout: Math.max(1000, deadline - Date.now()) })
-      if ((last.status === 0) === wantSuccess) return wantSuccess ? last.output : last.output + last.stderr
-      await sleep(Math.min(interval, Math.max(0, deadline - Date.now())))
+  private waitForShell(timeout: number): Promise<void> {
+    return this.step('waitForShell', { timeout }, () => this.shell.ensureReady(timeout))
+  }
+
+  private runRaw(command: string, timeout: number): Promise<CommandResult> {
+    return this.shell.run(command, timeout, this.bootTimeout)
+  }
+
+  private retry(command: string, options: RetryOptions, wantSuccess: boolean): Promise<string> {
+    const run = (c: string, timeout: number): Promise<CommandResult> => this.run(c, { timeout })
+    return retryCommand(this.name, run, command, { timeout: options.timeout ?? this.timeout, interval: options.interval ?? 1000 }, wantSuccess)
+  }
+
+  /** A screen check as a step: its files attached, a small result returned. */
+  private screenStep(action: string, args: object, check: () => Promise<ReferenceCheck>): Promise<ScreenCheck> {
+    const attach = (files: ReferenceCheck['files']): void => {
+      for (const kind of ['expected', 'actual', 'diff', 'last'] as const) if (files[kind]) this.actions.attach(kind, files[kind])
     }
-    throw new TimeoutError(
-      `Command ${JSON.stringify(command)} on ${this.name} did not ${wantSuccess ? 'succeed' : 'fail'} within ${formatMs(timeout)}.` +
-        (last ? ` Last status ${last.status}.${formatOutput(last)}` : ''),
+    return this.step(
+      action,
+      args,
+      async () => {
+        try {
+          const result = await check()
+          attach(result.files)
+          return summarizeCheck(result)
+        } catch (e) {
+          if (e instanceof ScreenMismatchError) attach(e.files)
+          throw e
+        }
+      },
+      r => r.message,
     )
   }
-}
-
-function formatOutput(r: CommandResult): string {
-  const block = (label: string, text: string): string =>
-    text.length === 0 ? '' : `\n${label}:\n${text.replace(/\n$/, '').split('\n').slice(-30).map(l => `  | ${l}`).join('\n')}`
-  return block('stdout', r.output) + block('stderr', r.stderr)
 }

@@ -13,6 +13,39 @@ export interface ScreenArtifact {
   expected?: string
   actual?: string
   diff?: string
+  /** With a timed-out `waitForScreen`: the last screenshot, when it was not the closest. */
+  last?: string
+}
+
+/** A file an action wrote (a screenshot, a screen diff), shown with the action in the report. */
+export interface ActionAttachment {
+  /** What the file is, e.g. `actual`, `expected`, `diff`, `screenshot`. */
+  name: string
+  /** Its absolute path. */
+  path: string
+}
+
+/** One line of `actions.jsonl`. */
+export interface ActionRecord {
+  /** Numbered from 1 in the order the actions started. */
+  id: number
+  /** The action this one ran inside, if any. */
+  parent?: number
+  /** The method, e.g. `succeed`. */
+  action: string
+  /** Its arguments, by name; long strings are cut short. */
+  args: Record<string, unknown>
+  /** When it started (ISO time). */
+  start: string
+  /** Milliseconds from the machine's start to this action's start. */
+  offsetMs: number
+  durationMs: number
+  outcome: 'ok' | 'error'
+  /** For an error: its class and the first line of its message. */
+  error?: string
+  /** A short description of the result, e.g. `status 0`. */
+  result?: string
+  attachments?: ActionAttachment[]
 }
 
 /** Everything one machine of one test left behind (see `src/machine/artifacts.ts`). */
@@ -35,8 +68,12 @@ export interface MachineRecord {
   /** ISO timestamps: QEMU started / the machine was disposed. */
   startedAt?: string
   endedAt?: string
-  /** Screen mismatches (expected/actual/diff), in the order they happened. */
+  /** Screen mismatches (expected/actual/diff, and the last screenshot of a timed-out wait), in the order they happened. */
   screens: ScreenArtifact[]
+  /** `actions.jsonl`: the machine's step log. */
+  actionsLog?: string
+  /** The step log's records, in the order the steps started (at most the first 2,000). */
+  actions?: ActionRecord[]
 }
 
 /** One tap test point (an assertion or a subtest). */

@@ -1,13 +1,17 @@
 import { readdir, readFile } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
-import { MACHINE_FACTS, type MachineFacts } from '../machine/artifacts.js'
-import type { FileRecord, MachineRecord, ScreenArtifact } from '../report/model.js'
+import { ARTIFACT_FILES, type MachineFacts } from '../machine/artifacts.js'
+import { parseActions } from '../report/actions.js'
+import type { ActionRecord, FileRecord, MachineRecord, ScreenArtifact } from '../report/model.js'
+
+/** Most step records put into `results.json` per machine; the whole log stays in `actions.jsonl`. */
+const MAX_ACTIONS = 2000
 
 /** Reads every machine's `machine.json` under a run's artifacts folder, with the files beside it. */
 export async function collectMachines(root: string): Promise<Array<MachineRecord & { file: string }>> {
   const entries = (await readdir(root, { recursive: true }).catch(() => [])) as string[]
   const out: Array<MachineRecord & { file: string }> = []
-  for (const e of entries.filter(e => e.endsWith(MACHINE_FACTS)).sort()) {
+  for (const e of entries.filter(e => e.endsWith(ARTIFACT_FILES.facts)).sort()) {
     const dir = dirname(join(root, e))
     const facts = await readFile(join(root, e), 'utf8')
       .then(s => JSON.parse(s) as MachineFacts)
@@ -15,10 +19,12 @@ export async function collectMachines(root: string): Promise<Array<MachineRecord
     if (!facts) continue
     const files = await readdir(dir)
     const has = (name: string): string | undefined => (files.includes(name) ? join(dir, name) : undefined)
-    const transcript = has('console.log')
-    const command = has('qemu-command.txt')
-    const qmpLog = has('qmp.log')
-    const stderr = has('qemu-stderr.log')
+    const transcript = has(ARTIFACT_FILES.console)
+    const command = has(ARTIFACT_FILES.command)
+    const qmpLog = has(ARTIFACT_FILES.qmp)
+    const stderr = has(ARTIFACT_FILES.stderr)
+    const actionsLog = has(ARTIFACT_FILES.actions)
+    const actions = actionsLog ? parseActions(await readFile(actionsLog, 'utf8').catch(() => '')) : []
     out.push({
       file: facts.file,
       machine: facts.machine,
@@ -32,23 +38,29 @@ export async function collectMachines(root: string): Promise<Array<MachineRecord
       ...(command ? { command } : {}),
       ...(qmpLog ? { qmpLog } : {}),
       ...(stderr ? { stderr } : {}),
-      screens: screensIn(dir, files),
+      screens: screensOf(actions),
+      ...(actionsLog ? { actionsLog, actions: actions.slice(0, MAX_ACTIONS) } : {}),
     })
   }
   return out
 }
 
-/** `<name>-expected.png`, `<name>-actual.png`, `<name>-diff.png` grouped by name. */
-function screensIn(dir: string, files: string[]): ScreenArtifact[] {
-  const byName = new Map<string, ScreenArtifact>()
-  for (const f of files.sort()) {
-    const m = /^(.*)-(expected|actual|diff)\.png$/.exec(f)
-    if (!m) continue
-    const s = byName.get(m[1]!) ?? { name: m[1]! }
-    s[m[2] as 'expected' | 'actual' | 'diff'] = join(dir, f)
-    byName.set(m[1]!, s)
+/**
+ * The screen checks that left images, from the attachments the machine recorded on its
+ * `expectScreen`/`waitForScreen` steps (file names are never parsed: a screenshot named
+ * `a-diff` is not a diff).
+ */
+function screensOf(actions: ActionRecord[]): ScreenArtifact[] {
+  const out: ScreenArtifact[] = []
+  for (const a of actions) {
+    if (a.action !== 'expectScreen' && a.action !== 'waitForScreen') continue
+    const s: ScreenArtifact = { name: String(a.args.name ?? 'screen') }
+    for (const f of a.attachments ?? []) {
+      if (f.name === 'expected' || f.name === 'actual' || f.name === 'diff' || f.name === 'last') s[f.name] = f.path
+    }
+    if (s.actual || s.diff) out.push(s)
   }
-  return [...byName.values()]
+  return out
 }
 
 /** Ties machines to their file and top-level test (by the test's name); the rest stay on the file. */

@@ -46,6 +46,10 @@ details.test > summary::-webkit-details-marker { display: none; }
 section.machine { border-left: 3px solid var(--line); padding-left: 12px; margin: 8px 0; }
 .screen-images { display: grid; grid-template-columns: repeat(3, minmax(0, 1fr)); gap: 10px; }
 .screen-images figure { margin: 0; }
+table.actions { border-collapse: collapse; width: 100%; font-size: 12px; }
+table.actions th, table.actions td { text-align: left; padding: 2px 6px; border-bottom: 1px solid var(--line); vertical-align: top; }
+table.actions td.action-args code { white-space: pre-wrap; word-break: break-all; }
+tr.action-error td.action-outcome { color: #b00020; }
 .screen-images img { display: block; width: 100%; max-width: 100%; height: auto; border: 1px solid var(--line); }
 .screen-images figcaption { color: var(--muted); font-size: 12px; }
 .missing { color: var(--failed); font-style: italic; }

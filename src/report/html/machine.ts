@@ -2,6 +2,7 @@
 import { basename } from 'node:path'
 import type { MachineRecord, ScreenArtifact } from '../model.js'
 import { escapeAttribute as attr, escapeMarkup as esc, humanDuration } from '../text.js'
+import { renderActions } from './actions.js'
 import { fileHref, imageSrc, readTranscriptTail } from './files.js'
 
 /** What {@link renderMachine} needs to know about where and how it renders. */
@@ -28,6 +29,7 @@ export function renderMachine(m: MachineRecord, ctx: MachineContext): string {
     `<p class="machine-facts muted">${facts.join(' · ')}</p>`,
     ...m.screens.map(s => renderScreen(s, ctx.reportDir)),
     renderLogs(m, ctx.reportDir),
+    renderActions(m.actions ?? [], m.actionsLog, ctx.reportDir, ctx.open),
     m.transcript ? renderTranscript(m.transcript, ctx) : '',
     '</section>',
   ].join('\n')
@@ -39,6 +41,7 @@ function renderScreen(s: ScreenArtifact, reportDir: string): string {
     ['expected', 'Expected', s.expected],
     ['actual', 'Actual', s.actual],
     ['diff', 'Difference', s.diff],
+    ...(s.last ? ([['last', 'Last screenshot', s.last]] as const) : []),
   ] as const
   const figures = kinds.map(([kind, label, file]) => {
     const alt = `${label} screen '${s.name}'`
@@ -68,6 +71,7 @@ function renderLogs(m: MachineRecord, reportDir: string): string {
     ['command', m.command],
     ['qmp', m.qmpLog],
     ['stderr', m.stderr],
+    ['actions', m.actionsLog],
   ]
   const links = files.flatMap(([kind, file]) =>
     file ? [`<a class="log-${kind}" href="${attr(fileHref(file, reportDir))}">${esc(basename(file))}</a>`] : [],

@@ -1,0 +1,81 @@
+/**
+ * The step log of a machine: every call of a `Machine` method (`succeed`, `eject`,
+ * `expectScreen`, …) becomes one line of `actions.jsonl` in its artifacts folder, with its
+ * arguments, start, duration and outcome, nested under the call that made it (a `reboot`
+ * holds the shell's wait), and the files it wrote attached (screen diffs). The HTML report
+ * shows it as a timeline beside the console.
+ * @module
+ */
+import { AsyncLocalStorage } from 'node:async_hooks'
+import { appendFileSync } from 'node:fs'
+import type { ActionAttachment, ActionRecord } from '../report/model.js'
+
+export type { ActionAttachment, ActionRecord }
+
+interface Frame {
+  id: number
+  attachments: ActionAttachment[]
+}
+
+const MAX_ARG = 300
+
+/** Writes a machine's step log. */
+export class ActionLog {
+  private next = 1
+  private readonly scope = new AsyncLocalStorage<Frame>()
+  private readonly t0 = Date.now()
+
+  /** @param file `actions.jsonl` in the artifacts folder; `undefined` keeps no log. */
+  constructor(private readonly file: string | undefined) {}
+
+  /** Runs `fn` as one logged action; `describe` turns its result into a short text. */
+  async step<T>(action: string, args: Record<string, unknown>, fn: () => Promise<T>, describe?: (result: T) => string | undefined): Promise<T> {
+    const parent = this.scope.getStore()
+    const frame: Frame = { id: this.next++, attachments: [] }
+    const started = Date.now()
+    const write = (rest: Pick<ActionRecord, 'outcome'> & Partial<ActionRecord>): void => {
+      const record: ActionRecord = {
+        id: frame.id,
+        ...(parent ? { parent: parent.id } : {}),
+        action,
+        args: shorten(args),
+        start: new Date(started).toISOString(),
+        offsetMs: started - this.t0,
+        durationMs: Date.now() - started,
+        ...rest,
+        ...(frame.attachments.length ? { attachments: frame.attachments } : {}),
+      }
+      if (this.file) {
+        try {
+          appendFileSync(this.file, JSON.stringify(record) + '\n')
+        } catch {
+          // the artifacts folder went away (a test removed it): the log is lost, the test is not
+        }
+      }
+    }
+    try {
+      const result = await this.scope.run(frame, fn)
+      const text = describe?.(result)
+      write({ outcome: 'ok', ...(text ? { result: text } : {}) })
+      return result
+    } catch (e) {
+      const err = e as Error
+      write({ outcome: 'error', error: `${err?.name ?? 'Error'}: ${String(err?.message ?? e).split('\n')[0]}` })
+      throw e
+    }
+  }
+
+  /** Attaches a file to the action running now (does nothing outside an action). */
+  attach(name: string, path: string): void {
+    this.scope.getStore()?.attachments.push({ name, path })
+  }
+}
+
+function shorten(args: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(args)) {
+    if (v === undefined) continue
+    out[k] = typeof v === 'string' && v.length > MAX_ARG ? `${v.slice(0, MAX_ARG)}… (${v.length} chars)` : v
+  }
+  return out
+}
