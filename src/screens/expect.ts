@@ -1,15 +1,16 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { BootcheckError } from '../errors/errors.js'
+import { BootcheckError, TimeoutError } from '../errors/errors.js'
 import { sleep } from '../util/sleep.js'
 import type { Image } from './image.js'
 import { compareImages } from './compare.js'
 import type { ScreenOptions } from './options.js'
-import { checkAgainstReference, resolveUpdateMode, type ReferenceCheck, type UpdateMode } from './references.js'
+import { checkAgainstReference, resolveUpdateMode, writeArtifacts, type ReferenceCheck, type UpdateMode } from './references.js'
 
 /** A screen did not match its reference, or has none. */
 export class ScreenMismatchError extends BootcheckError {
+  override readonly code = 'BOOTCHECK_SCREEN_MISMATCH'
   /** The comparison, with the files written (not enumerable: it holds the diff image's pixels). */
   declare readonly check: ReferenceCheck
   /** The files to look at: reference, expected, actual, diff. */
@@ -62,8 +63,10 @@ export async function waitForScreen(ctx: ScreenContext, name: string, options: W
   const scratch = await mkdtemp(join(tmpdir(), 'bootcheck-screens-'))
   try {
     let best: { image: Image; diff: number } | null = null
+    let last: Image
     for (;;) {
       const image = await ctx.capture()
+      last = image
       // Polls never replace references: an early screen is not the one being waited for.
       const poll = await checkAgainstReference({
         ...base(ctx, name, screen),
@@ -80,9 +83,19 @@ export async function waitForScreen(ctx: ScreenContext, name: string, options: W
     }
     const final = await checkAgainstReference({ ...base(ctx, name, screen), update, actual: best.image })
     if (final.status === 'written') return final
+    // The closest screenshot explains how near it came; the last one shows where the machine ended up.
+    const lastFiles = last === best.image ? {} : await writeArtifacts(ctx.artifactsDir, `${name}-timeout`, { last })
+    const files = { ...final.files, ...(lastFiles.last ? { last: lastFiles.last } : {}) }
+    const expectedSize = final.result ? `${final.result.diff.width}x${final.result.diff.height}` : undefined
+    const sizes = [best.image, last]
+      .map((img, i) => (expectedSize && `${img.width}x${img.height}` !== expectedSize ? ` The ${i ? 'last' : 'closest'} screenshot is ${img.width}x${img.height}, the reference ${expectedSize}.` : ''))
+      .filter((v, i, a) => v && a.indexOf(v) === i)
+      .join('')
+    const lastNote = files.last ? ` The last screenshot: ${files.last}.` : ' The closest screenshot was also the last.'
     throw new ScreenMismatchError({
       ...final,
-      message: `Timed out after ${timeout / 1000} s waiting for screen '${name}'; the closest screenshot: ${final.message}`,
+      files,
+      message: `Timed out after ${timeout / 1000} s waiting for screen '${name}'; the closest screenshot: ${final.message}${lastNote}${sizes}`,
     })
   } finally {
     await rm(scratch, { recursive: true, force: true })
@@ -100,16 +113,21 @@ export interface ScreenWaitOptions extends Pick<ScreenOptions, 'mask' | 'region'
   interval?: number
 }
 
-/** Resolves when the screen differs from the first screenshot; throws {@link BootcheckError} on timeout. */
-export async function waitForScreenChange(capture: () => Promise<Image>, options: ScreenWaitOptions = {}): Promise<void> {
+/**
+ * Resolves when the screen differs from the first screenshot; throws {@link TimeoutError} on
+ * timeout. With `action`, the first screenshot is taken before the action runs, so a change
+ * the action causes at once is not missed.
+ */
+export async function waitForScreenChange(capture: () => Promise<Image>, options: ScreenWaitOptions = {}, action?: () => unknown): Promise<void> {
   const { timeout = 60_000, interval = 500, ...cmp } = options
-  const deadline = Date.now() + timeout
   const first = await capture()
+  if (action) await action()
+  const deadline = Date.now() + timeout
   while (Date.now() < deadline) {
     await sleep(interval)
     if (!compareImages(first, await capture(), cmp).match) return
   }
-  throw new BootcheckError(`The screen did not change within ${timeout / 1000} s.`)
+  throw new TimeoutError(`The screen did not change within ${timeout / 1000} s.`)
 }
 
 /** Resolves once the screen stayed the same for `stillFor` ms; throws on timeout. */
@@ -129,7 +147,7 @@ export async function waitForStillScreen(
       since = Date.now()
     } else if (Date.now() - since >= stillFor) return
   }
-  throw new BootcheckError(`The screen did not stay still for ${stillFor / 1000} s within ${timeout / 1000} s.`)
+  throw new TimeoutError(`The screen did not stay still for ${stillFor / 1000} s within ${timeout / 1000} s.`)
 }
 
 function base(ctx: ScreenContext, name: string, options?: ScreenOptions) {

@@ -1,4 +1,4 @@
-import { mkdir, readFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { BootcheckError } from '../errors/errors.js'
@@ -17,7 +17,36 @@ export type UpdateMode = 'none' | 'missing' | 'all'
 export type ReferencePaths = { dir: string; png: string; sidecar: string }
 
 /** Files involved in one check; artifacts only when they were written. */
-export type ReferenceFiles = { reference: string; sidecar?: string; expected?: string; actual?: string; diff?: string }
+export type ReferenceFiles = { reference: string; sidecar?: string; expected?: string; actual?: string; diff?: string; last?: string }
+
+/**
+ * What `expectScreen` and `waitForScreen` return: small and printable (no pixels), so
+ * logging it puts a few lines into TAP, not the diff image.
+ */
+export interface ScreenCheck {
+  /** `matched`, or `written` when the update mode wrote the reference. */
+  status: 'matched' | 'written'
+  /** One sentence for the report. */
+  message: string
+  /** The reference (and sidecar) used, and any artifacts written. */
+  files: ReferenceFiles
+  /** Pixels that differed but were tolerated, and their share of the compared pixels. */
+  diffPixels?: number
+  diffRatio?: number
+  /** Where the region was found relative to its reference position (with `margin`). */
+  offset?: { dx: number; dy: number }
+}
+
+/** The small {@link ScreenCheck} of a check that passed. */
+export function summarizeCheck(check: ReferenceCheck): ScreenCheck {
+  const r = check.result
+  return {
+    status: check.status === 'written' ? 'written' : 'matched',
+    message: check.message,
+    files: check.files,
+    ...(r ? { diffPixels: r.diffPixels, diffRatio: r.ratio, offset: r.offset } : {}),
+  }
+}
 
 /** The outcome of {@link checkAgainstReference}. */
 export type ReferenceCheck = {
@@ -61,14 +90,19 @@ export function resolveUpdateMode(env: NodeJS.ProcessEnv = process.env): UpdateM
 
 /**
  * Writes the given images to `dir` (created if needed) as `<name>-expected.png`,
- * `<name>-actual.png` and `<name>-diff.png`, and returns the paths written.
+ * `<name>-actual.png` and `<name>-diff.png`, and returns the paths written. A name already
+ * used in `dir` (a second check of one screen in a test) gets a number: `<name>-2-actual.png`.
  */
-export async function writeArtifacts(dir: string, name: string, images: { expected?: Image; actual?: Image; diff?: Image }): Promise<{ expected?: string; actual?: string; diff?: string }> {
-  const stem = screenName(name)
+export async function writeArtifacts(
+  dir: string,
+  name: string,
+  images: { expected?: Image; actual?: Image; diff?: Image; last?: Image },
+): Promise<{ expected?: string; actual?: string; diff?: string; last?: string }> {
   await mkdir(dir, { recursive: true })
-  const out: { expected?: string; actual?: string; diff?: string } = {}
+  const stem = await freeStem(dir, screenName(name))
+  const out: { expected?: string; actual?: string; diff?: string; last?: string } = {}
   await Promise.all(
-    (['expected', 'actual', 'diff'] as const).map(async kind => {
+    (['expected', 'actual', 'diff', 'last'] as const).map(async kind => {
       const img = images[kind]
       if (!img) return
       const path = join(dir, `${stem}-${kind}.png`)
@@ -145,6 +179,15 @@ export async function checkAgainstReference(args: {
     result,
     files,
     message: `Screen '${name}' does not match ${ref.png}: ${result.reason}. ${see} If the change is intended, run with BOOTCHECK_UPDATE_SCREENS=all.`,
+  }
+}
+
+/** `stem`, or `stem-2`, `stem-3`, … : the first whose artifacts are not in `dir` yet. */
+async function freeStem(dir: string, stem: string): Promise<string> {
+  const taken = new Set(await readdir(dir))
+  for (let n = 1; ; n++) {
+    const s = n === 1 ? stem : `${stem}-${n}`
+    if (!['expected', 'actual', 'diff', 'last'].some(k => taken.has(`${s}-${k}.png`))) return s
   }
 }
 

@@ -62,7 +62,7 @@ t.test('screenshots, references, masks and margins on a real screen', async t =>
   await draw(vm, ' dialog')
   await t.rejects(vm.expectScreen('dialog', { region: cell(0, 0, 10, 2) }), ScreenMismatchError, 'fails without margin')
   const moved = await vm.expectScreen('dialog', { region: cell(0, 0, 10, 2), margin: 10 })
-  t.same(moved.result?.offset, { dx: 9, dy: 0 }, 'found 9 px (one cell) to the right')
+  t.same(moved.offset, { dx: 9, dy: 0 }, 'found 9 px (one cell) to the right')
 
   // Waiting for a screen that appears later.
   await draw(vm, '')
