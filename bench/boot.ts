@@ -2,7 +2,7 @@
 // machine boots it (CD, direct kernel, and the netboot image directly, by PXE and by iPXE
 // over HTTP), under the accelerator bootcheck chooses here. Median/min/max over a few runs.
 import { boot, type MachineSpec } from '../src/index.js'
-import { demoMedia, params, pxelinuxNetboot } from '../tests/integration/media.js'
+import { demoMedia, params, pxelinuxNetboot } from '../vm-configs/demo.js'
 
 const media = await demoMedia()
 const nb = media.netboot

@@ -3,7 +3,7 @@
 import { boot } from '../src/index.js'
 import { readPng } from '../src/screens/image.js'
 import { compareImages } from '../src/screens/compare.js'
-import { demoMedia } from '../tests/integration/media.js'
+import { demoMedia } from '../vm-configs/demo.js'
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 15)
 const media = await demoMedia()

@@ -127,7 +127,7 @@ async function shell(argv: string[]): Promise<number> {
 
 async function media(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { 'cache-dir': { type: 'string' } } })
-  const { buildLiveMedia } = await import('../../vm-configs/debian/build.js')
+  const { buildLiveMedia } = await import('../../vm-configs/demo.js')
   const result = await buildLiveMedia({
     log: line => process.stderr.write(`bootcheck media: ${line}\n`),
     ...(values['cache-dir'] ? { cacheDir: values['cache-dir'] } : {}),

@@ -3,7 +3,7 @@
 // /proc/cmdline. References were made with --update-screens and reviewed by eye.
 import t from 'tap'
 import { boot } from '../../src/index.js'
-import { demoMedia } from './media.js'
+import { demoMedia } from '../../vm-configs/demo.js'
 
 const media = await demoMedia()
 

@@ -9,7 +9,8 @@ import { execa } from 'execa'
 import { createHash } from 'node:crypto'
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import { buildLiveMedia, ISO_LABEL, PERSIST_LABEL, repoRoot, type LiveMedia } from '../../vm-configs/debian/build.js'
+import { buildLiveMedia, type LiveMedia } from '../../vm-configs/debian/build.js'
+import { ISO_LABEL, PERSIST_LABEL, repoRoot } from '../../vm-configs/debian/contract.js'
 
 const has = async (cmd: string) => (await execa('sh', ['-c', `command -v ${cmd}`], { reject: false })).exitCode === 0
 const missing: string[] = []

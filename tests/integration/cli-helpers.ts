@@ -4,9 +4,8 @@ import { execa } from 'execa'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import * as pty from 'node-pty'
-import type { LiveMedia } from '../../vm-configs/debian/build.js'
 import { sleep } from '../../src/util/sleep.js'
-import { params } from './media.js'
+import { params, type LiveMedia } from '../../vm-configs/demo.js'
 
 export const root = fileURLToPath(new URL('../..', import.meta.url))
 export const cli = join(root, 'bin', 'bootcheck.js')

@@ -5,7 +5,7 @@ import { execa } from 'execa'
 import { existsSync } from 'node:fs'
 import { writeFile, mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { demoMedia } from './media.js'
+import { demoMedia } from '../../vm-configs/demo.js'
 import { findTestFiles } from '../../src/runner/cli.js'
 import { buildPackage, cli, importBoot, root } from './cli-helpers.js'
 

@@ -2,7 +2,7 @@
 // the same console while a result is being transferred.
 import t from 'tap'
 import { boot } from '../../src/index.js'
-import { demoMedia, params } from './media.js'
+import { demoMedia, params } from '../../vm-configs/demo.js'
 
 const media = await demoMedia()
 const direct = { cdrom: media.iso, kernel: media.kernel, initrd: media.initrd }

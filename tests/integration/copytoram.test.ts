@@ -3,7 +3,7 @@
 // still works; the test without copytoram proves the difference.
 import t from 'tap'
 import { boot } from '../../src/index.js'
-import { demoMedia, params } from './media.js'
+import { demoMedia, params } from '../../vm-configs/demo.js'
 
 const media = await demoMedia()
 const SQUASHFS = '/iso/nix-store.squashfs'

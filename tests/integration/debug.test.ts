@@ -4,7 +4,7 @@
 import t from 'tap'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { demoMedia } from './media.js'
+import { demoMedia } from '../../vm-configs/demo.js'
 import { alive } from './process.js'
 import { sleep } from '../../src/util/sleep.js'
 import { buildPackage, cli, directBootFields, importBoot, spawnOnPty } from './cli-helpers.js'

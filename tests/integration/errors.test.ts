@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { boot, type MachineSpec, GuestFailureError, MediumError, QemuStartError, TimeoutError, MachineExitedError } from '../../src/index.js'
 import { trackedPids } from '../../src/qemu/registry.js'
 import { alive } from './process.js'
-import { demoMedia, params } from './media.js'
+import { demoMedia, params } from '../../vm-configs/demo.js'
 
 const media = await demoMedia()
 

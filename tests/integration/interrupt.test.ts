@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url'
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { alive } from './process.js'
-import { demoMedia } from './media.js'
+import { demoMedia } from '../../vm-configs/demo.js'
 import { sleep } from '../../src/util/sleep.js'
 
 await demoMedia() // build before timing anything

@@ -4,12 +4,12 @@
 import t from 'tap'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { buildLiveMedia } from '../../vm-configs/debian/build.js'
+import { demoMedia } from '../../vm-configs/demo.js'
 import { extractBootFiles, findBootEntries } from '../../src/media/bootconfig.js'
 import { IsoImage } from '../../src/media/iso9660.js'
 import { MediumError } from '../../src/errors/errors.js'
 
-const media = await buildLiveMedia({ log: line => process.stderr.write(`media: ${line}\n`) })
+const media = await demoMedia()
 
 t.test('the ISO reader sees the demo ISO', async t => {
   const iso = await IsoImage.open(media.iso)

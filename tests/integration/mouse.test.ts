@@ -2,7 +2,7 @@
 // the button press, read from /dev/input as input_event records.
 import t from 'tap'
 import { boot } from '../../src/index.js'
-import { demoMedia, params } from './media.js'
+import { demoMedia, params } from '../../vm-configs/demo.js'
 
 const media = await demoMedia()
 

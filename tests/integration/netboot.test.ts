@@ -8,7 +8,7 @@ import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { execa } from 'execa'
 import { boot, type Machine } from '../../src/index.js'
-import { demoMedia, pxelinuxNetboot } from './media.js'
+import { demoMedia, pxelinuxNetboot } from '../../vm-configs/demo.js'
 
 const media = await demoMedia()
 const nb = media.netboot

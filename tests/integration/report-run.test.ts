@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { PNG } from 'pngjs'
 import { readFileSync, writeFileSync } from 'node:fs'
 import type { RunRecord } from '../../src/report/model.js'
-import { demoMedia } from './media.js'
+import { demoMedia } from '../../vm-configs/demo.js'
 import { checkReportInBrowser, chromiumMissing } from './report-browser.js'
 import { buildPackage, cli, directBootFields, importBoot } from './cli-helpers.js'
 

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import type { RunRecord } from '../../src/report/model.js'
 import { sleep } from '../../src/util/sleep.js'
-import { demoMedia, params } from './media.js'
+import { demoMedia, params } from '../../vm-configs/demo.js'
 import { alive } from './process.js'
 import { buildPackage, cli, directBootFields, importBoot, spawnOnPty } from './cli-helpers.js'
 

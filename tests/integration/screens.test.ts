@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { existsSync } from 'node:fs'
 import { boot, ScreenMismatchError, type Machine } from '../../src/index.js'
 import { decodePng } from '../../src/screens/image.js'
-import { demoMedia, params } from './media.js'
+import { demoMedia, params } from '../../vm-configs/demo.js'
 
 const media = await demoMedia()
 // VGA text mode: 9x16 pixel cells.

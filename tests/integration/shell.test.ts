@@ -7,7 +7,7 @@ import { existsSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { spawnOnPty } from './cli-helpers.js'
-import { demoMedia } from './media.js'
+import { demoMedia } from '../../vm-configs/demo.js'
 import { alive } from './process.js'
 import { sleep } from '../../src/util/sleep.js'
 

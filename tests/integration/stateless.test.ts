@@ -4,7 +4,7 @@ import t from 'tap'
 import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { boot } from '../../src/index.js'
-import { demoMedia, params } from './media.js'
+import { demoMedia, params } from '../../vm-configs/demo.js'
 
 const media = await demoMedia()
 const digest = async (path: string): Promise<string> => createHash('sha256').update(await readFile(path)).digest('hex')

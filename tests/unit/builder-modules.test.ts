@@ -11,7 +11,9 @@ import {
 } from '../../vm-configs/debian/kmod.js'
 import { compressHash, nixBase32, storePathName } from '../../vm-configs/debian/nixstore.js'
 import { writeCpio } from '../../vm-configs/debian/cpio.js'
-import { cacheKey, parsePrintUris, stableStringify, upstreamVersion, type CacheKeyInputs } from '../../vm-configs/debian/build.js'
+import { cacheKey, type CacheKeyInputs } from '../../vm-configs/debian/cache.js'
+import { parsePrintUris, upstreamVersion } from '../../vm-configs/debian/debs.js'
+import { stableStringify } from '../../vm-configs/debian/helpers.js'
 
 /** A minimal ELF64 LE relocatable with the given sections (what a .ko looks like to elfSection). */
 function fakeElf(sections: Record<string, Uint8Array>): Buffer {

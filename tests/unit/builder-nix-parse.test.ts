@@ -8,7 +8,7 @@ import t from 'tap'
 import { execa } from 'execa'
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
-import { CONTRACT, PERSISTED_PATHS, PERSIST_LABEL, ISO_LABEL, BASE_KERNEL_PARAMS, repoRoot } from '../../vm-configs/debian/build.js'
+import { CONTRACT, PERSISTED_PATHS, PERSIST_LABEL, ISO_LABEL, BASE_KERNEL_PARAMS, repoRoot } from '../../vm-configs/debian/contract.js'
 
 const root = repoRoot()
 

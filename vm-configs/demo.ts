@@ -1,0 +1,68 @@
+/**
+ * The demo live media: the one place the `bootcheck media` command, the integration
+ * tests, the benches and the examples find it.
+ *
+ * - {@link demoMedia}: builds it with the Debian builder (debian/build.ts), or takes the
+ *   cache entry of an earlier build (about 1 s); for tests and benches.
+ * - {@link readDemoMediaJson}: reads what `bootcheck media` printed, saved by
+ *   scripts/demo.sh and scripts/test.sh in {@link DEMO_MEDIA_JSON}; for the examples,
+ *   which read like user code (a NixOS user points at `result/iso/*.iso` and friends
+ *   rather than running a builder) and must not start builds from inside a test run.
+ */
+import { readFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import type { PxeSpec } from '../src/index.js'
+import { buildLiveMedia, type LiveMedia } from './debian/build.js'
+import { repoRoot } from './debian/contract.js'
+
+export { buildLiveMedia }
+export type { LiveMedia, LiveMediaOptions, NetbootMedia } from './debian/build.js'
+
+let cached: Promise<LiveMedia> | undefined
+
+/** Builds (or reuses) the demo media; one build per process. */
+export function demoMedia(): Promise<LiveMedia> {
+  cached ??= buildLiveMedia({ log: line => process.stderr.write(`media: ${line}\n`) })
+  return cached
+}
+
+/** The default command line plus extra parameters. */
+export function params(media: LiveMedia, ...extra: string[]): string[] {
+  return [...media.kernelParams, ...extra]
+}
+
+/**
+ * PXE of the demo netboot image with pxelinux: the host's pxelinux laid over the netboot
+ * folder, with a configuration that boots its kernel on the serial console, plus `extra`
+ * kernel parameters.
+ */
+export function pxelinuxNetboot(media: LiveMedia, ...extra: string[]): PxeSpec {
+  const nb = media.netboot
+  return {
+    tftpRoot: nb.dir,
+    bootfile: 'pxelinux.0',
+    overlay: {
+      'pxelinux.0': { path: '/usr/lib/PXELINUX/pxelinux.0' },
+      'ldlinux.c32': { path: '/usr/lib/syslinux/modules/bios/ldlinux.c32' },
+      'pxelinux.cfg/default': ['serial 0 115200', 'default netboot', 'prompt 0', 'timeout 0', 'label netboot', '  kernel bzImage', `  append ${[...nb.kernelParams, ...extra].join(' ')}`, ''].join('\n'),
+    },
+  }
+}
+
+/** Where scripts/demo.sh and scripts/test.sh save `bootcheck media`'s output, in the repo. */
+export const DEMO_MEDIA_JSON = join(repoRoot(), '.bootcheck', 'demo-media.json')
+
+/**
+ * The demo media as `bootcheck media` printed it, from `path`: `$BOOTCHECK_DEMO_MEDIA`
+ * (relative to the working folder) or else {@link DEMO_MEDIA_JSON}. Does not build.
+ */
+export function readDemoMediaJson(path: string = process.env.BOOTCHECK_DEMO_MEDIA ?? DEMO_MEDIA_JSON): LiveMedia {
+  const file = resolve(path)
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (e) {
+    throw new Error(`no demo media at ${file} (${(e as NodeJS.ErrnoException).code ?? String(e)}): run \`bootcheck media > .bootcheck/demo-media.json\` first, as scripts/demo.sh does`)
+  }
+  return JSON.parse(text) as LiveMedia
+}
