@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 echo "test: type check"
 npx tsc -p tsconfig.json
+echo "test: layers"
+node --import tsx scripts/check-layers.ts
 echo "test: building the demo media (cached)"
 mkdir -p .bootcheck
 node bin/bootcheck.js media > .bootcheck/demo-media.json
