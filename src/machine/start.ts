@@ -6,8 +6,7 @@
  * @module
  */
 import { appendFileSync } from 'node:fs'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { rm, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { SerialConsole } from '../console/console.js'
 import { DEFAULT_FAILURE_PATTERNS, FailureWatcher } from '../console/failfast.js'
@@ -20,6 +19,7 @@ import { trackScratch, untrackScratch } from '../qemu/registry.js'
 import { QmpClient } from '../qmp/client.js'
 import { checkSpec } from '../spec/check.js'
 import type { MachineSpec } from '../spec/spec.js'
+import { makeScratchDir } from '../util/scratch.js'
 import { within } from '../util/sleep.js'
 import { ARTIFACT_FILES, createArtifactsDir, markMachineEnded, recordPid, writeMachineFacts } from './artifacts.js'
 import { Machine } from './machine.js'
@@ -56,6 +56,9 @@ export interface StartContext {
   note?: (line: string) => void
 }
 
+/** The prefix of a machine's temporary folder in the system's temp folder. */
+export const MACHINE_SCRATCH_PREFIX = 'bootcheck-vm-'
+
 const ADMIT_AT_ONCE: Admit = async () => ({ status: () => {}, release: () => {} })
 
 /**
@@ -71,7 +74,7 @@ export async function startMachine(spec: MachineSpec, ctx: StartContext): Promis
   const note = ctx.note ?? (line => process.stderr.write(`bootcheck: ${line}\n`))
   note(`${name}: ${accel.accel === 'kvm' ? 'KVM' : 'TCG (software emulation)'}: ${accel.reason}`)
 
-  const workDir = await mkdtemp(join(tmpdir(), 'bootcheck-'))
+  const workDir = await makeScratchDir(MACHINE_SCRATCH_PREFIX)
   trackScratch(workDir)
   let admission: Admission | undefined
   const owned: Owned = {}

@@ -1,5 +1,5 @@
-import { mkdtemp, mkdir, rename, rm, symlink } from 'node:fs/promises'
-import { hostname, tmpdir } from 'node:os'
+import { mkdir, rename, rm, symlink } from 'node:fs/promises'
+import { hostname } from 'node:os'
 import { basename, dirname, join, relative, resolve, sep } from 'node:path'
 import { execa } from 'execa'
 import type { RunRecord } from '../report/model.js'
@@ -7,6 +7,8 @@ import { collectMachines, attachMachines } from './collect.js'
 import { defaultLimits } from './limits.js'
 import { createProgress } from './progress.js'
 import { RUNNER_ENV } from '../lease/protocol.js'
+import { MACHINE_SCRATCH_PREFIX } from '../machine/start.js'
+import { makeScratchDir, sweepDeadScratch } from '../util/scratch.js'
 import { RunnerServer } from './server.js'
 import { readTapRun } from './tap-results.js'
 import { tapBin, topLevelEnv } from './tap.js'
@@ -40,6 +42,9 @@ export interface RunOptions {
   stderr?: NodeJS.WriteStream
 }
 
+/** The prefix of a run's temporary folder (its socket) in the system's temp folder. */
+export const RUN_SCRATCH_PREFIX = 'bootcheck-run-'
+
 /**
  * Runs test files through tap, each machine admitted within the memory budget, with TAP on
  * stdout, progress on stderr, and a run folder holding artifacts, `results.json`,
@@ -50,7 +55,10 @@ export async function runTests(o: RunOptions): Promise<{ exitCode: number; run: 
   const stderr = o.stderr ?? process.stderr
   const started = new Date()
   const dir = await createRunDir(resolve(o.runsDir ?? join('.bootcheck', 'runs')), started)
-  const sockDir = await mkdtemp(join(tmpdir(), 'bootcheck-run-'))
+  // Folders of earlier runs and machines whose processes were killed (SIGKILL leaves them).
+  const swept = sweepDeadScratch([RUN_SCRATCH_PREFIX, MACHINE_SCRATCH_PREFIX])
+  if (swept.length) stderr.write(`bootcheck: removed ${swept.length} temporary folder(s) of runs that were killed: ${swept.join(', ')}\n`)
+  const sockDir = await makeScratchDir(RUN_SCRATCH_PREFIX)
   // With --debug the terminal belongs to the attached console: no live block.
   const progress = createProgress({ stdout, stderr, mode: o.debug ? 'off' : (o.progress ?? 'auto') })
   const server = await RunnerServer.listen(join(sockDir, 'runner.sock'), { memoryMiB: o.memoryMiB, cpus: o.cpus }, (m, why) => progress.update(m, why))
