@@ -27,6 +27,7 @@ import { ARTIFACT_FILES } from './artifacts.js'
 import { expectStatus, retryCommand } from './commands.js'
 import { clickButton, movePointer, sendKeyCombo, typeText } from './input.js'
 import { ejectMedium, insertMedium, unplugDevice } from './media.js'
+import { explainSilentConsole } from './silent.js'
 
 /** Options of commands run in the guest. */
 export interface RunOptions {
@@ -352,11 +353,17 @@ export class Machine {
   }
 
   private waitForShell(timeout: number): Promise<void> {
-    return this.step('waitForShell', { timeout }, () => this.shell.ensureReady(timeout))
+    return this.step('waitForShell', { timeout }, () => this.shell.ensureReady(timeout).catch(e => this.rethrowExplained(e)))
   }
 
   private runRaw(command: string, timeout: number): Promise<CommandResult> {
-    return this.shell.run(command, timeout, this.bootTimeout)
+    return this.shell.run(command, timeout, this.bootTimeout).catch(e => this.rethrowExplained(e))
+  }
+
+  /** A timeout on a silent console says what the screen shows instead. */
+  private async rethrowExplained(e: unknown): Promise<never> {
+    const capture = this.screens.capture
+    throw await explainSilentConsole(e, { console: this.console, qmp: this.qmp, artifactsDir: this.artifactsDir, capture }, (n, p) => this.actions.attach(n, p))
   }
 
   private retry(command: string, options: RetryOptions, wantSuccess: boolean): Promise<string> {
