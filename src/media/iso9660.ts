@@ -7,6 +7,10 @@
  * name first, then ignore case. Rock Ridge symbolic links (`SL`) are followed and deep
  * directory relocation (`CL`/`RE`) is undone. Multi-extent files (over 4 GiB) are read
  * extent by extent.
+ *
+ * Longer than 400 lines on purpose: one on-disk format, whose volume descriptors,
+ * directory records and System Use entries are read together and checked against each
+ * other; the fuzz test (`tests/unit/media-fuzz.test.ts`) covers it as a whole.
  */
 import { constants as bufferConstants } from 'node:buffer'
 import { open, stat, type FileHandle } from 'node:fs/promises'

@@ -1,5 +1,9 @@
 /**
  * A typed client for the QEMU Machine Protocol over a unix socket.
+ *
+ * Longer than 400 lines on purpose: it is one class whose parts (connect and handshake,
+ * command/reply pairing, the event log with marks, close) share the connection's state;
+ * framing, errors and command types are already in files of their own.
  * @module
  */
 import net from 'node:net'
