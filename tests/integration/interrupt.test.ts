@@ -1,13 +1,16 @@
 // A runner interrupted during a boot leaves no QEMU behind: on SIGINT and SIGTERM it ends
-// its machines by pid; on SIGKILL the kernel's parent-death signal ends them.
+// its machines by pid; on SIGKILL the kernel's parent-death signal ends them, and the
+// temporary folder left behind is removed by the next run's sweep.
 import t from 'tap'
 import { execa } from 'execa'
 import { fileURLToPath } from 'node:url'
 import { existsSync, readFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { alive } from './process.js'
 import { demoMedia } from '../../vm-configs/demo.js'
 import { sleep } from '../../src/util/sleep.js'
+import { sweepDeadScratch } from '../../src/util/scratch.js'
+import { MACHINE_SCRATCH_PREFIX } from '../../src/machine/start.js'
 
 await demoMedia() // build before timing anything
 const fixture = fileURLToPath(new URL('./fixtures/hold-machine.ts', import.meta.url))
@@ -48,12 +51,16 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGKILL'] as const) {
     if (signal === 'SIGKILL') t.equal(r.signal, 'SIGKILL')
     else t.equal(r.exitCode, signal === 'SIGINT' ? 130 : 143, 'the runner exits with the signal’s status')
     t.ok(await gone(qemuPid, 5000), `QEMU ${qemuPid} is gone`)
-    if (signal !== 'SIGKILL') {
-      // The machine's temporary folder (overlays, QMP socket) goes with it.
-      const command = readFileSync(join(artifacts, 'qemu-command.txt'), 'utf8')
-      const scratch = /(\/\S*\/bootcheck-[A-Za-z0-9]+)\/qmp\.sock/.exec(command)?.[1]
-      t.ok(scratch, 'the command line names the temporary folder')
-      t.notOk(existsSync(scratch!), `${scratch} is removed`)
+    // The machine's temporary folder (overlays, QMP socket) goes with it; after SIGKILL
+    // nothing could remove it, so the next run's start does (its owner is dead).
+    const command = readFileSync(join(artifacts, 'qemu-command.txt'), 'utf8')
+    const scratch = /(\/\S*\/bootcheck-vm-[A-Za-z0-9]+)\/qmp\.sock/.exec(command)?.[1]
+    t.ok(scratch, 'the command line names the temporary folder')
+    if (signal !== 'SIGKILL') t.notOk(existsSync(scratch!), `${scratch} is removed`)
+    else {
+      t.ok(existsSync(scratch!), `${scratch} is left by the killed process`)
+      t.ok(sweepDeadScratch([MACHINE_SCRATCH_PREFIX], dirname(scratch!)).includes(scratch!), 'the sweep at the next start removes it')
+      t.notOk(existsSync(scratch!))
     }
   })
 }
