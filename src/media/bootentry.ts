@@ -27,6 +27,8 @@ export type IncludeReader = (path: string) => string | undefined
 
 /** How deeply INCLUDE / `source` may nest. */
 export const MAX_INCLUDE_DEPTH = 16
+/** How many files INCLUDE / `source` / CONFIG may read in one parse, in all. */
+export const MAX_INCLUDES = 256
 
 /** Splits a kernel command line on blanks, keeping double-quoted parts (and their quotes) together. */
 export function splitCommandLine(line: string): string[] {

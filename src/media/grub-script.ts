@@ -3,6 +3,7 @@
  * a parser into statements and blocks (menuentry, submenu, function, if/for/while nesting)
  * and the expansion of words with variables.
  */
+import { MediumError } from '../errors/errors.js'
 
 export type WordPart = { t: 'lit'; s: string; quoted: boolean } | { t: 'var'; name: string; quoted: boolean }
 export interface RawWord {
@@ -132,8 +133,17 @@ export function literalOf(w: RawWord | undefined): string {
   return w.parts.every(p => p.t === 'lit') ? w.parts.map(p => (p as { s: string }).s).join('') : ''
 }
 
-/** Parses tokens into statements until a closing brace (or the end). */
-export function parseGrubBlock(tokens: Token[], pos: { i: number }, baseCond: number): Stmt[] {
+/** How deeply `{ }` blocks (menuentry, submenu, function, plain braces) may nest. */
+export const MAX_BLOCK_DEPTH = 64
+
+/**
+ * Parses tokens into statements until a closing brace (or the end). `source` names the
+ * file in the error for blocks nested deeper than {@link MAX_BLOCK_DEPTH}.
+ */
+export function parseGrubBlock(tokens: Token[], pos: { i: number }, baseCond: number, source = 'grub.cfg', depth = 0): Stmt[] {
+  if (depth > MAX_BLOCK_DEPTH) {
+    throw new MediumError(`GRUB configuration '${source}' nests blocks more than ${MAX_BLOCK_DEPTH} deep.`)
+  }
   const out: Stmt[] = []
   let cond = baseCond
   while (pos.i < tokens.length) {
@@ -148,7 +158,7 @@ export function parseGrubBlock(tokens: Token[], pos: { i: number }, baseCond: nu
     }
     if (tok.t === 'lb') {
       pos.i++
-      out.push(...parseGrubBlock(tokens, pos, cond))
+      out.push(...parseGrubBlock(tokens, pos, cond, source, depth + 1))
       continue
     }
     const words: RawWord[] = []
@@ -165,7 +175,7 @@ export function parseGrubBlock(tokens: Token[], pos: { i: number }, baseCond: nu
       let body: Stmt[] = []
       if (tokens[pos.i]?.t === 'lb') {
         pos.i++
-        body = parseGrubBlock(tokens, pos, 0)
+        body = parseGrubBlock(tokens, pos, 0, source, depth + 1)
       }
       if (kw !== 'function') out.push({ kind: kw, words: words.slice(1), body, cond })
       continue
@@ -214,4 +224,19 @@ export function expandWord(w: RawWord, vars: Map<string, string>): string[] {
   return out
 }
 
-export const expandAll = (words: RawWord[], vars: Map<string, string>): string[] => words.flatMap(w => expandWord(w, vars))
+/** The most characters one command may expand to. */
+export const MAX_EXPANSION = 1024 * 1024
+
+/** Expands a command's words; a MediumError when they expand to more than {@link MAX_EXPANSION} characters. */
+export function expandAll(words: RawWord[], vars: Map<string, string>): string[] {
+  const out: string[] = []
+  let total = 0
+  for (const w of words) {
+    for (const e of expandWord(w, vars)) {
+      total += e.length + 1
+      if (total > MAX_EXPANSION) throw new MediumError(`A GRUB command expands to more than ${MAX_EXPANSION} characters.`)
+      out.push(e)
+    }
+  }
+  return out
+}

@@ -3,7 +3,8 @@
  * the default entry.
  */
 import { posix } from 'node:path'
-import { MAX_INCLUDE_DEPTH, type BootEntry, type IncludeReader } from './bootentry.js'
+import { MediumError } from '../errors/errors.js'
+import { MAX_INCLUDE_DEPTH, MAX_INCLUDES, type BootEntry, type IncludeReader } from './bootentry.js'
 import { expandAll, lexGrub, parseGrubBlock, type Stmt } from './grub-script.js'
 
 export interface GrubParseOptions {
@@ -20,6 +21,9 @@ interface GrubItem {
   entry?: BootEntry
   items?: GrubItem[]
 }
+
+/** The longest variable value kept (`set a="$a$a"` repeated doubles it each time). */
+const MAX_VALUE = 64 * 1024
 
 const GRUB_VALUE_OPTIONS = new Set(['--class', '--users', '--hotkey', '--id', '--source'])
 const ASSIGNMENT = /^[A-Za-z_][A-Za-z0-9_]*=/
@@ -52,9 +56,15 @@ export function parseGrubConfig(text: string, opts: GrubParseOptions = {}): Boot
   const set = (words: string[], scope: Map<string, string>) => {
     for (const w of words) {
       const eq = w.indexOf('=')
-      if (eq > 0) scope.set(w.slice(0, eq), w.slice(eq + 1))
+      if (eq <= 0) continue
+      if (w.length - eq - 1 > MAX_VALUE) {
+        throw new MediumError(`GRUB configuration '${source}': variable '${w.slice(0, eq)}' grows beyond ${MAX_VALUE} characters.`)
+      }
+      scope.set(w.slice(0, eq), w.slice(eq + 1))
     }
   }
+  const stack: string[] = [source] // the files being read through `source`, outermost first
+  let includes = 0
 
   const runEntry = (body: Stmt[], scope: Map<string, string>, item: GrubItem, src: string) => {
     let kernel: string | undefined
@@ -120,8 +130,15 @@ export function parseGrubConfig(text: string, opts: GrubParseOptions = {}): Boot
         else if (words.length === 1 && ASSIGNMENT.test(kw) && s.cond === 0) set(words, vars)
         else if ((kw === 'source' || kw === '.') && words[1] && opts.include && depth < MAX_INCLUDE_DEPTH) {
           const path = grubPath(words[1])
+          if (stack.includes(path)) continue // a loop ends here
           const inc = opts.include(path)
-          if (inc !== undefined) run(parseGrubBlock(lexGrub(inc), { i: 0 }, 0), into, path, depth + 1, true)
+          if (inc === undefined) continue
+          if (++includes > MAX_INCLUDES) {
+            throw new MediumError(`GRUB configuration '${source}' reads more than ${MAX_INCLUDES} files through 'source'.`)
+          }
+          stack.push(path)
+          run(parseGrubBlock(lexGrub(inc), { i: 0 }, 0, path), into, path, depth + 1, true)
+          stack.pop()
         }
         continue
       }
@@ -134,7 +151,7 @@ export function parseGrubConfig(text: string, opts: GrubParseOptions = {}): Boot
       } else runEntry(s.body, new Map(vars), item, src)
     }
   }
-  run(parseGrubBlock(lexGrub(text), { i: 0 }, 0), top, source, 0, true)
+  run(parseGrubBlock(lexGrub(text), { i: 0 }, 0, source), top, source, 0, true)
 
   // default: index, title or id, with '>' stepping into submenus
   let items: GrubItem[] | undefined = top

@@ -2,7 +2,8 @@
  * isolinux/syslinux/extlinux configuration parser: the Linux boot entries of a menu.
  */
 import { posix } from 'node:path'
-import { MAX_INCLUDE_DEPTH, resolveIn, splitCommandLine, type BootEntry, type IncludeReader } from './bootentry.js'
+import { MediumError } from '../errors/errors.js'
+import { MAX_INCLUDE_DEPTH, MAX_INCLUDES, resolveIn, splitCommandLine, type BootEntry, type IncludeReader } from './bootentry.js'
 
 export interface SyslinuxParseOptions {
   /** the config file's path, stored as each entry's `source` (default: 'syslinux.cfg') */
@@ -42,6 +43,11 @@ const NON_LINUX_EXT = /\.(c32|cbt|com|bs|bss|bin|0|img)$/i
  * modules, chain loading, LOCALBOOT, CONFIG) are left out.
  */
 export function parseSyslinuxConfig(text: string, opts: SyslinuxParseOptions = {}): BootEntry[] {
+  return parseSyslinux(text, opts, { includes: 0, configs: [] })
+}
+
+/** `budget`: files read so far (INCLUDE and CONFIG) and the chain of CONFIG restarts. */
+function parseSyslinux(text: string, opts: SyslinuxParseOptions, budget: { includes: number; configs: string[] }): BootEntry[] {
   const source = opts.source ?? 'syslinux.cfg'
   const baseDir = opts.baseDir ?? (source.startsWith('/') ? posix.dirname(source) : undefined)
   const labels: SysLabel[] = []
@@ -49,6 +55,18 @@ export function parseSyslinuxConfig(text: string, opts: SyslinuxParseOptions = {
   const restart = { text: undefined as string | undefined, source: '', baseDir: undefined as string | undefined }
 
   let current: SysLabel | undefined // the LABEL being defined (it carries on across INCLUDEs, as in syslinux)
+  const stack: string[] = [source] // the files being read, outermost first
+  // A file already being read (or, for CONFIG, already started over from) is not read
+  // again: include loops end there.
+  const read = (path: string): string | undefined => {
+    if (stack.includes(path)) return undefined
+    const text = opts.include?.(path)
+    if (text === undefined) return undefined
+    if (++budget.includes > MAX_INCLUDES) {
+      throw new MediumError(`syslinux configuration '${stack[0]}' reads more than ${MAX_INCLUDES} files through INCLUDE and CONFIG.`)
+    }
+    return text
+  }
   const walk = (text: string, source: string, baseDir: string | undefined, depth: number): boolean => {
     let inText = false
     for (const rawLine of text.split(/\r?\n/)) {
@@ -110,8 +128,12 @@ export function parseSyslinuxConfig(text: string, opts: SyslinuxParseOptions = {
         case 'menu include': {
           if (!opts.include || depth >= MAX_INCLUDE_DEPTH || !firstWord) break
           const path = resolveIn(baseDir, firstWord)
-          const inc = opts.include(path)
-          if (inc !== undefined && walk(inc, path, baseDir, depth + 1)) return true
+          const inc = read(path)
+          if (inc === undefined) break
+          stack.push(path)
+          const restarted = walk(inc, path, baseDir, depth + 1)
+          stack.pop()
+          if (restarted) return true
           break
         }
         case 'config': {
@@ -121,7 +143,7 @@ export function parseSyslinuxConfig(text: string, opts: SyslinuxParseOptions = {
           }
           if (!opts.include || depth >= MAX_INCLUDE_DEPTH || !firstWord) break
           const path = resolveIn(baseDir, firstWord)
-          const inc = opts.include(path)
+          const inc = budget.configs.includes(path) ? undefined : read(path)
           if (inc === undefined) break
           const dir = rest.split(/\s+/)[1]
           restart.text = inc
@@ -138,7 +160,10 @@ export function parseSyslinuxConfig(text: string, opts: SyslinuxParseOptions = {
 
   if (walk(text, source, baseDir, 0) && restart.text !== undefined) {
     // CONFIG replaces the whole configuration
-    return parseSyslinuxConfig(restart.text, { ...opts, source: restart.source, baseDir: restart.baseDir })
+    return parseSyslinux(restart.text, { ...opts, source: restart.source, baseDir: restart.baseDir }, {
+      includes: budget.includes,
+      configs: [...budget.configs, source],
+    })
   }
 
   const entries: BootEntry[] = []
