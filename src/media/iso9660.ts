@@ -21,6 +21,8 @@ const FIRST_DESCRIPTOR = 16
 const MAX_DESCRIPTORS = 64
 const MAX_SYMLINK_HOPS = 40
 const MAX_CE = 64
+/** Largest directory read (a damaged record can claim 4 GiB, which would all be allocated). */
+const MAX_DIR_SIZE = 64 * 1024 * 1024
 const CHUNK = 1024 * 1024
 
 /** One file, directory or symbolic link in the image. */
@@ -301,6 +303,9 @@ export class IsoImage {
     const ex = dir.extents[0]!
     const cached = this.dirCache.get(ex.lba)
     if (cached) return cached
+    if (ex.size > MAX_DIR_SIZE) {
+      throw new MediumError(`The directory '${path}' in ISO '${this.path}' claims ${ex.size} bytes: the image is damaged.`)
+    }
     const data = await this.readExtent(ex, path)
     const nodes: Node[] = []
     const rr = this.tree.kind === 'rockridge'
@@ -385,7 +390,8 @@ export class IsoImage {
           const lba = e.readUInt32LE(4)
           const ceOff = e.readUInt32LE(12)
           const ceLen = e.readUInt32LE(20)
-          if (lba * SECTOR_SIZE + ceOff + ceLen <= this.fileSize && ceLen > 0) next = await readAt(this.fh, lba * SECTOR_SIZE + ceOff, ceLen)
+          // a continuation area lies within one logical block
+          if (lba * SECTOR_SIZE + ceOff + ceLen <= this.fileSize && ceLen > 0 && ceOff + ceLen <= SECTOR_SIZE) next = await readAt(this.fh, lba * SECTOR_SIZE + ceOff, ceLen)
         } else if (sig === 'NM' && len >= 5 && !nameDone) {
           const f = e[4] ?? 0
           if (f & 0x06) continue // CURRENT / PARENT
@@ -461,7 +467,8 @@ async function readAt(fh: FileHandle, position: number, length: number): Promise
   const buf = Buffer.alloc(length)
   let got = 0
   while (got < length) {
-    const { bytesRead } = await fh.read(buf, got, length - got, position + got)
+    // one read at most 1 GiB: Node aborts the process (not an exception) on a length over 2^31-1
+    const { bytesRead } = await fh.read(buf, got, Math.min(length - got, 1 << 30), position + got)
     if (bytesRead === 0) break
     got += bytesRead
   }

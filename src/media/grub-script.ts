@@ -1,0 +1,242 @@
+/**
+ * GRUB script, as far as boot menus need it: a lexer (quotes, escapes, comments, variables),
+ * a parser into statements and blocks (menuentry, submenu, function, if/for/while nesting)
+ * and the expansion of words with variables.
+ */
+import { MediumError } from '../errors/errors.js'
+
+export type WordPart = { t: 'lit'; s: string; quoted: boolean } | { t: 'var'; name: string; quoted: boolean }
+export interface RawWord {
+  parts: WordPart[]
+  quoted: boolean
+}
+export type Token = { t: 'word'; w: RawWord } | { t: 'eol' } | { t: 'lb' } | { t: 'rb' }
+
+/** GRUB script lexer: quotes, escapes, comments, `$var`/`${var}`, `;`, `{`, `}`. */
+export function lexGrub(text: string): Token[] {
+  const tokens: Token[] = []
+  let i = 0
+  let word: RawWord | undefined
+  const lit = (s: string, quoted: boolean) => {
+    word ??= { parts: [], quoted: false }
+    if (quoted) word.quoted = true
+    const last = word.parts.at(-1)
+    if (last && last.t === 'lit' && last.quoted === quoted) last.s += s
+    else word.parts.push({ t: 'lit', s, quoted })
+  }
+  const endWord = () => {
+    if (word) tokens.push({ t: 'word', w: word })
+    word = undefined
+  }
+  const readVar = (quoted: boolean): boolean => {
+    // at text[i] === '$'
+    const next = text[i + 1]
+    if (next === '{') {
+      const close = text.indexOf('}', i + 2)
+      if (close < 0) return false
+      word ??= { parts: [], quoted: false }
+      word.parts.push({ t: 'var', name: text.slice(i + 2, close), quoted })
+      i = close + 1
+      return true
+    }
+    const m = /^(?:[A-Za-z_][A-Za-z0-9_]*|[0-9]+|[?#@*])/.exec(text.slice(i + 1, i + 64))
+    if (!m) return false
+    word ??= { parts: [], quoted: false }
+    word.parts.push({ t: 'var', name: m[0], quoted })
+    i += 1 + m[0].length
+    return true
+  }
+  while (i < text.length) {
+    const c = text[i]!
+    if (c === '\\') {
+      if (text[i + 1] === '\n') i += 2
+      else if (text[i + 1] === '\r' && text[i + 2] === '\n') i += 3
+      else {
+        lit(text[i + 1] ?? '', false)
+        i += 2
+      }
+      continue
+    }
+    if (c === "'") {
+      const close = text.indexOf("'", i + 1)
+      const end = close < 0 ? text.length : close
+      lit(text.slice(i + 1, end), true)
+      i = end + 1
+      continue
+    }
+    if (c === '"') {
+      i++
+      let s = ''
+      word ??= { parts: [], quoted: true }
+      word.quoted = true
+      while (i < text.length && text[i] !== '"') {
+        const d = text[i]!
+        if (d === '\\' && /[$"\\\n]/.test(text[i + 1] ?? '')) {
+          if (text[i + 1] !== '\n') s += text[i + 1]
+          i += 2
+        } else if (d === '$') {
+          if (s) lit(s, true)
+          s = ''
+          if (!readVar(true)) {
+            s += '$'
+            i++
+          }
+        } else {
+          s += d
+          i++
+        }
+      }
+      lit(s, true)
+      i++
+      continue
+    }
+    if (c === '$') {
+      if (!readVar(false)) {
+        lit('$', false)
+        i++
+      }
+      continue
+    }
+    if (c === '\n' || c === ';' || c === '|' || c === '&') {
+      endWord()
+      tokens.push({ t: 'eol' })
+      i++
+      continue
+    }
+    if (c === ' ' || c === '\t' || c === '\r') {
+      endWord()
+      i++
+      continue
+    }
+    if (c === '#' && !word) {
+      while (i < text.length && text[i] !== '\n') i++
+      continue
+    }
+    if ((c === '{' || c === '}') && !word && /^[\s;]?$/.test(text[i + 1] ?? '')) {
+      tokens.push({ t: c === '{' ? 'lb' : 'rb' })
+      i++
+      continue
+    }
+    lit(c, false)
+    i++
+  }
+  endWord()
+  return tokens
+}
+
+export type Stmt =
+  | { kind: 'cmd'; words: RawWord[]; cond: number }
+  | { kind: 'menuentry' | 'submenu'; words: RawWord[]; body: Stmt[]; cond: number }
+
+export function literalOf(w: RawWord | undefined): string {
+  if (!w || w.quoted) return ''
+  return w.parts.every(p => p.t === 'lit') ? w.parts.map(p => (p as { s: string }).s).join('') : ''
+}
+
+/** How deeply `{ }` blocks (menuentry, submenu, function, plain braces) may nest. */
+export const MAX_BLOCK_DEPTH = 64
+
+/**
+ * Parses tokens into statements until a closing brace (or the end). `source` names the
+ * file in the error for blocks nested deeper than {@link MAX_BLOCK_DEPTH}.
+ */
+export function parseGrubBlock(tokens: Token[], pos: { i: number }, baseCond: number, source = 'grub.cfg', depth = 0): Stmt[] {
+  if (depth > MAX_BLOCK_DEPTH) {
+    throw new MediumError(`GRUB configuration '${source}' nests blocks more than ${MAX_BLOCK_DEPTH} deep.`)
+  }
+  const out: Stmt[] = []
+  let cond = baseCond
+  while (pos.i < tokens.length) {
+    const tok = tokens[pos.i]!
+    if (tok.t === 'eol') {
+      pos.i++
+      continue
+    }
+    if (tok.t === 'rb') {
+      pos.i++
+      return out
+    }
+    if (tok.t === 'lb') {
+      pos.i++
+      out.push(...parseGrubBlock(tokens, pos, cond, source, depth + 1))
+      continue
+    }
+    const words: RawWord[] = []
+    while (pos.i < tokens.length) {
+      const t = tokens[pos.i]!
+      if (t.t !== 'word') break
+      words.push(t.w)
+      pos.i++
+    }
+    while (['then', 'else', 'do'].includes(literalOf(words[0]))) words.shift()
+    const kw = literalOf(words[0])
+    if (kw === 'menuentry' || kw === 'submenu' || kw === 'function') {
+      while (tokens[pos.i]?.t === 'eol') pos.i++
+      let body: Stmt[] = []
+      if (tokens[pos.i]?.t === 'lb') {
+        pos.i++
+        body = parseGrubBlock(tokens, pos, 0, source, depth + 1)
+      }
+      if (kw !== 'function') out.push({ kind: kw, words: words.slice(1), body, cond })
+      continue
+    }
+    if (kw === 'if' || kw === 'while' || kw === 'until' || kw === 'for') {
+      cond++
+      continue
+    }
+    if (kw === 'fi' || kw === 'done') {
+      cond = Math.max(baseCond, cond - 1)
+      continue
+    }
+    if (kw === 'elif' || words.length === 0) continue
+    out.push({ kind: 'cmd', words, cond })
+  }
+  return out
+}
+
+/** Expands a word with GRUB's rules: unknown variables are empty, unquoted expansions split on blanks. */
+export function expandWord(w: RawWord, vars: Map<string, string>): string[] {
+  const out: string[] = []
+  let cur = ''
+  let has = w.quoted
+  for (const p of w.parts) {
+    if (p.t === 'lit') {
+      cur += p.s
+      if (p.s) has = true
+      continue
+    }
+    const value = vars.get(p.name) ?? ''
+    if (p.quoted) {
+      cur += value
+      continue
+    }
+    value.split(/[ \t\n]+/).forEach((f, i) => {
+      if (i > 0) {
+        if (has || cur) out.push(cur)
+        cur = ''
+        has = false
+      }
+      cur += f
+      if (f) has = true
+    })
+  }
+  if (has || cur) out.push(cur)
+  return out
+}
+
+/** The most characters one command may expand to. */
+export const MAX_EXPANSION = 1024 * 1024
+
+/** Expands a command's words; a MediumError when they expand to more than {@link MAX_EXPANSION} characters. */
+export function expandAll(words: RawWord[], vars: Map<string, string>): string[] {
+  const out: string[] = []
+  let total = 0
+  for (const w of words) {
+    for (const e of expandWord(w, vars)) {
+      total += e.length + 1
+      if (total > MAX_EXPANSION) throw new MediumError(`A GRUB command expands to more than ${MAX_EXPANSION} characters.`)
+      out.push(e)
+    }
+  }
+  return out
+}

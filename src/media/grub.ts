@@ -1,0 +1,180 @@
+/**
+ * GRUB configuration parser: the Linux boot entries of `menuentry`/`submenu` blocks and
+ * the default entry.
+ */
+import { posix } from 'node:path'
+import { MediumError } from '../errors/errors.js'
+import { MAX_INCLUDE_DEPTH, MAX_INCLUDES, type BootEntry, type IncludeReader } from './bootentry.js'
+import { expandAll, lexGrub, parseGrubBlock, type Stmt } from './grub-script.js'
+
+export interface GrubParseOptions {
+  /** the config file's path, stored as each entry's `source` (default: 'grub.cfg') */
+  source?: string
+  /** reads files named by `source` (absolute paths) */
+  include?: IncludeReader
+}
+
+
+interface GrubItem {
+  title: string
+  id?: string
+  entry?: BootEntry
+  items?: GrubItem[]
+}
+
+/** The longest variable value kept (`set a="$a$a"` repeated doubles it each time). */
+const MAX_VALUE = 64 * 1024
+
+const GRUB_VALUE_OPTIONS = new Set(['--class', '--users', '--hotkey', '--id', '--source'])
+const ASSIGNMENT = /^[A-Za-z_][A-Za-z0-9_]*=/
+const LINUX_CMDS = new Set(['linux', 'linuxefi', 'linux16', 'linux32', 'linux64', 'linuxx64'])
+const INITRD_CMDS = new Set(['initrd', 'initrdefi', 'initrd16', 'initrd32', 'initrd64', 'initrdx64'])
+
+function grubPath(p: string): string {
+  const s = p.replace(/^\([^)]*\)/, '')
+  return s.startsWith('/') ? posix.normalize(s) : `/${s}`
+}
+
+function grubParam(p: string): string {
+  if (!/\s/.test(p) || p.includes('"')) return p
+  const eq = p.indexOf('=')
+  return eq > 0 ? `${p.slice(0, eq + 1)}"${p.slice(eq + 1)}"` : `"${p}"`
+}
+
+/**
+ * Boot entries of a GRUB configuration: `menuentry 'Title' [--id x] { linux /k args; initrd /a /b }`,
+ * submenus (flattened), `set default=` (index, `N>M`, title or id) and variables set
+ * unconditionally at the top level. Best effort: commands inside `if` blocks are not
+ * evaluated, unknown variables expand to nothing, only the first `linux`/`initrd` of an
+ * entry counts. Entries without a `linux` command are left out.
+ */
+export function parseGrubConfig(text: string, opts: GrubParseOptions = {}): BootEntry[] {
+  const source = opts.source ?? 'grub.cfg'
+  const vars = new Map<string, string>()
+  const top: GrubItem[] = []
+
+  const set = (words: string[], scope: Map<string, string>) => {
+    for (const w of words) {
+      const eq = w.indexOf('=')
+      if (eq <= 0) continue
+      if (w.length - eq - 1 > MAX_VALUE) {
+        throw new MediumError(`GRUB configuration '${source}': variable '${w.slice(0, eq)}' grows beyond ${MAX_VALUE} characters.`)
+      }
+      scope.set(w.slice(0, eq), w.slice(eq + 1))
+    }
+  }
+  const stack: string[] = [source] // the files being read through `source`, outermost first
+  let includes = 0
+
+  const runEntry = (body: Stmt[], scope: Map<string, string>, item: GrubItem, src: string) => {
+    let kernel: string | undefined
+    let params: string[] = []
+    let initrds: string[] | undefined
+    const walk = (stmts: Stmt[]) => {
+      for (const s of stmts) {
+        if (s.kind !== 'cmd') continue
+        const words = expandAll(s.words, scope)
+        const kw = words[0] ?? ''
+        if (kw === 'set' && s.cond === 0) set(words.slice(1), scope)
+        else if (words.length === 1 && ASSIGNMENT.test(kw) && s.cond === 0) set(words, scope)
+        else if (LINUX_CMDS.has(kw) && kernel === undefined && words[1]) {
+          kernel = grubPath(words[1])
+          params = words.slice(2).filter(w => w !== '').map(grubParam)
+        } else if (INITRD_CMDS.has(kw) && initrds === undefined) {
+          initrds = words.slice(1).filter(w => w !== '').map(grubPath)
+        }
+      }
+    }
+    walk(body)
+    if (kernel === undefined) return
+    const e: BootEntry = {
+      label: item.id ?? item.title,
+      title: item.title,
+      kernel,
+      initrds: initrds ?? [],
+      params,
+      isDefault: false,
+      source: src,
+    }
+    item.entry = e
+  }
+
+  const header = (words: string[]): { title: string; id?: string } => {
+    const positional: string[] = []
+    let id: string | undefined
+    for (let i = 0; i < words.length; i++) {
+      const w = words[i]!
+      if (w === '--') {
+        positional.push(...words.slice(i + 1))
+        break
+      }
+      if (w.startsWith('--')) {
+        const eq = w.indexOf('=')
+        const key = eq > 0 ? w.slice(0, eq) : w
+        const value = eq > 0 ? w.slice(eq + 1) : GRUB_VALUE_OPTIONS.has(w) ? words[++i] : undefined
+        if (key === '--id' && value) id = value
+        continue
+      }
+      positional.push(w)
+    }
+    return id ? { title: positional[0] ?? '', id } : { title: positional[0] ?? '' }
+  }
+
+  const run = (stmts: Stmt[], into: GrubItem[], src: string, depth: number, topLevel: boolean) => {
+    for (const s of stmts) {
+      if (s.kind === 'cmd') {
+        if (!topLevel) continue
+        const words = expandAll(s.words, vars)
+        const kw = words[0] ?? ''
+        if (kw === 'set' && s.cond === 0) set(words.slice(1), vars)
+        else if (words.length === 1 && ASSIGNMENT.test(kw) && s.cond === 0) set(words, vars)
+        else if ((kw === 'source' || kw === '.') && words[1] && opts.include && depth < MAX_INCLUDE_DEPTH) {
+          const path = grubPath(words[1])
+          if (stack.includes(path)) continue // a loop ends here
+          const inc = opts.include(path)
+          if (inc === undefined) continue
+          if (++includes > MAX_INCLUDES) {
+            throw new MediumError(`GRUB configuration '${source}' reads more than ${MAX_INCLUDES} files through 'source'.`)
+          }
+          stack.push(path)
+          run(parseGrubBlock(lexGrub(inc), { i: 0 }, 0, path), into, path, depth + 1, true)
+          stack.pop()
+        }
+        continue
+      }
+      const h = header(expandAll(s.words, vars))
+      const item: GrubItem = h.id ? { title: h.title, id: h.id } : { title: h.title }
+      into.push(item)
+      if (s.kind === 'submenu') {
+        item.items = []
+        run(s.body, item.items, src, depth, false)
+      } else runEntry(s.body, new Map(vars), item, src)
+    }
+  }
+  run(parseGrubBlock(lexGrub(text), { i: 0 }, 0, source), top, source, 0, true)
+
+  // default: index, title or id, with '>' stepping into submenus
+  let items: GrubItem[] | undefined = top
+  let chosen: GrubItem | undefined
+  const def = vars.get('default') ?? ''
+  for (const part of (def === '' ? '0' : def).split('>')) {
+    if (!items) {
+      chosen = undefined
+      break
+    }
+    chosen = /^\d+$/.test(part) ? items[Number(part)] : (items.find(it => it.id === part) ?? items.find(it => it.title === part))
+    items = chosen?.items
+  }
+  if (!chosen && def !== '') chosen = top[0] // an unresolvable default boots the first entry
+  if (chosen?.entry) chosen.entry.isDefault = true
+
+  const entries: BootEntry[] = []
+  const flatten = (list: GrubItem[]) => {
+    for (const it of list) {
+      if (it.entry) entries.push(it.entry)
+      if (it.items) flatten(it.items)
+    }
+  }
+  flatten(top)
+  return entries
+}

@@ -1,0 +1,191 @@
+/**
+ * The accelerator decision's cache across processes: a small JSON file keyed by host boot,
+ * QEMU binary, `qemu --version` and probe image, and a lock file (`<cache>.lock`) so that
+ * one process probes while the others wait for its result.
+ */
+import { createHash, randomBytes } from 'node:crypto'
+import { open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises'
+import { tmpdir, uptime } from 'node:os'
+import { basename, dirname, join } from 'node:path'
+import { execa } from 'execa'
+import { QemuStartError } from '../errors/errors.js'
+import { KILL_GRACE_MS, type AccelDecision } from './accel-policy.js'
+import { PROBE_IMAGE_SHA256 } from './probe/index.js'
+import type { Accelerator } from './probe-run.js'
+import { firstLine } from './text.js'
+
+const CACHE_FORMAT = 1
+
+/** What a cached decision depends on. */
+export interface HostIdentity {
+  bootId: string
+  qemu: string
+  qemuVersion: string
+  probe: string
+}
+
+interface CacheEntry extends HostIdentity {
+  accel: Accelerator
+  reason: string
+  decidedAt: string
+}
+
+interface CacheFileContent {
+  format: number
+  entries: Record<string, CacheEntry>
+}
+
+/** The default cache file: `<os.tmpdir()>/bootcheck-accel-<uid>.json`. */
+export function defaultAccelCacheFile(): string {
+  const uid = typeof process.getuid === 'function' ? String(process.getuid()) : 'user'
+  return join(tmpdir(), `bootcheck-accel-${uid}.json`)
+}
+
+/** This host boot, the QEMU binary (an absolute path) and its version, the probe image. */
+export async function hostIdentity(qemu: string): Promise<HostIdentity> {
+  const version = await execa(qemu, ['--version'], { stdin: 'ignore', reject: false, timeout: 15_000 })
+  if (version.failed) {
+    throw new QemuStartError(`'${qemu} --version' failed: ${firstLine(String(version.stderr)) || version.shortMessage}`, {
+      cause: version.cause,
+    })
+  }
+  return { bootId: await bootId(), qemu, qemuVersion: String(version.stdout).trim(), probe: PROBE_IMAGE_SHA256 }
+}
+
+async function bootId(): Promise<string> {
+  try {
+    const id = (await readFile('/proc/sys/kernel/random/boot_id', 'utf8')).trim()
+    if (id) return id
+  } catch {
+    // not Linux
+  }
+  // Boot time to the minute.
+  return `boot-${Math.round((Date.now() / 1000 - uptime()) / 60)}`
+}
+
+/** The cache key of an identity. */
+export function cacheKey(identity: HostIdentity): string {
+  return createHash('sha256')
+    .update(JSON.stringify([identity.bootId, identity.qemu, identity.qemuVersion, identity.probe]))
+    .digest('hex')
+    .slice(0, 32)
+}
+
+async function readCache(file: string): Promise<CacheFileContent> {
+  try {
+    const parsed = JSON.parse(await readFile(file, 'utf8')) as Partial<CacheFileContent>
+    if (parsed && parsed.format === CACHE_FORMAT && parsed.entries && typeof parsed.entries === 'object') {
+      return { format: CACHE_FORMAT, entries: parsed.entries }
+    }
+  } catch {
+    // missing or unreadable: start afresh
+  }
+  return { format: CACHE_FORMAT, entries: {} }
+}
+
+async function lookupCache(file: string, key: string): Promise<AccelDecision | undefined> {
+  const entry = (await readCache(file)).entries[key]
+  if (entry && (entry.accel === 'kvm' || entry.accel === 'tcg') && typeof entry.reason === 'string') {
+    return { accel: entry.accel, reason: entry.reason, cached: true }
+  }
+  return undefined
+}
+
+/** Adds the entry (dropping entries of earlier boots) and replaces the file atomically. */
+async function writeCache(file: string, key: string, entry: CacheEntry): Promise<void> {
+  const content = await readCache(file)
+  for (const [k, e] of Object.entries(content.entries)) if (e?.bootId !== entry.bootId) delete content.entries[k]
+  content.entries[key] = entry
+  const temp = join(dirname(file), `.${basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
+  try {
+    await writeFile(temp, `${JSON.stringify(content, null, 2)}\n`, { flag: 'wx' })
+    await rename(temp, file)
+  } catch {
+    // The cache is an optimisation only.
+    await unlink(temp).catch(() => undefined)
+  }
+}
+
+/**
+ * Cached decision, or a probe. Across processes a lock file (`<cache>.lock`) makes one
+ * process probe while the others wait for its result to appear in the cache. A lock whose
+ * owner is dead, or older than the wait limit, is taken over.
+ */
+export async function cachedDecision(
+  file: string,
+  identity: HostIdentity,
+  timeoutMs: number,
+  probe: () => Promise<AccelDecision>,
+): Promise<AccelDecision> {
+  const key = cacheKey(identity)
+  const hit = await lookupCache(file, key)
+  if (hit) return hit
+
+  const lockFile = `${file}.lock`
+  // Long enough for a KVM probe plus a TCG comparison probe, and QEMU start-up.
+  const waitLimit = 2 * (timeoutMs + KILL_GRACE_MS) + 10_000
+  const deadline = Date.now() + waitLimit
+  let locked = false
+  while (!locked && Date.now() < deadline) {
+    locked = await tryLock(lockFile, waitLimit)
+    if (locked) break
+    await new Promise(r => setTimeout(r, 100))
+    const other = await lookupCache(file, key)
+    if (other) return other
+  }
+  try {
+    if (locked) {
+      const other = await lookupCache(file, key)
+      if (other) return other
+    }
+    const decision = await probe()
+    await writeCache(file, key, {
+      ...identity,
+      accel: decision.accel,
+      reason: decision.reason,
+      decidedAt: new Date().toISOString(),
+    })
+    return decision
+  } finally {
+    if (locked) await unlink(lockFile).catch(() => undefined)
+  }
+}
+
+/** Creates the lock file exclusively; removes a stale one (dead owner, or too old) first. */
+async function tryLock(lockFile: string, maxAgeMs: number): Promise<boolean> {
+  try {
+    const handle = await open(lockFile, 'wx')
+    try {
+      await handle.writeFile(JSON.stringify({ pid: process.pid, at: Date.now() }))
+    } finally {
+      await handle.close()
+    }
+    return true
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') return false
+  }
+  try {
+    const [text, st] = await Promise.all([readFile(lockFile, 'utf8'), stat(lockFile)])
+    let pid: number | undefined
+    try {
+      pid = (JSON.parse(text) as { pid?: number }).pid
+    } catch {
+      // being written, or garbage: judged by age
+    }
+    const tooOld = Date.now() - st.mtimeMs > maxAgeMs
+    const ownerDead = typeof pid === 'number' && pid !== process.pid && !processAlive(pid)
+    if (tooOld || ownerDead) await unlink(lockFile).catch(() => undefined)
+  } catch {
+    // vanished meanwhile
+  }
+  return false
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
