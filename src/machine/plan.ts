@@ -29,6 +29,22 @@ export function diskOverlays(spec: MachineSpec, workDir: string): Array<{ id: st
   })
 }
 
+/**
+ * The media the firmware may boot from, with their roles: the CD always (it is attached as
+ * an ISO), the USB stick and the first disk when the firmware would boot them (named by
+ * `bootFrom`, or nothing else to boot). Other disks may be blank data disks and are not
+ * judged. Pure.
+ */
+export function bootMedia(spec: MachineSpec): Array<{ path: string; role: 'cdrom' | 'usb' | 'disk' }> {
+  const out: Array<{ path: string; role: 'cdrom' | 'usb' | 'disk' }> = []
+  if (spec.cdrom) out.push({ path: spec.cdrom, role: 'cdrom' })
+  const firmwareBoots = kernelSource(spec) === 'firmware' && !spec.pxe && !spec.ipxe
+  if (spec.usb && (spec.bootFrom === 'usb' || (firmwareBoots && !spec.bootFrom && !spec.cdrom))) out.push({ path: spec.usb, role: 'usb' })
+  const first = diskOverlays(spec, '')[0]
+  if (first && (spec.bootFrom === 'disk' || (firmwareBoots && !spec.bootFrom && !spec.cdrom && !spec.usb))) out.push({ path: first.image, role: 'disk' })
+  return out
+}
+
 /** What the effects of a boot made ready, in the machine's temporary folder. */
 export interface Prepared {
   /** Disk overlays with their device ids. */

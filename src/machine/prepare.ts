@@ -9,7 +9,7 @@ import { writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { MediumError } from '../errors/errors.js'
 import { extractBootFiles } from '../media/bootconfig.js'
-import { checkFile } from '../media/image.js'
+import { checkBootImage, checkFile } from '../media/image.js'
 import { createOverlay } from '../media/overlay.js'
 import { prepareUefi } from '../media/firmware.js'
 import { NetbootHttpServer } from '../net/http.js'
@@ -17,7 +17,7 @@ import { IPXE_CHAIN_SCRIPT, ipxeChainScript } from '../net/ipxe.js'
 import { checkServedRoot, isServedFile, layOverlay, resolveServedPath, type Overlay } from '../net/tree.js'
 import type { MachineSpec } from '../spec/spec.js'
 import { ARTIFACT_FILES } from './artifacts.js'
-import { diskOverlays, kernelSource, type Prepared } from './plan.js'
+import { bootMedia, diskOverlays, kernelSource, type Prepared } from './plan.js'
 
 /** What a boot starts besides QEMU and must stop again (on failure, or in `dispose`). */
 export interface Owned {
@@ -31,6 +31,8 @@ export interface Owned {
 export async function prepareLaunch(spec: MachineSpec, workDir: string, artifactsDir: string, owned: Owned): Promise<Prepared> {
   if (spec.cdrom) await checkFile(spec.cdrom, 'cdrom image')
   if (spec.kernel) await checkFile(spec.kernel, 'kernel')
+  // A file that cannot boot in its role fails now, not after the firmware found nothing.
+  for (const { path, role } of bootMedia(spec)) await checkBootImage(path, role)
   if (spec.initrd) await checkFile(spec.initrd, 'initrd')
   const disks = await Promise.all(
     diskOverlays(spec, workDir).map(async d => ({ id: d.id, file: await createOverlay(d.image, d.file, `disk image '${d.id}'`) })),

@@ -63,3 +63,14 @@ t.test('under a runner that is gone, boot() fails with RunnerError and starts no
   const scratchAfter = readdirSync(tmpdir()).filter(n => n.startsWith('bootcheck-') && !scratchBefore.includes(n) && !n.startsWith('bootcheck-run-'))
   t.same(scratchAfter, [], 'its temporary folder is gone')
 })
+
+t.test('a text file given as a CD is a MediumError before QEMU starts, not a 300 s wait', async t => {
+  const dir = t.testdir({ 'notes.iso': 'these are my notes, not an ISO image\n'.repeat(2000) })
+  const started = Date.now()
+  await t.rejects(api.boot({ cdrom: join(dir, 'notes.iso'), accel: 'tcg', name: 'not-an-iso' }), {
+    name: 'MediumError',
+    code: 'BOOTCHECK_MEDIUM',
+    message: /notes\.iso/,
+  })
+  t.ok(Date.now() - started < 5000, `failed in ${Date.now() - started} ms`)
+})

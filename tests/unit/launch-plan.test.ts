@@ -1,6 +1,6 @@
 // The pure spec → launch plan step, for every boot mode, and the spec checks before it.
 import t from 'tap'
-import { kernelSource, launchPlan, diskOverlays, type Prepared } from '../../src/machine/plan.js'
+import { bootMedia, kernelSource, launchPlan, diskOverlays, type Prepared } from '../../src/machine/plan.js'
 import { checkSpec } from '../../src/spec/check.js'
 import { SpecError } from '../../src/errors/errors.js'
 import { buildQemuArgv } from '../../src/qemu/argv.js'
@@ -111,4 +111,15 @@ t.test('bad specs are SpecErrors naming the field, before anything starts', asyn
     t.equal((e as SpecError).code, 'BOOTCHECK_SPEC')
   }
   t.doesNotThrow(() => checkSpec({ cdrom: 'x', memory: '512M', cpus: 2, name: 'ok-1' }))
+})
+
+t.test('which media are checked as boot media', async t => {
+  t.same(bootMedia({ cdrom: 'a.iso', disks: ['blank.img'] }), [{ path: 'a.iso', role: 'cdrom' }], 'a disk beside a CD may be blank')
+  t.same(bootMedia({ usb: 'stick.img' }), [{ path: 'stick.img', role: 'usb' }])
+  t.same(bootMedia({ usb: 'stick.img', cdrom: 'a.iso' }), [{ path: 'a.iso', role: 'cdrom' }])
+  t.same(bootMedia({ usb: 'stick.img', cdrom: 'a.iso', bootFrom: 'usb' }), [{ path: 'a.iso', role: 'cdrom' }, { path: 'stick.img', role: 'usb' }])
+  t.same(bootMedia({ disks: ['os.img', 'data.img'] }), [{ path: 'os.img', role: 'disk' }], 'only the first disk boots')
+  t.same(bootMedia({ kernel: 'k', disks: ['blank.img'] }), [], 'a direct kernel boot boots no medium')
+  t.same(bootMedia({ pxe: { tftpRoot: '/', bootfile: 'x' }, disks: ['blank.img'] }), [], 'nor does a network boot')
+  t.same(bootMedia({ cdrom: 'a.iso', disks: ['os.img'], bootFrom: 'disk' }), [{ path: 'a.iso', role: 'cdrom' }, { path: 'os.img', role: 'disk' }])
 })
