@@ -55,9 +55,18 @@ export function probeReply(id: string): string {
   return `BCR${id}\n`
 }
 
-/** Patterns that frame a result. */
-export function resultPatterns(id: string): { begin: string; end: RegExp } {
-  return { begin: `${id}B\n`, end: new RegExp(`${id}E (\\d+) ([0-9a-f]{32}) ([0-9a-f]{32})\\n`) }
+/**
+ * A kernel message the console printed between a marker and the end of its line (kernel
+ * messages start with `[` and run to the end of their line; markers never hold `[`).
+ */
+const KMSG_TAIL = '(?:\\[[^\\n]*\\n)?'
+
+/** Patterns that frame a result; a kernel message may sit between a marker and its line's end. */
+export function resultPatterns(id: string): { begin: RegExp; end: RegExp } {
+  return {
+    begin: new RegExp(`${id}B${KMSG_TAIL}\\n`),
+    end: new RegExp(`${id}E (\\d+) ([0-9a-f]{32}) ([0-9a-f]{32})${KMSG_TAIL}\\n`),
+  }
 }
 
 /** A decoded result, or why it could not be trusted. */
@@ -71,10 +80,10 @@ export type Decoded =
  */
 export function decodeResult(id: string, body: string, end: RegExpExecArray): Decoded {
   const status = Number(end[1])
-  const sep = body.indexOf(`${id}S\n`)
-  if (sep === -1) return { ok: false, status, reason: 'the separator between stdout and stderr is missing' }
-  const stdout = decodeBase64Block(body.slice(0, sep))
-  const stderr = decodeBase64Block(body.slice(sep + id.length + 2))
+  const sep = new RegExp(`${id}S${KMSG_TAIL}\\n`).exec(body)
+  if (!sep) return { ok: false, status, reason: 'the separator between stdout and stderr is missing' }
+  const stdout = decodeBase64Block(body.slice(0, sep.index))
+  const stderr = decodeBase64Block(body.slice(sep.index + sep[0].length))
   const bad: string[] = []
   if (md5(stdout) !== end[2]) bad.push('stdout')
   if (md5(stderr) !== end[3]) bad.push('stderr')
