@@ -69,16 +69,23 @@ export class NetbootHttpServer {
       } catch {
         // keep it as sent
       }
-      let bytes = 0
-      const done = (status: number): void => {
-        const rec = { method, path, status, bytes, ms: Date.now() - started }
+      // The record is listed when the answer starts and counts bytes as they are sent, so a
+      // client that has the whole body always finds its request complete in `requests`.
+      const rec: HttpRequestRecord = { method, path, status: 0, bytes: 0, ms: 0 }
+      const begin = (status: number): void => {
+        rec.status = status
         self?.requests.push(rec)
+      }
+      const done = (status: number): void => {
+        rec.status = status
+        rec.ms = Date.now() - started
         if (opts.logFile) {
-          const line = `${new Date().toISOString()} ${method} ${path} ${status} ${bytes} ${rec.ms}ms\n`
+          const line = `${new Date().toISOString()} ${method} ${path} ${status} ${rec.bytes} ${rec.ms}ms\n`
           void appendFile(opts.logFile, line).catch(() => undefined)
         }
       }
       const fail = (status: number, text: string): void => {
+        begin(status)
         res.writeHead(status, { 'Content-Type': 'text/plain', 'Content-Length': Buffer.byteLength(text) })
         res.end(method === 'HEAD' ? undefined : text)
         done(status)
@@ -89,13 +96,14 @@ export class NetbootHttpServer {
       void stat(file).then(
         st => {
           if (!st.isFile()) return fail(404, 'not found\n')
+          begin(200)
           res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': st.size })
           if (method === 'HEAD') {
             res.end()
             return done(200)
           }
           const stream = createReadStream(file)
-          stream.on('data', chunk => (bytes += chunk.length))
+          stream.on('data', chunk => (rec.bytes += chunk.length))
           stream.on('error', () => {
             res.destroy()
             done(500)
