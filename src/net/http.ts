@@ -76,7 +76,10 @@ export class NetbootHttpServer {
         rec.status = status
         self?.requests.push(rec)
       }
+      let logged = false
       const done = (status: number): void => {
+        if (logged) return
+        logged = true
         rec.status = status
         rec.ms = Date.now() - started
         if (opts.logFile) {
@@ -103,7 +106,12 @@ export class NetbootHttpServer {
             return done(200)
           }
           const stream = createReadStream(file)
-          stream.on('data', chunk => (rec.bytes += chunk.length))
+          stream.on('data', chunk => {
+            rec.bytes += chunk.length
+            // The whole file is handed over: done now, not only at the read stream's end,
+            // which a busy host may report seconds later.
+            if (rec.bytes >= st.size) done(200)
+          })
           stream.on('error', () => {
             res.destroy()
             done(500)
