@@ -152,6 +152,7 @@ export async function boot(a: TestContext | MachineSpec, b?: MachineSpec | strin
       bootTimeout: spec.bootTimeout ?? 300_000,
       testFile: resolve(spec.testFile ?? process.argv[1] ?? 'bootcheck'),
       ...(spec.login ? { login: spec.login } : {}),
+      ...(spec.shellProbe ? { shellProbe: spec.shellProbe } : {}),
       ...(owned.http ? { http: owned.http } : {}),
     })
     const m = machine
