@@ -34,6 +34,8 @@ export interface GuestShellOptions {
    * start, for guests whose prompt cannot be recognised. See {@link GuestShell}.
    */
   shellProbe?: 'quiet' | 'eager'
+  /** Quiet mode: milliseconds of silence after which a probe is typed although no prompt-looking line came. Default 30000. */
+  silentProbeAfter?: number
 }
 
 /** The console has been quiet this long: its last line is taken as what the guest shows. */
@@ -42,8 +44,12 @@ const SETTLE = 1000
 const LOGIN_SETTLE = 2000
 /** A prompt-looking line was seen and then kernel or service messages came: probe after this much quiet. */
 const AFTER_PROMPT_QUIET = 3000
-/** No prompt-looking line at all (say `PS1=''`): probe after this much quiet. */
-const LONG_QUIET = 10_000
+/**
+ * No prompt-looking line at all (say `PS1=''`): probe after this much quiet. Long, because
+ * a booting guest under TCG is silent for 15–25 s at a time (unpacking the initramfs,
+ * systemd starting), and a probe then would be typed into the boot.
+ */
+const LONG_QUIET = 30_000
 /** How long a probe waits for its answer. */
 const PROBE_WAIT = 4000
 /** Quiet mode: pauses after unanswered probes, doubling up to the last. */
@@ -80,7 +86,7 @@ export function classifyLine(line: string): 'login' | 'password' | 'prompt' | 'o
  * gets `login` from the spec, or fails at once without it. In `'quiet'` probe mode
  * nothing is typed until the console settles on a prompt-looking line (`# `, `$ `, `% `,
  * `> `), or is quiet for 3 s after such a line was seen (messages printed after the
- * prompt), or is quiet for 10 s with none seen (an unusual or empty prompt); unanswered
+ * prompt), or is quiet for 30 s with none seen (an unusual or empty prompt); unanswered
  * probes back off (2, 4, 8, 15 s). `'eager'` probes every few seconds from the start.
  */
 export class GuestShell {
@@ -209,7 +215,7 @@ export class GuestShell {
     if (now < nextProbeAt) return false
     if (kind === 'prompt') return quietFor >= SETTLE
     if (this.promptSeenAt > 0) return quietFor >= AFTER_PROMPT_QUIET
-    return quietFor >= LONG_QUIET
+    return quietFor >= (this.options.silentProbeAfter ?? LONG_QUIET)
   }
 
   /** Waits for any of the patterns; `null` on timeout. */
