@@ -189,6 +189,15 @@ t.test('quiet mode: a prompt followed by kernel messages is still probed', async
   t.ok(Date.now() - started < 8000, `found after ${Date.now() - started} ms`)
 })
 
+t.test('after invalidate (a reboot), the prompt of the earlier boot is not probed', async t => {
+  const { shell, typed } = rig(t, '/bin/sh', ['-i'])
+  await shell.run('true', 10_000, 10_000)
+  shell.invalidate()
+  const before = typed.length
+  t.type(await shell.ensureReady(2500).catch(e => e), TimeoutError)
+  t.equal(typed.length, before, 'nothing typed: the line on the console belongs to the earlier boot')
+})
+
 t.test('quiet mode: unanswered probes back off', async t => {
   // A prompt-looking line from something that is not a shell, which answers nothing.
   const { shell, typed } = rig(t, '/bin/sh', ['-c', `stty -echo; printf 'fake# '; sleep 30`])
