@@ -13,4 +13,6 @@ node --import tsx scripts/check-layers.ts
 echo "test: building the demo media (cached)"
 mkdir -p .bootcheck
 node bin/bootcheck.js media > .bootcheck/demo-media.json
+echo "test: building the Debian live-boot ISO (cached)"
+node --import tsx tests/media/debian-live.ts > /dev/null
 exec node bin/bootcheck.js run --jobs 2 --timeout 900 --junit .bootcheck/junit.xml tests/unit tests/integration "$@"

@@ -58,6 +58,9 @@ export class SerialConsole {
   private readonly listeners = new Set<(text: string) => void>()
   private readonly rawListeners = new Set<(raw: string) => void>()
   private ended: Error | null = null
+  private readonly idlers = new Set<(e: Error) => void>()
+  /** When output last arrived (`Date.now()`), or when the console was made. */
+  lastOutputAt = Date.now()
   private readonly errorLines: number
   defaultTimeout: number
 
@@ -78,6 +81,7 @@ export class SerialConsole {
     const text = this.stripper.push(raw)
     if (text.length === 0) return
     this.transcript.append(text)
+    this.lastOutputAt = Date.now()
     for (const l of this.listeners) l(text)
     for (const w of [...this.waiters]) this.check(w)
   }
@@ -103,6 +107,40 @@ export class SerialConsole {
       this.waiters.delete(w)
       w.reject(this.withLines(this.ended))
     }
+    for (const i of [...this.idlers]) i(this.withLines(this.ended))
+  }
+
+  /**
+   * Resolves after `ms` milliseconds; rejects at once, as a wait would, when the machine
+   * stops or the guest is known to have failed. For polling the console's state.
+   */
+  idle(ms: number): Promise<void> {
+    if (this.ended) return Promise.reject(this.withLines(this.ended))
+    return new Promise<void>((resolve, reject) => {
+      const stop = (e: Error): void => {
+        clearTimeout(timer)
+        this.idlers.delete(stop)
+        reject(e)
+      }
+      const timer = setTimeout(() => {
+        this.idlers.delete(stop)
+        resolve()
+      }, ms)
+      this.idlers.add(stop)
+    })
+  }
+
+  /** Characters of cleaned output received so far (an offset for {@link currentLine}). */
+  get outputLength(): number {
+    return this.transcript.end
+  }
+
+  /**
+   * The line the console is on: the cleaned text after the last newline, empty right after
+   * one. With `since` (an {@link outputLength} taken earlier), only what arrived after it.
+   */
+  currentLine(since = 0): string {
+    return this.transcript.currentLine(since)
   }
 
   /** Closes the log file. */

@@ -140,6 +140,17 @@ export class Transcript {
     return lines.slice(-n)
   }
 
+  /**
+   * The last line received so far, without its end: what follows the last newline (empty
+   * right after one), consumed or not. With `since` (an absolute offset), only the part
+   * that arrived at or after it.
+   */
+  currentLine(since = 0): string {
+    const line = this.tail.slice(this.tail.lastIndexOf('\n') + 1)
+    const start = this.total - line.length
+    return since > start ? line.slice(Math.min(line.length, since - start)) : line
+  }
+
   /** Moves the cursor to the end: everything received so far counts as read. */
   skipToEnd(): void {
     this.cursor = this.total

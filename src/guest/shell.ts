@@ -23,34 +23,96 @@ export interface CommandResult {
   stderr: string
 }
 
+const PROBE_INTERVAL = 4000
+
 /** Options of {@link GuestShell}. */
 export interface GuestShellOptions {
   login?: { user: string; password?: string }
+  /**
+   * When to type probes: `'quiet'` (default) only once the console has settled on a line
+   * that looks like a prompt, or after a long silence; `'eager'` every few seconds from the
+   * start, for guests whose prompt cannot be recognised. See {@link GuestShell}.
+   */
+  shellProbe?: 'quiet' | 'eager'
+  /** Quiet mode: milliseconds of silence after which a probe is typed although no prompt-looking line came. Default 30000. */
+  silentProbeAfter?: number
 }
 
-const PROBE_INTERVAL = 4000
+/** The console has been quiet this long: its last line is taken as what the guest shows. */
+const SETTLE = 1000
+/** A `login:` line must have stood this long: agetty's autologin prints "root (automatic login)" after it. */
+const LOGIN_SETTLE = 2000
+/** A prompt-looking line was seen and then kernel or service messages came: probe after this much quiet. */
+const AFTER_PROMPT_QUIET = 3000
+/**
+ * No prompt-looking line at all (say `PS1=''`): probe after this much quiet. Long, because
+ * a booting guest under TCG is silent for 15–25 s at a time (unpacking the initramfs,
+ * systemd starting), and a probe then would be typed into the boot.
+ */
+const LONG_QUIET = 30_000
+/** How long a probe waits for its answer. */
+const PROBE_WAIT = 4000
+/** Quiet mode: pauses after unanswered probes, doubling up to the last. */
+const BACKOFF = [2000, 4000, 8000, 15_000]
+const POLL = 100
 const QUIET_LOOK = 1500
 const INTERRUPT_PAUSE = 200
 const REPLAYS = 3
 // Longer lines would hit the guest tty's 4095-character canonical line limit.
 const MAX_LINE = 3500
 
+/** A line that looks like a shell prompt: ends in `#`, `$`, `%` or `>` and a space. */
+const PROMPT = /[#$%>] $/
+/** A getty login prompt (and not agetty's autologin announcement, which follows it on the same line). */
+const LOGIN = /login: *$/
+const PASSWORD = /[Pp]assword: *$/
+
+/** What the console's last line looks like. */
+export function classifyLine(line: string): 'login' | 'password' | 'prompt' | 'other' {
+  if (/\(automatic login\)/.test(line)) return 'other'
+  if (LOGIN.test(line)) return 'login'
+  if (PASSWORD.test(line)) return 'password'
+  if (PROMPT.test(line)) return 'prompt'
+  return 'other'
+}
+
 /**
  * Runs commands on the guest's serial console shell, logging in first when a getty prompt
  * is shown. Commands are queued, so concurrent calls run one after the other.
+ *
+ * Finding the shell: bootcheck decides on what the console shows only once it has been
+ * quiet for a second (a `login:` prompt for two: agetty with `--autologin` prints
+ * `root (automatic login)` just after it, and that is no login prompt). A login prompt
+ * gets `login` from the spec, or fails at once without it. In `'quiet'` probe mode
+ * nothing is typed until the console settles on a prompt-looking line (`# `, `$ `, `% `,
+ * `> `), or is quiet for 3 s after such a line was seen (messages printed after the
+ * prompt), or is quiet for 30 s with none seen (an unusual or empty prompt); unanswered
+ * probes back off (2, 4, 8, 15 s). `'eager'` probes every few seconds from the start.
  */
 export class GuestShell {
   private ready = false
   private queue: Promise<unknown> = Promise.resolve()
+  /** Output before this offset belongs to an earlier boot (see {@link invalidate}). */
+  private since = 0
+  private sinceAt = Date.now()
+  /** When a prompt-looking line last ended a chunk of output in this boot (0: never). */
+  private promptSeenAt = 0
 
   constructor(
     private readonly console: SerialConsole,
     private readonly options: GuestShellOptions = {},
-  ) {}
+  ) {
+    console.onText(() => {
+      if (classifyLine(console.currentLine(this.since)) !== 'other') this.promptSeenAt = Date.now()
+    })
+  }
 
   /** Forgets the shell session (after a reboot the functions must be defined again). */
   invalidate(): void {
     this.ready = false
+    this.since = this.console.outputLength
+    this.sinceAt = Date.now()
+    this.promptSeenAt = 0
   }
 
   /** Waits until a shell answers on the console (logging in if asked) and prepares it. */
@@ -75,7 +137,11 @@ export class GuestShell {
   private async prepare(timeout: number): Promise<void> {
     if (this.ready) return
     const deadline = Date.now() + timeout
+    const eager = this.options.shellProbe === 'eager'
     let loginAttempts = 0
+    let unanswered = 0
+    let nextProbeAt = 0
+    let lookFrom = Date.now()
     for (;;) {
       const left = deadline - Date.now()
       if (left <= 0) {
@@ -84,46 +150,72 @@ export class GuestShell {
             this.console.recentOutput(),
         )
       }
-      // Look at the screen before typing: a login prompt must get the user name, not a
-      // probe, and a login in progress must not be interrupted.
-      let m = await this.look([/login: *$/, /[#$] *$/], Math.min(QUIET_LOOK, left))
-      if (m?.index !== 0) {
+      const now = Date.now()
+      const quietFor = now - Math.max(this.console.lastOutputAt, this.sinceAt)
+      const kind = classifyLine(this.console.currentLine(this.since))
+      if (kind === 'login' || kind === 'password') {
+        // Decide only on a prompt that stood still: typing a probe here would be taken as a
+        // user name, and an autologin announcement may still be on its way.
+        if (quietFor >= LOGIN_SETTLE) {
+          const login = this.options.login
+          if (!login) {
+            throw new BootcheckError(
+              `The guest ${this.console.name} shows a login prompt; pass login: { user, password } in the machine spec.` +
+                this.console.recentOutput(),
+            )
+          }
+          if (kind === 'login') {
+            if (++loginAttempts > 3) {
+              throw new BootcheckError(`Logging in as '${login.user}' on ${this.console.name} failed 3 times.` + this.console.recentOutput())
+            }
+            this.console.skipToEnd()
+            this.console.sendLine(login.user)
+            if (login.password !== undefined) {
+              await this.console.waitFor(PASSWORD, { timeout: Math.max(1000, deadline - Date.now()) })
+              this.console.sendLine(login.password)
+            }
+          } else {
+            // A password prompt we did not ask for (input typed as a user name): let it fail.
+            this.console.sendLine(login.password ?? '')
+          }
+          lookFrom = Date.now()
+          continue
+        }
+      } else if (this.mayProbe(eager, kind, quietFor, now, nextProbeAt, lookFrom)) {
         const id = newMarker()
-        // Ctrl-C first: input typed while the guest was still booting may have arrived cut
-        // short (say, with an unbalanced quote); the interrupt discards such a partial line.
-        // The pause lets a shell without a line editor act on the SIGINT before the probe.
-        this.console.send('\x03')
-        await sleep(INTERRUPT_PAUSE)
+        if (eager || unanswered > 0) {
+          // Ctrl-C first: input typed while the guest was still booting may have arrived cut
+          // short (say, with an unbalanced quote); the interrupt discards such a partial line.
+          // The pause lets a shell without a line editor act on the SIGINT before the probe.
+          this.console.send('\x03')
+          await sleep(INTERRUPT_PAUSE)
+        }
         this.console.sendLine(probeLine(id))
-        m = await this.look([probeReply(id), /login: *$/, /[Pp]assword: *$/], Math.min(PROBE_INTERVAL, left))
-        if (m?.index === 0) break
-      } else m = { index: 1 }
-      if (m === null) continue
-      const login = this.options.login
-      if (!login) {
-        throw new BootcheckError(
-          `The guest ${this.console.name} shows a login prompt; pass login: { user, password } in the machine spec.` +
-            this.console.recentOutput(),
-        )
+        const m = await this.look([probeReply(id)], Math.min(eager ? PROBE_INTERVAL : PROBE_WAIT, Math.max(1, deadline - Date.now())))
+        if (m) break
+        unanswered++
+        nextProbeAt = eager ? 0 : Date.now() + BACKOFF[Math.min(unanswered, BACKOFF.length) - 1]!
+        lookFrom = Date.now()
+        continue
       }
-      if (m.index === 1) {
-        if (++loginAttempts > 3) {
-          throw new BootcheckError(`Logging in as '${login.user}' on ${this.console.name} failed 3 times.` + this.console.recentOutput())
-        }
-        this.console.sendLine(login.user)
-        if (login.password !== undefined) {
-          await this.console.waitFor(/[Pp]assword: *$/, { timeout: Math.max(1000, deadline - Date.now()) })
-          this.console.sendLine(login.password)
-        }
-      } else {
-        // A password prompt we did not expect (a probe typed as a user name): let it fail.
-        this.console.sendLine(login.password ?? '')
-      }
+      await this.console.idle(Math.min(POLL, Math.max(1, left)))
     }
     const id = newMarker()
     this.console.sendLine(`${SHELL_SETUP}; ${probeLine(id)}`)
     await this.console.waitFor(probeReply(id), { timeout: Math.max(1000, deadline - Date.now()) })
     this.ready = true
+  }
+
+  /** Whether a probe may be typed now (the console shows no login or password prompt). */
+  private mayProbe(eager: boolean, kind: 'prompt' | 'other', quietFor: number, now: number, nextProbeAt: number, lookFrom: number): boolean {
+    if (eager) {
+      // As bootcheck always did: look for a moment, then probe whatever the console shows.
+      return (kind === 'prompt' && quietFor >= SETTLE) || now - lookFrom >= QUIET_LOOK
+    }
+    if (now < nextProbeAt) return false
+    if (kind === 'prompt') return quietFor >= SETTLE
+    if (this.promptSeenAt > 0) return quietFor >= AFTER_PROMPT_QUIET
+    return quietFor >= (this.options.silentProbeAfter ?? LONG_QUIET)
   }
 
   /** Waits for any of the patterns; `null` on timeout. */

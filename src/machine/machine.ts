@@ -65,6 +65,7 @@ export interface MachineParts {
   timeout: number
   bootTimeout: number
   login?: { user: string; password?: string }
+  shellProbe?: 'quiet' | 'eager'
   testFile: string
   /** The HTTP server of an iPXE boot; closed by `dispose`. */
   http?: NetbootHttpServer
@@ -118,7 +119,7 @@ export class Machine {
     this.http = parts.http
     this.timeout = parts.timeout
     this.bootTimeout = parts.bootTimeout
-    this.shell = new GuestShell(parts.console, parts.login ? { login: parts.login } : {})
+    this.shell = new GuestShell(parts.console, { ...(parts.login ? { login: parts.login } : {}), shellProbe: parts.shellProbe ?? 'quiet' })
     this.actions = new ActionLog(join(parts.artifactsDir, ARTIFACT_FILES.actions))
     this.screens = { capture: () => captureScreen(this.qmp, this.workDir), testFile: parts.testFile, artifactsDir: this.artifactsDir }
   }

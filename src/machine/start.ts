@@ -150,6 +150,7 @@ export async function startMachine(spec: MachineSpec, ctx: StartContext): Promis
       bootTimeout: spec.bootTimeout ?? 300_000,
       testFile,
       ...(spec.login ? { login: spec.login } : {}),
+      ...(spec.shellProbe ? { shellProbe: spec.shellProbe } : {}),
       ...(owned.http ? { http: owned.http } : {}),
     })
   } catch (e) {

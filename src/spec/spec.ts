@@ -105,6 +105,17 @@ export interface MachineSpec {
   qemuArgs?: string[]
   /** Credentials for a getty `login:` prompt, when the guest shows one instead of a shell. */
   login?: { user: string; password?: string }
+  /**
+   * When bootcheck may type its shell probes while waiting for a shell. `'quiet'` (the
+   * default): only once the console has been quiet for a second on a line that looks like
+   * a prompt (`# `, `$ `, `% `, `> `), 3 s after such a line was followed by other
+   * messages, or after 30 s of silence when no such line came (an unusual or empty
+   * prompt; a guest booting under TCG can be silent for 20 s), backing off when
+   * unanswered; nothing is typed into a boot menu or a booting system before that.
+   * `'eager'`: every few seconds from the start, for a guest whose prompt cannot be
+   * recognised and that would otherwise wait 30 s.
+   */
+  shellProbe?: 'quiet' | 'eager'
   /** Default timeout of console waits and commands, in milliseconds. Default 120000. */
   timeout?: number
   /** Timeout for the first shell after a boot or reboot, in milliseconds. Default 300000. */

@@ -14,11 +14,31 @@ interface Rig {
   shell: GuestShell
   /** Splices `text` into the middle of the next output chunk that matches `where`. */
   noise: (text: string, where?: RegExp) => void
+  /** Everything typed into the guest, each with the console output received before it. */
+  typed: Array<{ data: string; seen: string }>
 }
 
-function rig(t: Test, shellPath: string, args: string[], login?: { user: string; password?: string }): Rig {
-  const term = pty.spawn(shellPath, args, { name: 'dumb', cols: 80, rows: 24, env: { PS1: '# ', PATH: process.env.PATH ?? '', TERM: 'dumb' } })
-  const console = new SerialConsole({ name: 'local-sh', write: d => term.write(d), defaultTimeout: 10_000 })
+function rig(
+  t: Test,
+  shellPath: string,
+  args: string[],
+  login?: { user: string; password?: string },
+  options: { shellProbe?: 'quiet' | 'eager'; ps1?: string; silentProbeAfter?: number } = {},
+): Rig {
+  const term = pty.spawn(shellPath, args, { name: 'dumb', cols: 80, rows: 24, env: { PS1: options.ps1 ?? '# ', PATH: process.env.PATH ?? '', TERM: 'dumb' } })
+  const typed: Array<{ data: string; seen: string }> = []
+  let seen = ''
+  const console = new SerialConsole({
+    name: 'local-sh',
+    write: d => {
+      typed.push({ data: d, seen })
+      term.write(d)
+    },
+    defaultTimeout: 10_000,
+  })
+  console.onText(x => {
+    seen += x
+  })
   let inject: string | null = null
   let where = /[\s\S]{5}/
   term.onData(d => {
@@ -34,7 +54,9 @@ function rig(t: Test, shellPath: string, args: string[], login?: { user: string;
       process.kill(term.pid, 'SIGKILL')
     } catch {}
   })
-  return { console, shell: new GuestShell(console, login ? { login } : {}), noise: (text, w) => {
+  const { ps1: _, ...shellOptions } = options
+  const shell = new GuestShell(console, { ...(login ? { login } : {}), ...shellOptions })
+  return { console, shell, typed, noise: (text, w) => {
     inject = text
     if (w) where = w
   } }
@@ -102,9 +124,87 @@ t.test('login at a getty-style prompt', async t => {
   t.equal(r.output, 'logged-in\n')
 })
 
-t.test('a login prompt without credentials is a clear error', async t => {
-  const { shell } = rig(t, '/bin/sh', ['-c', `printf 'demo login: '; read u; sleep 5`])
-  await t.rejects(shell.run('true', 5000, 5000), /shows a login prompt; pass login/)
+t.test('a login prompt without credentials is a clear error, within a few seconds', async t => {
+  const { shell } = rig(t, '/bin/sh', ['-c', `printf 'demo login: '; read u; sleep 30`])
+  const started = Date.now()
+  await t.rejects(shell.run('true', 20_000, 20_000), /shows a login prompt; pass login/)
+  t.ok(Date.now() - started < 5000, `failed after ${Date.now() - started} ms, not at the timeout`)
+})
+
+// agetty --autologin prints its prompt, then a moment later the user name and
+// "(automatic login)" on the same line, then login prints the motd and starts the shell.
+const autologin = (pause: number) =>
+  `printf '\\nDebian GNU/Linux 12 debian-live ttyS0\\n\\ndebian-live login: '; sleep ${pause}; ` +
+  `printf 'root (automatic login)\\n\\n'; sleep 0.5; printf 'Linux debian-live 6.1.0-57-amd64 #1 SMP x86_64\\n\\n'; ` +
+  `sleep 0.5; exec /bin/sh -i`
+
+t.test('autologin: "login: " then "root (automatic login)" is no login prompt', async t => {
+  const { shell, typed } = rig(t, '/bin/sh', ['-c', autologin(1)], undefined, { ps1: 'root@debian-live:~# ' })
+  const r = await shell.run('echo autologged', 10_000, 15_000)
+  t.equal(r.output, 'autologged\n')
+  t.match(typed[0]?.seen ?? '', /\(automatic login\)[\s\S]*root@debian-live:~# $/, 'the first thing typed came after the shell prompt')
+})
+
+t.test('autologin: the same with login in the spec does not type the user name', async t => {
+  const { shell, typed } = rig(t, '/bin/sh', ['-c', autologin(1)], { user: 'root' }, { ps1: 'root@debian-live:~# ' })
+  t.equal((await shell.run('id -u', 10_000, 15_000)).output, String(process.getuid?.() ?? 0) + '\n')
+  t.notOk(typed.some(x => x.data === 'root\r'), 'no user name typed')
+})
+
+// A guest that boots for a while (messages with pauses, none looking like a prompt), then
+// starts a shell. As on a kernel console, Ctrl-C signals nothing while it boots.
+const booting = `stty -isig; for i in 1 2 3 4; do echo "[    $i.000000] booting step $i"; sleep 0.6; done; ` +
+  `printf 'Press any key to stop autoboot: '; sleep 2.5; echo; echo '[    9.000000] Run /init as init process'; sleep 0.5; stty isig; exec /bin/sh -i`
+
+t.test('quiet mode types nothing before the first prompt-looking line', async t => {
+  const { shell, typed } = rig(t, '/bin/sh', ['-c', booting], undefined, { ps1: 'live# ' })
+  const r = await shell.run('echo quiet', 10_000, 20_000)
+  t.equal(r.output, 'quiet\n')
+  t.ok(typed.length > 0)
+  for (const x of typed) t.match(x.seen, /live# /, `typed ${JSON.stringify(x.data.slice(0, 30))} after the prompt`)
+  t.notMatch(typed[0]!.data, /\x03/, 'no Ctrl-C before the first probe')
+})
+
+t.test('eager mode probes while the guest boots, as before', async t => {
+  const { shell, typed } = rig(t, '/bin/sh', ['-c', booting], undefined, { ps1: 'live# ', shellProbe: 'eager' })
+  const r = await shell.run('echo eager', 10_000, 30_000)
+  t.equal(r.output, 'eager\n')
+  const early = typed.filter(x => !x.seen.includes('live# '))
+  t.ok(early.some(x => x.data.includes('BCR')), 'a probe was typed before the prompt')
+})
+
+t.test('quiet mode: a shell with no prompt at all is found after a long silence', async t => {
+  // 30 s by default; shortened here
+  const { shell } = rig(t, '/bin/sh', ['-c', `echo booted; exec /bin/sh -i`], undefined, { ps1: '', silentProbeAfter: 5000 })
+  const started = Date.now()
+  t.equal((await shell.run('echo found', 10_000, 30_000)).output, 'found\n')
+  const took = Date.now() - started
+  t.ok(took >= 4500 && took < 12_000, `found after ${took} ms`)
+})
+
+t.test('quiet mode: a prompt followed by kernel messages is still probed', async t => {
+  const { shell } = rig(t, '/bin/sh', ['-c', `(sleep 0.7; echo '[   12.000000] random: crng init done') & exec /bin/sh -i`])
+  const started = Date.now()
+  t.equal((await shell.run('echo late', 10_000, 30_000)).output, 'late\n')
+  t.ok(Date.now() - started < 8000, `found after ${Date.now() - started} ms`)
+})
+
+t.test('after invalidate (a reboot), the prompt of the earlier boot is not probed', async t => {
+  const { shell, typed } = rig(t, '/bin/sh', ['-i'])
+  await shell.run('true', 10_000, 10_000)
+  shell.invalidate()
+  const before = typed.length
+  t.type(await shell.ensureReady(2500).catch(e => e), TimeoutError)
+  t.equal(typed.length, before, 'nothing typed: the line on the console belongs to the earlier boot')
+})
+
+t.test('quiet mode: unanswered probes back off', async t => {
+  // A prompt-looking line from something that is not a shell, which answers nothing.
+  const { shell, typed } = rig(t, '/bin/sh', ['-c', `stty -echo; printf 'fake# '; sleep 30`])
+  const e = await shell.run('true', 10_000, 12_000).catch(x => x)
+  t.type(e, TimeoutError)
+  const probes = typed.filter(x => x.data.includes('BCR')).length
+  t.equal(probes, 2, 'two probes in 12 s: each waits 4 s for its answer, then 2 s, then 4 s of pause')
 })
 
 t.test('decoding: separators and checksums', async t => {
