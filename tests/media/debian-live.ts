@@ -16,9 +16,11 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { existsSync, readFileSync, realpathSync } from 'node:fs'
 import { copyFile, mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises'
-import { dirname, join, resolve } from 'node:path'
+import { join, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { execa } from 'execa'
+import { pruneOldEntries, removeStaleTemps } from '../../vm-configs/debian/cache.js'
+import { repoRoot } from '../../vm-configs/debian/contract.js'
 
 /** What {@link debianLiveIso} returns. */
 export interface DebianLiveIso {
@@ -88,17 +90,6 @@ EOF
 chroot "$root" update-initramfs -u -k all
 `
 
-const here = dirname(fileURLToPath(import.meta.url))
-
-function repoRoot(): string {
-  let d = here
-  for (;;) {
-    if (existsSync(join(d, 'package.json')) && existsSync(join(d, 'vm-configs'))) return d
-    const up = dirname(d)
-    if (up === d) return resolve(here, '..', '..')
-    d = up
-  }
-}
 
 const sha256 = (data: string | Uint8Array): string => createHash('sha256').update(data).digest('hex')
 
@@ -162,44 +153,6 @@ async function readEntry(dir: string): Promise<DebianLiveIso | undefined> {
     return out
   } catch {
     return undefined
-  }
-}
-
-/** Removes temp folders of builds whose process is gone. */
-async function removeStaleTemps(cacheDir: string, log: (l: string) => void): Promise<void> {
-  for (const n of await readdir(cacheDir).catch(() => [] as string[])) {
-    const m = /^\.tmp-[0-9a-f]+-(\d+)-/.exec(n)
-    if (!m) continue
-    let alive = Number(m[1]) === process.pid
-    if (!alive) {
-      try {
-        process.kill(Number(m[1]), 0)
-        alive = true
-      } catch (e) {
-        alive = (e as NodeJS.ErrnoException).code === 'EPERM'
-      }
-    }
-    if (!alive) {
-      log(`removing leftover of an interrupted build: ${n}`)
-      await rm(join(cacheDir, n), { recursive: true, force: true })
-    }
-  }
-}
-
-/** Keeps the cache small: drops entries beyond the newest `keep` that were not used for a day. */
-async function pruneOldEntries(cacheDir: string, current: string, log: (l: string) => void, keep = 2): Promise<void> {
-  const entries: { dir: string; mtime: number }[] = []
-  for (const n of await readdir(cacheDir)) {
-    const dir = join(cacheDir, n)
-    if (!/^[0-9a-f]{32}$/.test(n) || dir === current) continue
-    const mtime = await stat(join(dir, 'manifest.json')).then(s => s.mtimeMs, () => null)
-    if (mtime !== null) entries.push({ dir, mtime })
-  }
-  entries.sort((a, b) => b.mtime - a.mtime)
-  for (const e of entries.slice(keep - 1)) {
-    if (e.mtime > Date.now() - 24 * 3600 * 1000) continue
-    log(`pruning old cache entry ${e.dir}`)
-    await rm(e.dir, { recursive: true, force: true })
   }
 }
 
@@ -305,7 +258,7 @@ async function build(options: DebianLiveOptions): Promise<DebianLiveIso> {
       return other
     }
     const out = (await readEntry(entry))!
-    await pruneOldEntries(cacheDir, entry, log).catch(() => undefined)
+    await pruneOldEntries(cacheDir, entry, log, 2, 'manifest.json').catch(() => undefined)
     log(`done in ${buildSeconds} s: ${out.iso} (${((await stat(out.iso)).size / 1048576).toFixed(1)} MiB)`)
     return out
   } catch (e) {

@@ -160,15 +160,18 @@ export async function commitEntry(
   return { media: fromManifest(entry, manifest), built: true }
 }
 
-/** Keep the cache small: drop entries beyond the newest `keep` that were not used for a day. */
-export async function pruneOldEntries(cacheDir: string, current: string, log: Log, keep = 3): Promise<void> {
+/**
+ * Keep the cache small: drop entries beyond the newest `keep` that were not used for a day.
+ * An entry is a folder named by a 32-digit key holding `manifest` (its mtime is its last use).
+ */
+export async function pruneOldEntries(cacheDir: string, current: string, log: Log, keep = 3, manifest = 'media.json'): Promise<void> {
   const entries: { dir: string; mtime: number }[] = []
   for (const n of await readdir(cacheDir)) {
     if (!/^[0-9a-f]{32}$/.test(n)) continue
     const dir = join(cacheDir, n)
     if (dir === current) continue
     try {
-      entries.push({ dir, mtime: (await stat(join(dir, 'media.json'))).mtimeMs })
+      entries.push({ dir, mtime: (await stat(join(dir, manifest))).mtimeMs })
     } catch {
       // not an entry of ours
     }
@@ -182,8 +185,8 @@ export async function pruneOldEntries(cacheDir: string, current: string, log: Lo
   }
 }
 
-/** Remove temp folders of builds whose process is gone (interrupted builds). */
-async function removeStaleTemps(cacheDir: string, log: Log): Promise<void> {
+/** Remove temp folders (`.tmp-<key>-<pid>-…`) of builds whose process is gone (interrupted builds). */
+export async function removeStaleTemps(cacheDir: string, log: Log): Promise<void> {
   let names: string[] = []
   try {
     names = await readdir(cacheDir)
