@@ -31,13 +31,13 @@ export interface Owned {
 export async function prepareLaunch(spec: MachineSpec, workDir: string, artifactsDir: string, owned: Owned): Promise<Prepared> {
   if (spec.cdrom) await checkFile(spec.cdrom, 'cdrom image')
   if (spec.kernel) await checkFile(spec.kernel, 'kernel')
-  // A file that cannot boot in its role fails now, not after the firmware found nothing.
-  for (const { path, role } of bootMedia(spec)) await checkBootImage(path, role)
   if (spec.initrd) await checkFile(spec.initrd, 'initrd')
   const disks = await Promise.all(
     diskOverlays(spec, workDir).map(async d => ({ id: d.id, file: await createOverlay(d.image, d.file, `disk image '${d.id}'`) })),
   )
   const usb = spec.usb ? await createOverlay(spec.usb, join(workDir, 'usb.qcow2'), 'USB stick image') : undefined
+  // A file that cannot boot in its role fails now, not after the firmware found nothing.
+  for (const { path, role } of bootMedia(spec)) await checkBootImage(path, role)
   const isoEntry =
     kernelSource(spec) === 'iso-entry'
       ? await extractBootFiles((spec.cdrom ?? spec.usb)!, workDir, spec.bootEntry ? { entry: spec.bootEntry } : {})

@@ -64,14 +64,32 @@ t.test('QEMU refusing its arguments is reported with what QEMU said', async t =>
   noneLeft(t)
 })
 
-t.test('an ISO that does not boot: the wait times out and says the console printed nothing', async t => {
+t.test('a file that is no ISO, given as a CD, fails at once instead of at the boot timeout', async t => {
   const dir = t.testdir({ 'junk.iso': Buffer.alloc(4 * 1024 * 1024, 0x5a) })
-  const vm = await boot(t, { name: 'junk', cdrom: join(dir, 'junk.iso'), accel: 'tcg' })
+  const started = Date.now()
+  const e = await boot(t, { name: 'junk', cdrom: join(dir, 'junk.iso'), accel: 'tcg' }).catch(x => x)
+  t.type(e, MediumError)
+  t.match(e.message, /junk\.iso' is not an ISO 9660 \(or UDF\) image/)
+  t.ok(Date.now() - started < 5000, 'within seconds')
+  noneLeft(t)
+})
+
+t.test('an ISO that does not boot: the wait times out, says the console printed nothing, and what the screen says', async t => {
+  // A real ISO 9660 image with no boot record: it passes the check, and the firmware finds nothing to boot.
+  const dir = t.testdir({ tree: { 'README.txt': 'data only\n' } })
+  const iso = join(dir, 'data.iso')
+  await execa('xorriso', ['-as', 'mkisofs', '-quiet', '-o', iso, join(dir, 'tree')])
+  const vm = await boot(t, { name: 'no-boot', cdrom: iso, accel: 'tcg', bootTimeout: 15_000 })
   const e = await vm.console.waitFor(/# $/, { timeout: 8000 }).catch(x => x)
   t.type(e, TimeoutError)
-  t.match(e.message, /Timed out after 8 s waiting for \/# \$\/ on the serial console of junk/)
+  t.match(e.message, /Timed out after 8 s waiting for \/# \$\/ on the serial console of no-boot/)
   t.match(e.message, /The console printed nothing\./)
   t.match(e.message, /Full transcript: .*console\.log/)
+  // A command's wait for the shell says what the firmware shows on the screen.
+  const c = await vm.succeed('true').catch(x => x)
+  t.type(c, TimeoutError)
+  t.match(c.message, /The VGA text screen reads:[\s\S]*(No bootable device|Boot failed)/, 'SeaBIOS says it found nothing to boot')
+  t.match(c.message, /silent-console-screen\.png/)
   await vm.dispose()
   t.notOk(alive(vm.pid), 'QEMU is gone after dispose')
   noneLeft(t)
@@ -101,7 +119,7 @@ t.test('a kernel that cannot find its root fails at once, naming the panic', asy
 })
 
 t.test('with failOn: false the same boot runs into the timeout, which shows the last lines', async t => {
-  const vm = await boot(t, { ...noRoot(t, 'no-root-unwatched'), bootTimeout: 15_000, failOn: false })
+  const vm = await boot(t, { ...noRoot(t, 'no-root-unwatched'), bootTimeout: 30_000, failOn: false })
   const e = await vm.succeed('true', { timeout: 3000 }).catch(x => x)
   t.type(e, TimeoutError)
   t.match(e.message, /No shell answered on the serial console of no-root-unwatched/)
