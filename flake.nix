@@ -7,9 +7,71 @@
     let
       system = "x86_64-linux";
       pkgs = nixpkgs.legacyPackages.${system};
+      lib = nixpkgs.lib;
       mkSystem = module: nixpkgs.lib.nixosSystem {
         modules = [ module { nixpkgs.hostPlatform = system; } ];
       };
+      packageJson = builtins.fromJSON (builtins.readFile ./package.json);
+
+      # What bootcheck runs: QEMU (qemu-img included), the image tools of the Debian
+      # builder, setpriv (util-linux) for QEMU's parent-death signal.
+      runtimeTools = with pkgs; [ qemu xorriso squashfsTools e2fsprogs dosfstools mtools cpio util-linux openssl ];
+
+      # The CLI: `nix build .#bootcheck`, `nix run . -- run tests/`.
+      bootcheck = pkgs.buildNpmPackage {
+        pname = "bootcheck";
+        inherit (packageJson) version;
+        src = lib.cleanSource ./.;
+        # Placeholder: the first `nix build .#bootcheck` fails and prints the real hash of
+        # the npm dependencies (package-lock.json); put it here.
+        npmDepsHash = lib.fakeHash;
+        nodejs = pkgs.nodejs_20;
+        # node-pty builds its native module with node-gyp.
+        nativeBuildInputs = [ pkgs.makeWrapper pkgs.python3 ];
+        npmBuildScript = "build";
+        postInstall = ''
+          wrapProgram $out/bin/bootcheck --prefix PATH : ${lib.makeBinPath runtimeTools}
+        '';
+        meta = {
+          description = packageJson.description;
+          license = lib.licenses.mit;
+          mainProgram = "bootcheck";
+          platforms = lib.platforms.linux;
+        };
+      };
+
+      # Kernel, initrd and command line that boot a NixOS system directly (-kernel/-initrd).
+      directBoot = cfg: {
+        kernel = "${cfg.system.build.kernel}/${cfg.system.boot.loader.kernelFile}";
+        initrd = "${cfg.system.build.initialRamdisk}/${cfg.system.boot.loader.initrdFile}";
+        kernelParams = cfg.boot.kernelParams ++ [ "init=${cfg.system.build.toplevel}/init" ];
+      };
+
+      # An example test of examples/ run by bootcheck inside the build sandbox against
+      # NixOS-built media, described in the manifest the examples read
+      # ($BOOTCHECK_DEMO_MEDIA, the shape of `bootcheck media`'s output). Needs /dev/kvm
+      # in the sandbox, as nixpkgs' NixOS VM tests do.
+      mkCheck = name: { media, tests }: pkgs.runCommand "bootcheck-check-${name}" {
+        nativeBuildInputs = [ bootcheck ];
+        requiredSystemFeatures = [ "kvm" ];
+        manifest = builtins.toJSON media;
+        passAsFile = [ "manifest" ];
+      } ''
+        export HOME=$TMPDIR CI=1 BOOTCHECK_ACCEL=kvm
+        # The installed package (package.json, dist/, vm-configs/, node_modules) plus examples/,
+        # so `import … from 'bootcheck'` resolves to itself as in the repository.
+        mkdir work && cd work
+        pkgdir=${bootcheck}/lib/node_modules/bootcheck
+        for f in $pkgdir/*; do ln -s "$f" .; done
+        cp -r ${./examples} examples
+        cp "$manifestPath" media.json
+        export BOOTCHECK_DEMO_MEDIA=$PWD/media.json
+        mkdir -p $out
+        bootcheck run --progress plain --runs-dir $out/runs --junit $out/junit.xml ${lib.concatMapStringsSep " " (t: "examples/${t}") tests}
+      '';
+
+      isoCfg = self.nixosConfigurations.copytoram-iso.config;
+      netbootCfg = self.nixosConfigurations.netboot.config;
     in
     {
       # Must stay in step with vm-configs/debian/build.ts: both read vm-configs/contract.json.
@@ -24,7 +86,33 @@
         stateless-vm = self.nixosConfigurations.stateless.config.system.build.vm;
         # bzImage, initrd (with nix-store.squashfs inside), netboot.ipxe
         netboot = self.nixosConfigurations.netboot.config.system.build.netbootDir;
+        inherit bootcheck;
         default = self.packages.${system}.copytoram-iso;
+      };
+
+      apps.${system}.default = {
+        type = "app";
+        program = "${bootcheck}/bin/bootcheck";
+      };
+
+      # `nix flake check` (on a builder with the kvm system feature): the examples against
+      # the NixOS-built media.
+      checks.${system} = {
+        copytoram-iso = mkCheck "copytoram-iso" {
+          media = directBoot isoCfg // {
+            iso = "${self.packages.${system}.copytoram-iso}/iso/${isoCfg.isoImage.isoName}";
+          };
+          tests = [ "copytoram.test.ts" ];
+        };
+        netboot = mkCheck "netboot" {
+          media = {
+            netboot = directBoot netbootCfg // {
+              dir = "${self.packages.${system}.netboot}";
+              ipxeScript = "${self.packages.${system}.netboot}/netboot.ipxe";
+            };
+          };
+          tests = [ "netboot.test.ts" ];
+        };
       };
 
       devShells.${system}.default = pkgs.mkShell {

@@ -104,6 +104,36 @@ export interface FileRecord {
   machines: MachineRecord[]
 }
 
+/** Which part of a sharded run this was (`bootcheck run --shard 2/4`). */
+export interface ShardInfo {
+  /** 1-based: the `2` of `2/4`. */
+  index: number
+  /** The `4` of `2/4`. */
+  total: number
+  /** How the files were split: by recorded durations (`--timings`) or round-robin by count. */
+  by: 'timings' | 'count'
+  /** How many test files the whole suite had before splitting. */
+  suiteFiles: number
+}
+
+/** One run that `bootcheck merge-reports` merged. */
+export interface MergedShard {
+  /** Its shard (`index`/`total`), when it was a `--shard` run. */
+  shard?: ShardInfo
+  /** Where its run folder now lives (under the merged folder: `shards/<n>`). */
+  dir: string
+  /** The folder or archive it was read from, as given. */
+  source: string
+  /** Its run folder as recorded where it ran. */
+  originalDir: string
+  hostname: string
+  status: RunRecord['status']
+  startedAt: string
+  durationMs: number
+  files: number
+  counts: RunRecord['counts']
+}
+
 /** The whole run. */
 export interface RunRecord {
   /** The run folder (holds results.json, report.html, artifacts/). */
@@ -118,4 +148,10 @@ export interface RunRecord {
   host: { hostname: string; cpus: number; memoryMiB: number; budgetMiB: number; jobs: number }
   files: FileRecord[]
   counts: { passed: number; failed: number; skipped: number; todo: number }
+  /** Set by `bootcheck run --shard i/n`: this run is one part of the suite. */
+  shard?: ShardInfo
+  /** Set by `bootcheck merge-reports`: the runs merged into this one, in order. */
+  shards?: MergedShard[]
+  /** Set by `bootcheck merge-reports`: shards of `1..total` that were not among the inputs. */
+  missingShards?: number[]
 }

@@ -1,10 +1,12 @@
-import { readdir, stat } from 'node:fs/promises'
-import { join, sep } from 'node:path'
+import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises'
+import { dirname, join, resolve, sep } from 'node:path'
 import { parseArgs } from 'node:util'
 import { loadConfig } from '../config/config.js'
 import { parseMemory } from '../spec/spec.js'
 import { defaultLimits } from './limits.js'
 import { runTests } from './run.js'
+import { parseShard, parseTimings, shardFiles, timingsOf } from './shard.js'
+import type { ShardInfo } from '../report/model.js'
 import { UsageError } from '../errors/errors.js'
 
 const USAGE = `Usage:
@@ -12,6 +14,8 @@ const USAGE = `Usage:
   bootcheck shell [machine | --iso FILE | --kernel FILE …]
                                                   boot a machine and attach this terminal to its serial console
   bootcheck media [--cache-dir DIR]               build (or reuse) the demo live media; print their paths as JSON
+  bootcheck merge-reports [run folders or .tar.gz archives…] --out DIR
+                                                  merge the run folders of shards into one report
   bootcheck help
 
 Options of run (defaults from bootcheck.config.ts 'run', then from the host):
@@ -27,6 +31,9 @@ Options of run (defaults from bootcheck.config.ts 'run', then from the host):
       --progress MODE auto (live lines on a terminal, plain lines otherwise), tty, plain or off
       --debug         when a test fails, keep its machine running and attach this terminal to it
   --update-screens[=missing|all]  write missing screen references (or replace differing ones)
+      --shard I/N     run only the I-th of N parts of the test files (found, then sorted)
+      --timings FILE  balance shards by the durations in FILE (a results.json or a timings file)
+      --write-timings FILE  after the run, write its files' durations to FILE (merged with FILE's)
   Folders are searched for *.test.ts files; the default is the current folder.
   Each run writes <run folder>/report.html, results.json and artifacts/.`
 
@@ -41,6 +48,8 @@ export async function main(argv: string[]): Promise<number> {
         return await shell(rest)
       case 'media':
         return await media(rest)
+      case 'merge-reports':
+        return await mergeReportsCommand(rest)
       case undefined:
       case 'help':
       case '--help':
@@ -52,7 +61,8 @@ export async function main(argv: string[]): Promise<number> {
         return 2
     }
   } catch (e) {
-    if (e instanceof TypeError || (e as Error).name === 'BootcheckError' || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    // A UsageError's name is 'UsageError' (BootcheckError names each subclass): match the class.
+    if (e instanceof TypeError || e instanceof UsageError || (e as Error).name === 'BootcheckError' || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       process.stderr.write(`bootcheck ${command}: ${(e as Error).message}\n`)
       return 2
     }
@@ -84,22 +94,38 @@ async function run(argv: string[]): Promise<number> {
       'runs-dir': { type: 'string' },
       progress: { type: 'string' },
       debug: { type: 'boolean', default: false },
+      shard: { type: 'string' },
+      timings: { type: 'string' },
+      'write-timings': { type: 'string' },
     },
   })
   const { path: configPath, config } = await loadConfig()
   const rc = config.run ?? {}
   const progress = values.progress ?? 'auto'
   if (!['auto', 'tty', 'plain', 'off'].includes(progress)) throw new UsageError(`--progress takes auto, tty, plain or off, got '${progress}'`)
-  const files = await findTestFiles(positionals.length > 0 ? positionals : (rc.files ?? ['.']))
-  if (files.length === 0) {
+  const shard = values.shard !== undefined ? parseShard(values.shard) : undefined
+  if (values.timings !== undefined && !shard) throw new UsageError('--timings balances shards: it needs --shard I/N')
+  const found = await findTestFiles(positionals.length > 0 ? positionals : (rc.files ?? ['.']))
+  if (found.length === 0) {
     process.stderr.write(`bootcheck run: no test files (*.test.ts) in ${positionals.join(' ') || '.'}\n`)
     return 1
+  }
+  let files = found
+  let shardInfo: ShardInfo | undefined
+  if (shard) {
+    const timings = values.timings !== undefined ? await readTimings(values.timings) : undefined
+    const part = shardFiles(found, shard, timings)
+    files = part.files
+    shardInfo = { ...shard, by: part.by, suiteFiles: new Set(found).size }
+    const estimate = part.estimatedMs !== undefined ? `, about ${(part.estimatedMs / 1000).toFixed(0)} s by the timings` : ''
+    process.stderr.write(`bootcheck run: shard ${shard.index}/${shard.total}: ${files.length} of ${shardInfo.suiteFiles} test file(s), split by ${part.by}${estimate}\n`)
   }
   const debug = values.debug
   const junit = values.junit ?? rc.junit
   const runsDir = values['runs-dir'] ?? rc.runsDir
-  const { exitCode } = await runTests({
+  const { exitCode, run: record } = await runTests({
     files,
+    ...(shardInfo ? { shard: shardInfo } : {}),
     // --debug attaches one failing machine at a time, without a timeout ending it.
     jobs: debug ? 1 : values.jobs ? positiveInt(values.jobs, 'jobs') : (rc.jobs ?? defaultLimits.jobs()),
     timeoutS: debug ? 0 : values.timeout ? positiveInt(values.timeout, 'timeout') : (rc.timeout ?? 900),
@@ -116,7 +142,45 @@ async function run(argv: string[]): Promise<number> {
       ...(configPath ? { BOOTCHECK_CONFIG: configPath } : {}),
     },
   })
+  if (values['write-timings'] !== undefined) await writeTimings(values['write-timings'], record)
   return exitCode
+}
+
+/** Reads `--timings FILE`; a missing file means no timings yet (the first run of a CI cache). */
+async function readTimings(file: string): Promise<Record<string, number> | undefined> {
+  const text = await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') return undefined
+    throw new UsageError(`--timings ${file}: ${e.message}`)
+  })
+  if (text === undefined) {
+    process.stderr.write(`bootcheck run: no timings at ${file} yet: splitting by count\n`)
+    return undefined
+  }
+  return parseTimings(text, file)
+}
+
+/** Writes the durations of a run's files to `file`, over those already in it. */
+async function writeTimings(file: string, run: Parameters<typeof timingsOf>[0]): Promise<void> {
+  const previous = await readFile(file, 'utf8').then(
+    text => { try { return parseTimings(text, file) } catch { return {} } },
+    () => ({}),
+  )
+  await mkdir(dirname(resolve(file)), { recursive: true })
+  await writeFile(file, JSON.stringify(timingsOf(run, previous), null, 2) + '\n')
+}
+
+async function mergeReportsCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { out: { type: 'string', short: 'o' }, junit: { type: 'string' }, 'write-timings': { type: 'string' } },
+  })
+  if (!values.out) throw new UsageError('merge-reports needs --out DIR')
+  if (positionals.length === 0) throw new UsageError('merge-reports needs run folders or .tar.gz archives of them')
+  const { mergeReports } = await import('./merge.js')
+  const { run } = await mergeReports({ inputs: positionals, out: values.out, ...(values.junit ? { junit: values.junit } : {}), stderr: process.stderr })
+  if (values['write-timings'] !== undefined) await writeTimings(values['write-timings'], run)
+  return run.status === 'passed' ? 0 : 1
 }
 
 async function shell(argv: string[]): Promise<number> {

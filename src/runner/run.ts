@@ -2,7 +2,7 @@ import { mkdir, rename, rm, symlink } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { basename, dirname, join, relative, resolve, sep } from 'node:path'
 import { execa } from 'execa'
-import type { RunRecord } from '../report/model.js'
+import type { RunRecord, ShardInfo } from '../report/model.js'
 import { collectMachines, attachMachines } from './collect.js'
 import { defaultLimits } from './limits.js'
 import { createProgress } from './progress.js'
@@ -36,6 +36,8 @@ export interface RunOptions {
   progress?: 'auto' | 'tty' | 'plain' | 'off'
   /** Keep the machine of a failing test running and attach the terminal to it. */
   debug?: boolean
+  /** This run is one shard of the suite (`--shard`): recorded in results.json. */
+  shard?: ShardInfo
   /** Extra environment for the test processes (e.g. `BOOTCHECK_DEBUG`, `BOOTCHECK_CONFIG`). */
   env?: Record<string, string>
   stdout?: NodeJS.WriteStream
@@ -63,11 +65,14 @@ export async function runTests(o: RunOptions): Promise<{ exitCode: number; run: 
   const progress = createProgress({ stdout, stderr, mode: o.debug ? 'off' : (o.progress ?? 'auto') })
   const server = await RunnerServer.listen(join(sockDir, 'runner.sock'), { memoryMiB: o.memoryMiB, cpus: o.cpus }, (m, why) => progress.update(m, why))
   stderr.write(`bootcheck: run folder ${relative(process.cwd(), dir) || dir}; ${o.files.length} test file(s), ${o.jobs} at a time, memory budget ${o.memoryMiB} MiB, ${o.cpus} vCPU\n`)
+  // A shard can be empty (more shards than files): tap given no files would run its default
+  // folders, so it is not started, and the run passes with an empty report.
+  const noFiles = o.files.length === 0
 
   const tapArgs = ['--disable-coverage', '--reporter=tap', `--jobs=${o.jobs}`, `--timeout=${o.timeoutS}`]
   for (const g of o.grep ?? []) tapArgs.push(`--grep=${g}`)
   if (o.bail) tapArgs.push('--bail')
-  const child = execa(process.execPath, [tapBin(), ...tapArgs, ...o.files], {
+  const child = execa(process.execPath, noFiles ? ['-e', ''] : [tapBin(), ...tapArgs, ...o.files], {
     stdin: 'ignore',
     stdout: 'pipe',
     stderr: 'inherit',
@@ -138,6 +143,7 @@ export async function runTests(o: RunOptions): Promise<{ exitCode: number; run: 
       await collectMachines(join(dir, 'artifacts')),
     ),
     counts: { passed: 0, failed: 0, skipped: 0, todo: 0 },
+    ...(o.shard ? { shard: o.shard } : {}),
   }
   for (const f of run.files) {
     // A file that failed outside any test (it did not load, it crashed) counts as one failure.

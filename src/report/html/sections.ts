@@ -67,7 +67,9 @@ export function renderHeader(run: RunRecord): string {
     fact('QEMU budget', `${run.host.budgetMiB} MiB`, 'budget'),
     fact('Jobs', String(run.host.jobs), 'jobs'),
     fact('Run folder', `<code>${esc(run.dir)}</code>`, 'dir'),
+    ...(run.shard ? [fact('Shard', `${run.shard.index}/${run.shard.total} <span class="muted">(${run.files.length} of ${run.shard.suiteFiles} files, by ${run.shard.by})</span>`, 'shard')] : []),
     '</dl>',
+    ...(run.shards?.length || run.missingShards?.length ? [renderShards(run)] : []),
     '<nav class="filters" aria-label="Show tests by status">',
     button('all', 'All', tests.length),
     button('failed', 'Failed', n(isFailure)),
@@ -76,6 +78,17 @@ export function renderHeader(run: RunRecord): string {
     '</nav>',
     '</header>',
   ].join('\n')
+}
+
+/** The runs a merged report was made of: `<ul class="shards">` with one `li[data-shard]` each. */
+function renderShards(run: RunRecord): string {
+  const items = (run.shards ?? []).map((s, i) => {
+    const label = s.shard ? `${s.shard.index}/${s.shard.total}` : String(i + 1)
+    const c = s.counts
+    return `<li data-shard="${attr(label)}" data-status="${s.status}">${badge(s.status)} shard <b>${esc(label)}</b> on <code>${esc(s.hostname)}</code>: ${plural(s.files, 'file')}, ${c.passed} passed, ${c.failed} failed, ${c.skipped + c.todo} skipped, ${humanDuration(s.durationMs)} <span class="muted">(from ${esc(s.source)})</span></li>`
+  })
+  for (const m of run.missingShards ?? []) items.push(`<li data-shard="${m}" data-status="failed" class="missing">${badge('failed')} shard <b>${m}</b> is missing: its files did not run, or its report was not merged</li>`)
+  return `<ul class="shards" aria-label="Merged runs">${items.join('')}</ul>`
 }
 
 /** A file as `<section class="file" data-file data-status>` with its tests. */
