@@ -1,6 +1,7 @@
 /**
  * The soak: `bootcheck run` of a test that boots the demo ISO with its persist disk,
- * ended N times at random moments by a random signal (SIGKILL, SIGINT, SIGTERM, SIGHUP, in
+ * ended N times at random moments (one in five while it starts, the others at a random
+ * moment after its QEMU appeared) by a random signal (SIGKILL, SIGINT, SIGTERM, SIGHUP, in
  * shuffled blocks of four, sent to the runner's pid alone). Afterwards it counts what was left: QEMU processes of the soak
  * (found by their unique `-name`, never ended by name: any found is reported and then ended
  * by pid), temporary folders of dead runs and machines once one more run has started (which
@@ -28,8 +29,13 @@ const SCRATCH = ['bootcheck-run-', 'bootcheck-vm-']
 /** One killed run. */
 export interface SoakRun {
   signal: (typeof SIGNALS)[number]
+  /** Milliseconds from the run's start to the signal. */
   afterMs: number
   exitCode: number | undefined
+  /** The signal that ended the runner, if one did. */
+  exitSignal: string | undefined
+  /** QEMU processes of the run that were running when the signal was sent. */
+  qemuAtKill: number
   /** Milliseconds from the signal until the runner and the soak's QEMU processes were gone. */
   settledMs: number
 }
@@ -102,7 +108,8 @@ export async function soak(opts: { runs: number; seed?: number; maxDelayMs?: num
   const before = { iso: await sha256(media.iso), persist: await sha256(media.persistDisk) }
   const scratchBefore = new Set(scratchNames())
   const token = `soak${process.pid}x${seed}`
-  const work = await mkdtemp(join(tmpdir(), 'bootcheck-soak-'))
+  // Inside the repository, so tap finds its TypeScript set-up in package.json.
+  const work = await mkdtemp(join(root, '.bootcheck', 'soak-'))
   const cli = join(root, 'bin', 'bootcheck.js')
   const index = join(root, 'src', 'index.js')
   const testFile = join(work, 'soak.test.ts')
@@ -128,9 +135,16 @@ export async function soak(opts: { runs: number; seed?: number; maxDelayMs?: num
       // Signals in shuffled blocks of four: random, and every kind in any four runs.
       if (block.length === 0) block = [...SIGNALS].map(s => ({ s, k: random() })).sort((a, b) => a.k - b.k).map(x => x.s)
       const signal = block.pop()!
-      const afterMs = Math.round(1000 + random() * ((opts.maxDelayMs ?? 30_000) - 1000))
+      // One run in five is killed while it starts (before any QEMU); the others at a random
+      // moment after their QEMU appeared: during the boot, a command or the reboot.
+      const duringStartup = i % 5 === 4
+      const delay = Math.round(duringStartup ? 300 + random() * 2000 : random() * (opts.maxDelayMs ?? 30_000))
+      const started = Date.now()
       const child = execa(process.execPath, [cli, 'run', '--progress', 'plain', testFile], { cwd: work, reject: false, stdin: 'ignore', stdout: 'ignore', stderr: 'ignore' })
-      await new Promise(r => setTimeout(r, afterMs))
+      if (!duringStartup) await until(() => qemuWith(token).length > 0 || child.exitCode !== null, 120_000)
+      await new Promise(r => setTimeout(r, delay))
+      const afterMs = Date.now() - started
+      const qemuAtKill = qemuWith(token).length
       const signalled = Date.now()
       child.kill(signal)
       const exit = await Promise.race([child, new Promise<undefined>(r => setTimeout(() => r(undefined), 60_000))])
@@ -138,9 +152,10 @@ export async function soak(opts: { runs: number; seed?: number; maxDelayMs?: num
       const left = qemuWith(token)
       qemuLeft += left.length
       for (const pid of left) process.kill(pid, 'SIGKILL') // ours: started by this soak's run
-      const run: SoakRun = { signal, afterMs, exitCode: exit?.exitCode, settledMs: Date.now() - signalled }
+      const run: SoakRun = { signal, afterMs, exitCode: exit?.exitCode, exitSignal: exit?.signal, qemuAtKill, settledMs: Date.now() - signalled }
       runs.push(run)
-      log(`run ${i + 1}/${opts.runs}: ${signal} after ${(afterMs / 1000).toFixed(1)} s → exit ${run.exitCode ?? 'hung'}, settled in ${run.settledMs} ms, QEMU left ${left.length}`)
+      const ended = exit ? (exit.signal ? `ended by ${exit.signal}` : `exit ${exit.exitCode}`) : 'hung'
+      log(`run ${i + 1}/${opts.runs}: ${signal} after ${(afterMs / 1000).toFixed(1)} s with ${qemuAtKill} QEMU running → ${ended}, settled in ${run.settledMs} ms, QEMU left ${left.length}`)
     }
     // One more run starts (and removes what killed runs left), with nothing to boot.
     const deadBefore = scratchNames().filter(n => !scratchBefore.has(n) && !ownerAlive(join(tmpdir(), n)))
@@ -174,6 +189,7 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const bySignal = SIGNALS.map(s => `${s} ${r.runs.filter(x => x.signal === s).length}`).join(', ')
   process.stdout.write(
     `soak: ${r.runs.length} killed runs (seed ${r.seed}; ${bySignal}) in ${((Date.now() - started) / 1000).toFixed(0)} s\n` +
+      `soak: ${r.runs.filter(x => x.qemuAtKill > 0).length} of them killed while QEMU ran\n` +
       `soak: QEMU left ${r.qemuLeft} · temp folders left ${r.foldersLeft.length} (${r.swept} of killed runs removed by the next start) · media ${r.mediaIdentical ? 'identical' : 'CHANGED'}\n`,
   )
   process.exitCode = r.qemuLeft === 0 && r.foldersLeft.length === 0 && r.mediaIdentical ? 0 : 1
