@@ -60,7 +60,9 @@ export {
   MachineExitedError,
   RunnerError,
   CommandFailedError,
+  CommandOutputDamagedError,
   GuestFailureError,
+  GuestRebootedError,
   type BootcheckErrorCode,
 } from './errors/errors.js'
 /** QMP errors: a failed command names the command and QEMU's error class; a QMP timeout is a {@link TimeoutError}. */

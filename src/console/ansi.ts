@@ -32,9 +32,11 @@ export class AnsiStripper {
 }
 
 // CSI (ESC [ ... final), OSC (ESC ] ... BEL or ESC \), charset selection (ESC ( B),
-// other two-character escapes, carriage returns and NULs.
+// other two-character escapes, carriage returns and NULs. An OSC (a window title) never
+// holds a newline and is short: a stray `ESC ]` in binary noise must not swallow the lines
+// after it up to the next BEL.
 const SEQUENCES =
-  /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[()*+][0-9A-Za-z]|\x1b[@-Z\\-_=>78]|\r|\x00/g
+  /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b\n]{0,256}(?:\x07|\x1b\\)|\x1b[()*+][0-9A-Za-z]|\x1b[@-Z\\-_=>78]|\r|\x00/g
 
 // Longest plausible sequence we wait for; anything longer is treated as garbage and dropped.
 const MAX_SEQUENCE = 256
@@ -44,7 +46,8 @@ function isComplete(tail: string): boolean {
   if (tail.length < 2) return false
   const second = tail[1]!
   if (second === '[') return /^\x1b\[[0-?]*[ -/]*[@-~]/.test(tail)
-  if (second === ']') return /^\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)/.test(tail)
+  // Complete once terminated, or once a newline shows it is no OSC at all.
+  if (second === ']') return /^\x1b\][^\x07\x1b\n]*(?:\x07|\x1b\\|\n)/.test(tail)
   if ('()*+'.includes(second)) return tail.length >= 3
   return true
 }

@@ -135,6 +135,11 @@ export class SerialConsole {
     return this.transcript.end
   }
 
+  /** Characters of output held in memory (see {@link Transcript.retainedChars}); the rest is only in the log file. */
+  get retainedChars(): number {
+    return this.transcript.retainedChars
+  }
+
   /**
    * The line the console is on: the cleaned text after the last newline, empty right after
    * one. With `since` (an {@link outputLength} taken earlier), only what arrived after it.

@@ -75,6 +75,17 @@ export class Transcript {
     return this.dropped
   }
 
+  /**
+   * Characters held in memory: the chunks kept for matching (unread text, at most
+   * `maxBuffered`, plus the chunk the cursor is in) and the tail kept for messages. Older
+   * text lives only in the console's log file.
+   */
+  get retainedChars(): number {
+    let n = this.tail.length
+    for (const c of this.chunks) n += c.length
+    return n
+  }
+
   /** Appends cleaned text. */
   append(text: string): void {
     if (text.length === 0) return

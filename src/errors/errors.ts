@@ -18,6 +18,8 @@ export type BootcheckErrorCode =
   | 'BOOTCHECK_MACHINE_EXITED'
   | 'BOOTCHECK_GUEST_FAILURE'
   | 'BOOTCHECK_COMMAND_FAILED'
+  | 'BOOTCHECK_COMMAND_OUTPUT_DAMAGED'
+  | 'BOOTCHECK_GUEST_REBOOTED'
   | 'BOOTCHECK_RUNNER'
   | 'BOOTCHECK_SCREEN_MISMATCH'
   | 'BOOTCHECK_QMP'
@@ -110,4 +112,20 @@ export class CommandFailedError extends BootcheckError {
   ) {
     super(message)
   }
+}
+
+/**
+ * A command's result arrived damaged on the console every time it was fetched (the
+ * checksums did not match): the console is too noisy, or the guest's `base64`/`md5sum` fail.
+ */
+export class CommandOutputDamagedError extends BootcheckError {
+  override readonly code = 'BOOTCHECK_COMMAND_OUTPUT_DAMAGED'
+}
+
+/**
+ * The guest was reset (QEMU reported `RESET`) while a command ran, e.g. the command ran
+ * `reboot -f`: its result is lost. The next command waits for the new boot's shell.
+ */
+export class GuestRebootedError extends BootcheckError {
+  override readonly code = 'BOOTCHECK_GUEST_REBOOTED'
 }

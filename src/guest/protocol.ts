@@ -4,14 +4,20 @@ import { createHash, randomBytes } from 'node:crypto'
  * The wire protocol for commands on a plain shell console, with no guest agent.
  *
  * Once per shell session two functions are defined. `__bcx ID CMD` runs CMD in a subshell
- * with stdin from /dev/null, keeps stdout and stderr in temp files, and calls `__bcp ID
- * STATUS`, which prints
+ * with stdin from /dev/null and no positional parameters (so the command cannot see ID as
+ * `$1` and print a result of its own under it), keeps stdout and stderr in temp files, and
+ * calls `__bcp ID STATUS`, which prints (the temp files are named after the shell's pid, so
+ * two shells sharing a /tmp, as the unit tests' local shells do, do not read each other's)
  *
  *     <ID>B
  *     <stdout, base64>
  *     <ID>S
  *     <stderr, base64>
  *     <ID>E <status> <md5 of stdout> <md5 of stderr>
+ *
+ * each marker on a line of its own, after an empty line: output another program writes to
+ * the console just before (noise ending in a lone ESC, `ESC [` or `ESC (`) then swallows
+ * that newline, never the marker's first letter.
  *
  * The typed command line contains `ID` followed by a space, never by `B`, `S` or `E`, so its
  * echo cannot match a marker. Output travels as base64, so a kernel message the console
@@ -20,10 +26,10 @@ import { createHash, randomBytes } from 'node:crypto'
  * the same result again with `__bcp`.
  */
 export const SHELL_SETUP =
-  `__bcx() { ( eval "$2" ) </dev/null >"\${TMPDIR:-/tmp}/.bc.out" 2>"\${TMPDIR:-/tmp}/.bc.err"; __bcp "$1" $?; }; ` +
-  `__bcp() { printf '%s%s\\n' "$1" B; base64 <"\${TMPDIR:-/tmp}/.bc.out"; printf '%s%s\\n' "$1" S; ` +
-  `base64 <"\${TMPDIR:-/tmp}/.bc.err"; printf '%s%s %s %s %s\\n' "$1" E "$2" ` +
-  `"$(md5sum <"\${TMPDIR:-/tmp}/.bc.out" | cut -c1-32)" "$(md5sum <"\${TMPDIR:-/tmp}/.bc.err" | cut -c1-32)"; }`
+  `__bcx() { ( __bcc=$2; set --; eval "$__bcc" ) </dev/null >"\${TMPDIR:-/tmp}/.bc$$.out" 2>"\${TMPDIR:-/tmp}/.bc$$.err"; __bcp "$1" $?; }; ` +
+  `__bcp() { printf '\\n%s%s\\n' "$1" B; base64 <"\${TMPDIR:-/tmp}/.bc$$.out"; printf '\\n%s%s\\n' "$1" S; ` +
+  `base64 <"\${TMPDIR:-/tmp}/.bc$$.err"; printf '\\n%s%s %s %s %s\\n' "$1" E "$2" ` +
+  `"$(md5sum <"\${TMPDIR:-/tmp}/.bc$$.out" | cut -c1-32)" "$(md5sum <"\${TMPDIR:-/tmp}/.bc$$.err" | cut -c1-32)"; }`
 
 /** A fresh marker id: letters and digits only, unique per call. */
 export function newMarker(): string {

@@ -1,6 +1,6 @@
 import type { SerialConsole } from '../console/console.js'
 import { formatMs } from '../console/console.js'
-import { BootcheckError, TimeoutError } from '../errors/errors.js'
+import { BootcheckError, CommandOutputDamagedError, GuestRebootedError, TimeoutError } from '../errors/errors.js'
 import { sleep } from '../util/sleep.js'
 import {
   SHELL_SETUP,
@@ -58,6 +58,11 @@ const POLL = 100
 const QUIET_LOOK = 1500
 const INTERRUPT_PAUSE = 200
 const REPLAYS = 3
+/**
+ * A damaged result is fetched again only once the console has been quiet this long: what
+ * damaged it (a program flooding the console) has likely stopped, so the copy is clean.
+ */
+const REPLAY_QUIET = 1000
 // Longer lines would hit the guest tty's 4095-character canonical line limit.
 const MAX_LINE = 3500
 
@@ -97,6 +102,8 @@ export class GuestShell {
   private sinceAt = Date.now()
   /** When a prompt-looking line last ended a chunk of output in this boot (0: never). */
   private promptSeenAt = 0
+  /** The command being executed and how to abort its waits (see {@link guestReset}). */
+  private current: { command: string; abort: AbortController } | null = null
 
   constructor(
     private readonly console: SerialConsole,
@@ -113,6 +120,25 @@ export class GuestShell {
     this.since = this.console.outputLength
     this.sinceAt = Date.now()
     this.promptSeenAt = 0
+  }
+
+  /**
+   * The guest was reset (QEMU reported `RESET`: `reboot -f` in a command, a watchdog, a
+   * triple fault): a command waiting for its result fails at once with
+   * {@link GuestRebootedError} instead of running into its timeout, and the session is
+   * forgotten, so the next command waits for the new boot's shell.
+   */
+  guestReset(reason: string): void {
+    const current = this.current
+    this.invalidate()
+    if (!current) return
+    current.abort.abort(
+      new GuestRebootedError(
+        `The guest ${this.console.name} was reset (${reason}) while command ${JSON.stringify(current.command)} ran; its result is lost. ` +
+          'The next command waits for the new boot.' +
+          this.console.recentOutput(),
+      ),
+    )
   }
 
   /** Waits until a shell answers on the console (logging in if asked) and prepares it. */
@@ -227,6 +253,21 @@ export class GuestShell {
   }
 
   private async execute(command: string, timeout: number): Promise<CommandResult> {
+    const abort = new AbortController()
+    this.current = { command, abort }
+    try {
+      return await this.transfer(command, timeout, abort.signal)
+    } finally {
+      this.current = null
+    }
+  }
+
+  /**
+   * Types the command and reads its result; a damaged result (a checksum that does not
+   * match, a begin marker lost in noise) is fetched again once the console has been quiet
+   * for {@link REPLAY_QUIET}, up to {@link REPLAYS} times, all within `timeout`.
+   */
+  private async transfer(command: string, timeout: number, signal: AbortSignal): Promise<CommandResult> {
     const id = newMarker()
     const line = commandLine(id, command)
     if (line.length > MAX_LINE) {
@@ -235,36 +276,60 @@ export class GuestShell {
       )
     }
     const deadline = Date.now() + timeout
+    const left = (): number => Math.max(1, deadline - Date.now())
+    const timedOut = (what: string): TimeoutError => {
+      // Interrupt the command so the shell is usable again, and resynchronise next time.
+      this.console.send('\x03')
+      this.ready = false
+      return new TimeoutError(`Command ${JSON.stringify(command)} on ${this.console.name} ${what} within ${formatMs(timeout)}.` + this.console.recentOutput())
+    }
     this.console.sendLine(line)
     let status = 0
     let reason = ''
     for (let attempt = 0; attempt <= REPLAYS; attempt++) {
       const markerId = attempt === 0 ? id : newMarker()
-      if (attempt > 0) this.console.sendLine(replayLine(markerId, status))
+      if (attempt > 0) {
+        if (!(await this.quiet(REPLAY_QUIET, deadline, signal))) {
+          throw timedOut(`did not finish: its output arrived damaged (${reason}) and the console never went quiet for a clean copy`)
+        }
+        this.console.sendLine(replayLine(markerId, status))
+      }
       const { begin, end } = resultPatterns(markerId)
       try {
-        await this.console.waitFor(begin, { timeout: Math.max(1, deadline - Date.now()) })
-        const m = await this.console.waitFor(end, { timeout: Math.max(1, deadline - Date.now()) })
+        // The end marker too: if noise swallowed the begin marker, the result is damaged
+        // rather than waited for until the timeout.
+        const first = await this.console.waitFor([begin, end], { timeout: left(), signal })
+        if (first.index === 1) {
+          status = Number(first.groups![1])
+          reason = 'its begin marker was lost'
+          continue
+        }
+        const m = await this.console.waitFor(end, { timeout: left(), signal })
         const decoded = decodeResult(markerId, m.before, m.groups!)
         if (decoded.ok) return { status: decoded.status, output: decoded.stdout, stderr: decoded.stderr }
         status = decoded.status
         reason = decoded.reason
       } catch (e) {
-        if (e instanceof TimeoutError) {
-          // Interrupt the command so the shell is usable again, and resynchronise next time.
-          this.console.send('\x03')
-          this.ready = false
-          throw new TimeoutError(
-            `Command ${JSON.stringify(command)} on ${this.console.name} did not finish within ${formatMs(timeout)}.` +
-              this.console.recentOutput(),
-          )
-        }
+        if (signal.aborted) throw signal.reason
+        if (e instanceof TimeoutError) throw timedOut('did not finish')
         throw e
       }
     }
-    throw new BootcheckError(
+    throw new CommandOutputDamagedError(
       `The output of ${JSON.stringify(command)} on ${this.console.name} arrived damaged ${REPLAYS + 1} times (${reason}): the console is too noisy, or the guest's own tools (base64, md5sum) fail.` +
         this.console.recentOutput(),
     )
+  }
+
+  /** Waits until the console has printed nothing for `ms`; false if the deadline comes first. */
+  private async quiet(ms: number, deadline: number, signal: AbortSignal): Promise<boolean> {
+    for (;;) {
+      if (signal.aborted) throw signal.reason
+      const now = Date.now()
+      const wait = this.console.lastOutputAt + ms - now
+      if (wait <= 0) return true
+      if (now + wait > deadline) return false
+      await this.console.idle(Math.min(wait, POLL))
+    }
   }
 }

@@ -120,6 +120,9 @@ export class Machine {
     this.timeout = parts.timeout
     this.bootTimeout = parts.bootTimeout
     this.shell = new GuestShell(parts.console, { ...(parts.login ? { login: parts.login } : {}), shellProbe: parts.shellProbe ?? 'quiet' })
+    // A reset the test did not ask for (`reboot -f` inside a command) fails the waiting
+    // command at once and makes the next one wait for the new boot.
+    this.qmp.on('RESET', e => this.shell.guestReset(`QEMU reported RESET, ${e.data?.reason ?? 'no reason given'}`))
     this.actions = new ActionLog(join(parts.artifactsDir, ARTIFACT_FILES.actions))
     this.screens = { capture: () => captureScreen(this.qmp, this.workDir), testFile: parts.testFile, artifactsDir: this.artifactsDir }
   }

@@ -7,6 +7,7 @@
  */
 import { appendFileSync } from 'node:fs'
 import { rm, writeFile } from 'node:fs/promises'
+import { constants as osConstants } from 'node:os'
 import { join, resolve } from 'node:path'
 import { SerialConsole } from '../console/console.js'
 import { DEFAULT_FAILURE_PATTERNS, FailureWatcher } from '../console/failfast.js'
@@ -122,7 +123,7 @@ export async function startMachine(spec: MachineSpec, ctx: StartContext): Promis
       const endedAt = new Date()
       admitted.release()
       void markMachineEnded(artifactsDir, endedAt).catch(() => undefined)
-      const how = exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`
+      const how = exit.signal ? `signal ${signalName(exit.signal)}` : `code ${exit.code}`
       console.end(new MachineExitedError(`QEMU for ${name} exited (${how}).${stderrSuffix(exit.stderr)}\nArtifacts: ${artifactsDir}`))
     })
     const qmpLog = join(artifactsDir, ARTIFACT_FILES.qmp)
@@ -176,6 +177,12 @@ export function progressLines(emit: (line: string) => void): (text: string) => v
       if (l && !isProtocolLine(l)) return emit(l.length > 160 ? l.slice(0, 157) + '…' : l)
     }
   }
+}
+
+/** A signal number as its name and number, e.g. `SIGSEGV (11)`. */
+export function signalName(signal: number): string {
+  const name = Object.entries(osConstants.signals).find(([, n]) => n === signal)?.[0]
+  return name ? `${name} (${signal})` : String(signal)
 }
 
 function stderrSuffix(stderr: string): string {

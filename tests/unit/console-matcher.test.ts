@@ -17,6 +17,16 @@ t.test('ANSI sequences and CR are removed, even when split across chunks', async
   t.equal(new AnsiStripper().push('plain text\n'), 'plain text\n')
 })
 
+t.test('a stray ESC ] in noise does not swallow the lines after it', async t => {
+  const s = new AnsiStripper()
+  // ESC ] alone goes as a two-character escape; the lines after it stay.
+  t.equal(s.push('noise\x1b]\nBC1B\nline\x07more\n'), 'noise\nBC1B\nline\x07more\n', 'no OSC across a newline')
+  t.equal(new AnsiStripper().push('a\x1b]0;title\x07b\n'), 'ab\n', 'a real OSC is still removed')
+  const split = new AnsiStripper()
+  t.equal(split.push('x\x1b]0;ti'), 'x', 'an OSC cut short waits for its end')
+  t.equal(split.push('\nBC1B\n'), '0;ti\nBC1B\n', 'a newline shows it was none')
+})
+
 t.test('a marker split across chunks is found', async t => {
   const { c } = make()
   const w = c.waitFor('MARK-1234-END')
