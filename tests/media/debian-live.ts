@@ -13,13 +13,13 @@
  * the host's isolinux; an entry is built in a temp folder and renamed into place, so an
  * interrupted build never leaves a half entry.
  */
-import { createHash, randomBytes } from 'node:crypto'
+import { createHash } from 'node:crypto'
 import { existsSync, readFileSync, realpathSync } from 'node:fs'
 import { copyFile, mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { execa } from 'execa'
-import { pruneOldEntries, removeStaleTemps } from '../../vm-configs/debian/cache.js'
+import { newTempEntry, pruneOldEntries, renameIntoPlace } from '../../vm-configs/debian/cache.js'
 import { repoRoot } from '../../vm-configs/debian/contract.js'
 
 /** What {@link debianLiveIso} returns. */
@@ -198,8 +198,7 @@ async function build(options: DebianLiveOptions): Promise<DebianLiveIso> {
     if (found.exitCode !== 0) throw new Error(`${tool} is missing: run bash scripts/setup.sh`)
   }
 
-  await removeStaleTemps(cacheDir, log)
-  const tmp = join(cacheDir, `.tmp-${key}-${process.pid}-${randomBytes(4).toString('hex')}`)
+  const { tmp } = await newTempEntry(cacheDir, key, log)
   const rootfs = join(tmp, 'rootfs')
   const isoDir = join(tmp, 'iso')
   try {
@@ -248,15 +247,9 @@ async function build(options: DebianLiveOptions): Promise<DebianLiveIso> {
     const buildSeconds = Math.round((Date.now() - started) / 100) / 10
     const manifest = { entries: ENTRIES, hostname: HOSTNAME, suite, key, buildSeconds, packages: PACKAGES, kernelVersion: vmlinuz.slice('vmlinuz-'.length) }
     await writeFile(join(tmp, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n')
-    try {
-      await rename(tmp, entry)
-    } catch (e) {
-      const other = await readEntry(entry)
-      if (!other) throw e
-      await rm(tmp, { recursive: true, force: true })
-      log(`done (another process built ${entry} first)`)
-      return other
-    }
+    await rm(join(tmp, 'work'), { recursive: true, force: true }) // newTempEntry's, unused here
+    const other = await renameIntoPlace(tmp, entry, readEntry, log)
+    if (other) return other
     const out = (await readEntry(entry))!
     await pruneOldEntries(cacheDir, entry, log, 2, 'manifest.json').catch(() => undefined)
     log(`done in ${buildSeconds} s: ${out.iso} (${((await stat(out.iso)).size / 1048576).toFixed(1)} MiB)`)

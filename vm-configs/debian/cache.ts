@@ -147,17 +147,26 @@ export async function commitEntry(
 ): Promise<{ media: LiveMedia; built: boolean }> {
   await writeFile(join(tmp, 'media.json'), JSON.stringify(manifest, null, 2) + '\n')
   await rm(join(tmp, 'work'), { recursive: true, force: true })
+  const other = await renameIntoPlace(tmp, entry, readEntry, log)
+  return other ? { media: other, built: false } : { media: fromManifest(entry, manifest), built: true }
+}
+
+/**
+ * Renames a finished temp folder to `entry`. When another build of the same inputs got
+ * there first, removes the temp folder and returns that entry as `read` finds it;
+ * returns undefined when this one was put in place.
+ */
+export async function renameIntoPlace<T>(tmp: string, entry: string, read: (dir: string) => Promise<T | undefined>, log: Log): Promise<T | undefined> {
   try {
     await rename(tmp, entry)
+    return undefined
   } catch (e) {
-    // another build of the same inputs finished first: use that one
-    const other = await readEntry(entry)
+    const other = await read(entry)
     if (!other) throw e
     await rm(tmp, { recursive: true, force: true })
     log(`done (another process built ${entry} first)`)
-    return { media: other, built: false }
+    return other
   }
-  return { media: fromManifest(entry, manifest), built: true }
 }
 
 /**
@@ -186,7 +195,7 @@ export async function pruneOldEntries(cacheDir: string, current: string, log: Lo
 }
 
 /** Remove temp folders (`.tmp-<key>-<pid>-…`) of builds whose process is gone (interrupted builds). */
-export async function removeStaleTemps(cacheDir: string, log: Log): Promise<void> {
+async function removeStaleTemps(cacheDir: string, log: Log): Promise<void> {
   let names: string[] = []
   try {
     names = await readdir(cacheDir)
