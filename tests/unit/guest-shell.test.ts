@@ -190,8 +190,11 @@ t.test('quiet mode: a prompt followed by kernel messages is still probed', async
 })
 
 t.test('after invalidate (a reboot), the prompt of the earlier boot is not probed', async t => {
-  const { shell, typed } = rig(t, '/bin/sh', ['-i'])
+  const { shell, typed, console } = rig(t, '/bin/sh', ['-i'])
   await shell.run('true', 10_000, 10_000)
+  // The shell prints its prompt after the result: let it arrive, so it belongs to the
+  // earlier boot (a real reboot resets the machine, and nothing of the old boot comes later).
+  for (const deadline = Date.now() + 10_000; Date.now() - console.lastOutputAt < 500 && Date.now() < deadline; ) await console.idle(50)
   shell.invalidate()
   const before = typed.length
   t.type(await shell.ensureReady(2500).catch(e => e), TimeoutError)
