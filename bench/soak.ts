@@ -19,12 +19,14 @@ import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { execa } from 'execa'
+import { MACHINE_SCRATCH_PREFIX } from '../src/machine/start.js'
+import { RUN_SCRATCH_PREFIX } from '../src/runner/run.js'
 import { ownerAlive } from '../src/util/scratch.js'
 import { demoMedia } from '../vm-configs/demo.js'
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)))
 const SIGNALS = ['SIGKILL', 'SIGINT', 'SIGTERM', 'SIGHUP'] as const
-const SCRATCH = ['bootcheck-run-', 'bootcheck-vm-']
+const SCRATCH = [RUN_SCRATCH_PREFIX, MACHINE_SCRATCH_PREFIX]
 
 /** One killed run. */
 export interface SoakRun {
