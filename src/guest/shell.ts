@@ -114,6 +114,19 @@ export class GuestShell {
     })
   }
 
+  /** True while the session is set up: the helper functions are defined and the shell idles at its prompt. */
+  get isReady(): boolean {
+    return this.ready
+  }
+
+  /**
+   * Takes the session as set up without asking the guest: for a machine restored from a
+   * snapshot taken while the shell was ready (its helper functions are in the guest's RAM).
+   */
+  assumeReady(): void {
+    this.ready = true
+  }
+
   /** Forgets the shell session (after a reboot the functions must be defined again). */
   invalidate(): void {
     this.ready = false
