@@ -4,7 +4,7 @@
  * one process probes while the others wait for its result.
  */
 import { createHash, randomBytes } from 'node:crypto'
-import { open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises'
+import { readFile, rename, unlink, writeFile } from 'node:fs/promises'
 import { tmpdir, uptime } from 'node:os'
 import { basename, dirname, join } from 'node:path'
 import { execa } from 'execa'
@@ -13,6 +13,7 @@ import { KILL_GRACE_MS, type AccelDecision } from './accel-policy.js'
 import { PROBE_IMAGE_SHA256 } from './probe/index.js'
 import type { Accelerator } from './probe-run.js'
 import { firstLine } from './text.js'
+import { tryLock, unlock } from '../util/lock.js'
 
 const CACHE_FORMAT = 1
 
@@ -147,45 +148,6 @@ export async function cachedDecision(
     })
     return decision
   } finally {
-    if (locked) await unlink(lockFile).catch(() => undefined)
-  }
-}
-
-/** Creates the lock file exclusively; removes a stale one (dead owner, or too old) first. */
-async function tryLock(lockFile: string, maxAgeMs: number): Promise<boolean> {
-  try {
-    const handle = await open(lockFile, 'wx')
-    try {
-      await handle.writeFile(JSON.stringify({ pid: process.pid, at: Date.now() }))
-    } finally {
-      await handle.close()
-    }
-    return true
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') return false
-  }
-  try {
-    const [text, st] = await Promise.all([readFile(lockFile, 'utf8'), stat(lockFile)])
-    let pid: number | undefined
-    try {
-      pid = (JSON.parse(text) as { pid?: number }).pid
-    } catch {
-      // being written, or garbage: judged by age
-    }
-    const tooOld = Date.now() - st.mtimeMs > maxAgeMs
-    const ownerDead = typeof pid === 'number' && pid !== process.pid && !processAlive(pid)
-    if (tooOld || ownerDead) await unlink(lockFile).catch(() => undefined)
-  } catch {
-    // vanished meanwhile
-  }
-  return false
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM'
+    if (locked) await unlock(lockFile)
   }
 }
