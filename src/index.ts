@@ -21,9 +21,14 @@ export { boot, type TestContext } from './api/boot.js'
 /** A running virtual machine: console, commands, media, screens, input and power. */
 export { Machine } from './machine/machine.js'
 /** Options of machine methods. */
-export type { RunOptions, RetryOptions, RebootOptions } from './machine/machine.js'
+export type { RunOptions, RetryOptions, RebootOptions, SnapshotOptions } from './machine/machine.js'
 /** The machine description `boot` takes, and its parts. */
-export type { MachineSpec, DiskSpec, PxeSpec, IpxeSpec } from './spec/spec.js'
+export type { MachineSpec, DiskSpec, PxeSpec, IpxeSpec, SnapshotRef } from './spec/spec.js'
+/** The fields a machine restored from a snapshot (`from`) may still set. */
+export { RESTORE_FIELDS } from './spec/spec.js'
+/** Snapshots: a saved machine (`vm.snapshot()`), restored by `boot(t, { from })`, and what its manifest says. */
+export { Snapshot } from './machine/snapshot.js'
+export type { SnapshotManifest, SnapshotMedium, SnapshotQemu } from './machine/snapshot-manifest.js'
 /** Parses memory sizes such as `'1G'` into MiB. */
 export { parseMemory } from './spec/spec.js'
 /** Files laid over a served network root (`pxe.overlay`, `ipxe.overlay`). */
@@ -63,6 +68,8 @@ export {
   CommandOutputDamagedError,
   GuestFailureError,
   GuestRebootedError,
+  SnapshotError,
+  SnapshotMismatchError,
   type BootcheckErrorCode,
 } from './errors/errors.js'
 /** QMP errors: a failed command names the command and QEMU's error class; a QMP timeout is a {@link TimeoutError}. */

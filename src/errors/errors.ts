@@ -21,6 +21,8 @@ export type BootcheckErrorCode =
   | 'BOOTCHECK_COMMAND_OUTPUT_DAMAGED'
   | 'BOOTCHECK_GUEST_REBOOTED'
   | 'BOOTCHECK_RUNNER'
+  | 'BOOTCHECK_SNAPSHOT'
+  | 'BOOTCHECK_SNAPSHOT_MISMATCH'
   | 'BOOTCHECK_SCREEN_MISMATCH'
   | 'BOOTCHECK_QMP'
   | 'BOOTCHECK_QMP_PROTOCOL'
@@ -128,4 +130,28 @@ export class CommandOutputDamagedError extends BootcheckError {
  */
 export class GuestRebootedError extends BootcheckError {
   override readonly code = 'BOOTCHECK_GUEST_REBOOTED'
+}
+
+/**
+ * A snapshot could not be taken or restored: a device that cannot be migrated, a snapshot
+ * folder that is missing, incomplete or corrupt, or QEMU refusing the saved state.
+ */
+export class SnapshotError extends BootcheckError {
+  override readonly code: BootcheckErrorCode = 'BOOTCHECK_SNAPSHOT'
+}
+
+/**
+ * A snapshot does not fit what it would be restored with: another QEMU version or machine
+ * type, or media (ISO, kernel, disk images) that changed since it was taken. `changes`
+ * lists each difference.
+ */
+export class SnapshotMismatchError extends SnapshotError {
+  override readonly code = 'BOOTCHECK_SNAPSHOT_MISMATCH'
+  constructor(
+    message: string,
+    /** Each difference, e.g. `QEMU version: snapshot 7.2.22, now 8.0.0`. */
+    readonly changes: string[],
+  ) {
+    super(message)
+  }
 }

@@ -167,6 +167,11 @@ export class GuestShell {
     })
   }
 
+  /** Runs `job` when no command runs, and keeps commands waiting until it is done (a snapshot). */
+  exclusive<T>(job: () => Promise<T>): Promise<T> {
+    return this.enqueue(job)
+  }
+
   private enqueue<T>(job: () => Promise<T>): Promise<T> {
     const next = this.queue.then(job, job)
     this.queue = next.catch(() => undefined)

@@ -67,6 +67,8 @@ export interface MachineFacts {
   startedAt: string
   /** QEMU's pid, once it runs. */
   pid?: number
+  /** The snapshot folder the machine was restored from, if it was. */
+  restoredFrom?: string
   endedAt?: string
 }
 

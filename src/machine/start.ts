@@ -11,9 +11,9 @@ import { constants as osConstants } from 'node:os'
 import { join, resolve } from 'node:path'
 import { SerialConsole } from '../console/console.js'
 import { DEFAULT_FAILURE_PATTERNS, FailureWatcher } from '../console/failfast.js'
-import { GuestFailureError, MachineExitedError, QemuStartError } from '../errors/errors.js'
+import { GuestFailureError, MachineExitedError, QemuStartError, SnapshotError } from '../errors/errors.js'
 import { isProtocolLine } from '../guest/protocol.js'
-import { buildQemuArgv, shellQuote } from '../qemu/argv.js'
+import { buildQemuArgv, shellQuote, type LaunchPlan } from '../qemu/argv.js'
 import { detectAccelerator, resolveQemuBinary } from '../qemu/accel.js'
 import { QemuProcess } from '../qemu/process.js'
 import { trackScratch, untrackScratch } from '../qemu/registry.js'
@@ -25,7 +25,11 @@ import { within } from '../util/sleep.js'
 import { ARTIFACT_FILES, createArtifactsDir, markMachineEnded, recordPid, writeMachineFacts } from './artifacts.js'
 import { Machine } from './machine.js'
 import { launchPlan } from './plan.js'
+import { bootOrigin } from './origin.js'
 import { prepareLaunch, type Owned } from './prepare.js'
+import { readManifest } from './snapshot-manifest.js'
+import { loadSnapshotState, prepareRestore, type PreparedRestore } from './snapshot-restore.js'
+import type { MachineOrigin } from './snapshot-save.js'
 
 /** What a machine asks for before QEMU starts. */
 export interface AdmissionRequest {
@@ -67,8 +71,10 @@ const ADMIT_AT_ONCE: Admit = async () => ({ status: () => {}, release: () => {} 
  * On any failure everything started so far is stopped and the temporary folder removed.
  */
 export async function startMachine(spec: MachineSpec, ctx: StartContext): Promise<Machine> {
-  const name = spec.name ?? 'machine'
   checkSpec(spec)
+  const restoreDir = spec.from === undefined ? undefined : typeof spec.from === 'string' ? spec.from : spec.from.dir
+  // A bad snapshot folder fails here, before anything starts.
+  const name = spec.name ?? (restoreDir ? (await readManifest(restoreDir)).machine : 'machine')
   const qemu = await resolveQemuBinary(spec.qemu ?? process.env.BOOTCHECK_QEMU ?? 'qemu-system-x86_64')
   const accel =
     spec.accel === 'kvm' || spec.accel === 'tcg' ? { accel: spec.accel, reason: 'chosen in the machine spec' } : await detectAccelerator({ qemu })
@@ -83,8 +89,17 @@ export async function startMachine(spec: MachineSpec, ctx: StartContext): Promis
     const test = ctx.test.join(' > ')
     const testFile = resolve(spec.testFile ?? process.argv[1] ?? 'bootcheck')
     const artifactsDir = await createArtifactsDir({ file: testFile, test: ctx.test, machine: name })
-    const prepared = await prepareLaunch(spec, workDir, artifactsDir, owned)
-    const plan = launchPlan(spec, { name, accel: accel.accel, workDir }, prepared)
+    let plan: LaunchPlan
+    let origin: MachineOrigin
+    let restore: PreparedRestore | undefined
+    if (restoreDir) {
+      restore = await prepareRestore(restoreDir, { name, qemu, accel: accel.accel, workDir, artifactsDir }, owned)
+      ;({ plan, origin } = restore)
+    } else {
+      const prepared = await prepareLaunch(spec, workDir, artifactsDir, owned)
+      plan = launchPlan(spec, { name, accel: accel.accel, workDir }, prepared)
+      origin = bootOrigin(spec, qemu, plan, workDir, owned.http)
+    }
     admission = await (ctx.admit ?? ADMIT_AT_ONCE)({ machine: name, test, memoryMiB: plan.memoryMiB, cpus: plan.cpus })
     const admitted = admission
     await writeMachineFacts(artifactsDir, {
@@ -95,6 +110,7 @@ export async function startMachine(spec: MachineSpec, ctx: StartContext): Promis
       memoryMiB: plan.memoryMiB,
       cpus: plan.cpus,
       startedAt: new Date().toISOString(),
+      ...(restore ? { restoredFrom: resolve(restoreDir!) } : {}),
     })
     const argv = buildQemuArgv(plan)
     await writeFile(join(artifactsDir, ARTIFACT_FILES.command), shellQuote([qemu, ...argv]) + '\n')
@@ -139,7 +155,15 @@ export async function startMachine(spec: MachineSpec, ctx: StartContext): Promis
       }
       throw new QemuStartError(`QEMU for ${name} started but its QMP socket did not answer: ${(e as Error).message}`, { cause: e })
     })
-    return new Machine({
+    if (restore) {
+      await loadSnapshotState(qmp, restore, name, () => proc.alive).catch(async e => {
+        const exit = await within(proc.exited, 2000)
+        await proc.kill()
+        const said = exit ? stderrSuffix(exit.stderr) : ''
+        throw new SnapshotError(`${name} could not be restored from '${restoreDir}': ${(e as Error).message}${said}\nArtifacts: ${artifactsDir}`, { cause: e })
+      })
+    }
+    const machine = new Machine({
       name,
       accel: accel.accel,
       process: proc,
@@ -153,7 +177,11 @@ export async function startMachine(spec: MachineSpec, ctx: StartContext): Promis
       ...(spec.login ? { login: spec.login } : {}),
       ...(spec.shellProbe ? { shellProbe: spec.shellProbe } : {}),
       ...(owned.http ? { http: owned.http } : {}),
+      origin,
+      ...(restore ? { shellReady: restore.manifest.shellReady } : {}),
     })
+    if (spec.syncClock) await machine.syncClock()
+    return machine
   } catch (e) {
     admission?.release()
     await owned.http?.close()

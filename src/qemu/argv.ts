@@ -2,18 +2,22 @@
 export interface LaunchPlan {
   name: string
   accel: 'kvm' | 'tcg'
+  /** QEMU's machine type. Default `q35` (an alias: a restored machine names the versioned type, e.g. `pc-q35-7.2`). */
+  machineType?: string
   memoryMiB: number
   cpus: number
   /** BIOS, or UEFI with the firmware code and a private writable copy of the variables store. */
   firmware: { kind: 'bios' } | { kind: 'uefi'; code: string; vars: string }
   /** The QMP unix socket QEMU listens on. */
   qmpSocket: string
-  /** The ISO, attached read-only as a removable CD with device id `cdrom`. */
-  cdrom?: string
+  /** The ISO, attached read-only as a removable CD with device id `cdrom`; `null`: the CD drive with no medium. */
+  cdrom?: string | null
   /** The USB stick's overlay (qcow2), device id `usb`. */
   usb?: string
   /** A USB tablet (absolute pointer, device id `tablet`) for mouse input. */
   tablet?: boolean
+  /** The USB controller (device id `xhci`) even with no USB device: a restored machine whose stick was unplugged. */
+  xhci?: boolean
   /** Disk overlays (qcow2) with their device ids. */
   disks: Array<{ id: string; file: string }>
   kernel?: string
@@ -27,6 +31,8 @@ export interface LaunchPlan {
    */
   net?: { tftpRoot?: string; bootfile?: string }
   bootFrom?: 'cdrom' | 'usb' | 'disk' | 'net'
+  /** Start paused and wait for the saved state of a snapshot (`-S -incoming defer`, then QMP `migrate-incoming`). */
+  incoming?: boolean
   extraArgs: string[]
 }
 
@@ -40,7 +46,7 @@ export function buildQemuArgv(plan: LaunchPlan): string[] {
   const push = (...xs: string[]): void => void a.push(...xs)
   push('-name', `${plan.name},process=bootcheck-${plan.name}`)
   push('-nodefaults', '-no-user-config')
-  push('-machine', 'q35', '-accel', plan.accel)
+  push('-machine', plan.machineType ?? 'q35', '-accel', plan.accel)
   if (plan.accel === 'kvm') push('-cpu', 'host')
   push('-m', `${plan.memoryMiB}M`, '-smp', String(plan.cpus))
   if (plan.firmware.kind === 'uefi') {
@@ -52,11 +58,14 @@ export function buildQemuArgv(plan: LaunchPlan): string[] {
   push('-chardev', 'stdio,id=serial0,signal=off', '-serial', 'chardev:serial0')
   push('-chardev', `socket,id=qmp,path=${escapeOpt(plan.qmpSocket)},server=on,wait=off`, '-mon', 'chardev=qmp,mode=control')
   const order = bootOrder(plan)
-  if (plan.cdrom !== undefined) {
+  if (plan.cdrom === null) {
+    push('-drive', 'if=none,id=cd0,media=cdrom,readonly=on')
+    push('-device', `ide-cd,drive=cd0,id=cdrom${bootIndex(order, 'cdrom')}`)
+  } else if (plan.cdrom !== undefined) {
     push('-drive', `if=none,id=cd0,media=cdrom,readonly=on,format=raw,file=${escapeOpt(plan.cdrom)}`)
     push('-device', `ide-cd,drive=cd0,id=cdrom${bootIndex(order, 'cdrom')}`)
   }
-  if (plan.usb !== undefined || plan.tablet) push('-device', 'qemu-xhci,id=xhci')
+  if (plan.usb !== undefined || plan.tablet || plan.xhci) push('-device', 'qemu-xhci,id=xhci')
   if (plan.tablet) push('-device', 'usb-tablet,bus=xhci.0,id=tablet')
   if (plan.usb !== undefined) {
     push('-drive', `if=none,id=usb0,format=qcow2,file=${escapeOpt(plan.usb)}`)
@@ -76,6 +85,7 @@ export function buildQemuArgv(plan: LaunchPlan): string[] {
   if (plan.kernel !== undefined) push('-kernel', plan.kernel)
   if (plan.initrd !== undefined) push('-initrd', plan.initrd)
   if (plan.append !== undefined) push('-append', plan.append)
+  if (plan.incoming) push('-S', '-incoming', 'defer')
   push(...plan.extraArgs)
   return a
 }

@@ -87,6 +87,21 @@ export type QmpInputEvent =
   | { type: 'btn'; data: { button: QmpInputButton; down: boolean } }
   | { type: 'rel' | 'abs'; data: { axis: 'x' | 'y'; value: number } }
 
+/** Migration states reported by `query-migrate` (QEMU 7.2's MigrationStatus). */
+export type QmpMigrationStatus =
+  | 'none' | 'setup' | 'cancelling' | 'cancelled' | 'active' | 'postcopy-active' | 'postcopy-paused'
+  | 'postcopy-recover' | 'completed' | 'failed' | 'colo' | 'pre-switchover' | 'device' | 'wait-unplug'
+
+/** Reply of `query-migrate` (the fields bootcheck reads). */
+export interface QmpMigrationInfo {
+  /** Absent before any migration. */
+  status?: QmpMigrationStatus
+  'error-desc'?: string
+  'total-time'?: number
+  ram?: { transferred: number; total: number; duplicate: number; normal: number; [key: string]: unknown }
+  [key: string]: unknown
+}
+
 /** Map of command name to its argument and return types. */
 export interface QmpCommands {
   qmp_capabilities: { args: { enable?: Array<'oob'> }; ret: QmpEmpty }
@@ -124,6 +139,12 @@ export interface QmpCommands {
     args: { events: QmpInputEvent[]; device?: string; head?: number }
     ret: QmpEmpty
   }
+  migrate: { args: { uri: string }; ret: QmpEmpty }
+  'migrate-incoming': { args: { uri: string }; ret: QmpEmpty }
+  'migrate-set-parameters': { args: { 'max-bandwidth'?: number; 'downtime-limit'?: number }; ret: QmpEmpty }
+  'query-migrate': { args: QmpNoArgs; ret: QmpMigrationInfo }
+  'query-machines': { args: QmpNoArgs; ret: Array<{ name: string; alias?: string; 'is-default'?: boolean }> }
+  'qom-list': { args: { path: string }; ret: Array<{ name: string; type: string }> }
   'human-monitor-command': { args: { 'command-line': string; 'cpu-index'?: number }; ret: string }
 }
 

@@ -1,11 +1,13 @@
 import { SpecError } from '../errors/errors.js'
-import { parseMemory, type MachineSpec } from './spec.js'
+import { parseMemory, RESTORE_FIELDS, type MachineSpec } from './spec.js'
 
 /**
  * Checks a machine spec for contradictions and bad values before anything starts: throws a
  * {@link SpecError} naming the field. Pure; files are checked later, when they are opened.
  */
 export function checkSpec(spec: MachineSpec): void {
+  if (spec.from !== undefined) return checkRestoreSpec(spec)
+  if (spec.syncClock) throw new SpecError('boot: syncClock is for a machine restored from a snapshot (with from)')
   if (!spec.cdrom && !spec.usb && !spec.disks?.length && !spec.kernel && !spec.pxe && !spec.ipxe) {
     throw new SpecError('boot: nothing to boot; give cdrom, usb, disks, kernel, pxe or ipxe')
   }
@@ -27,10 +29,30 @@ export function checkSpec(spec: MachineSpec): void {
   if (spec.cpus !== undefined && (!Number.isInteger(spec.cpus) || spec.cpus < 1)) {
     throw new SpecError(`boot: cpus must be a positive integer, got ${spec.cpus}`)
   }
+  if (spec.memory !== undefined) parseMemory(spec.memory)
+  checkNameAndTimeouts(spec)
+}
+
+/** A spec with `from`: only the fields a restored machine may set. */
+function checkRestoreSpec(spec: MachineSpec): void {
+  const dir = typeof spec.from === 'string' ? spec.from : spec.from?.dir
+  if (typeof dir !== 'string' || dir.length === 0) throw new SpecError('boot: from must be a snapshot (as vm.snapshot() returns it) or its folder')
+  const allowed: readonly string[] = RESTORE_FIELDS
+  const extra = Object.entries(spec)
+    .filter(([k, v]) => v !== undefined && !allowed.includes(k))
+    .map(([k]) => k)
+  if (extra.length) {
+    throw new SpecError(
+      `boot: ${extra.join(', ')} cannot be given with from: a restored machine has the media, memory and devices of its snapshot (allowed besides: ${RESTORE_FIELDS.filter(f => f !== 'from').join(', ')})`,
+    )
+  }
+  checkNameAndTimeouts(spec)
+}
+
+function checkNameAndTimeouts(spec: MachineSpec): void {
   if (spec.name !== undefined && !/^[A-Za-z0-9._-]+$/.test(spec.name)) {
     throw new SpecError(`boot: name may hold letters, digits, '.', '_' and '-' only, got ${JSON.stringify(spec.name)}`)
   }
-  if (spec.memory !== undefined) parseMemory(spec.memory)
   for (const [field, value] of [['timeout', spec.timeout], ['bootTimeout', spec.bootTimeout]] as const) {
     if (value !== undefined && !(Number.isFinite(value) && value > 0)) throw new SpecError(`boot: ${field} must be a positive number of milliseconds, got ${value}`)
   }

@@ -46,8 +46,32 @@ export interface IpxeSpec {
   overlay?: Overlay
 }
 
+/** A snapshot to restore, as `vm.snapshot()` returns it (or any object with its folder). */
+export interface SnapshotRef {
+  /** The snapshot's folder (with its `snapshot.json`). */
+  readonly dir: string
+}
+
+/**
+ * The fields a machine restored from a snapshot may still set: everything else (media,
+ * memory, firmware, QEMU arguments) is the snapshot's.
+ */
+export const RESTORE_FIELDS = ['from', 'name', 'testFile', 'timeout', 'bootTimeout', 'failOn', 'login', 'shellProbe', 'qemu', 'accel', 'syncClock'] as const
+
 /** How the machine is described by the user. Every field is optional but something must boot. */
 export interface MachineSpec {
+  /**
+   * Restore a snapshot instead of booting: a new QEMU starts from the machine state saved
+   * by `vm.snapshot()` (a {@link SnapshotRef} or the snapshot's folder), on its own qcow2
+   * overlays over the snapshot's disks. Only the fields in {@link RESTORE_FIELDS} may be
+   * given besides; the rest is the snapshot's.
+   */
+  from?: SnapshotRef | string
+  /**
+   * With `from`: set the guest's clock from the host's once restored (the guest's clock
+   * stands where it was when the snapshot was taken). Needs a shell that was ready then.
+   */
+  syncClock?: boolean
   /** Name in messages, artifacts and the QEMU process title. Default `machine`. */
   name?: string
   /** Memory as `'1G'`, `'512M'` or a number of MiB. Default `'1G'`. */

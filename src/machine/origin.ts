@@ -1,0 +1,43 @@
+/**
+ * A booted machine's {@link MachineOrigin}: what its snapshots must record (the launch plan,
+ * the media to checksum, the base images under its overlays, the folders it owns). Pure.
+ * @module
+ */
+import { resolve } from 'node:path'
+import type { LaunchPlan } from '../qemu/argv.js'
+import type { MachineSpec } from '../spec/spec.js'
+import { diskOverlays } from './plan.js'
+import type { MachineOrigin, MediumRef } from './snapshot-save.js'
+
+/** The origin of a machine booted (not restored) from `spec` with `plan`; `httpGuestUrl` is its iPXE server's. */
+export function bootOrigin(spec: MachineSpec, qemu: string, plan: LaunchPlan, workDir: string, http?: { root: string; guestUrl: string }): MachineOrigin {
+  const media: MediumRef[] = []
+  const file = (role: string, path: string | undefined): void => void (path !== undefined && media.push({ role, path: resolve(path), kind: 'file' }))
+  file('kernel', spec.kernel)
+  file('initrd', spec.initrd)
+  file('USB stick base', spec.usb)
+  const bases: Record<string, string> = {}
+  for (const d of diskOverlays(spec, workDir)) {
+    file(`${d.id} base`, d.image)
+    bases[d.id] = resolve(d.image)
+  }
+  if (spec.usb) bases.usb = resolve(spec.usb)
+  if (plan.firmware.kind === 'uefi') file('UEFI firmware', plan.firmware.code)
+  if (spec.pxe) media.push({ role: 'TFTP root', path: resolve(spec.pxe.tftpRoot), kind: 'tree' })
+  if (spec.ipxe) media.push({ role: 'HTTP root', path: resolve(spec.ipxe.httpRoot), kind: 'tree' })
+  const bootfile = plan.net?.bootfile
+  const httpOrigin =
+    http && bootfile?.startsWith(http.guestUrl)
+      ? { root: http.root, bootPath: bootfile.slice(http.guestUrl.length).split('/').map(decodeURIComponent).join('/') }
+      : undefined
+  return {
+    qemu,
+    plan,
+    media,
+    bases,
+    ownFolders: [workDir],
+    ...(httpOrigin ? { http: httpOrigin } : {}),
+    ...(spec.login ? { login: spec.login } : {}),
+    ...(spec.shellProbe ? { shellProbe: spec.shellProbe } : {}),
+  }
+}

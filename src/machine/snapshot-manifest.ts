@@ -1,0 +1,143 @@
+/**
+ * What a snapshot folder holds, described by its `snapshot.json`, and the checks made
+ * before it is restored. Pure but for reading the manifest: the comparisons take the
+ * current QEMU and checksums as arguments and are unit-tested.
+ * @module
+ */
+import { readFile } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
+import { SnapshotError, SnapshotMismatchError } from '../errors/errors.js'
+import type { LaunchPlan } from '../qemu/argv.js'
+
+/** The manifest's file name in a snapshot folder; written last, so a folder with it is complete. */
+export const SNAPSHOT_MANIFEST = 'snapshot.json'
+/** The saved machine state (QEMU's migration stream) in a snapshot folder. */
+export const SNAPSHOT_STATE = 'state.bin'
+const FORMAT = 1
+
+/** A file the machine was started with, and its checksum when the snapshot was taken. */
+export interface SnapshotMedium {
+  /** What it is to the machine, e.g. `cdrom`, `kernel`, `disk0 base`, `TFTP root`. */
+  role: string
+  path: string
+  kind: 'file' | 'tree'
+  sha256: string
+}
+
+/** The QEMU a snapshot was taken with. */
+export interface SnapshotQemu {
+  /** `major.minor.micro` (QMP `query-version`). */
+  version: string
+  /** The distribution's package version, e.g. `Debian 1:7.2+dfsg-7+deb12u18`. */
+  package: string
+  /** The versioned machine type, e.g. `pc-q35-7.2`. */
+  machineType: string
+  accel: 'kvm' | 'tcg'
+}
+
+/** The contents of `snapshot.json`. */
+export interface SnapshotManifest {
+  format: number
+  /** The snapshot's name (given to `snapshot()`). */
+  name: string
+  /** The machine it was taken from. */
+  machine: string
+  createdAt: string
+  qemu: SnapshotQemu
+  /**
+   * The machine's launch plan as it ran, its paths as they were: the restore lays the
+   * snapshot's own files over it (disk copies, variables store, boot files).
+   */
+  plan: LaunchPlan
+  /** Files of the snapshot folder standing in for the plan's paths, relative to the folder. */
+  files: {
+    disks: Array<{ id: string; file: string }>
+    usb?: string
+    vars?: string
+    kernel?: string
+    initrd?: string
+    tftpRoot?: string
+    httpRoot?: string
+  }
+  /** With iPXE: the path of the boot file under the HTTP root (a new server serves it after a restore). */
+  httpBootPath?: string
+  /** Removable media when the snapshot was taken. */
+  removable: {
+    /** The CD's medium (`null`: none) and whether its tray was open. */
+    cdrom?: { medium: string | null; trayOpen: boolean }
+    /** Whether the USB stick was still plugged in. */
+    usbPlugged?: boolean
+  }
+  media: SnapshotMedium[]
+  /** The original base image of each disk (and `usb`), by device id: what the snapshot's disk copies lie on. */
+  bases: Record<string, string>
+  /** Whether the guest shell was set up (its helper functions in the guest's RAM). */
+  shellReady: boolean
+  /** Size of the saved state in bytes, and its SHA-256. */
+  state: { bytes: number; sha256: string }
+  /** How the machine found its shell, kept for the restored machine. */
+  login?: { user: string; password?: string }
+  shellProbe?: 'quiet' | 'eager'
+}
+
+/** Reads and checks `snapshot.json` of a snapshot folder; throws {@link SnapshotError} naming what is wrong. */
+export async function readManifest(dir: string): Promise<SnapshotManifest> {
+  const file = join(resolve(dir), SNAPSHOT_MANIFEST)
+  let text: string
+  try {
+    text = await readFile(file, 'utf8')
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code
+    throw new SnapshotError(
+      code === 'ENOENT'
+        ? `'${dir}' is not a snapshot: it has no ${SNAPSHOT_MANIFEST} (a snapshot still being written, or another folder)`
+        : `Cannot read the snapshot manifest '${file}': ${(e as Error).message}`,
+      { cause: e },
+    )
+  }
+  let m: SnapshotManifest
+  try {
+    m = JSON.parse(text) as SnapshotManifest
+  } catch (e) {
+    throw new SnapshotError(`The snapshot manifest '${file}' is damaged: ${(e as Error).message}`, { cause: e })
+  }
+  if (m.format !== FORMAT || !m.plan || !m.qemu || !m.state || !Array.isArray(m.media)) {
+    throw new SnapshotError(`The snapshot manifest '${file}' is of another format (${String(m.format)}, this bootcheck reads ${FORMAT}); take the snapshot again`)
+  }
+  return m
+}
+
+/** The manifest's format number, for writers. */
+export const MANIFEST_FORMAT = FORMAT
+
+/**
+ * The differences between a snapshot and what it would be restored with: QEMU version,
+ * machine type, accelerator, and media checksums (`now` maps a medium's path to its
+ * checksum now, `undefined` when it is gone). Pure.
+ */
+export function snapshotChanges(
+  m: SnapshotManifest,
+  current: { version: string; machineTypes: readonly string[]; accel: 'kvm' | 'tcg' },
+  now: ReadonlyMap<string, string | undefined>,
+): string[] {
+  const changes: string[] = []
+  if (m.qemu.version !== current.version) changes.push(`QEMU version: snapshot ${m.qemu.version}, now ${current.version}`)
+  if (!current.machineTypes.includes(m.qemu.machineType)) changes.push(`machine type: snapshot ${m.qemu.machineType}, which this QEMU does not have`)
+  if (m.qemu.accel !== current.accel) changes.push(`accelerator: snapshot ${m.qemu.accel}, now ${current.accel}`)
+  for (const medium of m.media) {
+    const sum = now.get(medium.path)
+    if (sum === undefined) changes.push(`${medium.role} '${medium.path}': gone`)
+    else if (sum !== medium.sha256) changes.push(`${medium.role} '${medium.path}': changed since the snapshot (sha256 ${medium.sha256.slice(0, 12)}… then, ${sum.slice(0, 12)}… now)`)
+  }
+  return changes
+}
+
+/** Throws {@link SnapshotMismatchError} when there are changes. */
+export function assertNoChanges(dir: string, changes: string[]): void {
+  if (changes.length === 0) return
+  throw new SnapshotMismatchError(
+    `The snapshot '${dir}' does not fit this host any more:\n${changes.map(c => `  - ${c}`).join('\n')}\n` +
+      'Take it again (bootOnce does so by itself; `bootcheck run --fresh` ignores cached snapshots).',
+    changes,
+  )
+}
