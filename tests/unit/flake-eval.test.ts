@@ -7,6 +7,7 @@ import t from 'tap'
 import { execa } from 'execa'
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { PERSIST_LABEL, PERSISTED_PATHS } from '../../vm-configs/debian/contract.js'
 
 const root = new URL('../..', import.meta.url).pathname
 const haveNix = (await execa('nix-instantiate', ['--version'], { reject: false }).catch(() => ({ exitCode: 1 }))).exitCode === 0
@@ -16,6 +17,7 @@ const nixEnv = { NIX_CONFIG: 'build-users-group =' }
 const CHECK_EXAMPLES: Record<string, string[]> = {
   'copytoram-iso': ['copytoram.test.ts'],
   netboot: ['netboot.test.ts'],
+  'stateless-vm': ['stateless.test.ts'],
 }
 
 /** The example files named on a check's `bootcheck run` line. */
@@ -33,6 +35,7 @@ function mediaFieldsRead(example: string): string[] {
 interface Evaluated {
   packages: string[]
   systems: Record<string, string[]>
+  persistDisk: { name: string; script: string; nativeBuildInputs: string[] } | null
   bootcheck: { pname: string; version: string; npmDepsHash: string; postInstall: string }
   app: { type: string; program: string }
   checks: Record<string, { name: string; requiredSystemFeatures: string[]; manifest: string; script: string; nativeBuildInputs: string[] }>
@@ -43,7 +46,7 @@ t.test('flake outputs evaluate against a stub nixpkgs', { skip: haveNix ? false 
   const r = await execa('nix-instantiate', ['--eval', '--strict', '--json', '--readonly-mode', join(root, 'tests', 'unit', 'flake-stub.nix'), '--arg', 'flake', join(root, 'flake.nix')], { env: nixEnv })
   const out = JSON.parse(r.stdout) as Evaluated
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }
-  t.same(out.packages.sort(), ['bootcheck', 'copytoram-iso', 'default', 'netboot', 'stateless-vm'])
+  t.same(out.packages.sort(), ['bootcheck', 'copytoram-iso', 'default', 'netboot', 'persist-disk', 'stateless-iso', 'stateless-vm'])
   t.equal(out.bootcheck.pname, 'bootcheck')
   t.equal(out.bootcheck.version, pkg.version, 'the version comes from package.json')
   t.match(out.bootcheck.npmDepsHash, /^sha256-A+=$/, 'a placeholder hash (lib.fakeHash) until a real build prints it')
@@ -52,6 +55,7 @@ t.test('flake outputs evaluate against a stub nixpkgs', { skip: haveNix ? false 
   t.same(out.systems, {
     'copytoram-iso': ['copytoram-iso'],
     stateless: ['stateless'],
+    'stateless-iso': ['copytoram-iso', 'stateless'],
     netboot: ['netboot'],
   }, 'each NixOS system and the modules of vm-configs/nixos/ it is made of')
   t.same(Object.keys(out.checks).sort(), Object.keys(CHECK_EXAMPLES).sort(), 'the checks, by name')
@@ -78,4 +82,22 @@ t.test('flake outputs evaluate against a stub nixpkgs', { skip: haveNix ? false 
   t.equal(nb.netboot.dir, '/nix/store/netbootDir-of-netboot', 'the netboot check serves the NixOS netboot folder')
   t.equal(nb.netboot.ipxeScript, '/nix/store/netbootDir-of-netboot/netboot.ipxe')
   t.equal(nb.netboot.kernel, '/nix/store/kernel-of-netboot/bzImage')
+
+  // the stateless system on a live ISO (copytoram-iso.nix + stateless.nix), with the persist disk
+  t.same(JSON.parse(out.checks['stateless-vm']!.manifest), {
+    iso: '/nix/store/isoImage-of-copytoram-iso+stateless/iso/live.iso',
+    kernel: '/nix/store/kernel-of-copytoram-iso+stateless/bzImage',
+    initrd: '/nix/store/initialRamdisk-of-copytoram-iso+stateless/initrd',
+    kernelParams: ['console=ttyS0', 'init=/nix/store/toplevel-of-copytoram-iso+stateless/init'],
+    persistDisk: '/nix/store/bootcheck-persist.img',
+  }, 'the stateless check boots the stateless ISO with the NixOS-built persist disk')
+  const disk = out.persistDisk
+  t.ok(disk, 'packages.persist-disk exists')
+  if (disk) {
+    t.equal(disk.name, 'bootcheck-persist.img')
+    t.same(disk.nativeBuildInputs, ['e', '/nix/store/fakeroot'], 'e2fsprogs and fakeroot')
+    t.match(disk.script, new RegExp(`fakeroot mke2fs -q -F -t ext4 -L ${PERSIST_LABEL} `), 'ext4 labelled as the contract says')
+    t.match(disk.script, /-d persist-root \$out 64M\n/, '64 MiB, made from persist-root, as the Debian persist disk')
+    for (const path of PERSISTED_PATHS) t.match(disk.script, `mkdir -p persist-root${path}\n`, `${path} is on the disk before stage 1 bind-mounts it`)
+  }
 })

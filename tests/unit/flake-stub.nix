@@ -30,7 +30,7 @@ let
     runCommand = name: env: script: env // { inherit name script; outPath = "/nix/store/${name}"; };
     mkShell = a: a;
     makeWrapper = "makeWrapper"; python3 = "python3"; nodejs_20 = "nodejs";
-    qemu = "/nix/store/qemu"; xorriso = "x"; squashfsTools = "s"; e2fsprogs = "e"; dosfstools = "d"; mtools = "m"; cpio = "c"; util-linux = "u"; openssl = "o"; syslinux = "sl";
+    qemu = "/nix/store/qemu"; xorriso = "x"; squashfsTools = "s"; e2fsprogs = "e"; dosfstools = "d"; mtools = "m"; cpio = "c"; util-linux = "u"; openssl = "o"; syslinux = "sl"; fakeroot = "/nix/store/fakeroot";
   };
   nixpkgs = { inherit lib; legacyPackages.x86_64-linux = pkgs; };
   out = (import flake).outputs { self = out; inherit nixpkgs; };
@@ -41,6 +41,7 @@ in {
   # the module files of each NixOS system
   systems = builtins.mapAttrs (n: v: v.modules) out.nixosConfigurations;
   bootcheck = { inherit (p.bootcheck) pname version npmDepsHash postInstall; };
+  persistDisk = if p ? persist-disk then { inherit (p.persist-disk) name script; nativeBuildInputs = map toString p.persist-disk.nativeBuildInputs; } else null;
   app = out.apps.x86_64-linux.default;
   checks = builtins.mapAttrs (n: v: { inherit (v) name requiredSystemFeatures manifest script; nativeBuildInputs = map toString v.nativeBuildInputs; }) c;
 }
