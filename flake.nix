@@ -8,10 +8,11 @@
       system = "x86_64-linux";
       pkgs = nixpkgs.legacyPackages.${system};
       lib = nixpkgs.lib;
-      mkSystem = module: nixpkgs.lib.nixosSystem {
-        modules = [ module { nixpkgs.hostPlatform = system; } ];
+      mkSystem = modules: nixpkgs.lib.nixosSystem {
+        modules = modules ++ [ { nixpkgs.hostPlatform = system; } ];
       };
       packageJson = builtins.fromJSON (builtins.readFile ./package.json);
+      contract = builtins.fromJSON (builtins.readFile ./vm-configs/contract.json);
 
       # What bootcheck runs: QEMU (qemu-img included), the image tools of the Debian
       # builder, setpriv (util-linux) for QEMU's parent-death signal.
@@ -70,20 +71,47 @@
         bootcheck run --progress plain --runs-dir $out/runs --junit $out/junit.xml ${lib.concatMapStringsSep " " (t: "examples/${t}") tests}
       '';
 
+      # The persist disk of the stateless system, made as the Debian builder makes its own
+      # (vm-configs/debian/persist.ts): 64 MiB of ext4 labelled contract.persistLabel that
+      # already holds contract.persistedPaths (stage 1 bind-mounts them before anything
+      # could create them), fixed UUID, hash seed and times; fakeroot so the files are
+      # root's, as nixpkgs' make-ext4-fs.nix does. Read-only in the store: bootcheck boots
+      # it on a qcow2 overlay; `.#stateless-vm` needs a writable copy (PERSIST_IMAGE).
+      persistDisk = pkgs.runCommand "bootcheck-persist.img" {
+        nativeBuildInputs = [ pkgs.e2fsprogs pkgs.fakeroot ];
+      } ''
+        ${lib.concatMapStringsSep "\n" (path: "mkdir -p persist-root${path}") contract.persistedPaths}
+        echo "bootcheck persist disk: ${builtins.concatStringsSep " " contract.persistedPaths} are bind-mounted from here at boot." > persist-root/README
+        E2FSPROGS_FAKE_TIME=$SOURCE_DATE_EPOCH fakeroot mke2fs -q -F -t ext4 -L ${contract.persistLabel} \
+          -U b0075ec4-0000-4000-8000-000000000001 \
+          -E root_owner=0:0,hash_seed=b0075ec4-0000-4000-8000-000000000002 \
+          -d persist-root $out 64M
+      '';
+
       isoCfg = self.nixosConfigurations.copytoram-iso.config;
+      statelessIsoCfg = self.nixosConfigurations.stateless-iso.config;
       netbootCfg = self.nixosConfigurations.netboot.config;
     in
     {
       # Must stay in step with vm-configs/debian/build.ts: both read vm-configs/contract.json.
       nixosConfigurations = {
-        copytoram-iso = mkSystem ./vm-configs/nixos/copytoram-iso.nix;
-        stateless = mkSystem ./vm-configs/nixos/stateless.nix;
-        netboot = mkSystem ./vm-configs/nixos/netboot.nix;
+        copytoram-iso = mkSystem [ ./vm-configs/nixos/copytoram-iso.nix ];
+        stateless = mkSystem [ ./vm-configs/nixos/stateless.nix ];
+        # The stateless system on a live ISO, what examples/stateless.test.ts boots (the ISO
+        # as a CD plus the persist disk): copytoram-iso.nix's medium (tmpfs /, squashfs store)
+        # with stateless.nix's persist disk and bind-mounted paths. iso-image.nix's own "/"
+        # (mkImageMediaOverride) replaces stateless.nix's tmpfs "/"; both modules put
+        # contract.kernelParams on the command line, so they appear twice (the last console=
+        # is still ttyS0).
+        stateless-iso = mkSystem [ ./vm-configs/nixos/copytoram-iso.nix ./vm-configs/nixos/stateless.nix ];
+        netboot = mkSystem [ ./vm-configs/nixos/netboot.nix ];
       };
 
       packages.${system} = {
         copytoram-iso = self.nixosConfigurations.copytoram-iso.config.system.build.isoImage;
         stateless-vm = self.nixosConfigurations.stateless.config.system.build.vm;
+        stateless-iso = self.nixosConfigurations.stateless-iso.config.system.build.isoImage;
+        persist-disk = persistDisk;
         # bzImage, initrd (with nix-store.squashfs inside), netboot.ipxe
         netboot = self.nixosConfigurations.netboot.config.system.build.netbootDir;
         inherit bootcheck;
@@ -112,6 +140,16 @@
             };
           };
           tests = [ "netboot.test.ts" ];
+        };
+        # The stateless system: `.#stateless-vm` itself cannot be booted by bootcheck (its
+        # run script mounts the host's /nix/store over 9p and has no medium), so this boots
+        # the same modules as `.#stateless-iso`, with `.#persist-disk`.
+        stateless-vm = mkCheck "stateless-vm" {
+          media = directBoot statelessIsoCfg // {
+            iso = "${self.packages.${system}.stateless-iso}/iso/${statelessIsoCfg.isoImage.isoName}";
+            persistDisk = "${self.packages.${system}.persist-disk}";
+          };
+          tests = [ "stateless.test.ts" ];
         };
       };
 

@@ -1,17 +1,41 @@
 // flake.nix cannot be built here (no Nix store, no network): its outputs are evaluated
 // against a stub nixpkgs (tests/unit/flake-stub.nix: lib, buildNpmPackage, runCommand,
 // nixosSystem) to check the package, the app and the checks are wired as the README says.
+// The stub names a system's outputs after its module files ("/nix/store/isoImage-of-
+// copytoram-iso"), so the manifests show which NixOS system each check boots.
 import t from 'tap'
 import { execa } from 'execa'
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { PERSIST_LABEL, PERSISTED_PATHS } from '../../vm-configs/debian/contract.js'
 
 const root = new URL('../..', import.meta.url).pathname
 const haveNix = (await execa('nix-instantiate', ['--version'], { reject: false }).catch(() => ({ exitCode: 1 }))).exitCode === 0
 const nixEnv = { NIX_CONFIG: 'build-users-group =' }
 
+/** The example tests each check of the flake runs: the check's name, then examples/<file>. */
+const CHECK_EXAMPLES: Record<string, string[]> = {
+  'copytoram-iso': ['copytoram.test.ts'],
+  netboot: ['netboot.test.ts'],
+  'stateless-vm': ['stateless.test.ts'],
+}
+
+/** The example files named on a check's `bootcheck run` line. */
+function examplesRun(script: string): string[] {
+  const line = script.split('\n').find(l => l.startsWith('bootcheck run '))
+  return (line ?? '').split(' ').filter(a => a.startsWith('examples/')).map(a => a.slice('examples/'.length))
+}
+
+/** The fields of the media manifest an example reads (`media.iso`, `media.netboot.dir` → iso, netboot). */
+function mediaFieldsRead(example: string): string[] {
+  const src = readFileSync(join(root, 'examples', example), 'utf8')
+  return [...new Set([...src.matchAll(/(?<![\w-])media\.(\w+)/g)].map(m => m[1]!))].sort()
+}
+
 interface Evaluated {
   packages: string[]
+  systems: Record<string, string[]>
+  persistDisk: { name: string; script: string; nativeBuildInputs: string[] } | null
   bootcheck: { pname: string; version: string; npmDepsHash: string; postInstall: string }
   app: { type: string; program: string }
   checks: Record<string, { name: string; requiredSystemFeatures: string[]; manifest: string; script: string; nativeBuildInputs: string[] }>
@@ -22,25 +46,58 @@ t.test('flake outputs evaluate against a stub nixpkgs', { skip: haveNix ? false 
   const r = await execa('nix-instantiate', ['--eval', '--strict', '--json', '--readonly-mode', join(root, 'tests', 'unit', 'flake-stub.nix'), '--arg', 'flake', join(root, 'flake.nix')], { env: nixEnv })
   const out = JSON.parse(r.stdout) as Evaluated
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }
-  t.same(out.packages.sort(), ['bootcheck', 'copytoram-iso', 'default', 'netboot', 'stateless-vm'])
+  t.same(out.packages.sort(), ['bootcheck', 'copytoram-iso', 'default', 'netboot', 'persist-disk', 'stateless-iso', 'stateless-vm'])
   t.equal(out.bootcheck.pname, 'bootcheck')
   t.equal(out.bootcheck.version, pkg.version, 'the version comes from package.json')
   t.match(out.bootcheck.npmDepsHash, /^sha256-A+=$/, 'a placeholder hash (lib.fakeHash) until a real build prints it')
   t.match(out.bootcheck.postInstall, /wrapProgram \$out\/bin\/bootcheck --prefix PATH : \/nix\/store\/qemu\/bin:/, 'QEMU and the image tools on its PATH')
   t.same(out.app, { type: 'app', program: '/nix/store/bootcheck/bin/bootcheck' })
-  t.same(Object.keys(out.checks).sort(), ['copytoram-iso', 'netboot'])
+  t.same(out.systems, {
+    'copytoram-iso': ['copytoram-iso'],
+    stateless: ['stateless'],
+    'stateless-iso': ['copytoram-iso', 'stateless'],
+    netboot: ['netboot'],
+  }, 'each NixOS system and the modules of vm-configs/nixos/ it is made of')
+  t.same(Object.keys(out.checks).sort(), Object.keys(CHECK_EXAMPLES).sort(), 'the checks, by name')
   for (const [name, c] of Object.entries(out.checks)) {
+    t.equal(c.name, `bootcheck-check-${name}`)
     t.same(c.requiredSystemFeatures, ['kvm'], `${name} needs KVM in the sandbox`)
     t.same(c.nativeBuildInputs, ['/nix/store/bootcheck'])
-    t.match(c.script, /bootcheck run --progress plain --runs-dir \$out\/runs --junit \$out\/junit\.xml examples\/\S+\.test\.ts/)
+    t.match(c.script, /^bootcheck run --progress plain --runs-dir \$out\/runs --junit \$out\/junit\.xml examples\/\S+\.test\.ts$/m)
+    const examples = examplesRun(c.script)
+    t.same(examples, CHECK_EXAMPLES[name], `${name} runs ${String(CHECK_EXAMPLES[name])}`)
+    const manifest = JSON.parse(c.manifest) as Record<string, unknown>
+    for (const example of examples) {
+      t.ok(existsSync(join(root, 'examples', example)), `examples/${example} exists`)
+      for (const field of mediaFieldsRead(example)) t.ok(field in manifest, `${name}: the manifest has media.${field}, which examples/${example} reads`)
+    }
   }
   t.same(JSON.parse(out.checks['copytoram-iso']!.manifest), {
-    iso: '/nix/store/iso/iso/live.iso',
-    kernel: '/nix/store/kernel/bzImage',
-    initrd: '/nix/store/initrd/initrd',
-    kernelParams: ['console=ttyS0', 'init=/nix/store/system/init'],
+    iso: '/nix/store/isoImage-of-copytoram-iso/iso/live.iso',
+    kernel: '/nix/store/kernel-of-copytoram-iso/bzImage',
+    initrd: '/nix/store/initialRamdisk-of-copytoram-iso/initrd',
+    kernelParams: ['console=ttyS0', 'init=/nix/store/toplevel-of-copytoram-iso/init'],
   }, 'the ISO check reads the NixOS ISO and its kernel, initrd and command line')
   const nb = JSON.parse(out.checks.netboot!.manifest) as { netboot: Record<string, unknown> }
-  t.equal(nb.netboot.dir, '/nix/store/netboot', 'the netboot check serves the NixOS netboot folder')
-  t.equal(nb.netboot.ipxeScript, '/nix/store/netboot/netboot.ipxe')
+  t.equal(nb.netboot.dir, '/nix/store/netbootDir-of-netboot', 'the netboot check serves the NixOS netboot folder')
+  t.equal(nb.netboot.ipxeScript, '/nix/store/netbootDir-of-netboot/netboot.ipxe')
+  t.equal(nb.netboot.kernel, '/nix/store/kernel-of-netboot/bzImage')
+
+  // the stateless system on a live ISO (copytoram-iso.nix + stateless.nix), with the persist disk
+  t.same(JSON.parse(out.checks['stateless-vm']!.manifest), {
+    iso: '/nix/store/isoImage-of-copytoram-iso+stateless/iso/live.iso',
+    kernel: '/nix/store/kernel-of-copytoram-iso+stateless/bzImage',
+    initrd: '/nix/store/initialRamdisk-of-copytoram-iso+stateless/initrd',
+    kernelParams: ['console=ttyS0', 'init=/nix/store/toplevel-of-copytoram-iso+stateless/init'],
+    persistDisk: '/nix/store/bootcheck-persist.img',
+  }, 'the stateless check boots the stateless ISO with the NixOS-built persist disk')
+  const disk = out.persistDisk
+  t.ok(disk, 'packages.persist-disk exists')
+  if (disk) {
+    t.equal(disk.name, 'bootcheck-persist.img')
+    t.same(disk.nativeBuildInputs, ['e', '/nix/store/fakeroot'], 'e2fsprogs and fakeroot')
+    t.match(disk.script, new RegExp(`fakeroot mke2fs -q -F -t ext4 -L ${PERSIST_LABEL} `), 'ext4 labelled as the contract says')
+    t.match(disk.script, /-d persist-root \$out 64M\n/, '64 MiB, made from persist-root, as the Debian persist disk')
+    for (const path of PERSISTED_PATHS) t.match(disk.script, `mkdir -p persist-root${path}\n`, `${path} is on the disk before stage 1 bind-mounts it`)
+  }
 })

@@ -7,22 +7,30 @@ let
     cleanSource = x: x; fakeHash = "sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
     makeBinPath = strs; concatMapStringsSep = sep: f: l: builtins.concatStringsSep sep (map f l);
     licenses.mit = "mit"; platforms.linux = [ "x86_64-linux" ];
-    nixosSystem = { modules }: {
-      config = {
-        system.build = { isoImage = "/nix/store/iso"; vm = "/nix/store/vm"; netbootDir = "/nix/store/netboot";
-          kernel = "/nix/store/kernel"; initialRamdisk = "/nix/store/initrd"; toplevel = "/nix/store/system"; };
-        system.boot.loader = { kernelFile = "bzImage"; initrdFile = "initrd"; };
-        boot.kernelParams = [ "console=ttyS0" ];
-        isoImage.isoName = "live.iso";
+    # The outputs of a system are named after the module files it is made of
+    # ("/nix/store/isoImage-of-copytoram-iso"), so a check wired to the wrong system shows.
+    nixosSystem = { modules }:
+      let
+        stem = m: let b = baseNameOf (toString m); in builtins.substring 0 (builtins.stringLength b - 4) b;
+        files = map stem (builtins.filter builtins.isPath modules);
+        of = what: "/nix/store/${what}-of-${builtins.concatStringsSep "+" files}";
+      in {
+        modules = files;
+        config = {
+          system.build = { isoImage = of "isoImage"; vm = of "vm"; netbootDir = of "netbootDir";
+            kernel = of "kernel"; initialRamdisk = of "initialRamdisk"; toplevel = of "toplevel"; };
+          system.boot.loader = { kernelFile = "bzImage"; initrdFile = "initrd"; };
+          boot.kernelParams = [ "console=ttyS0" ];
+          isoImage.isoName = "live.iso";
+        };
       };
-    };
   };
   pkgs = {
     buildNpmPackage = a: a // { outPath = "/nix/store/bootcheck"; };
-    runCommand = name: env: script: env // { inherit name script; };
+    runCommand = name: env: script: env // { inherit name script; outPath = "/nix/store/${name}"; };
     mkShell = a: a;
     makeWrapper = "makeWrapper"; python3 = "python3"; nodejs_20 = "nodejs";
-    qemu = "/nix/store/qemu"; xorriso = "x"; squashfsTools = "s"; e2fsprogs = "e"; dosfstools = "d"; mtools = "m"; cpio = "c"; util-linux = "u"; openssl = "o"; syslinux = "sl";
+    qemu = "/nix/store/qemu"; xorriso = "x"; squashfsTools = "s"; e2fsprogs = "e"; dosfstools = "d"; mtools = "m"; cpio = "c"; util-linux = "u"; openssl = "o"; syslinux = "sl"; fakeroot = "/nix/store/fakeroot";
   };
   nixpkgs = { inherit lib; legacyPackages.x86_64-linux = pkgs; };
   out = (import flake).outputs { self = out; inherit nixpkgs; };
@@ -30,7 +38,10 @@ let
   c = out.checks.x86_64-linux;
 in {
   packages = builtins.attrNames p;
+  # the module files of each NixOS system
+  systems = builtins.mapAttrs (n: v: v.modules) out.nixosConfigurations;
   bootcheck = { inherit (p.bootcheck) pname version npmDepsHash postInstall; };
+  persistDisk = if p ? persist-disk then { inherit (p.persist-disk) name script; nativeBuildInputs = map toString p.persist-disk.nativeBuildInputs; } else null;
   app = out.apps.x86_64-linux.default;
   checks = builtins.mapAttrs (n: v: { inherit (v) name requiredSystemFeatures manifest script; nativeBuildInputs = map toString v.nativeBuildInputs; }) c;
 }

@@ -7,8 +7,12 @@
 #   nix build .#stateless-vm          (= nixosConfigurations.stateless.config.system.build.vm)
 #   PERSIST_IMAGE=persist.img ./result/bin/run-bootcheck-vm
 #
-# persist.img: the Debian builder's persistDisk (copy it, or put a qcow2
-# overlay on it), or any image made with `mke2fs -t ext4 -L persist`.
+# persist.img: the Debian builder's persistDisk or `nix build .#persist-disk`
+# (copy it, or put a qcow2 overlay on it), or any image made with
+# `mke2fs -t ext4 -L persist`.
+#
+# `nix build .#stateless-iso` puts this module on copytoram-iso.nix's live ISO;
+# that ISO and .#persist-disk are what `checks.stateless-vm` boots.
 # Not buildable in bootcheck's CI (no Nix store); checked with `nix-instantiate --parse`.
 { config, lib, pkgs, modulesPath, ... }:
 
