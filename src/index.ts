@@ -18,6 +18,10 @@
 
 /** Boots a machine; see {@link MachineSpec} for what it can be given. */
 export { boot, type TestContext } from './api/boot.js'
+/** Boots a machine to a state once per run (and across runs), and restores it for each test. */
+export { bootOnce, type BootOnceOptions } from './api/boot-once.js'
+/** The snapshot cache of `bootOnce` (what `bootcheck snapshots list|prune` shows and removes). */
+export { listCachedSnapshots, pruneCachedSnapshots, snapshotCacheDir, type CachedSnapshot } from './api/snapshot-cache.js'
 /** A running virtual machine: console, commands, media, screens, input and power. */
 export { Machine } from './machine/machine.js'
 /** Options of machine methods. */

@@ -9,22 +9,30 @@ import type { MachineSpec } from '../spec/spec.js'
 import { diskOverlays } from './plan.js'
 import type { MachineOrigin, MediumRef } from './snapshot-save.js'
 
-/** The origin of a machine booted (not restored) from `spec` with `plan`; `httpGuestUrl` is its iPXE server's. */
-export function bootOrigin(spec: MachineSpec, qemu: string, plan: LaunchPlan, workDir: string, http?: { root: string; guestUrl: string }): MachineOrigin {
+/**
+ * The files and trees a spec boots from, with their roles (the CD only with `cdrom`: a
+ * machine's snapshot reads the CD's medium from QEMU instead). Pure.
+ */
+export function specMedia(spec: MachineSpec, options: { cdrom: boolean }): MediumRef[] {
   const media: MediumRef[] = []
   const file = (role: string, path: string | undefined): void => void (path !== undefined && media.push({ role, path: resolve(path), kind: 'file' }))
+  if (options.cdrom) file('cdrom', spec.cdrom)
   file('kernel', spec.kernel)
   file('initrd', spec.initrd)
   file('USB stick base', spec.usb)
-  const bases: Record<string, string> = {}
-  for (const d of diskOverlays(spec, workDir)) {
-    file(`${d.id} base`, d.image)
-    bases[d.id] = resolve(d.image)
-  }
-  if (spec.usb) bases.usb = resolve(spec.usb)
-  if (plan.firmware.kind === 'uefi') file('UEFI firmware', plan.firmware.code)
+  for (const d of diskOverlays(spec, '')) file(`${d.id} base`, d.image)
   if (spec.pxe) media.push({ role: 'TFTP root', path: resolve(spec.pxe.tftpRoot), kind: 'tree' })
   if (spec.ipxe) media.push({ role: 'HTTP root', path: resolve(spec.ipxe.httpRoot), kind: 'tree' })
+  return media
+}
+
+/** The origin of a machine booted (not restored) from `spec` with `plan`; `http` is its iPXE server. */
+export function bootOrigin(spec: MachineSpec, qemu: string, plan: LaunchPlan, workDir: string, http?: { root: string; guestUrl: string }): MachineOrigin {
+  const media = specMedia(spec, { cdrom: false })
+  if (plan.firmware.kind === 'uefi') media.push({ role: 'UEFI firmware', path: plan.firmware.code, kind: 'file' })
+  const bases: Record<string, string> = {}
+  for (const d of diskOverlays(spec, workDir)) bases[d.id] = resolve(d.image)
+  if (spec.usb) bases.usb = resolve(spec.usb)
   const bootfile = plan.net?.bootfile
   const httpOrigin =
     http && bootfile?.startsWith(http.guestUrl)

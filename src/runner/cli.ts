@@ -16,6 +16,8 @@ const USAGE = `Usage:
   bootcheck media [--cache-dir DIR]               build (or reuse) the demo live media; print their paths as JSON
   bootcheck merge-reports [run folders or .tar.gz archives…] --out DIR
                                                   merge the run folders of shards into one report
+  bootcheck snapshots list [--json]               show the snapshots bootOnce cached (.bootcheck/cache/snapshots)
+  bootcheck snapshots prune [--unused-for DAYS]   remove them (all, or those not restored for DAYS days)
   bootcheck help
 
 Options of run (defaults from bootcheck.config.ts 'run', then from the host):
@@ -34,6 +36,7 @@ Options of run (defaults from bootcheck.config.ts 'run', then from the host):
       --shard I/N     run only the I-th of N parts of the test files (found, then sorted)
       --timings FILE  balance shards by the durations in FILE (a results.json or a timings file)
       --write-timings FILE  after the run, write its files' durations to FILE (merged with FILE's)
+      --fresh         make every bootOnce snapshot again in this run instead of restoring a cached one
   Folders are searched for *.test.ts files; the default is the current folder.
   Each run writes <run folder>/report.html, results.json and artifacts/.`
 
@@ -50,6 +53,8 @@ export async function main(argv: string[]): Promise<number> {
         return await media(rest)
       case 'merge-reports':
         return await mergeReportsCommand(rest)
+      case 'snapshots':
+        return await snapshotsCommand(rest)
       case undefined:
       case 'help':
       case '--help':
@@ -97,6 +102,7 @@ async function run(argv: string[]): Promise<number> {
       shard: { type: 'string' },
       timings: { type: 'string' },
       'write-timings': { type: 'string' },
+      fresh: { type: 'boolean', default: false },
     },
   })
   const { path: configPath, config } = await loadConfig()
@@ -140,6 +146,8 @@ async function run(argv: string[]): Promise<number> {
     debug,
     env: {
       ...(configPath ? { BOOTCHECK_CONFIG: configPath } : {}),
+      // bootOnce makes snapshots older than this run's start again, once.
+      ...(values.fresh ? { BOOTCHECK_FRESH_SINCE: String(Date.now()) } : {}),
     },
   })
   if (values['write-timings'] !== undefined) await writeTimings(values['write-timings'], record)
@@ -181,6 +189,35 @@ async function mergeReportsCommand(argv: string[]): Promise<number> {
   const { run } = await mergeReports({ inputs: positionals, out: values.out, ...(values.junit ? { junit: values.junit } : {}), stderr: process.stderr })
   if (values['write-timings'] !== undefined) await writeTimings(values['write-timings'], run)
   return run.status === 'passed' ? 0 : 1
+}
+
+async function snapshotsCommand(argv: string[]): Promise<number> {
+  const [sub, ...args] = argv
+  const { values } = parseArgs({ args, options: { json: { type: 'boolean', default: false }, 'unused-for': { type: 'string' } } })
+  const { listCachedSnapshots, pruneCachedSnapshots, snapshotCacheDir } = await import('../api/snapshot-cache.js')
+  const mb = (bytes: number): string => `${(bytes / 1e6).toFixed(1)} MB`
+  if (sub === 'list') {
+    const entries = await listCachedSnapshots()
+    if (values.json) process.stdout.write(JSON.stringify(entries, null, 2) + '\n')
+    else if (entries.length === 0) process.stdout.write(`no cached snapshots in ${snapshotCacheDir()}\n`)
+    else {
+      for (const e of entries) {
+        const busy = e.lockedBy !== undefined ? `  (being replaced by pid ${e.lockedBy})` : ''
+        process.stdout.write(`${e.key}  ${e.name} (machine ${e.machine})  ${mb(e.bytes)}  made ${e.createdAt}  used ${e.usedAt}${busy}\n`)
+      }
+      process.stdout.write(`${entries.length} snapshot(s), ${mb(entries.reduce((n, e) => n + e.bytes, 0))} in ${snapshotCacheDir()}\n`)
+    }
+    return 0
+  }
+  if (sub === 'prune') {
+    const days = values['unused-for'] !== undefined ? Number(values['unused-for']) : undefined
+    if (days !== undefined && !(Number.isFinite(days) && days >= 0)) throw new UsageError(`--unused-for takes a number of days, got '${values['unused-for']}'`)
+    const removed = await pruneCachedSnapshots(days !== undefined ? { unusedForMs: days * 86_400_000 } : {})
+    for (const e of removed) process.stdout.write(`removed ${e.key}  ${e.name}  ${mb(e.bytes)}\n`)
+    process.stdout.write(`removed ${removed.length} snapshot(s), ${mb(removed.reduce((n, e) => n + e.bytes, 0))}\n`)
+    return 0
+  }
+  throw new UsageError(`snapshots takes list or prune, got ${sub === undefined ? 'nothing' : `'${sub}'`}`)
 }
 
 async function shell(argv: string[]): Promise<number> {

@@ -8,6 +8,7 @@ import { defaultLimits } from './limits.js'
 import { createProgress } from './progress.js'
 import { RUNNER_ENV } from '../lease/protocol.js'
 import { MACHINE_SCRATCH_PREFIX } from '../machine/start.js'
+import { SNAPSHOT_SCRATCH_PREFIX } from '../machine/snapshot.js'
 import { makeScratchDir, sweepDeadScratch } from '../util/scratch.js'
 import { RunnerServer } from './server.js'
 import { readTapRun } from './tap-results.js'
@@ -58,7 +59,7 @@ export async function runTests(o: RunOptions): Promise<{ exitCode: number; run: 
   const started = new Date()
   const dir = await createRunDir(resolve(o.runsDir ?? join('.bootcheck', 'runs')), started)
   // Folders of earlier runs and machines whose processes were killed (SIGKILL leaves them).
-  const swept = sweepDeadScratch([RUN_SCRATCH_PREFIX, MACHINE_SCRATCH_PREFIX])
+  const swept = sweepDeadScratch([RUN_SCRATCH_PREFIX, MACHINE_SCRATCH_PREFIX, SNAPSHOT_SCRATCH_PREFIX])
   if (swept.length) stderr.write(`bootcheck: removed ${swept.length} temporary folder(s) of runs that were killed: ${swept.join(', ')}\n`)
   const sockDir = await makeScratchDir(RUN_SCRATCH_PREFIX)
   // With --debug the terminal belongs to the attached console: no live block.
