@@ -159,8 +159,9 @@ export async function startMachine(spec: MachineSpec, ctx: StartContext): Promis
       await loadSnapshotState(qmp, restore, name, () => proc.alive).catch(async e => {
         const exit = await within(proc.exited, 2000)
         await proc.kill()
-        const said = exit ? stderrSuffix(exit.stderr) : ''
-        throw new SnapshotError(`${name} could not be restored from '${restoreDir}': ${(e as Error).message}${said}\nArtifacts: ${artifactsDir}`, { cause: e })
+        // QEMU ends when it cannot load a stream: say so rather than how QMP noticed.
+        const why = exit ? `QEMU rejected the saved state (damaged, or not of this machine) and ended.${stderrSuffix(exit.stderr)}` : (e as Error).message
+        throw new SnapshotError(`${name} could not be restored from '${restoreDir}': ${why}\nArtifacts: ${artifactsDir}`, { cause: e })
       })
     }
     const machine = new Machine({
