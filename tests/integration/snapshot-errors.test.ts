@@ -2,14 +2,14 @@
 // QEMU version or machine type, or whose medium changed (SnapshotMismatchError listing
 // each change); a truncated or damaged saved state (SnapshotError within seconds, no QEMU
 // left); a device QEMU cannot migrate (SnapshotError naming it); bad specs (SpecError).
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { copyFileSync, cpSync, chmodSync, openSync, readFileSync, statSync, truncateSync, writeFileSync, writeSync, closeSync, appendFileSync, readSync } from 'node:fs'
 import { join } from 'node:path'
 import { boot, bootOnce, SnapshotError, SnapshotMismatchError, SpecError, type Snapshot } from '../../src/index.js'
 import { trackedPids } from '../../src/qemu/registry.js'
 import { demoMedia } from '../../vm-configs/demo.js'
 
-type TapTest = typeof t
+type TapTest = Test
 
 const media = await demoMedia()
 const tmp = t.testdir({})
