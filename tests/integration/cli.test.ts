@@ -25,6 +25,7 @@ t.test('bootcheck run examples/ boots the demo media and passes', async t => {
   t.equal(r.exitCode, 0, 'the run passes')
   t.match(r.all, /ISO detached after copytoram/)
   t.match(r.all, /a reboot wipes everything but the persisted paths/)
+  t.match(r.all, /persisted paths survive a power cycle of the disk/)
   t.match(r.all, /# \{ total: \d+, pass: \d+ \}/)
 })
 
