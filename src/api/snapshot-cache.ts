@@ -8,6 +8,7 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { mkdir, readdir, rename, rm, stat, utimes } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
+import { SHELL_PROTOCOL } from '../guest/protocol.js'
 import { fileChecksum, treeChecksum } from '../media/checksum.js'
 import { specMedia } from '../machine/origin.js'
 import { readManifest, type SnapshotManifest } from '../machine/snapshot-manifest.js'
@@ -28,7 +29,8 @@ const NOT_IN_KEY = new Set(['name', 'testFile', 'timeout', 'bootTimeout', 'failO
 /**
  * The cache key of a boot-once snapshot: the spec (paths made absolute), the checksum of
  * every medium, kernel and served tree, the QEMU version, machine type and accelerator,
- * and `setup` (the user's key, or the source text of the `until` function).
+ * `setup` (the user's key, or the source text of the `until` function), and the version
+ * of the guest shell's helper functions.
  */
 export async function snapshotKey(spec: MachineSpec, qemu: QemuIdentity & { accel: string }, setup: string): Promise<string> {
   const media = await Promise.all(
@@ -36,7 +38,7 @@ export async function snapshotKey(spec: MachineSpec, qemu: QemuIdentity & { acce
   )
   const fields = Object.fromEntries(Object.entries(spec).filter(([k, v]) => v !== undefined && !NOT_IN_KEY.has(k)))
   const h = createHash('sha256')
-  h.update(JSON.stringify({ fields, media, qemu: qemu.version, machine: qemu.aliases.q35 ?? 'q35', accel: qemu.accel, setup }))
+  h.update(JSON.stringify({ fields, media, qemu: qemu.version, machine: qemu.aliases.q35 ?? 'q35', accel: qemu.accel, setup, shell: SHELL_PROTOCOL }))
   return h.digest('hex').slice(0, 24)
 }
 

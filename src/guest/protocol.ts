@@ -31,6 +31,12 @@ export const SHELL_SETUP =
   `base64 <"\${TMPDIR:-/tmp}/.bc$$.err"; printf '\\n%s%s %s %s %s\\n' "$1" E "$2" ` +
   `"$(md5sum <"\${TMPDIR:-/tmp}/.bc$$.out" | cut -c1-32)" "$(md5sum <"\${TMPDIR:-/tmp}/.bc$$.err" | cut -c1-32)"; }`
 
+/**
+ * The version of the helper functions, a hash of {@link SHELL_SETUP}: a snapshot taken
+ * with other helpers in the guest's RAM has them set up again after a restore.
+ */
+export const SHELL_PROTOCOL = createHash('sha256').update(SHELL_SETUP).digest('hex').slice(0, 16)
+
 /** A fresh marker id: letters and digits only, unique per call. */
 export function newMarker(): string {
   return 'BC' + randomBytes(6).toString('hex')

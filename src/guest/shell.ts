@@ -96,6 +96,7 @@ export function classifyLine(line: string): 'login' | 'password' | 'prompt' | 'o
  */
 export class GuestShell {
   private ready = false
+  private promptKnown = false
   private queue: Promise<unknown> = Promise.resolve()
   /** Output before this offset belongs to an earlier boot (see {@link invalidate}). */
   private since = 0
@@ -127,8 +128,18 @@ export class GuestShell {
     this.ready = true
   }
 
+  /**
+   * The guest is known to idle at a shell prompt, though the session is not set up (a
+   * snapshot taken at a ready shell, restored by a bootcheck whose helper functions
+   * differ): the first probe is typed at once instead of after the quiet wait.
+   */
+  atPrompt(): void {
+    this.promptKnown = true
+  }
+
   /** Forgets the shell session (after a reboot the functions must be defined again). */
   invalidate(): void {
+    this.promptKnown = false
     this.ready = false
     this.since = this.console.outputLength
     this.sinceAt = Date.now()
@@ -257,6 +268,7 @@ export class GuestShell {
       return (kind === 'prompt' && quietFor >= SETTLE) || now - lookFrom >= QUIET_LOOK
     }
     if (now < nextProbeAt) return false
+    if (this.promptKnown) return true
     if (kind === 'prompt') return quietFor >= SETTLE
     if (this.promptSeenAt > 0) return quietFor >= AFTER_PROMPT_QUIET
     return quietFor >= (this.options.silentProbeAfter ?? LONG_QUIET)

@@ -75,8 +75,11 @@ export interface MachineParts {
   http?: NetbootHttpServer
   /** What the machine was started from, for its snapshots. */
   origin: MachineOrigin
-  /** Restored from a snapshot taken while the guest shell was set up: the shell is ready at once. */
-  shellReady?: boolean
+  /**
+   * Restored from a snapshot: `'ready'` when the guest shell was set up (ready at once),
+   * `'prompt'` when it idled at its prompt with helpers of another version (probed at once).
+   */
+  shellReady?: 'ready' | 'prompt' | 'no'
 }
 
 /** Options of {@link Machine.snapshot}. */
@@ -140,7 +143,8 @@ export class Machine {
     this.timeout = parts.timeout
     this.bootTimeout = parts.bootTimeout
     this.shell = new GuestShell(parts.console, { ...(parts.login ? { login: parts.login } : {}), shellProbe: parts.shellProbe ?? 'quiet' })
-    if (parts.shellReady) this.shell.assumeReady()
+    if (parts.shellReady === 'ready') this.shell.assumeReady()
+    if (parts.shellReady === 'prompt') this.shell.atPrompt()
     this.origin = parts.origin
     // A reset the test did not ask for (`reboot -f` inside a command) fails the waiting
     // command at once and makes the next one wait for the new boot.

@@ -73,6 +73,8 @@ export interface SnapshotManifest {
   bases: Record<string, string>
   /** Whether the guest shell was set up (its helper functions in the guest's RAM). */
   shellReady: boolean
+  /** Which version of the shell's helper functions were set up (a hash of them): another bootcheck sets them up again. */
+  shellProtocol: string
   /** Size of the saved state in bytes, and its SHA-256. */
   state: { bytes: number; sha256: string }
   /** How the machine found its shell, kept for the restored machine. */

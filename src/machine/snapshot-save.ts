@@ -15,6 +15,7 @@ import { inspectImage } from '../media/image.js'
 import type { LaunchPlan } from '../qemu/argv.js'
 import type { QmpClient } from '../qmp/client.js'
 import { QmpError } from '../qmp/errors.js'
+import { SHELL_PROTOCOL } from '../guest/protocol.js'
 import { blockingDevice, saveUri, waitForMigration } from './migration.js'
 import { MANIFEST_FORMAT, SNAPSHOT_MANIFEST, SNAPSHOT_STATE, type SnapshotManifest, type SnapshotMedium } from './snapshot-manifest.js'
 
@@ -101,6 +102,7 @@ export async function saveSnapshot(src: SnapshotSource, dir: string, name: strin
     media,
     bases: origin.bases,
     shellReady: src.shellReady,
+    shellProtocol: SHELL_PROTOCOL,
     state,
     ...(origin.login ? { login: origin.login } : {}),
     ...(origin.shellProbe ? { shellProbe: origin.shellProbe } : {}),

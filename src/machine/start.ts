@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path'
 import { SerialConsole } from '../console/console.js'
 import { DEFAULT_FAILURE_PATTERNS, FailureWatcher } from '../console/failfast.js'
 import { GuestFailureError, MachineExitedError, QemuStartError, SnapshotError } from '../errors/errors.js'
-import { isProtocolLine } from '../guest/protocol.js'
+import { isProtocolLine, SHELL_PROTOCOL } from '../guest/protocol.js'
 import { buildQemuArgv, shellQuote, type LaunchPlan } from '../qemu/argv.js'
 import { detectAccelerator, resolveQemuBinary } from '../qemu/accel.js'
 import { QemuProcess } from '../qemu/process.js'
@@ -179,7 +179,8 @@ export async function startMachine(spec: MachineSpec, ctx: StartContext): Promis
       ...((spec.shellProbe ?? origin.shellProbe) ? { shellProbe: (spec.shellProbe ?? origin.shellProbe)! } : {}),
       ...(owned.http ? { http: owned.http } : {}),
       origin,
-      ...(restore ? { shellReady: restore.manifest.shellReady } : {}),
+      // Helper functions of another bootcheck version are set up again, not trusted.
+      ...(restore ? { shellReady: restore.manifest.shellReady ? (restore.manifest.shellProtocol === SHELL_PROTOCOL ? 'ready' : 'prompt') : 'no' } : {}),
     })
     if (spec.syncClock) await machine.syncClock()
     return machine

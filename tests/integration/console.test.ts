@@ -1,8 +1,10 @@
 // Commands on a real guest's serial console: getty login, and kernel messages printed on
-// the same console while a result is being transferred.
+// the same console while a result is being transferred. Tests that do not test booting
+// start from the shared demo-shell snapshot.
 import t from 'tap'
 import { boot } from '../../src/index.js'
 import { demoMedia, params } from '../../vm-configs/demo.js'
+import { demoShell } from './demo-shell.js'
 
 const media = await demoMedia()
 const direct = { cdrom: media.iso, kernel: media.kernel, initrd: media.initrd }
@@ -20,7 +22,7 @@ t.test('logs in at a getty prompt, then runs commands', async t => {
 })
 
 t.test('kernel messages on the console do not corrupt results', async t => {
-  const vm = await boot(t, { name: 'noisy', ...direct, kernelParams: params(media) })
+  const vm = await demoShell(t, 'noisy')
   // A background job writes critical kernel messages (printed on the console at once)
   // while the next command's output travels over the same console.
   await vm.succeed('(for i in $(seq 1 60); do echo "<2>bootcheck-noise $i" > /dev/kmsg; usleep 50000; done) >/dev/null 2>&1 &')
@@ -35,7 +37,7 @@ t.test('kernel messages on the console do not corrupt results', async t => {
 })
 
 t.test('waitUntilSucceeds retries until the condition holds', async t => {
-  const vm = await boot(t, { name: 'retry', ...direct, kernelParams: params(media) })
+  const vm = await demoShell(t, 'retry')
   await vm.succeed('(sleep 3; touch /tmp/ready) >/dev/null 2>&1 &')
   await vm.fail('test -e /tmp/ready')
   await vm.waitUntilSucceeds('test -e /tmp/ready', { timeout: 30_000 })

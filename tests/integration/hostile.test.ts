@@ -4,10 +4,8 @@
 // output, `reboot -f` inside a command, and QEMU killed from outside.
 import t from 'tap'
 import { createHash } from 'node:crypto'
-import { boot, GuestRebootedError, MachineExitedError, TimeoutError } from '../../src/index.js'
-import { demoMedia, params } from '../../vm-configs/demo.js'
-
-const media = await demoMedia()
+import { GuestRebootedError, MachineExitedError, TimeoutError } from '../../src/index.js'
+import { demoShell } from './demo-shell.js'
 
 /**
  * Bytes of /dev/urandom written to the console while a command runs. The serial console
@@ -33,7 +31,7 @@ const BIG_RANDOM_BYTES = 7_500_000
 const EMPTY_MD5 = 'd41d8cd98f00b204e9800998ecf8427e'
 
 t.test('a hostile guest cannot fake, hang or corrupt command results', async t => {
-  const vm = await boot(t, { name: 'hostile', cdrom: media.iso, kernel: media.kernel, initrd: media.initrd, kernelParams: params(media) })
+  const vm = await demoShell(t, 'hostile') // restored at its shell from the shared snapshot
   let seen = ''
   vm.console.onText(text => {
     seen = (seen + text).slice(-65536)

@@ -1,13 +1,10 @@
 // Mouse input reaches the guest: its kernel sees the USB tablet's absolute position and
 // the button press, read from /dev/input as input_event records.
 import t from 'tap'
-import { boot } from '../../src/index.js'
-import { demoMedia, params } from '../../vm-configs/demo.js'
-
-const media = await demoMedia()
+import { demoShell } from './demo-shell.js'
 
 t.test('mouseMove and click on a USB tablet arrive as input events', async t => {
-  const vm = await boot(t, { name: 'mouse', cdrom: media.iso, kernel: media.kernel, initrd: media.initrd, kernelParams: params(media), tablet: true })
+  const vm = await demoShell(t, 'mouse') // the demo system with a USB tablet, restored at its shell
   const dev = (await vm.waitUntilSucceeds(`for e in /sys/class/input/event*; do grep -q Tablet $e/device/name && echo /dev/input/\${e##*/}; done | grep .`, { timeout: 30_000 })).trim()
   t.match(dev, /^\/dev\/input\/event\d+$/, `the tablet is ${dev}`)
   await vm.succeed(`(cat ${dev} > /tmp/events) >/dev/null 2>&1 &`)

@@ -7,6 +7,7 @@ import { copyFileSync, cpSync, chmodSync, openSync, readFileSync, statSync, trun
 import { join } from 'node:path'
 import { boot, bootOnce, SnapshotError, SnapshotMismatchError, SpecError, type Snapshot } from '../../src/index.js'
 import { trackedPids } from '../../src/qemu/registry.js'
+import { SHELL_SETUP } from '../../src/guest/protocol.js'
 import { demoMedia } from '../../vm-configs/demo.js'
 
 type TapTest = Test
@@ -112,6 +113,13 @@ t.test('a truncated or damaged saved state: SnapshotError within seconds', async
   await fast(t, 'one byte flipped', boot(t, { from: flipped }), SnapshotError, /could not be restored from '.*flipped': (QEMU rejected the saved state|.*damaged: its checksum)/)
   const noManifest = join(tmp, 'empty')
   await fast(t, 'no manifest', boot(t, { from: noManifest }), SnapshotError, /is not a snapshot: it has no snapshot\.json/)
+})
+
+t.test("a snapshot whose shell helpers are another version's: they are set up again", async t => {
+  const dir = variant('old-helpers', d => editManifest(d, m => void (m.shellProtocol = 'older-version')))
+  const vm = await boot(t, { from: dir, name: 'old-helpers' })
+  t.equal(await vm.succeed('echo works'), 'works\n')
+  t.ok(readFileSync(join(vm.artifactsDir, 'console.log'), 'utf8').includes(SHELL_SETUP.slice(0, 30)), 'the helpers were typed again')
 })
 
 t.test('a device QEMU cannot migrate: SnapshotError naming it; the machine runs on', async t => {
