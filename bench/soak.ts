@@ -21,12 +21,13 @@ import { parseArgs } from 'node:util'
 import { execa } from 'execa'
 import { MACHINE_SCRATCH_PREFIX } from '../src/machine/start.js'
 import { RUN_SCRATCH_PREFIX } from '../src/runner/run.js'
+import { SNAPSHOT_SCRATCH_PREFIX } from '../src/machine/snapshot.js'
 import { ownerAlive } from '../src/util/scratch.js'
 import { demoMedia } from '../vm-configs/demo.js'
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)))
 const SIGNALS = ['SIGKILL', 'SIGINT', 'SIGTERM', 'SIGHUP'] as const
-const SCRATCH = [RUN_SCRATCH_PREFIX, MACHINE_SCRATCH_PREFIX]
+const SCRATCH = [RUN_SCRATCH_PREFIX, MACHINE_SCRATCH_PREFIX, SNAPSHOT_SCRATCH_PREFIX]
 
 /** One killed run. */
 export interface SoakRun {
