@@ -111,7 +111,7 @@ function resolvePaths(machines: Record<string, MachineSpec>, base: string): Reco
       ...(spec.usb ? { usb: abs(spec.usb) } : {}),
       ...(spec.kernel ? { kernel: abs(spec.kernel) } : {}),
       ...(spec.initrd ? { initrd: abs(spec.initrd) } : {}),
-      ...(spec.disks ? { disks: spec.disks.map(d => (typeof d === 'string' ? abs(d) : { ...d, image: abs(d.image) })) } : {}),
+      ...(spec.disks ? { disks: spec.disks.map(d => (typeof d === 'string' ? abs(d) : (d.image !== undefined ? { ...d, image: abs(d.image) } : d))) } : {}),
     }
   }
   return out

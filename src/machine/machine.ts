@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { formatMs, type SerialConsole } from '../console/console.js'
-import { TimeoutError } from '../errors/errors.js'
+import { SpecError, TimeoutError } from '../errors/errors.js'
 import { GuestShell, type CommandResult } from '../guest/shell.js'
 import type { NetbootHttpServer } from '../net/http.js'
 import type { QemuExit, QemuProcess } from '../qemu/process.js'
@@ -28,6 +28,7 @@ import { ARTIFACT_FILES, slug } from './artifacts.js'
 import { expectStatus, retryCommand } from './commands.js'
 import { clickButton, movePointer, sendKeyCombo, typeText } from './input.js'
 import { ejectMedium, insertMedium, unplugDevice } from './media.js'
+import { flattenDisk } from './disks.js'
 import { explainSilentConsole } from './silent.js'
 import { SNAPSHOT_SCRATCH_PREFIX, Snapshot } from './snapshot.js'
 import { SNAPSHOT_MANIFEST } from './snapshot-manifest.js'
@@ -359,6 +360,22 @@ export class Machine {
         }),
       s => `${s.dir} (${(s.stateBytes / 1e6).toFixed(1)} MB of state)`,
     )
+  }
+
+  /**
+   * Writes disk `id` (its overlay with the base image under it, or a blank disk) as one
+   * self-contained qcow2 file at `path`, for a later test to boot (`disks: [path]`): say,
+   * a system installed onto `disks: [{ size: '2G' }]`. The guest is paused while it is
+   * copied (its writes are flushed first) and resumed; run `sync` in it before. Throws
+   * {@link SpecError} for a disk the machine does not have.
+   */
+  saveDisk(id: string, path: string): Promise<void> {
+    return this.step('saveDisk', { id, path }, async () => {
+      const disk = this.origin.plan.disks.find(d => d.id === id)
+      if (!disk) throw new SpecError(`saveDisk: ${this.name} has no disk '${id}' (it has ${this.origin.plan.disks.map(d => `'${d.id}'`).join(', ') || 'none'})`)
+      await flattenDisk(this.qmp, disk.file, path)
+      this.actions.attach('disk', path)
+    })
   }
 
   /**

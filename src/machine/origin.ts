@@ -31,7 +31,7 @@ export function bootOrigin(spec: MachineSpec, qemu: string, plan: LaunchPlan, wo
   const media = specMedia(spec, { cdrom: false })
   if (plan.firmware.kind === 'uefi') media.push({ role: 'UEFI firmware', path: plan.firmware.code, kind: 'file' })
   const bases: Record<string, string> = {}
-  for (const d of diskOverlays(spec, workDir)) bases[d.id] = resolve(d.image)
+  for (const d of diskOverlays(spec, workDir)) if (d.image !== undefined) bases[d.id] = resolve(d.image)
   if (spec.usb) bases.usb = resolve(spec.usb)
   const bootfile = plan.net?.bootfile
   const httpOrigin =

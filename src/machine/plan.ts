@@ -20,12 +20,16 @@ export function kernelSource(spec: MachineSpec): KernelSource {
   return 'firmware'
 }
 
-/** The disks of a spec with their device ids and the overlay file each gets in `workDir`. */
-export function diskOverlays(spec: MachineSpec, workDir: string): Array<{ id: string; image: string; file: string }> {
+/**
+ * The disks of a spec with their device ids and the file each gets in `workDir`: an
+ * overlay over `image`, or a blank disk of `size`.
+ */
+export function diskOverlays(spec: MachineSpec, workDir: string): Array<{ id: string; file: string } & ({ image: string; size?: undefined } | { image?: undefined; size: string })> {
   return (spec.disks ?? []).map((d, i) => {
     const disk: DiskSpec = typeof d === 'string' ? { image: d } : d
     const id = disk.id ?? `disk${i}`
-    return { id, image: disk.image, file: join(workDir, `${id}.qcow2`) }
+    const file = join(workDir, `${id}.qcow2`)
+    return disk.image !== undefined ? { id, image: disk.image, file } : { id, size: disk.size!, file }
   })
 }
 
@@ -41,7 +45,7 @@ export function bootMedia(spec: MachineSpec): Array<{ path: string; role: 'cdrom
   const firmwareBoots = kernelSource(spec) === 'firmware' && !spec.pxe && !spec.ipxe
   if (spec.usb && (spec.bootFrom === 'usb' || (firmwareBoots && !spec.bootFrom && !spec.cdrom))) out.push({ path: spec.usb, role: 'usb' })
   const first = diskOverlays(spec, '')[0]
-  if (first && (spec.bootFrom === 'disk' || (firmwareBoots && !spec.bootFrom && !spec.cdrom && !spec.usb))) out.push({ path: first.image, role: 'disk' })
+  if (first?.image !== undefined && (spec.bootFrom === 'disk' || (firmwareBoots && !spec.bootFrom && !spec.cdrom && !spec.usb))) out.push({ path: first.image, role: 'disk' })
   return out
 }
 

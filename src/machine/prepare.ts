@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path'
 import { MediumError } from '../errors/errors.js'
 import { extractBootFiles } from '../media/bootconfig.js'
 import { checkBootImage, checkFile } from '../media/image.js'
-import { createOverlay } from '../media/overlay.js'
+import { createBlankDisk, createOverlay } from '../media/overlay.js'
 import { prepareUefi } from '../media/firmware.js'
 import { NetbootHttpServer } from '../net/http.js'
 import { IPXE_CHAIN_SCRIPT, ipxeChainScript } from '../net/ipxe.js'
@@ -33,7 +33,10 @@ export async function prepareLaunch(spec: MachineSpec, workDir: string, artifact
   if (spec.kernel) await checkFile(spec.kernel, 'kernel')
   if (spec.initrd) await checkFile(spec.initrd, 'initrd')
   const disks = await Promise.all(
-    diskOverlays(spec, workDir).map(async d => ({ id: d.id, file: await createOverlay(d.image, d.file, `disk image '${d.id}'`) })),
+    diskOverlays(spec, workDir).map(async d => ({
+      id: d.id,
+      file: d.image !== undefined ? await createOverlay(d.image, d.file, `disk image '${d.id}'`) : await createBlankDisk(d.file, d.size, `blank disk '${d.id}'`),
+    })),
   )
   const usb = spec.usb ? await createOverlay(spec.usb, join(workDir, 'usb.qcow2'), 'USB stick image') : undefined
   // A file that cannot boot in its role fails now, not after the firmware found nothing.

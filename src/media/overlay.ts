@@ -3,6 +3,13 @@ import { execa } from 'execa'
 import { inspectImage } from './image.js'
 import { MediumError } from '../errors/errors.js'
 
+/** Creates a blank qcow2 disk of `size` (qemu-img's syntax, e.g. `2G`) at `dest`; returns its path. */
+export async function createBlankDisk(dest: string, size: string, role: string, qemuImg = 'qemu-img'): Promise<string> {
+  const r = await execa(qemuImg, ['create', '-q', '-f', 'qcow2', dest, size], { reject: false })
+  if (r.exitCode !== 0) throw new MediumError(`Could not create the ${role} of ${size}: ${(r.stderr || r.message || '').trim()}`)
+  return dest
+}
+
 /**
  * Creates a qcow2 overlay at `dest` backed by the base image, so the guest writes to the
  * overlay and the base image is never written. Returns the overlay's path.

@@ -152,7 +152,7 @@ export async function checkShellFiles(spec: MachineSpec): Promise<void> {
     [spec.kernel, 'kernel (--kernel)'],
     [spec.initrd, 'initrd (--initrd)'],
     [spec.usb, 'USB image (--usb)'],
-    ...(spec.disks ?? []).map((d): [string, string] => [typeof d === 'string' ? d : d.image, 'disk image (--disk)']),
+    ...(spec.disks ?? []).map((d): [string | undefined, string] => [typeof d === 'string' ? d : d.image, 'disk image (--disk)']),
   ]
   for (const [path, role] of files) {
     if (path === undefined) continue

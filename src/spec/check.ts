@@ -30,6 +30,11 @@ export function checkSpec(spec: MachineSpec): void {
     throw new SpecError(`boot: cpus must be a positive integer, got ${spec.cpus}`)
   }
   if (spec.memory !== undefined) parseMemory(spec.memory)
+  spec.disks?.forEach((d, i) => {
+    if (typeof d === 'string') return
+    if ((d.image === undefined) === (d.size === undefined)) throw new SpecError(`boot: disks[${i}] needs image (a disk image) or size (a blank disk), not ${d.image === undefined ? 'neither' : 'both'}`)
+    if (d.size !== undefined && !/^\d+(\.\d+)?[KMGT]$/.test(d.size)) throw new SpecError(`boot: disks[${i}].size: write it like '2G' or '512M', got ${JSON.stringify(d.size)}`)
+  })
   checkNameAndTimeouts(spec)
 }
 

@@ -2,10 +2,16 @@ import { SpecError } from '../errors/errors.js'
 import type { FailurePattern } from '../console/failfast.js'
 import type { Overlay } from '../net/tree.js'
 
-/** A disk image attached as a virtio disk. The base image is never written: writes go to a qcow2 overlay. */
+/**
+ * A virtio disk: an image (never written: writes go to a qcow2 overlay), or a blank disk
+ * of `size` (a qcow2 file in the machine's temporary folder, e.g. to install onto; keep it
+ * with `vm.saveDisk`).
+ */
 export interface DiskSpec {
-  /** Path of the base image (raw or qcow2). */
-  image: string
+  /** Path of the base image (raw or qcow2). Give this or `size`. */
+  image?: string
+  /** A blank disk of this size, e.g. `'2G'`, `'512M'` (qemu-img's suffixes K, M, G, T). */
+  size?: string
   /** Device id used in QMP and in messages. Default `disk0`, `disk1`, … */
   id?: string
 }
