@@ -25,7 +25,9 @@ export { listCachedSnapshots, pruneCachedSnapshots, snapshotCacheDir, type Cache
 /** A running virtual machine: console, commands, media, screens, input and power. */
 export { Machine } from './machine/machine.js'
 /** Options of machine methods. */
-export type { RunOptions, RetryOptions, RebootOptions, SnapshotOptions } from './machine/machine.js'
+export type { RunOptions, RetryOptions, RebootOptions, SnapshotOptions, HandoverOptions } from './machine/machine.js'
+/** What `vm.handover()` reports: kexec, switch-root or reset, with the system's facts before and after. */
+export type { HandoverKind, HandoverResult, SystemFacts } from './machine/handover.js'
 /** The machine description `boot` takes, and its parts. */
 export type { MachineSpec, DiskSpec, PxeSpec, IpxeSpec, SnapshotRef } from './spec/spec.js'
 /** The fields a machine restored from a snapshot (`from`) may still set. */

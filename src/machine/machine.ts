@@ -29,6 +29,7 @@ import { expectStatus, retryCommand } from './commands.js'
 import { clickButton, movePointer, sendKeyCombo, typeText } from './input.js'
 import { ejectMedium, insertMedium, unplugDevice } from './media.js'
 import { flattenDisk } from './disks.js'
+import { classifyHandover, FACTS_COMMAND, parseFacts, type HandoverResult } from './handover.js'
 import { explainSilentConsole } from './silent.js'
 import { SNAPSHOT_SCRATCH_PREFIX, Snapshot } from './snapshot.js'
 import { SNAPSHOT_MANIFEST } from './snapshot-manifest.js'
@@ -81,6 +82,14 @@ export interface MachineParts {
    * `'prompt'` when it idled at its prompt with helpers of another version (probed at once).
    */
   shellReady?: 'ready' | 'prompt' | 'no'
+}
+
+/** Options of {@link Machine.handover}. */
+export interface HandoverOptions {
+  /** Console text the handover must show on its way (e.g. the new kernel's banner), before the shell is probed. */
+  expect?: string | RegExp
+  /** Milliseconds for the new system's shell. Default: the machine's `bootTimeout`. */
+  timeout?: number
 }
 
 /** Options of {@link Machine.snapshot}. */
@@ -387,6 +396,38 @@ export class Machine {
       const stamp = new Date().toISOString().replace('T', ' ').replace(/\.\d+Z$/, '')
       await this.succeed(`date -u -s '${stamp}' >/dev/null`)
     })
+  }
+
+  /**
+   * Hands the machine over to the next system and waits for its shell: reads the running
+   * system's facts (boot id, PID 1, root), runs `trigger` (say
+   * `() => vm.console.sendLine('kexec -e')`), forgets the shell session, waits for
+   * `expect` when given, then for the next system's shell (logging in and failing fast on
+   * a panic as at boot), and reports how the handover happened: `kexec` (no reset, a new
+   * kernel), `switch-root` (the same kernel, a new root or PID 1), or `reset` (QEMU
+   * reported `RESET`: the firmware ran again).
+   */
+  handover(trigger: () => unknown, options: HandoverOptions = {}): Promise<HandoverResult> {
+    return this.step(
+      'handover',
+      { ...options, ...(options.expect ? { expect: String(options.expect) } : {}) },
+      async () => {
+        const timeout = options.timeout ?? this.bootTimeout
+        const before = parseFacts(await this.succeed(FACTS_COMMAND))
+        const mark = this.qmp.mark()
+        const started = Date.now()
+        this.shell.invalidate()
+        this.console.skipToEnd()
+        await trigger()
+        if (options.expect !== undefined) await this.console.waitFor(options.expect, { timeout })
+        await this.waitForShell(Math.max(1000, timeout - (Date.now() - started)))
+        const durationMs = Date.now() - started
+        const after = parseFacts(await this.succeed(FACTS_COMMAND))
+        const resetSeen = this.qmp.events.some(e => e.seq > mark && e.event === 'RESET')
+        return { kind: classifyHandover(resetSeen, before, after), before, after, durationMs }
+      },
+      r => `${r.kind} in ${formatMs(r.durationMs)}`,
+    )
   }
 
   /**
