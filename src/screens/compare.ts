@@ -55,8 +55,9 @@ export function compareImages(expected: Image, actual: Image, options: ScreenOpt
     throw new BootcheckError(`The region ${describeRect(region)} lies outside the ${expected.width}x${expected.height} reference image`)
   }
   const ignore = maskBitmap(region, opts.mask ?? [])
+  const masked = (opts.mask ?? []).length > 0
   let comparedPixels = w * h
-  for (const m of ignore) comparedPixels -= m
+  if (masked) for (let i = 0; i < ignore.length; i++) comparedPixels -= ignore[i]!
 
   const noMatch = (reason: string): CompareResult =>
     withLazyDiff(
@@ -73,15 +74,18 @@ export function compareImages(expected: Image, actual: Image, options: ScreenOpt
     return noMatch(`the region ${describeRect(region)} does not fit in the ${actual.width}x${actual.height} screen${within}`)
   }
 
-  const exp32 = regionPixels(expected, region, 0, 0)
+  const whole = rx === 0 && ry === 0 && w === expected.width && h === expected.height
+  // The whole screen unmasked is compared in place; otherwise as copies of the region.
+  const exp32 = whole ? pixels32(expected) : regionPixels(expected, region, 0, 0)
   const act32 = pixels32(actual)
   const shortlist = offsets.length === 1 ? offsets : coarseSearch(exp32, act32, actual.width, region, ignore, offsets, threshold)
 
   // Re-check the shortlist with pixelmatch; the first (nearest) of the lowest counts wins.
   let best: { dx: number; dy: number; act: Uint32Array; count: number; bbox: Rect | undefined } | undefined
   for (const [dx, dy] of shortlist) {
-    const act = regionPixels(actual, region, dx, dy, act32)
-    for (let i = 0; i < ignore.length; i++) if (ignore[i]) act[i] = exp32[i]!
+    const inPlace = whole && !masked && dx === 0 && dy === 0 && actual.width === w
+    const act = inPlace ? act32 : regionPixels(actual, region, dx, dy, act32)
+    if (masked) for (const m of opts.mask!) copyRect(exp32, act, region, m)
     const { count, bbox } = countDiffs(exp32, act, region, threshold)
     if (!best || count < best.count) best = { dx, dy, act, count, bbox }
     if (count === 0) break
@@ -97,7 +101,7 @@ export function compareImages(expected: Image, actual: Image, options: ScreenOpt
   const result = withLazyDiff({ match, diffPixels, comparedPixels, ratio, offset: { dx: best.dx, dy: best.dy } }, () => {
     // The picture is drawn only when asked for (a mismatch written to the artifacts folder).
     const out = Buffer.alloc(w * h * 4)
-    pixelmatch(Buffer.from(exp32.buffer), Buffer.from(act.buffer), out, w, h, { threshold, includeAA: true, diffColor: DIFF_COLOR })
+    pixelmatch(bytesOf(exp32), bytesOf(act), out, w, h, { threshold, includeAA: true, diffColor: DIFF_COLOR })
     return shadedReference(expected, region, ignore, out)
   })
   if (bbox) result.bbox = bbox
@@ -119,6 +123,7 @@ export function compareImages(expected: Image, actual: Image, options: ScreenOpt
  */
 function countDiffs(exp: Uint32Array, act: Uint32Array, region: Rect, threshold: number): { count: number; bbox: Rect | undefined } {
   const { width: w, height: h } = region
+  if (bytesOf(exp).equals(bytesOf(act))) return { count: 0, bbox: undefined }
   let x0 = w, y0 = h, x1 = -1, y1 = -1
   for (let y = 0, i = 0; y < h; y++) {
     const rowStart = i
@@ -147,7 +152,7 @@ function countDiffs(exp: Uint32Array, act: Uint32Array, region: Rect, threshold:
     b.set(act.subarray(from, from + bw), y * bw)
   }
   const out = Buffer.alloc(bw * bh * 4)
-  const count = pixelmatch(Buffer.from(a.buffer), Buffer.from(b.buffer), out, bw, bh, { threshold, includeAA: true, diffColor: DIFF_COLOR })
+  const count = pixelmatch(bytesOf(a), bytesOf(b), out, bw, bh, { threshold, includeAA: true, diffColor: DIFF_COLOR })
   const box = diffBox(out, { x: region.x + bx, y: region.y + by, width: bw, height: bh })
   return { count, bbox: box }
 }
@@ -185,6 +190,16 @@ function maskBitmap(region: Rect, masks: Rect[]): Uint8Array {
     for (let y = y0; y < y1; y++) if (x1 > x0) bits.fill(1, y * region.width + x0, y * region.width + x1)
   }
   return bits
+}
+
+/** Copies the part of `rect` inside `region` from one region-sized pixel array to another. */
+function copyRect(from: Uint32Array, to: Uint32Array, region: Rect, rect: Rect): void {
+  const x0 = Math.max(rect.x, region.x) - region.x
+  const x1 = Math.min(rect.x + rect.width, region.x + region.width) - region.x
+  const y0 = Math.max(rect.y, region.y) - region.y
+  const y1 = Math.min(rect.y + rect.height, region.y + region.height) - region.y
+  if (x1 <= x0) return
+  for (let y = y0; y < y1; y++) to.set(from.subarray(y * region.width + x0, y * region.width + x1), y * region.width + x0)
 }
 
 /** Offsets within the margin at which the region fits in the actual screen, nearest first. */
@@ -239,6 +254,11 @@ function pixels32(img: Image): Uint32Array {
   const { data } = img
   if (data.byteOffset % 4 === 0) return new Uint32Array(data.buffer, data.byteOffset, data.length / 4)
   return new Uint32Array(new Uint8Array(data).buffer)
+}
+
+/** The bytes of a pixel array (a view, no copy). */
+function bytesOf(px: Uint32Array): Buffer {
+  return Buffer.from(px.buffer, px.byteOffset, px.byteLength)
 }
 
 /** A fresh copy of the region moved by (dx, dy), as 32-bit words. */

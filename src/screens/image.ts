@@ -83,14 +83,15 @@ export function decodePpm(buf: Buffer, what = 'PPM data'): Image {
   if (maxval !== 255) fail(`its maxval is ${maxval}; only 255 (8 bits per channel) is supported`)
   const pixels = width * height
   if (buf.length - pos < pixels * 3) fail(`it is truncated: ${width}x${height} needs ${pixels * 3} bytes of pixels, it has ${buf.length - pos}`)
-  // One 32-bit store per pixel (R, G, B, then an opaque alpha), in the host's byte order.
+  // One 32-bit store per pixel (R, G, B, then an opaque alpha), in the host's byte order;
+  // an Int32Array takes the word as it is computed, with no conversion to a double.
   const data = Buffer.alloc(pixels * 4)
-  const out = new Uint32Array(data.buffer, data.byteOffset, pixels)
+  const out = new Int32Array(data.buffer, data.byteOffset, pixels)
   const src = buf
   if (LITTLE_ENDIAN) {
-    for (let i = 0, s = pos; i < pixels; i++, s += 3) out[i] = (0xff000000 | (src[s + 2]! << 16) | (src[s + 1]! << 8) | src[s]!) >>> 0
+    for (let i = 0, s = pos; i < pixels; i++, s += 3) out[i] = 0xff000000 | (src[s + 2]! << 16) | (src[s + 1]! << 8) | src[s]!
   } else {
-    for (let i = 0, s = pos; i < pixels; i++, s += 3) out[i] = ((src[s]! << 24) | (src[s + 1]! << 16) | (src[s + 2]! << 8) | 0xff) >>> 0
+    for (let i = 0, s = pos; i < pixels; i++, s += 3) out[i] = (src[s]! << 24) | (src[s + 1]! << 16) | (src[s + 2]! << 8) | 0xff
   }
   return { width, height, data }
 }
