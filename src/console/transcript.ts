@@ -1,6 +1,7 @@
 /** What a wait looks for: a literal string or a regular expression. */
 import { SpecError } from '../errors/errors.js'
 import { RecentText } from './recent.js'
+import { cannotMatchNewline } from './single-line.js'
 export type Pattern = string | RegExp
 
 /** A successful match on the console. */
@@ -49,6 +50,8 @@ export class Transcript {
   private starts: number[] = [] // absolute offset of each chunk
   private total = 0 // absolute offset of the end
   private cursor = 0
+  /** Absolute offset of the start of the last line (after the last newline). */
+  private lineStart = 0
   private readonly tail: RecentText
   private readonly lookbehind: number
   private readonly maxBuffered: number
@@ -97,6 +100,8 @@ export class Transcript {
       this.chunks.push(text)
       this.starts.push(this.total)
     }
+    const nl = text.lastIndexOf('\n')
+    if (nl !== -1) this.lineStart = this.total + nl + 1
     this.total += text.length
     this.tail.append(text)
     if (this.total - this.cursor > this.maxBuffered) {
@@ -196,10 +201,17 @@ export class Transcript {
 
   private resumeOffset(patterns: readonly CompiledPattern[]): number {
     let back = 0
-    for (const p of patterns) back = Math.max(back, typeof p === 'string' ? p.length - 1 : this.lookbehind)
+    for (const p of patterns) {
+      // A pattern that cannot match a newline can only straddle into new text from the last line.
+      const reach = typeof p === 'string' ? p.length - 1 : SINGLE_LINE.has(p) ? this.total - this.lineStart : this.lookbehind
+      back = Math.max(back, Math.min(reach, this.lookbehind))
+    }
     return Math.max(this.cursor, this.total - back)
   }
 }
+
+/** Compiled patterns that {@link cannotMatchNewline}. */
+const SINGLE_LINE = new WeakSet<RegExp>()
 
 // Chunks shorter than this are extended rather than stored separately.
 const COALESCE = 4096
@@ -217,7 +229,9 @@ export function compilePatterns(patterns: Pattern | readonly Pattern[]): Compile
       return p
     }
     if (!(p instanceof RegExp)) throw new SpecError(`waitFor: expected a string or RegExp, got ${typeof p}`)
-    return new RegExp(p.source, p.flags.replace(/[gy]/g, '') + 'g')
+    const compiled = new RegExp(p.source, p.flags.replace(/[gy]/g, '') + 'g')
+    if (cannotMatchNewline(compiled)) SINGLE_LINE.add(compiled)
+    return compiled
   })
 }
 
