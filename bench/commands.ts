@@ -2,7 +2,8 @@
 // (bench/lib/bare.ts), in the same run, on the demo media booted direct-kernel:
 // boot to the first command's answer, a trivial command's round trip, a small output's,
 // and `cat` of a 10 MB text file (MB/s of payload; the bare loop's raw `cat` is the
-// console's full speed).
+// console's full speed). The trivial command is also compared with the bare round trip
+// typed on the same console between two `succeed('true')`, which sees the same host load.
 //
 //   BENCH_BOOTS (default 3), BENCH_COMMANDS (default 30), BENCH_BIG_MB (default 10; 0 skips)
 import { boot, type MachineSpec } from '../src/index.js'
@@ -58,7 +59,7 @@ for (let i = 0; i < BOOTS; i++) {
   }
 }
 
-const c = { boot: [] as number[], trivial: [] as number[], small: [] as number[], bigMBps: [] as number[] }
+const c = { boot: [] as number[], trivial: [] as number[], sameConsole: [] as number[], small: [] as number[], bigMBps: [] as number[] }
 for (let i = 0; i < BOOTS; i++) {
   const t0 = performance.now()
   const vm = await boot({ name: 'bench-commands', accel, ...spec })
@@ -74,7 +75,16 @@ for (let i = 0; i < BOOTS; i++) {
       await pause()
       return ms
     }
-    for (let j = 0; j < COMMANDS; j++) c.trivial.push(await time('true', ''))
+    for (let j = 0; j < COMMANDS; j++) {
+      c.trivial.push(await time('true', ''))
+      // The bare round trip typed on this same console right after, so both see the same load.
+      const n = seq++
+      const s = performance.now()
+      vm.console.sendLine(`true; printf '%s%s\\n' mk ${n}x`)
+      await vm.console.waitFor(`mk${n}x\n`)
+      c.sameConsole.push(performance.now() - s)
+      await pause()
+    }
     for (let j = 0; j < COMMANDS; j++) c.small.push(await time('echo hi', 'hi\n'))
     if (BIG_MB > 0) {
       const size = Number((await vm.succeed(`${makeBig}; wc -c </tmp/big`, { timeout: 120_000 })).trim())
@@ -94,6 +104,7 @@ process.stdout.write(`demo media, direct kernel boot, ${accel}; ${BOOTS} boots e
 const rows = [
   row('commands', 'boot to first command answer', 'ms', s(c.boot), 'bare QEMU', s(b.boot)),
   row('commands', "succeed('true')", 'ms', s(c.trivial), 'bare true', s(b.trivial)),
+  row('commands', "succeed('true'), interleaved", 'ms', s(c.trivial), 'bare true, same VM', s(c.sameConsole)),
   row('commands', "succeed('echo hi')", 'ms', s(c.small), 'bare echo hi', s(b.small)),
 ]
 if (BIG_MB > 0) rows.push(row('commands', `succeed('cat ${BIG_MB} MB file')`, 'MB/s', s(c.bigMBps), 'bare cat', s(b.bigMBps)))
