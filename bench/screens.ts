@@ -1,20 +1,24 @@
 /**
- * Benchmark of the screen-comparison engine on a synthetic 1280×800 screen:
- * PNG encode, PNG decode and compare (whole screen; a 300×200 region with and without a
- * margin of 8). Informational only: no thresholds, always exits 0.
+ * Benchmark of the screen-comparison engine on a synthetic 1280×800 screen, each figure
+ * next to a baseline measured in the same run: PPM decode (what a capture decodes) against
+ * PNG decode, and compare (whole screen; a 300×200 region with and without a margin of 8)
+ * against raw pixelmatch of the same two screens, whole. Informational only: no
+ * thresholds, always exits 0.
  *
  *   node --import tsx bench/screens.ts [iterations]     (default 20, or BENCH_ITERATIONS)
  */
-import { performance } from 'node:perf_hooks'
+import pixelmatch from 'pixelmatch'
 import { compareImages } from '../src/screens/compare.js'
 import { blankImage, cloneImage, fillRect } from '../src/screens/draw.js'
-import { decodePng, encodePng, type Image } from '../src/screens/image.js'
+import { decodePng, decodePpm, encodePng, type Image } from '../src/screens/image.js'
 import type { Rect, ScreenOptions } from '../src/screens/options.js'
+import { emit, row, timeIt, type Stats } from './lib/report.js'
 
 const N = Math.max(1, Number(process.argv[2] ?? process.env.BENCH_ITERATIONS ?? 20) || 20)
 const W = 1280
 const H = 800
 const DIALOG: Rect = { x: 490, y: 300, width: 300, height: 200 }
+const CLOCK: Rect = { x: 1180, y: 8, width: 60, height: 12 }
 
 /** A desktop-like screen: gradient wallpaper, top bar, a clock, "text" blocks and a dialog. */
 function screen(opts: { clock?: number; dialog?: [number, number] } = {}): Image {
@@ -34,20 +38,6 @@ function screen(opts: { clock?: number; dialog?: [number, number] } = {}): Image
   return img
 }
 
-function time(fn: () => unknown): { median: number; min: number; max: number } {
-  fn() // warm-up
-  const ms: number[] = []
-  for (let i = 0; i < N; i++) {
-    const t0 = performance.now()
-    fn()
-    ms.push(performance.now() - t0)
-  }
-  ms.sort((a, b) => a - b)
-  const mid = ms.length >> 1
-  const median = ms.length % 2 ? ms[mid]! : (ms[mid - 1]! + ms[mid]!) / 2
-  return { median, min: ms[0]!, max: ms[ms.length - 1]! }
-}
-
 const reference = screen()
 const sameScreen = screen()
 const clockChanged = screen({ clock: 90 })
@@ -58,17 +48,19 @@ const png = encodePng(reference)
 const region: ScreenOptions = { region: DIALOG }
 const searched: ScreenOptions = { region: DIALOG, margin: 8 }
 
-const rows: [string, () => unknown][] = [
-  ['encode PNG 1280x800', () => encodePng(reference)],
-  ['decode PNG 1280x800', () => decodePng(png)],
-  ['compare full, identical', () => compareImages(reference, sameScreen)],
-  ['compare full, clock differs', () => compareImages(reference, clockChanged)],
-  ['compare region 300x200, margin 0', () => compareImages(reference, sameScreen, region)],
-  ['compare region, margin 8, in place', () => compareImages(reference, sameScreen, searched)],
-  ['compare region, margin 8, moved 5,-3', () => compareImages(reference, moved, searched)],
-  ['compare region, margin 8, no match', () => compareImages(reference, broken, searched)],
-  ['encode→decode→compare full', () => compareImages(reference, decodePng(encodePng(clockChanged)))],
-  ['encode→decode→compare margin 8', () => compareImages(reference, decodePng(encodePng(moved)), searched)],
+const ppm = Buffer.concat([Buffer.from(`P6\n${W} ${H}\n255\n`), Buffer.alloc(W * H * 3, 0x5a)])
+const raw = (a: Image, b: Image) => () => pixelmatch(a.data, b.data, Buffer.alloc(W * H * 4), W, H, { threshold: 0.1, includeAA: true })
+const RAW = 'raw pixelmatch, whole'
+const cases: [string, () => unknown, string, () => unknown][] = [
+  ['decode PPM 1280x800 (capture)', () => decodePpm(ppm), 'decode PNG (pngjs)', () => decodePng(png)],
+  ['compare full, identical', () => compareImages(reference, sameScreen), RAW, raw(reference, sameScreen)],
+  ['compare full, clock differs', () => compareImages(reference, clockChanged), RAW, raw(reference, clockChanged)],
+  ['compare full, clock masked', () => compareImages(reference, clockChanged, { mask: [CLOCK] }), RAW, raw(reference, clockChanged)],
+  ['compare region 300x200, margin 0', () => compareImages(reference, sameScreen, region), RAW, raw(reference, sameScreen)],
+  ['compare region, margin 8, in place', () => compareImages(reference, sameScreen, searched), RAW, raw(reference, sameScreen)],
+  ['compare region, margin 8, moved 5,-3', () => compareImages(reference, moved, searched), RAW, raw(reference, moved)],
+  ['compare region, margin 8, no match', () => compareImages(reference, broken, searched), RAW, raw(reference, broken)],
+  ['compare full, broken, diff drawn', () => compareImages(reference, broken).diff, RAW, raw(reference, broken)],
 ]
 
 // Sanity: the scenarios do what their names say.
@@ -76,11 +68,10 @@ const found = compareImages(reference, moved, searched)
 if (!found.match || found.offset.dx !== 5 || found.offset.dy !== -3) console.warn('warning: the moved dialog was not found at 5,-3', found.offset, found.reason)
 if (compareImages(reference, broken, searched).match) console.warn('warning: the broken dialog matched')
 
-console.log(`screens benchmark: ${N} iterations each, PNG ${(png.length / 1024).toFixed(0)} KiB, node ${process.version}`)
-const nameWidth = Math.max(...rows.map(r => r[0].length))
-const col = (s: string): string => s.padStart(9)
-console.log(`${'case'.padEnd(nameWidth)} ${col('median ms')} ${col('min ms')} ${col('max ms')}`)
-for (const [name, fn] of rows) {
-  const r = time(fn)
-  console.log(`${name.padEnd(nameWidth)} ${col(r.median.toFixed(2))} ${col(r.min.toFixed(2))} ${col(r.max.toFixed(2))}`)
+console.log(`screens benchmark: ${N} iterations each, PNG ${(png.length / 1024).toFixed(0)} KiB, node ${process.version}; ratio = figure / baseline`)
+const rows = []
+for (const [name, fn, baseName, baseFn] of cases) {
+  const value: Stats = await timeIt(N, fn)
+  rows.push(row('screens', name, 'ms', value, baseName, await timeIt(N, baseFn)))
 }
+emit(rows)

@@ -1,5 +1,7 @@
 /** What a wait looks for: a literal string or a regular expression. */
 import { SpecError } from '../errors/errors.js'
+import { RecentText } from './recent.js'
+import { cannotMatchNewline } from './single-line.js'
 export type Pattern = string | RegExp
 
 /** A successful match on the console. */
@@ -48,7 +50,9 @@ export class Transcript {
   private starts: number[] = [] // absolute offset of each chunk
   private total = 0 // absolute offset of the end
   private cursor = 0
-  private tail = ''
+  /** Absolute offset of the start of the last line (after the last newline). */
+  private lineStart = 0
+  private readonly tail: RecentText
   private readonly lookbehind: number
   private readonly maxBuffered: number
   private readonly tailSize: number
@@ -58,6 +62,7 @@ export class Transcript {
     this.lookbehind = options.lookbehind ?? 8192
     this.maxBuffered = options.maxBuffered ?? 16 * 1024 * 1024
     this.tailSize = options.tailSize ?? 16384
+    this.tail = new RecentText(this.tailSize)
   }
 
   /** Absolute offset of the end of the text received so far. */
@@ -81,7 +86,7 @@ export class Transcript {
    * text lives only in the console's log file.
    */
   get retainedChars(): number {
-    let n = this.tail.length
+    let n = this.tail.held
     for (const c of this.chunks) n += c.length
     return n
   }
@@ -95,8 +100,10 @@ export class Transcript {
       this.chunks.push(text)
       this.starts.push(this.total)
     }
+    const nl = text.lastIndexOf('\n')
+    if (nl !== -1) this.lineStart = this.total + nl + 1
     this.total += text.length
-    this.tail = (this.tail + text).slice(-this.tailSize)
+    this.tail.append(text)
     if (this.total - this.cursor > this.maxBuffered) {
       const keepFrom = this.total - this.maxBuffered
       this.dropped += keepFrom - this.cursor
@@ -146,7 +153,7 @@ export class Transcript {
 
   /** The last `n` lines received (consumed or not), for error messages. */
   lastLines(n: number): string[] {
-    const lines = this.tail.split('\n')
+    const lines = this.tail.text().split('\n')
     if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop()
     return lines.slice(-n)
   }
@@ -157,7 +164,7 @@ export class Transcript {
    * that arrived at or after it.
    */
   currentLine(since = 0): string {
-    const line = this.tail.slice(this.tail.lastIndexOf('\n') + 1)
+    const line = this.tail.currentLine()
     const start = this.total - line.length
     return since > start ? line.slice(Math.min(line.length, since - start)) : line
   }
@@ -173,13 +180,13 @@ export class Transcript {
     if (from >= to) return ''
     let i = this.chunks.length - 1
     while (i > 0 && this.starts[i]! > from) i--
-    const parts: string[] = []
+    let out = ''
     for (let j = i; j < this.chunks.length && this.starts[j]! < to; j++) {
       const s = this.starts[j]!
       const c = this.chunks[j]!
-      parts.push(c.slice(Math.max(0, from - s), Math.min(c.length, to - s)))
+      out += from <= s && to >= s + c.length ? c : c.slice(Math.max(0, from - s), Math.min(c.length, to - s))
     }
-    return parts.join('')
+    return out
   }
 
   /** Drops chunks that end before the cursor. */
@@ -194,10 +201,17 @@ export class Transcript {
 
   private resumeOffset(patterns: readonly CompiledPattern[]): number {
     let back = 0
-    for (const p of patterns) back = Math.max(back, typeof p === 'string' ? p.length - 1 : this.lookbehind)
+    for (const p of patterns) {
+      // A pattern that cannot match a newline can only straddle into new text from the last line.
+      const reach = typeof p === 'string' ? p.length - 1 : SINGLE_LINE.has(p) ? this.total - this.lineStart : this.lookbehind
+      back = Math.max(back, Math.min(reach, this.lookbehind))
+    }
     return Math.max(this.cursor, this.total - back)
   }
 }
+
+/** Compiled patterns that {@link cannotMatchNewline}. */
+const SINGLE_LINE = new WeakSet<RegExp>()
 
 // Chunks shorter than this are extended rather than stored separately.
 const COALESCE = 4096
@@ -215,7 +229,9 @@ export function compilePatterns(patterns: Pattern | readonly Pattern[]): Compile
       return p
     }
     if (!(p instanceof RegExp)) throw new SpecError(`waitFor: expected a string or RegExp, got ${typeof p}`)
-    return new RegExp(p.source, p.flags.replace(/[gy]/g, '') + 'g')
+    const compiled = new RegExp(p.source, p.flags.replace(/[gy]/g, '') + 'g')
+    if (cannotMatchNewline(compiled)) SINGLE_LINE.add(compiled)
+    return compiled
   })
 }
 

@@ -5,31 +5,43 @@ import { createHash, randomBytes } from 'node:crypto'
  *
  * Once per shell session two functions are defined. `__bcx ID CMD` runs CMD in a subshell
  * with stdin from /dev/null and no positional parameters (so the command cannot see ID as
- * `$1` and print a result of its own under it), keeps stdout and stderr in temp files, and
- * calls `__bcp ID STATUS`, which prints (the temp files are named after the shell's pid, so
- * two shells sharing a /tmp, as the unit tests' local shells do, do not read each other's)
+ * `$1` and print a result of its own under it), keeps stdout and stderr in temp files
+ * (named after the shell's pid, so two shells sharing a /tmp, as the unit tests' local
+ * shells do, do not read each other's), and calls `__bcp ID STATUS`. That prints, when the
+ * command wrote nothing at all (the common case, and the fast one: no process besides
+ * the subshell),
+ *
+ *     <ID>N <status>
+ *
+ * and otherwise
  *
  *     <ID>B
- *     <stdout, base64>
+ *     <stdout, base64; nothing when empty>
  *     <ID>S
- *     <stderr, base64>
- *     <ID>E <status> <md5 of stdout> <md5 of stderr>
+ *     <stderr, base64; nothing when empty>
+ *     <ID>M
+ *     <md5sum of the stdout file and the stderr file, one line each>
+ *     <ID>E <status>
  *
  * each marker on a line of its own, after an empty line: output another program writes to
  * the console just before (noise ending in a lone ESC, `ESC [` or `ESC (`) then swallows
- * that newline, never the marker's first letter.
+ * that newline, never the marker's first letter. Guest processes per command: the subshell,
+ * then for a non-empty result one `base64` per non-empty stream and one `md5sum` for both.
+ * A temp file that is gone (the command removed it) takes the long form, whose missing
+ * checksum then reports the result as damaged rather than empty.
  *
- * The typed command line contains `ID` followed by a space, never by `B`, `S` or `E`, so its
- * echo cannot match a marker. Output travels as base64, so a kernel message the console
- * prints in the middle of it (it starts with `[`, which base64 never contains) can be cut
- * out, and the checksums prove the result is exact; if they do not match, the host asks for
- * the same result again with `__bcp`.
+ * The typed command line contains `ID` followed by a space, never by `N`, `B`, `S`, `M` or
+ * `E`, so its echo cannot match a marker. Output travels as base64, so a kernel message the
+ * console prints in the middle of it (it starts with `[`, which base64 never contains) can
+ * be cut out, and the checksums prove the result is exact; if they do not match, the host
+ * asks for the same result again with `__bcp`.
  */
 export const SHELL_SETUP =
-  `__bcx() { ( __bcc=$2; set --; eval "$__bcc" ) </dev/null >"\${TMPDIR:-/tmp}/.bc$$.out" 2>"\${TMPDIR:-/tmp}/.bc$$.err"; __bcp "$1" $?; }; ` +
-  `__bcp() { printf '\\n%s%s\\n' "$1" B; base64 <"\${TMPDIR:-/tmp}/.bc$$.out"; printf '\\n%s%s\\n' "$1" S; ` +
-  `base64 <"\${TMPDIR:-/tmp}/.bc$$.err"; printf '\\n%s%s %s %s %s\\n' "$1" E "$2" ` +
-  `"$(md5sum <"\${TMPDIR:-/tmp}/.bc$$.out" | cut -c1-32)" "$(md5sum <"\${TMPDIR:-/tmp}/.bc$$.err" | cut -c1-32)"; }`
+  `__bco="\${TMPDIR:-/tmp}/.bc$$.out"; __bce="\${TMPDIR:-/tmp}/.bc$$.err"; ` +
+  `__bcx() { ( __bcc=$2; set --; eval "$__bcc" ) </dev/null >"$__bco" 2>"$__bce"; __bcp "$1" $?; }; ` +
+  `__bcp() { if [ -s "$__bco" ] || [ -s "$__bce" ] || [ ! -f "$__bco" ] || [ ! -f "$__bce" ]; then printf '\\n%s%s\\n' "$1" B; [ ! -s "$__bco" ] || base64 <"$__bco"; ` +
+  `printf '\\n%s%s\\n' "$1" S; [ ! -s "$__bce" ] || base64 <"$__bce"; printf '\\n%s%s\\n' "$1" M; md5sum "$__bco" "$__bce"; ` +
+  `printf '\\n%s%s %s\\n' "$1" E "$2"; else printf '\\n%s%s %s\\n' "$1" N "$2"; fi; }`
 
 /**
  * The version of the helper functions, a hash of {@link SHELL_SETUP}: a snapshot taken
@@ -73,11 +85,16 @@ export function probeReply(id: string): string {
  */
 const KMSG_TAIL = '(?:\\[[^\\n]*\\n)?'
 
-/** Patterns that frame a result; a kernel message may sit between a marker and its line's end. */
-export function resultPatterns(id: string): { begin: RegExp; end: RegExp } {
+/**
+ * Patterns that frame a result; a kernel message may sit between a marker and its line's
+ * end. `empty` is the whole result of a command that wrote nothing (group 1: the status);
+ * a longer result runs from `begin` to `end` (group 1: the status).
+ */
+export function resultPatterns(id: string): { begin: RegExp; end: RegExp; empty: RegExp } {
   return {
     begin: new RegExp(`${id}B${KMSG_TAIL}\\n`),
-    end: new RegExp(`${id}E (\\d+) ([0-9a-f]{32}) ([0-9a-f]{32})${KMSG_TAIL}\\n`),
+    end: new RegExp(`${id}E (\\d+)${KMSG_TAIL}\\n`),
+    empty: new RegExp(`${id}N (\\d+)${KMSG_TAIL}\\n`),
   }
 }
 
@@ -88,17 +105,20 @@ export type Decoded =
 
 /**
  * Decodes the text between the begin and end markers. `body` is what came between them,
- * `end` the end marker's match (status and checksums).
+ * `end` the end marker's match (the status).
  */
 export function decodeResult(id: string, body: string, end: RegExpExecArray): Decoded {
   const status = Number(end[1])
   const sep = new RegExp(`${id}S${KMSG_TAIL}\\n`).exec(body)
-  if (!sep) return { ok: false, status, reason: 'the separator between stdout and stderr is missing' }
+  const sums = new RegExp(`${id}M${KMSG_TAIL}\\n`).exec(body)
+  if (!sep || !sums || sums.index < sep.index) return { ok: false, status, reason: 'a separator between stdout, stderr and their checksums is missing' }
   const stdout = decodeBase64Block(body.slice(0, sep.index))
-  const stderr = decodeBase64Block(body.slice(sep.index + sep[0].length))
+  const stderr = decodeBase64Block(body.slice(sep.index + sep[0].length, sums.index))
+  const md5s = checksumLines(body.slice(sums.index + sums[0].length))
+  if (md5s.length !== 2) return { ok: false, status, reason: `${md5s.length} checksums arrived instead of 2` }
   const bad: string[] = []
-  if (md5(stdout) !== end[2]) bad.push('stdout')
-  if (md5(stderr) !== end[3]) bad.push('stderr')
+  if (md5(stdout) !== md5s[0]) bad.push('stdout')
+  if (md5(stderr) !== md5s[1]) bad.push('stderr')
   if (bad.length > 0) return { ok: false, status, reason: `the checksum of ${bad.join(' and ')} does not match` }
   return { ok: true, status, stdout: stdout.toString('utf8'), stderr: stderr.toString('utf8') }
 }
@@ -107,6 +127,15 @@ export function decodeResult(id: string, body: string, end: RegExpExecArray): De
 export function decodeBase64Block(block: string): Buffer {
   const cleaned = block.replace(/\[[^\n]*(?:\n|$)/g, '').replace(/[^A-Za-z0-9+/=]/g, '')
   return Buffer.from(cleaned, 'base64')
+}
+
+/**
+ * The checksums in `md5sum`'s output (`<md5>  <file>` a line; a leading backslash when the
+ * name needed escaping), in order, with kernel messages cut out as in base64 blocks.
+ */
+export function checksumLines(block: string): string[] {
+  const cleaned = block.replace(/\[[^\n]*(?:\n|$)/g, '')
+  return [...cleaned.matchAll(/^\\?([0-9a-f]{32}) /gm)].map(m => m[1]!)
 }
 
 function md5(data: Buffer): string {
@@ -122,5 +151,6 @@ export function isProtocolLine(line: string): boolean {
 }
 
 // Typed probes (`… BCR BC<id>`), typed commands (`__bcx BC<id> …`, `__bcp BC<id> …`),
-// markers (`BC<id>`, `BC<id>B`, `BC<id>E …`) and base64 lines; ids as newMarker makes them.
-const PROTOCOL_LINE = /BCR ?BC[0-9a-f]{12}|__bc[xp] BC|^BC[BE]?[0-9a-f]{12}|^[A-Za-z0-9+/=]{40,}$/
+// markers (`BC<id>`, `BC<id>B`, `BC<id>E …`), base64 lines and checksum lines; ids as
+// newMarker makes them.
+const PROTOCOL_LINE = /BCR ?BC[0-9a-f]{12}|__bc[xp] BC|^BC[0-9a-f]{12}[NBSME]?|^[A-Za-z0-9+/=]{40,}$|^[0-9a-f]{32}  \S*\.bc\d+\.(?:out|err)$/

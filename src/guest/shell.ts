@@ -324,11 +324,12 @@ export class GuestShell {
         }
         this.console.sendLine(replayLine(markerId, status))
       }
-      const { begin, end } = resultPatterns(markerId)
+      const { begin, end, empty } = resultPatterns(markerId)
       try {
         // The end marker too: if noise swallowed the begin marker, the result is damaged
         // rather than waited for until the timeout.
-        const first = await this.console.waitFor([begin, end], { timeout: left(), signal })
+        const first = await this.console.waitFor([begin, end, empty], { timeout: left(), signal })
+        if (first.index === 2) return { status: Number(first.groups![1]), output: '', stderr: '' }
         if (first.index === 1) {
           status = Number(first.groups![1])
           reason = 'its begin marker was lost'

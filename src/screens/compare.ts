@@ -16,7 +16,8 @@ export type CompareResult = {
   /**
    * A picture of the differences, in reference-image coordinates and size: differing pixels red
    * over a faded copy of the reference, masked areas tinted blue, and anything outside the
-   * compared region dimmed.
+   * compared region dimmed. Drawn when first read, so comparisons that nobody looks at
+   * (polls of `waitForScreen`) do not pay for it.
    */
   diff: Image
   /** Where the region was found, relative to its reference position (0,0 without margin). */
@@ -37,7 +38,9 @@ const CANDIDATES = 3
  * pixelmatch runs, so they never count. With a `region` and `margin > 0` the region is looked
  * for at every offset within the margin: a cheap pass counts clearly different pixels per
  * offset (stopping early at a perfect match), and the best few offsets are then compared with
- * pixelmatch; the nearest of the best wins. Without a region, differently sized screens never
+ * pixelmatch; the nearest of the best wins. Pixelmatch only sees the box around the pixels
+ * that differ at all (none: no pixelmatch), with the same count as over the whole region.
+ * Without a region, differently sized screens never
  * match (all pixels count as differing). An invalid option or a region outside the reference
  * throws a {@link BootcheckError}.
  */
@@ -52,18 +55,15 @@ export function compareImages(expected: Image, actual: Image, options: ScreenOpt
     throw new BootcheckError(`The region ${describeRect(region)} lies outside the ${expected.width}x${expected.height} reference image`)
   }
   const ignore = maskBitmap(region, opts.mask ?? [])
+  const masked = (opts.mask ?? []).length > 0
   let comparedPixels = w * h
-  for (const m of ignore) comparedPixels -= m
+  if (masked) for (let i = 0; i < ignore.length; i++) comparedPixels -= ignore[i]!
 
-  const noMatch = (reason: string): CompareResult => ({
-    match: false,
-    diffPixels: comparedPixels,
-    comparedPixels,
-    ratio: comparedPixels > 0 ? 1 : 0,
-    diff: shadedReference(expected, region, ignore, null),
-    offset: { dx: 0, dy: 0 },
-    reason,
-  })
+  const noMatch = (reason: string): CompareResult =>
+    withLazyDiff(
+      { match: false, diffPixels: comparedPixels, comparedPixels, ratio: comparedPixels > 0 ? 1 : 0, offset: { dx: 0, dy: 0 }, reason },
+      () => shadedReference(expected, region, ignore, null),
+    )
   if (!opts.region && (expected.width !== actual.width || expected.height !== actual.height)) {
     return noMatch(`size differs: expected ${expected.width}x${expected.height}, got ${actual.width}x${actual.height}`)
   }
@@ -74,20 +74,20 @@ export function compareImages(expected: Image, actual: Image, options: ScreenOpt
     return noMatch(`the region ${describeRect(region)} does not fit in the ${actual.width}x${actual.height} screen${within}`)
   }
 
-  const exp32 = regionPixels(expected, region, 0, 0)
+  const whole = rx === 0 && ry === 0 && w === expected.width && h === expected.height
+  // The whole screen unmasked is compared in place; otherwise as copies of the region.
+  const exp32 = whole ? pixels32(expected) : regionPixels(expected, region, 0, 0)
   const act32 = pixels32(actual)
   const shortlist = offsets.length === 1 ? offsets : coarseSearch(exp32, act32, actual.width, region, ignore, offsets, threshold)
 
   // Re-check the shortlist with pixelmatch; the first (nearest) of the lowest counts wins.
-  const expBuf = Buffer.from(exp32.buffer)
-  let best: { dx: number; dy: number; count: number; out: Buffer } | undefined
+  let best: { dx: number; dy: number; act: Uint32Array; count: number; bbox: Rect | undefined } | undefined
   for (const [dx, dy] of shortlist) {
-    const act = regionPixels(actual, region, dx, dy, act32)
-    for (let i = 0; i < ignore.length; i++) if (ignore[i]) act[i] = exp32[i]!
-    const actBuf = Buffer.from(act.buffer)
-    const out = Buffer.alloc(w * h * 4)
-    const count = pixelmatch(expBuf, actBuf, out, w, h, { threshold, includeAA: true, diffColor: DIFF_COLOR })
-    if (!best || count < best.count) best = { dx, dy, count, out }
+    const inPlace = whole && !masked && dx === 0 && dy === 0 && actual.width === w
+    const act = inPlace ? act32 : regionPixels(actual, region, dx, dy, act32)
+    if (masked) for (const m of opts.mask!) copyRect(exp32, act, region, m)
+    const { count, bbox } = countDiffs(exp32, act, region, threshold)
+    if (!best || count < best.count) best = { dx, dy, act, count, bbox }
     if (count === 0) break
   }
   if (!best) throw new Error('unreachable: no candidate offset')
@@ -95,16 +95,15 @@ export function compareImages(expected: Image, actual: Image, options: ScreenOpt
   const diffPixels = best.count
   const ratio = comparedPixels > 0 ? diffPixels / comparedPixels : 0
   const allowed = allowance(opts, comparedPixels)
-  const bbox = diffBox(best.out, region)
+  const bbox = best.bbox
   const match = diffPixels <= allowed.pixels
-  const result: CompareResult = {
-    match,
-    diffPixels,
-    comparedPixels,
-    ratio,
-    diff: shadedReference(expected, region, ignore, best.out),
-    offset: { dx: best.dx, dy: best.dy },
-  }
+  const { act } = best
+  const result = withLazyDiff({ match, diffPixels, comparedPixels, ratio, offset: { dx: best.dx, dy: best.dy } }, () => {
+    // The picture is drawn only when asked for (a mismatch written to the artifacts folder).
+    const out = Buffer.alloc(w * h * 4)
+    pixelmatch(bytesOf(exp32), bytesOf(act), out, w, h, { threshold, includeAA: true, diffColor: DIFF_COLOR })
+    return shadedReference(expected, region, ignore, out)
+  })
   if (bbox) result.bbox = bbox
   if (!match) {
     const where = bbox ? ` in x=${bbox.x}..${bbox.x + bbox.width - 1}, y=${bbox.y}..${bbox.y + bbox.height - 1}` : ''
@@ -112,6 +111,63 @@ export function compareImages(expected: Image, actual: Image, options: ScreenOpt
     result.reason = `${percent(ratio)} of pixels differ (${diffPixels} of ${comparedPixels})${where}; allowed: ${allowed.text}${moved}`
   }
   return result
+}
+
+/**
+ * Pixelmatch's count of differing pixels between two region-sized pixel arrays, and their
+ * bounding box in reference coordinates. Identical arrays cost one pass and no pixelmatch;
+ * otherwise pixelmatch runs only on the box around the pixels that differ at all, grown by
+ * {@link AA_REACH} (pixels outside it are equal, so they never count, and the anti-aliasing
+ * test of a pixel inside looks no further than that): the count and box are the same as
+ * pixelmatch's over the whole region.
+ */
+function countDiffs(exp: Uint32Array, act: Uint32Array, region: Rect, threshold: number): { count: number; bbox: Rect | undefined } {
+  const { width: w, height: h } = region
+  if (bytesOf(exp).equals(bytesOf(act))) return { count: 0, bbox: undefined }
+  let x0 = w, y0 = h, x1 = -1, y1 = -1
+  for (let y = 0, i = 0; y < h; y++) {
+    const rowStart = i
+    const rowEnd = i + w
+    // Most rows of a matching screen are equal: find the first and last differing pixel.
+    while (i < rowEnd && exp[i] === act[i]) i++
+    if (i === rowEnd) continue
+    let last = rowEnd - 1
+    while (exp[last] === act[last]) last--
+    if (i - rowStart < x0) x0 = i - rowStart
+    if (last - rowStart > x1) x1 = last - rowStart
+    if (y < y0) y0 = y
+    y1 = y
+    i = rowEnd
+  }
+  if (x1 < 0) return { count: 0, bbox: undefined }
+  const bx = Math.max(0, x0 - AA_REACH)
+  const by = Math.max(0, y0 - AA_REACH)
+  const bw = Math.min(w, x1 + AA_REACH + 1) - bx
+  const bh = Math.min(h, y1 + AA_REACH + 1) - by
+  const a = new Uint32Array(bw * bh)
+  const b = new Uint32Array(bw * bh)
+  for (let y = 0; y < bh; y++) {
+    const from = (by + y) * w + bx
+    a.set(exp.subarray(from, from + bw), y * bw)
+    b.set(act.subarray(from, from + bw), y * bw)
+  }
+  const out = Buffer.alloc(bw * bh * 4)
+  const count = pixelmatch(bytesOf(a), bytesOf(b), out, bw, bh, { threshold, includeAA: true, diffColor: DIFF_COLOR })
+  const box = diffBox(out, { x: region.x + bx, y: region.y + by, width: bw, height: bh })
+  return { count, bbox: box }
+}
+
+/** How far from a pixel pixelmatch's anti-aliasing test looks (its neighbours' neighbours), plus one. */
+const AA_REACH = 3
+
+/** `fields` with a `diff` drawn by `draw` on first access (and kept). */
+function withLazyDiff(fields: Omit<CompareResult, 'diff'>, draw: () => Image): CompareResult {
+  let diff: Image | undefined
+  return Object.defineProperty(fields, 'diff', {
+    get: () => (diff ??= draw()),
+    enumerable: true,
+    configurable: true,
+  }) as CompareResult
 }
 
 /** The number of differing pixels allowed, and how to say it. */
@@ -134,6 +190,16 @@ function maskBitmap(region: Rect, masks: Rect[]): Uint8Array {
     for (let y = y0; y < y1; y++) if (x1 > x0) bits.fill(1, y * region.width + x0, y * region.width + x1)
   }
   return bits
+}
+
+/** Copies the part of `rect` inside `region` from one region-sized pixel array to another. */
+function copyRect(from: Uint32Array, to: Uint32Array, region: Rect, rect: Rect): void {
+  const x0 = Math.max(rect.x, region.x) - region.x
+  const x1 = Math.min(rect.x + rect.width, region.x + region.width) - region.x
+  const y0 = Math.max(rect.y, region.y) - region.y
+  const y1 = Math.min(rect.y + rect.height, region.y + region.height) - region.y
+  if (x1 <= x0) return
+  for (let y = y0; y < y1; y++) to.set(from.subarray(y * region.width + x0, y * region.width + x1), y * region.width + x0)
 }
 
 /** Offsets within the margin at which the region fits in the actual screen, nearest first. */
@@ -188,6 +254,11 @@ function pixels32(img: Image): Uint32Array {
   const { data } = img
   if (data.byteOffset % 4 === 0) return new Uint32Array(data.buffer, data.byteOffset, data.length / 4)
   return new Uint32Array(new Uint8Array(data).buffer)
+}
+
+/** The bytes of a pixel array (a view, no copy). */
+function bytesOf(px: Uint32Array): Buffer {
+  return Buffer.from(px.buffer, px.byteOffset, px.byteLength)
 }
 
 /** A fresh copy of the region moved by (dx, dy), as 32-bit words. */

@@ -73,6 +73,7 @@ export async function waitForScreen(ctx: ScreenContext, name: string, options: W
         artifactsDir: scratch,
         actual: image,
         update: update === 'all' ? 'none' : update,
+        artifacts: false,
       })
       if (poll.status === 'matched' || poll.status === 'written') return poll
       if (poll.status === 'missing') return expectScreen({ ...ctx, capture: async () => image }, name, screen)

@@ -83,15 +83,20 @@ export function decodePpm(buf: Buffer, what = 'PPM data'): Image {
   if (maxval !== 255) fail(`its maxval is ${maxval}; only 255 (8 bits per channel) is supported`)
   const pixels = width * height
   if (buf.length - pos < pixels * 3) fail(`it is truncated: ${width}x${height} needs ${pixels * 3} bytes of pixels, it has ${buf.length - pos}`)
+  // One 32-bit store per pixel (R, G, B, then an opaque alpha), in the host's byte order;
+  // an Int32Array takes the word as it is computed, with no conversion to a double.
   const data = Buffer.alloc(pixels * 4)
-  for (let i = 0, s = pos, d = 0; i < pixels; i++, s += 3, d += 4) {
-    data[d] = buf[s]!
-    data[d + 1] = buf[s + 1]!
-    data[d + 2] = buf[s + 2]!
-    data[d + 3] = 255
+  const out = new Int32Array(data.buffer, data.byteOffset, pixels)
+  const src = buf
+  if (LITTLE_ENDIAN) {
+    for (let i = 0, s = pos; i < pixels; i++, s += 3) out[i] = 0xff000000 | (src[s + 2]! << 16) | (src[s + 1]! << 8) | src[s]!
+  } else {
+    for (let i = 0, s = pos; i < pixels; i++, s += 3) out[i] = (src[s]! << 24) | (src[s + 1]! << 16) | (src[s + 2]! << 8) | 0xff
   }
   return { width, height, data }
 }
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1
 
 /** Copies the part of `img` inside `rect`, which must lie entirely within the image. */
 export function crop(img: Image, rect: Rect): Image {

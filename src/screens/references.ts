@@ -128,6 +128,11 @@ export async function checkAgainstReference(args: {
   artifactsDir: string
   options?: ScreenOptions
   update?: UpdateMode
+  /**
+   * Write expected, actual and diff images of a mismatch (default true). Polls leave it
+   * off: a screen that is not there yet costs no PNG encoding.
+   */
+  artifacts?: boolean
 }): Promise<ReferenceCheck> {
   const { actual, name, artifactsDir } = args
   const update = args.update ?? resolveUpdateMode()
@@ -154,7 +159,7 @@ export async function checkAgainstReference(args: {
     }
   }
 
-  const expected = decodePng(refBytes, ref.png)
+  const expected = decodeReference(refBytes, ref.png)
   let result: CompareResult
   try {
     result = compareImages(expected, actual, options)
@@ -168,6 +173,9 @@ export async function checkAgainstReference(args: {
     return { status: 'matched', result, files, message: `Screen '${name}' matches ${ref.png}${moved}${tolerated}.` }
   }
 
+  if (args.artifacts === false && update !== 'all') {
+    return { status: 'mismatch', result, files, message: `Screen '${name}' does not match ${ref.png}: ${result.reason}.` }
+  }
   Object.assign(files, await writeArtifacts(artifactsDir, name, { expected, actual, diff: result.diff }))
   const see = `See ${files.expected}, ${files.actual} and ${files.diff}.`
   if (update === 'all') {
@@ -198,6 +206,24 @@ function screenName(name: string): string {
     throw new BootcheckError(`Invalid screen name '${name}': use letters, digits, '.', '_' and '-' (no slashes or spaces)`)
   }
   return stem
+}
+
+/** Decoded references by path, with the bytes they were decoded from. */
+const decoded = new Map<string, { bytes: Buffer; image: Image }>()
+const DECODED_KEPT = 16
+
+/**
+ * Decodes a reference PNG, or returns the image decoded from the same bytes before: a
+ * poll reads the file (cheap) but decodes it only once, and a rewritten file is decoded anew.
+ */
+function decodeReference(bytes: Buffer, path: string): Image {
+  const hit = decoded.get(path)
+  if (hit && hit.bytes.equals(bytes)) return hit.image
+  const image = decodePng(bytes, path)
+  decoded.delete(path)
+  decoded.set(path, { bytes, image })
+  if (decoded.size > DECODED_KEPT) decoded.delete(decoded.keys().next().value!)
+  return image
 }
 
 async function readIfExists(path: string): Promise<string | undefined>

@@ -6,8 +6,8 @@ import { existsSync } from 'node:fs'
 import * as pty from 'node-pty'
 import { SerialConsole } from '../../src/console/console.js'
 import { GuestShell } from '../../src/guest/shell.js'
-import { commandLine, decodeBase64Block, decodeResult, resultPatterns } from '../../src/guest/protocol.js'
-import { TimeoutError } from '../../src/errors/errors.js'
+import { commandLine, decodeBase64Block } from '../../src/guest/protocol.js'
+import { CommandOutputDamagedError, TimeoutError } from '../../src/errors/errors.js'
 
 interface Rig {
   console: SerialConsole
@@ -210,15 +210,20 @@ t.test('quiet mode: unanswered probes back off', async t => {
   t.equal(probes, 2, 'two probes in 12 s: each waits 4 s for its answer, then 2 s, then 4 s of pause')
 })
 
-t.test('decoding: separators and checksums', async t => {
+t.test('decoding: the base64 block and the command line', async t => {
   const id = 'BC000000000001'
-  const { end } = resultPatterns(id)
-  const body = 'aGVs[ 1.0] x\nbG8K\n' + `${id}S\n`
-  const m = end.exec(`${id}E 0 b1946ac92492d2347c6235b4d2611184 d41d8cd98f00b204e9800998ecf8427e\n`)!
-  t.same(decodeResult(id, body, m), { ok: true, status: 0, stdout: 'hello\n', stderr: '' })
-  const bad = end.exec(`${id}E 1 00000000000000000000000000000000 d41d8cd98f00b204e9800998ecf8427e\n`)!
-  t.match(decodeResult(id, body, bad), { ok: false, status: 1, reason: /stdout/ })
-  t.match(decodeResult(id, 'aGVsbG8K\n', m), { ok: false, reason: /separator/ })
   t.equal(decodeBase64Block('aGVs\n[  3.1] noise\nbG8K').toString(), 'hello\n')
   t.equal(commandLine(id, "echo 'x'"), `__bcx ${id} 'echo '\\''x'\\'''`)
+})
+
+t.test('a command that writes nothing comes back as one short line; a lost temp file is damage, not silence', async t => {
+  const { shell, console } = rig(t, '/bin/sh', ['-i'])
+  const seen: string[] = []
+  console.onText(x => seen.push(x))
+  t.same(await shell.run('exit 4', 10_000, 10_000), { status: 4, output: '', stderr: '' })
+  t.match(seen.join(''), /\nBC[0-9a-f]{12}N 4\n/, 'the short form')
+  t.notMatch(seen.join(''), /BC[0-9a-f]{12}[BE]/, 'no long form')
+  const e = await shell.run('echo lost; rm -f "$__bco" "$__bce"', 20_000, 10_000).catch(x => x)
+  t.type(e, CommandOutputDamagedError)
+  t.match(e.message, /0 checksums arrived/)
 })

@@ -1,4 +1,5 @@
 import t from 'tap'
+import pixelmatch from 'pixelmatch'
 import { compareImages } from '../../src/screens/compare.js'
 import { blankImage, cloneImage, fillRect, type Rgb } from '../../src/screens/draw.js'
 import type { Image } from '../../src/screens/image.js'
@@ -216,4 +217,36 @@ t.test('an unaligned buffer works', async t => {
   const odd: Image = { width: W, height: H, data: backing.subarray(1) }
   t.equal(compareImages(s, odd, {}).match, true)
   t.equal(compareImages(odd, cloneImage(s), { region: DIALOG_REGION, margin: 2 }).match, true)
+})
+
+t.test('pixelmatch on the box around the differences counts as pixelmatch on the whole screen', async t => {
+  // Anti-aliased-looking edges (a one-pixel ramp) near the changes exercise pixelmatch's
+  // neighbour test, which must see the same neighbours in the box as in the whole screen.
+  let seed = 7
+  const rand = (n: number): number => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n)
+  for (let round = 0; round < 25; round++) {
+    const a = screen({ time: rand(10000) })
+    for (let i = 0; i < 30; i++) fillRect(a, { x: rand(W - 8), y: rand(H - 8), width: 1 + rand(8), height: 1 + rand(8) }, [rand(256), rand(256), rand(256)])
+    const b = cloneImage(a)
+    for (let i = 0, n = 1 + rand(6); i < n; i++) {
+      const x = rand(W - 6)
+      const y = rand(H - 6)
+      fillRect(b, { x, y, width: 1 + rand(5), height: 1 + rand(5) }, [rand(256), rand(256), rand(256)])
+      fillRect(b, { x: x + 1, y, width: 1, height: 1 }, [128, 128, 128])
+    }
+    const threshold = [0, 0.05, 0.1, 0.3][round % 4]!
+    const whole = pixelmatch(a.data, b.data, Buffer.alloc(W * H * 4), W, H, { threshold, includeAA: true })
+    const r = compareImages(a, b, { threshold, maxDiffPixels: 1_000_000 })
+    t.equal(r.diffPixels, whole, `round ${round}: ${whole} differing pixels at threshold ${threshold}`)
+  }
+})
+
+t.test('identical screens skip pixelmatch and draw their diff only when asked', async t => {
+  const r = compareImages(screen(), screen(), { mask: [CLOCK] })
+  t.equal(r.diffPixels, 0)
+  t.equal(r.bbox, undefined)
+  t.equal(r.diff.width, W, 'the diff picture is still there when read')
+  t.equal(r.diff, r.diff, 'and drawn once')
+  const masked = compareImages(screen({ time: 1 }), screen({ time: 9999 }), { mask: [CLOCK] })
+  t.ok(masked.match, 'a change under a mask is no difference')
 })
