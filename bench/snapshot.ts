@@ -6,6 +6,7 @@
 import { rm } from 'node:fs/promises'
 import { boot, type MachineSpec, type Snapshot } from '../src/index.js'
 import { demoMedia } from '../vm-configs/demo.js'
+import { emit, row, stats as rowStats, type Row } from './lib/report.js'
 
 const media = await demoMedia()
 const RUNS = Number(process.env.BENCH_RUNS ?? 5)
@@ -25,6 +26,7 @@ const line = (label: string, xs: number[]): string => {
 }
 
 process.stdout.write(`boot() to the first succeed('true'): cold boot (baseline) vs restore, ${RUNS} runs each, alternating\n`)
+const rows: Row[] = []
 for (const [label, spec] of Object.entries(subjects)) {
   const cold: number[] = []
   const restored: number[] = []
@@ -56,4 +58,6 @@ for (const [label, spec] of Object.entries(subjects)) {
   process.stdout.write(`${line('  of which restore (boot() returns)', restoreOnly)}\n`)
   process.stdout.write(`  snapshot: ${(snap!.stateBytes / 1e6).toFixed(0)} MB of state for 1024 MB of guest RAM, taken in ${fmt(takeMs)}\n`)
   await rm(snap!.dir, { recursive: true, force: true })
+  rows.push(row('snapshot', `restore to first command, ${label}`, 'ms', rowStats(restored), 'cold boot', rowStats(cold)))
 }
+emit(rows)
