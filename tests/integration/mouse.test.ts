@@ -7,7 +7,9 @@ t.test('mouseMove and click on a USB tablet arrive as input events', async t => 
   const vm = await demoShell(t, 'mouse') // the demo system with a USB tablet, restored at its shell
   const dev = (await vm.waitUntilSucceeds(`for e in /sys/class/input/event*; do grep -q Tablet $e/device/name && echo /dev/input/\${e##*/}; done | grep .`, { timeout: 30_000 })).trim()
   t.match(dev, /^\/dev\/input\/event\d+$/, `the tablet is ${dev}`)
-  await vm.succeed(`(cat ${dev} > /tmp/events) >/dev/null 2>&1 &`)
+  const reader = (await vm.succeed(`cat ${dev} > /tmp/events 2>/dev/null & echo $!`)).trim()
+  // Events sent before the reader has the device open are lost: wait until it has.
+  await vm.waitUntilSucceeds(`ls -l /proc/${reader}/fd | grep -q ${dev}`, { timeout: 10_000, interval: 100 })
   const { width, height } = await vm.screenImage()
   await vm.click(width - 1, Math.floor(height / 2))
   // input_event on x86_64: 16 bytes of time, then u16 type, u16 code, s32 value.

@@ -79,7 +79,8 @@ t.test('a failure names its artifacts folder; the run folder holds the reports',
   t.same((await readdir(machine.dir)).sort(), ['actions.jsonl', 'console.log', 'machine.json', 'qemu-command.txt', 'qemu-stderr.log', 'qmp.log'])
   // The step log: the command, its duration, its result; in results.json and the report too.
   t.match(machine.actions, [{ action: 'succeed', args: { command: 'echo up-$((40+2))' }, outcome: 'ok', durationMs: Number }])
-  t.ok(machine.actions![0]!.durationMs > 0 && machine.actions![0]!.offsetMs > 0, 'timed from the machine start')
+  // The first step may start in the millisecond the machine was made: an offset of 0 is right.
+  t.ok(machine.actions![0]!.durationMs > 0 && machine.actions![0]!.offsetMs >= 0, 'timed from the machine start')
   t.equal(machine.actionsLog, join(machine.dir, 'actions.jsonl'))
   const html = await readFile(join(dir, 'runs', 'latest', 'report.html'), 'utf8')
   t.match(html, /<tr class="action action-ok" data-action="succeed"[^>]*>.*echo up-\$\(\(40\+2\)\)/, 'the report shows the step')
