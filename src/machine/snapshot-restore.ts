@@ -18,7 +18,7 @@ import type { QmpClient } from '../qmp/client.js'
 import { ARTIFACT_FILES } from './artifacts.js'
 import { loadUri, waitForMigration } from './migration.js'
 import type { Owned } from './prepare.js'
-import { assertNoChanges, readManifest, snapshotChanges, SNAPSHOT_STATE, type SnapshotManifest } from './snapshot-manifest.js'
+import { assertNoChanges, snapshotChanges, SNAPSHOT_STATE, type SnapshotManifest } from './snapshot-manifest.js'
 import type { MachineOrigin } from './snapshot-save.js'
 
 /** What a restore prepared: the plan to start QEMU with, and the new machine's origin for its own snapshots. */
@@ -42,13 +42,13 @@ export interface RestoreTarget {
 const STATE_MAGIC = Buffer.from([0x51, 0x45, 0x56, 0x4d, 0, 0, 0, 3])
 
 /**
- * Checks the snapshot in `dir` and prepares its restore into `target.workDir`; anything
+ * Checks the snapshot in `dir` (whose manifest the caller read with `readManifest`) and
+ * prepares its restore into `target.workDir`; anything
  * started (an iPXE HTTP server) goes into `owned`. Throws {@link SnapshotMismatchError}
  * for a snapshot that does not fit this host, {@link SnapshotError} for a damaged one.
  */
-export async function prepareRestore(dir: string, target: RestoreTarget, owned: Owned): Promise<PreparedRestore> {
+export async function prepareRestore(dir: string, manifest: SnapshotManifest, target: RestoreTarget, owned: Owned): Promise<PreparedRestore> {
   dir = resolve(dir)
-  const manifest = await readManifest(dir)
   const stateFile = join(dir, SNAPSHOT_STATE)
   await checkStateFile(stateFile, manifest)
   const identity = await qemuIdentity(target.qemu)

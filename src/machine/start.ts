@@ -74,7 +74,8 @@ export async function startMachine(spec: MachineSpec, ctx: StartContext): Promis
   checkSpec(spec)
   const restoreDir = spec.from === undefined ? undefined : typeof spec.from === 'string' ? spec.from : spec.from.dir
   // A bad snapshot folder fails here, before anything starts.
-  const name = spec.name ?? (restoreDir ? (await readManifest(restoreDir)).machine : 'machine')
+  const manifest = restoreDir ? await readManifest(restoreDir) : undefined
+  const name = spec.name ?? manifest?.machine ?? 'machine'
   const qemu = await resolveQemuBinary(spec.qemu ?? process.env.BOOTCHECK_QEMU ?? 'qemu-system-x86_64')
   const accel =
     spec.accel === 'kvm' || spec.accel === 'tcg' ? { accel: spec.accel, reason: 'chosen in the machine spec' } : await detectAccelerator({ qemu })
@@ -93,7 +94,7 @@ export async function startMachine(spec: MachineSpec, ctx: StartContext): Promis
     let origin: MachineOrigin
     let restore: PreparedRestore | undefined
     if (restoreDir) {
-      restore = await prepareRestore(restoreDir, { name, qemu, accel: accel.accel, workDir, artifactsDir }, owned)
+      restore = await prepareRestore(restoreDir, manifest!, { name, qemu, accel: accel.accel, workDir, artifactsDir }, owned)
       ;({ plan, origin } = restore)
     } else {
       const prepared = await prepareLaunch(spec, workDir, artifactsDir, owned)
