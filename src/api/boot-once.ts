@@ -9,11 +9,11 @@ import { SpecError } from '../errors/errors.js'
 import { acquireLease } from '../lease/client.js'
 import { testPath } from '../machine/artifacts.js'
 import type { Machine } from '../machine/machine.js'
-import { startMachine } from '../machine/start.js'
-import { detectAccelerator, resolveQemuBinary } from '../qemu/accel.js'
+import { specQemuBinary, startMachine } from '../machine/start.js'
+import { detectAccelerator } from '../qemu/accel.js'
 import { qemuIdentity } from '../qemu/identity.js'
 import { checkSpec } from '../spec/check.js'
-import type { MachineSpec } from '../spec/spec.js'
+import { RESTORE_FIELDS, type MachineSpec } from '../spec/spec.js'
 import { boot, type TestContext } from './boot.js'
 import { ensureCachedSnapshot, snapshotCacheDir, snapshotKey } from './snapshot-cache.js'
 
@@ -60,7 +60,7 @@ export async function bootOnce(t: TestContext, spec: MachineSpec | string, optio
   const resolved = typeof spec === 'string' ? await machineFromConfig(spec, options.overrides) : { ...spec, ...options.overrides }
   if (resolved.from !== undefined) throw new SpecError('bootOnce: the spec boots a machine to snapshot; it cannot have from')
   checkSpec(resolved)
-  const qemu = await resolveQemuBinary(resolved.qemu ?? process.env.BOOTCHECK_QEMU ?? 'qemu-system-x86_64')
+  const qemu = await specQemuBinary(resolved)
   const accel = resolved.accel === 'kvm' || resolved.accel === 'tcg' ? resolved.accel : (await detectAccelerator({ qemu })).accel
   const identity = await qemuIdentity(qemu)
   const key = await snapshotKey(resolved, { ...identity, accel }, options.key ?? options.until.toString())
@@ -87,15 +87,7 @@ export async function bootOnce(t: TestContext, spec: MachineSpec | string, optio
       onWait: pid => t.comment?.(`bootOnce: waiting for ${pid === undefined ? 'another process' : `process ${pid}`} to make snapshot ${key} of ${name}`),
     },
   )
-  return boot(t, {
-    from: dir,
-    name,
-    ...(resolved.testFile !== undefined ? { testFile: resolved.testFile } : {}),
-    ...(resolved.timeout !== undefined ? { timeout: resolved.timeout } : {}),
-    ...(resolved.bootTimeout !== undefined ? { bootTimeout: resolved.bootTimeout } : {}),
-    ...(resolved.failOn !== undefined ? { failOn: resolved.failOn } : {}),
-    ...(resolved.qemu !== undefined ? { qemu: resolved.qemu } : {}),
-    accel,
-    ...(options.syncClock ? { syncClock: true } : {}),
-  })
+  // What a restored machine may still set, taken from the spec; the rest is the snapshot's.
+  const kept = Object.fromEntries(RESTORE_FIELDS.filter(f => resolved[f] !== undefined).map(f => [f, resolved[f]]))
+  return boot(t, { ...kept, from: dir, name, accel, ...(options.syncClock ? { syncClock: true } : {}) })
 }

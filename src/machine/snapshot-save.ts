@@ -17,6 +17,7 @@ import type { QmpClient } from '../qmp/client.js'
 import { QmpError } from '../qmp/errors.js'
 import { SHELL_PROTOCOL } from '../guest/protocol.js'
 import { blockingDevice, saveUri, waitForMigration } from './migration.js'
+import { whilePaused } from './paused.js'
 import { MANIFEST_FORMAT, SNAPSHOT_MANIFEST, SNAPSHOT_STATE, type SnapshotManifest, type SnapshotMedium } from './snapshot-manifest.js'
 
 /** A file or tree the machine was started with, whose checksum a snapshot records. */
@@ -61,27 +62,25 @@ export async function saveSnapshot(src: SnapshotSource, dir: string, name: strin
   const { qmp, origin } = src
   const version = await qmp.execute('query-version')
   const machineType = await versionedMachineType(qmp, origin.plan.machineType ?? 'q35')
-  const wasRunning = (await qmp.execute('query-status')).running
   await qmp.execute('migrate-set-parameters', { 'max-bandwidth': 64 * 1024 ** 3 })
   const stateFile = join(dir, SNAPSHOT_STATE)
-  if (wasRunning) await qmp.execute('stop')
-  let files: SnapshotManifest['files']
-  let removable: SnapshotManifest['removable']
-  try {
-    try {
-      await qmp.execute('migrate', { uri: saveUri(stateFile) })
-    } catch (e) {
-      const device = e instanceof QmpError ? blockingDevice(e.desc) : undefined
-      if (device) throw new SnapshotError(`${src.name} cannot be snapshotted: its device '${device}' cannot be migrated by QEMU (remove it from the machine, e.g. from qemuArgs)`, { cause: e })
-      throw new SnapshotError(`${src.name}: QEMU refused to save the machine state: ${(e as Error).message}`, { cause: e })
-    }
-    await waitForMigration(qmp, `saving the state of ${src.name} into ${stateFile}`, 300_000, src.alive)
-    // Paused and its disks flushed: the overlays are consistent with the saved RAM.
-    removable = await removableState(qmp, origin.plan)
-    files = await copyOwnFiles(origin, removable, dir)
-  } finally {
-    if (wasRunning && src.alive()) await qmp.execute('cont')
-  }
+  const { files, removable } = await whilePaused(
+    qmp,
+    async () => {
+      try {
+        await qmp.execute('migrate', { uri: saveUri(stateFile) })
+      } catch (e) {
+        const device = e instanceof QmpError ? blockingDevice(e.desc) : undefined
+        if (device) throw new SnapshotError(`${src.name} cannot be snapshotted: its device '${device}' cannot be migrated by QEMU (remove it from the machine, e.g. from qemuArgs)`, { cause: e })
+        throw new SnapshotError(`${src.name}: QEMU refused to save the machine state: ${(e as Error).message}`, { cause: e })
+      }
+      await waitForMigration(qmp, `saving the state of ${src.name} into ${stateFile}`, 300_000, src.alive)
+      // Paused and its disks flushed: the overlays are consistent with the saved RAM.
+      const removable = await removableState(qmp, origin.plan)
+      return { removable, files: await copyOwnFiles(origin, removable, dir) }
+    },
+    src.alive,
+  )
   const media = await checksums(origin, removable)
   const state = { bytes: (await stat(stateFile)).size, sha256: await hashFile(stateFile) }
   const manifest: SnapshotManifest = {

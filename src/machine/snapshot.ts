@@ -5,7 +5,7 @@
 import { rm } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import type { SnapshotRef } from '../spec/spec.js'
-import { readManifest, type SnapshotManifest } from './snapshot-manifest.js'
+import { readManifest, SNAPSHOT_STATE, type SnapshotManifest } from './snapshot-manifest.js'
 
 /** The prefix of the temporary folders of snapshots saved without a `dir` (removed when the process ends). */
 export const SNAPSHOT_SCRATCH_PREFIX = 'bootcheck-snap-'
@@ -43,7 +43,7 @@ export class Snapshot implements SnapshotRef {
 
   /** The path of `state.bin`. */
   get stateFile(): string {
-    return join(this.dir, 'state.bin')
+    return join(this.dir, SNAPSHOT_STATE)
   }
 
   /** Removes the snapshot's folder. Machines restored from it must be disposed first. */

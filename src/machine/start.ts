@@ -15,6 +15,7 @@ import { GuestFailureError, MachineExitedError, QemuStartError, SnapshotError } 
 import { isProtocolLine, SHELL_PROTOCOL } from '../guest/protocol.js'
 import { buildQemuArgv, shellQuote, type LaunchPlan } from '../qemu/argv.js'
 import { detectAccelerator, resolveQemuBinary } from '../qemu/accel.js'
+import { DEFAULT_QEMU } from '../qemu/binary.js'
 import { QemuProcess } from '../qemu/process.js'
 import { trackScratch, untrackScratch } from '../qemu/registry.js'
 import { QmpClient } from '../qmp/client.js'
@@ -61,6 +62,11 @@ export interface StartContext {
   note?: (line: string) => void
 }
 
+/** The QEMU binary a spec runs on: `qemu`, else `$BOOTCHECK_QEMU`, else `qemu-system-x86_64`, found in PATH. */
+export function specQemuBinary(spec: MachineSpec): Promise<string> {
+  return resolveQemuBinary(spec.qemu ?? process.env.BOOTCHECK_QEMU ?? DEFAULT_QEMU)
+}
+
 /** The prefix of a machine's temporary folder in the system's temp folder. */
 export const MACHINE_SCRATCH_PREFIX = 'bootcheck-vm-'
 
@@ -76,7 +82,7 @@ export async function startMachine(spec: MachineSpec, ctx: StartContext): Promis
   // A bad snapshot folder fails here, before anything starts.
   const manifest = restoreDir ? await readManifest(restoreDir) : undefined
   const name = spec.name ?? manifest?.machine ?? 'machine'
-  const qemu = await resolveQemuBinary(spec.qemu ?? process.env.BOOTCHECK_QEMU ?? 'qemu-system-x86_64')
+  const qemu = await specQemuBinary(spec)
   const accel =
     spec.accel === 'kvm' || spec.accel === 'tcg' ? { accel: spec.accel, reason: 'chosen in the machine spec' } : await detectAccelerator({ qemu })
   const note = ctx.note ?? (line => process.stderr.write(`bootcheck: ${line}\n`))
