@@ -12,6 +12,8 @@ declare -A needs=(
   [grub-mkstandalone]=grub-common [mkfs.vfat]=dosfstools [mcopy]=mtools [openssl]=openssl
   [setpriv]=util-linux [nix-instantiate]=nix-bin [busybox]=busybox [xz]=xz-utils [zstd]=zstd
   [chromium]=chromium
+  # networks of machines: the virtual switch
+  [vde_switch]=vde2
   # the Debian live-boot ISO of tests/media/debian-live.ts
   [mmdebstrap]=mmdebstrap
 )

@@ -20,6 +20,14 @@
 export { boot, type TestContext } from './api/boot.js'
 /** Boots a machine to a state once per run (and across runs), and restores it for each test. */
 export { bootOnce, type BootOnceOptions } from './api/boot-once.js'
+/** Networks of machines: a virtual switch per network, machines joining with `nics`, booted together with `bootAll`. */
+export { network, type NetworkOptions } from './api/network.js'
+export { bootAll } from './api/boot-all.js'
+export { Network, NETWORK_NAME, type NetworkFacts } from './machine/network.js'
+export type { NicInfo, ForwardPortOptions } from './machine/nics.js'
+/** MAC addresses derived from machine and network names, and a reader of the pcap captures networks write. */
+export { stableMac } from './net/mac.js'
+export { readPcap, mergePcaps, writePcap, summarizeFrame, dhcpMessageType, type Pcap, type PcapPacket, type FrameSummary } from './net/pcap.js'
 /** The snapshot cache of `bootOnce` (what `bootcheck snapshots list|prune` shows and removes). */
 export { listCachedSnapshots, pruneCachedSnapshots, snapshotCacheDir, type CachedSnapshot } from './api/snapshot-cache.js'
 /** A running virtual machine: console, commands, media, screens, input and power. */
@@ -29,7 +37,7 @@ export type { RunOptions, RetryOptions, RebootOptions, SnapshotOptions, Handover
 /** What `vm.handover()` reports: kexec, switch-root or reset, with the system's facts before and after. */
 export type { HandoverKind, HandoverResult, SystemFacts } from './machine/handover.js'
 /** The machine description `boot` takes, and its parts. */
-export type { MachineSpec, DiskSpec, PxeSpec, IpxeSpec, SnapshotRef } from './spec/spec.js'
+export type { MachineSpec, DiskSpec, PxeSpec, IpxeSpec, SnapshotRef, NetworkRef, NicSpec } from './spec/spec.js'
 /** The fields a machine restored from a snapshot (`from`) may still set. */
 export { RESTORE_FIELDS } from './spec/spec.js'
 /** Snapshots: a saved machine (`vm.snapshot()`), restored by `boot(t, { from })`, and what its manifest says. */
@@ -76,6 +84,7 @@ export {
   GuestRebootedError,
   SnapshotError,
   SnapshotMismatchError,
+  NetworkError,
   type BootcheckErrorCode,
 } from './errors/errors.js'
 /** QMP errors: a failed command names the command and QEMU's error class; a QMP timeout is a {@link TimeoutError}. */

@@ -10,7 +10,7 @@ import { machineFromConfig } from '../config/config.js'
 import { acquireLease } from '../lease/client.js'
 import { testPath } from '../machine/artifacts.js'
 import type { Machine } from '../machine/machine.js'
-import { startMachine } from '../machine/start.js'
+import { startMachine, type Admit } from '../machine/start.js'
 import type { MachineSpec } from '../spec/spec.js'
 
 /**
@@ -52,11 +52,16 @@ export async function boot(a: TestContext | MachineSpec, b?: MachineSpec | strin
   const t = b === undefined ? undefined : (a as TestContext)
   // A name is a machine definition from bootcheck.config.ts.
   const spec = typeof b === 'string' ? await machineFromConfig(b, overrides) : { ...(b ?? (a as MachineSpec)), ...overrides }
+  // Under `bootcheck run`, wait here until the run's memory budget has room.
+  return startInTest(t, spec, need => acquireLease(need))
+}
+
+/** Starts a machine admitted by `admit` and ties it to test `t` (teardown, artifacts note, debug). */
+export async function startInTest(t: TestContext | undefined, spec: MachineSpec, admit: Admit): Promise<Machine> {
   const test = testPath(t)
   const machine = await startMachine(spec, {
     test,
-    // Under `bootcheck run`, wait here until the run's memory budget has room.
-    admit: need => acquireLease(need),
+    admit,
     ...(t?.comment ? { note: (line: string) => t.comment!(line) } : {}),
   })
   t?.teardown(async () => {

@@ -23,6 +23,7 @@ export type BootcheckErrorCode =
   | 'BOOTCHECK_RUNNER'
   | 'BOOTCHECK_SNAPSHOT'
   | 'BOOTCHECK_SNAPSHOT_MISMATCH'
+  | 'BOOTCHECK_NETWORK'
   | 'BOOTCHECK_SCREEN_MISMATCH'
   | 'BOOTCHECK_QMP'
   | 'BOOTCHECK_QMP_PROTOCOL'
@@ -138,6 +139,15 @@ export class GuestRebootedError extends BootcheckError {
  */
 export class SnapshotError extends BootcheckError {
   override readonly code: BootcheckErrorCode = 'BOOTCHECK_SNAPSHOT'
+}
+
+/**
+ * A network of machines was used wrongly or failed: two networks of one name in a test, a
+ * network passed to a machine of another test or after its test ended, a network no
+ * machine joined, a NIC the machine does not have, a switch that would not start.
+ */
+export class NetworkError extends BootcheckError {
+  override readonly code = 'BOOTCHECK_NETWORK'
 }
 
 /**

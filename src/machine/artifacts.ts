@@ -69,6 +69,8 @@ export interface MachineFacts {
   pid?: number
   /** The snapshot folder the machine was restored from, if it was. */
   restoredFrom?: string
+  /** The networks it joined, with the capture each writes when its test ends. */
+  networks?: Array<{ name: string; capture: string }>
   endedAt?: string
 }
 

@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { formatMs, type SerialConsole } from '../console/console.js'
-import { SpecError, TimeoutError } from '../errors/errors.js'
+import { SnapshotError, SpecError, TimeoutError } from '../errors/errors.js'
 import { GuestShell, type CommandResult } from '../guest/shell.js'
 import type { NetbootHttpServer } from '../net/http.js'
 import type { QemuExit, QemuProcess } from '../qemu/process.js'
@@ -30,6 +30,7 @@ import { clickButton, movePointer, sendKeyCombo, typeText } from './input.js'
 import { ejectMedium, insertMedium, unplugDevice } from './media.js'
 import { flattenDisk } from './disks.js'
 import { classifyHandover, FACTS_COMMAND, parseFacts, type HandoverResult } from './handover.js'
+import { findNic, forwardPort, nicInfos, setLink, type ForwardPortOptions, type NicInfo } from './nics.js'
 import { explainSilentConsole } from './silent.js'
 import { SNAPSHOT_SCRATCH_PREFIX, Snapshot } from './snapshot.js'
 import { SNAPSHOT_MANIFEST } from './snapshot-manifest.js'
@@ -128,6 +129,8 @@ export class Machine {
    * folder. Closed by `dispose`.
    */
   readonly http: NetbootHttpServer | undefined
+  /** The machine's network cards (`nics` in its spec), with their device ids and MAC addresses. */
+  readonly nics: readonly NicInfo[]
   /** Default timeout of commands and console waits, in milliseconds. */
   timeout: number
   /** Timeout for a shell to answer after a boot, in milliseconds. */
@@ -156,6 +159,7 @@ export class Machine {
     if (parts.shellReady === 'ready') this.shell.assumeReady()
     if (parts.shellReady === 'prompt') this.shell.atPrompt()
     this.origin = parts.origin
+    this.nics = nicInfos(parts.origin.plan.nics)
     // A reset the test did not ask for (`reboot -f` inside a command) fails the waiting
     // command at once and makes the next one wait for the new boot.
     this.qmp.on('RESET', e => this.shell.guestReset(`QEMU reported RESET, ${e.data?.reason ?? 'no reason given'}`))
@@ -356,6 +360,12 @@ export class Machine {
       () =>
         this.shell.exclusive(async () => {
           const name = options.name ?? 'snapshot'
+          const wired = this.nics.filter(n => n.network !== 'user')
+          if (wired.length) {
+            throw new SnapshotError(
+              `${this.name} cannot be snapshotted: it is on network${wired.length > 1 ? 's' : ''} ${wired.map(n => `'${n.network}'`).join(', ')}, whose switch and peers a restored copy would not find; snapshot it before it joins (boot it without nics)`,
+            )
+          }
           let dir = options.dir
           if (dir === undefined) {
             const scratch = await makeScratchDir(SNAPSHOT_SCRATCH_PREFIX)
@@ -385,6 +395,31 @@ export class Machine {
       await flattenDisk(this.qmp, disk.file, path)
       this.actions.attach('disk', path)
     })
+  }
+
+  /**
+   * Pulls (`up: false`) or plugs back (`up: true`) the cable of the NIC on `network` (a
+   * network name or a NIC's device id), with QMP `set_link`: the guest sees its carrier
+   * go down or come up. `lan.disconnect(vm)` and `lan.connect(vm)` call this.
+   */
+  setLink(network: string, up: boolean): Promise<void> {
+    return this.step('setLink', { network, up }, () => setLink(this.qmp, findNic(this.name, this.nics, network), up))
+  }
+
+  /**
+   * Forwards a port on 127.0.0.1 to the guest's port `guest` through the machine's
+   * user-network NIC (`nics: ['user']`), e.g. to fetch a page from a web server in the
+   * guest: `http://127.0.0.1:${await vm.forwardPort({ guest: 80 })}/`. Returns the host port
+   * (a free one unless `host` is given). Throws a {@link NetworkError} when the machine has
+   * no user-network NIC.
+   */
+  forwardPort(options: ForwardPortOptions): Promise<number> {
+    return this.step(
+      'forwardPort',
+      { ...options },
+      () => forwardPort(this.qmp, this.name, findNic(this.name, this.nics, 'user'), options),
+      port => `127.0.0.1:${port} → guest port ${options.guest}`,
+    )
   }
 
   /**

@@ -6,7 +6,8 @@
  * @module
  */
 import { join, resolve } from 'node:path'
-import type { LaunchPlan } from '../qemu/argv.js'
+import { stableMac } from '../net/mac.js'
+import type { LaunchPlan, PlanNic } from '../qemu/argv.js'
 import { parseMemory, type DiskSpec, type MachineSpec } from '../spec/spec.js'
 
 /** How the kernel is found: given directly, read from an ISO's boot entry, or left to the firmware. */
@@ -83,8 +84,22 @@ export function launchPlan(
     ...(spec.tablet ? { tablet: true } : {}),
     ...directBoot(spec, prepared),
     ...(prepared.net ? { net: prepared.net } : {}),
+    ...(spec.nics?.length ? { nics: planNics(spec, where.name) } : {}),
     ...(spec.bootFrom ? { bootFrom: spec.bootFrom } : {}),
   }
+}
+
+/**
+ * The network cards of a spec: on a network, device id `nic-<network>`, a MAC derived from
+ * the machine's and network's names, and a capture file `<machine>.pcap` in the network's
+ * capture folder; `'user'` is `nic-user` with the MAC of network name `user`. Pure.
+ */
+export function planNics(spec: MachineSpec, machine: string): PlanNic[] {
+  return (spec.nics ?? []).map(n =>
+    n === 'user'
+      ? { id: 'nic-user', mac: stableMac(machine, 'user'), backend: { kind: 'user' as const } }
+      : { id: `nic-${n.name}`, mac: stableMac(machine, n.name), backend: { kind: 'vde' as const, socketDir: n.socketDir }, capture: join(n.captureDir, `${machine}.pcap`) },
+  )
 }
 
 function directBoot(spec: MachineSpec, prepared: Prepared): Pick<LaunchPlan, 'kernel' | 'initrd' | 'append'> {

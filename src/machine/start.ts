@@ -11,7 +11,7 @@ import { constants as osConstants } from 'node:os'
 import { join, resolve } from 'node:path'
 import { SerialConsole } from '../console/console.js'
 import { DEFAULT_FAILURE_PATTERNS, FailureWatcher } from '../console/failfast.js'
-import { GuestFailureError, MachineExitedError, QemuStartError, SnapshotError } from '../errors/errors.js'
+import { GuestFailureError, MachineExitedError, NetworkError, QemuStartError, SnapshotError } from '../errors/errors.js'
 import { isProtocolLine, SHELL_PROTOCOL } from '../guest/protocol.js'
 import { buildQemuArgv, shellQuote, type LaunchPlan } from '../qemu/argv.js'
 import { detectAccelerator, resolveQemuBinary } from '../qemu/accel.js'
@@ -25,6 +25,7 @@ import { makeScratchDir } from '../util/scratch.js'
 import { within } from '../util/sleep.js'
 import { ARTIFACT_FILES, createArtifactsDir, markMachineEnded, recordPid, writeMachineFacts } from './artifacts.js'
 import { Machine } from './machine.js'
+import { Network } from './network.js'
 import { launchPlan } from './plan.js'
 import { bootOrigin } from './origin.js'
 import { prepareLaunch, type Owned } from './prepare.js'
@@ -88,12 +89,13 @@ export async function startMachine(spec: MachineSpec, ctx: StartContext): Promis
   const note = ctx.note ?? (line => process.stderr.write(`bootcheck: ${line}\n`))
   note(`${name}: ${accel.accel === 'kvm' ? 'KVM' : 'TCG (software emulation)'}: ${accel.reason}`)
 
+  const test = ctx.test.join(' > ')
+  const networks = joinNetworks(spec, name, test)
   const workDir = await makeScratchDir(MACHINE_SCRATCH_PREFIX)
   trackScratch(workDir)
   let admission: Admission | undefined
   const owned: Owned = {}
   try {
-    const test = ctx.test.join(' > ')
     const testFile = resolve(spec.testFile ?? process.argv[1] ?? 'bootcheck')
     const artifactsDir = await createArtifactsDir({ file: testFile, test: ctx.test, machine: name })
     let plan: LaunchPlan
@@ -118,6 +120,7 @@ export async function startMachine(spec: MachineSpec, ctx: StartContext): Promis
       cpus: plan.cpus,
       startedAt: new Date().toISOString(),
       ...(restore ? { restoredFrom: resolve(restoreDir!) } : {}),
+      ...(networks.length ? { networks: networks.map(n => ({ name: n.name, capture: n.capturePath })) } : {}),
     })
     const argv = buildQemuArgv(plan)
     await writeFile(join(artifactsDir, ARTIFACT_FILES.command), shellQuote([qemu, ...argv]) + '\n')
@@ -189,15 +192,34 @@ export async function startMachine(spec: MachineSpec, ctx: StartContext): Promis
       // Helper functions of another bootcheck version are set up again, not trusted.
       ...(restore ? { shellReady: restore.manifest.shellReady ? (restore.manifest.shellProtocol === SHELL_PROTOCOL ? 'ready' : 'prompt') : 'no' } : {}),
     })
+    for (const n of networks) n.join(machine)
     if (spec.syncClock) await machine.syncClock()
     return machine
   } catch (e) {
+    for (const n of networks) n.unreserve(name)
     admission?.release()
     await owned.http?.close()
     await rm(workDir, { recursive: true, force: true })
     untrackScratch(workDir)
     throw e
   }
+}
+
+/** Reserves the machine's place on each network of its spec (see {@link Network.reserve}). */
+function joinNetworks(spec: MachineSpec, name: string, test: string): Network[] {
+  const networks: Network[] = []
+  try {
+    for (const n of spec.nics ?? []) {
+      if (n === 'user') continue
+      if (!(n instanceof Network)) throw new NetworkError(`${name}: nics holds '${n.name}', which is not a network made by network(t, …)`)
+      n.reserve(name, test)
+      networks.push(n)
+    }
+  } catch (e) {
+    for (const n of networks) n.unreserve(name)
+    throw e
+  }
+  return networks
 }
 
 /**

@@ -30,10 +30,28 @@ export interface LaunchPlan {
    * names another device.
    */
   net?: { tftpRoot?: string; bootfile?: string }
+  /**
+   * Network cards (virtio-net) on virtual switches (`vde`: the switch's socket folder) or
+   * on QEMU user networking (`user`), each with its device id, MAC address and, for a
+   * switch, the pcap file its outgoing frames are written to (`filter-dump`). With
+   * `bootFrom: 'net'` and no `net`, the first switch NIC boots (the only one with a ROM).
+   */
+  nics?: PlanNic[]
   bootFrom?: 'cdrom' | 'usb' | 'disk' | 'net'
   /** Start paused and wait for the saved state of a snapshot (`-S -incoming defer`, then QMP `migrate-incoming`). */
   incoming?: boolean
   extraArgs: string[]
+}
+
+/** One network card of a {@link LaunchPlan}. */
+export interface PlanNic {
+  /** Device id (`nic-lan`); its netdev is `<id>.dev`. */
+  id: string
+  mac: string
+  /** A vde switch's socket folder, or QEMU user networking. */
+  backend: { kind: 'vde'; socketDir: string } | { kind: 'user' }
+  /** Where the frames this NIC sends are written (pcap). */
+  capture?: string
 }
 
 /**
@@ -82,6 +100,16 @@ export function buildQemuArgv(plan: LaunchPlan): string[] {
     push('-netdev', netdev)
     push('-device', `virtio-net-pci,netdev=net0-user,id=net0${bootIndex(order, 'net')}`)
   }
+  const bootNic = plan.net || plan.bootFrom !== 'net' ? undefined : plan.nics?.find(n => n.backend.kind === 'vde')
+  for (const nic of plan.nics ?? []) {
+    const dev = `${nic.id}.dev`
+    push('-netdev', nic.backend.kind === 'vde' ? `vde,id=${dev},sock=${escapeOpt(nic.backend.socketDir)}` : `user,id=${dev}`)
+    // Only the booting card loads its iPXE ROM: the others would only slow the firmware down.
+    push('-device', `virtio-net-pci,netdev=${dev},id=${nic.id},mac=${nic.mac}${nic === bootNic ? bootIndex(order, 'net') : ',romfile='}`)
+    // queue=rx: the frames the netdev receives from the card, i.e. what the guest sends;
+    // every frame on a switch is sent by one card, so the NICs' files together hold each once.
+    if (nic.capture !== undefined) push('-object', `filter-dump,id=${nic.id}.dump,netdev=${dev},queue=rx,file=${escapeOpt(nic.capture)}`)
+  }
   if (plan.kernel !== undefined) push('-kernel', plan.kernel)
   if (plan.initrd !== undefined) push('-initrd', plan.initrd)
   if (plan.append !== undefined) push('-append', plan.append)
@@ -94,7 +122,7 @@ type Bootable = 'cdrom' | 'usb' | 'disk' | 'net'
 
 function bootOrder(plan: LaunchPlan): Bootable[] {
   const present: Bootable[] = []
-  if (plan.net) present.push('net')
+  if (plan.net || (plan.bootFrom === 'net' && plan.nics?.some(n => n.backend.kind === 'vde'))) present.push('net')
   if (plan.cdrom !== undefined) present.push('cdrom')
   if (plan.usb !== undefined) present.push('usb')
   if (plan.disks.length > 0) present.push('disk')

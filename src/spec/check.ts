@@ -8,8 +8,11 @@ import { parseMemory, RESTORE_FIELDS, type MachineSpec } from './spec.js'
 export function checkSpec(spec: MachineSpec): void {
   if (spec.from !== undefined) return checkRestoreSpec(spec)
   if (spec.syncClock) throw new SpecError('boot: syncClock is for a machine restored from a snapshot (with from)')
-  if (!spec.cdrom && !spec.usb && !spec.disks?.length && !spec.kernel && !spec.pxe && !spec.ipxe) {
-    throw new SpecError('boot: nothing to boot; give cdrom, usb, disks, kernel, pxe or ipxe')
+  checkNics(spec)
+  const netNics = (spec.nics ?? []).filter(n => n !== 'user')
+  const netBootsFromNic = spec.bootFrom === 'net' && netNics.length > 0 && !spec.pxe && !spec.ipxe
+  if (!spec.cdrom && !spec.usb && !spec.disks?.length && !spec.kernel && !spec.pxe && !spec.ipxe && !netBootsFromNic) {
+    throw new SpecError("boot: nothing to boot; give cdrom, usb, disks, kernel, pxe or ipxe (or nics with bootFrom: 'net')")
   }
   if (spec.pxe && spec.ipxe) throw new SpecError('boot: give pxe or ipxe, not both (one NIC boots one way)')
   if ((spec.pxe || spec.ipxe) && spec.kernel) {
@@ -21,7 +24,7 @@ export function checkSpec(spec: MachineSpec): void {
         "lay your own configuration over the root, e.g. overlay: { 'pxelinux.cfg/default': … }",
     )
   }
-  if (spec.bootFrom === 'net' && !spec.pxe && !spec.ipxe) throw new SpecError("boot: bootFrom 'net' needs pxe or ipxe")
+  if (spec.bootFrom === 'net' && !spec.pxe && !spec.ipxe && netNics.length === 0) throw new SpecError("boot: bootFrom 'net' needs pxe, ipxe or a network in nics")
   if (spec.initrd && !spec.kernel) throw new SpecError('boot: initrd given without kernel')
   if ((spec.kernelParams?.length || spec.bootEntry) && !spec.kernel && !spec.cdrom && !spec.usb && !spec.ipxe) {
     throw new SpecError('boot: kernelParams need a kernel, or an ISO (cdrom or usb) whose boot entry they extend')
@@ -52,6 +55,22 @@ function checkRestoreSpec(spec: MachineSpec): void {
     )
   }
   checkNameAndTimeouts(spec)
+}
+
+/** `nics`: networks or `'user'`, each at most once. */
+function checkNics(spec: MachineSpec): void {
+  if (spec.nics === undefined) return
+  if (!Array.isArray(spec.nics)) throw new SpecError('boot: nics must be an array of networks (from network(t, …)) or \'user\'')
+  const seen = new Set<string>()
+  spec.nics.forEach((n, i) => {
+    if (n !== 'user' && (typeof n !== 'object' || n === null || typeof n.name !== 'string' || typeof n.socketDir !== 'string')) {
+      throw new SpecError(`boot: nics[${i}] is neither a network from network(t, …) nor 'user': ${JSON.stringify(n)}`)
+    }
+    const key = n === 'user' ? 'user' : n.name
+    if (seen.has(key)) throw new SpecError(`boot: nics names ${n === 'user' ? "'user'" : `network '${key}'`} twice; a machine joins a network once`)
+    seen.add(key)
+  })
+  if ((spec.pxe || spec.ipxe) && spec.nics.includes('user')) throw new SpecError(`boot: ${spec.pxe ? 'pxe' : 'ipxe'} already gives the machine a user-network NIC (net0); leave 'user' out of nics`)
 }
 
 function checkNameAndTimeouts(spec: MachineSpec): void {

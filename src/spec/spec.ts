@@ -52,6 +52,29 @@ export interface IpxeSpec {
   overlay?: Overlay
 }
 
+/**
+ * A network a machine can join, as `network(t, { name })` returns it: a virtual switch
+ * that lives as long as its test.
+ */
+export interface NetworkRef {
+  /** The network's name (letters, digits, `-`, `_`, `.`), unique in its test. */
+  readonly name: string
+  /** The switch's socket folder (QEMU's `-netdev vde,sock=`). */
+  readonly socketDir: string
+  /** The folder where each NIC's capture (`<machine>.pcap`) and the network's capture go. */
+  readonly captureDir: string
+  /** The test it belongs to: its name path joined with ' > '. */
+  readonly test: string
+  /** True once its test ended: machines can no longer join. */
+  readonly closed: boolean
+}
+
+/**
+ * A NIC: a network to join, or `'user'` for QEMU's user networking (NAT to the host, for
+ * `vm.forwardPort` and outgoing connections).
+ */
+export type NicSpec = NetworkRef | 'user'
+
 /** A snapshot to restore, as `vm.snapshot()` returns it (or any object with its folder). */
 export interface SnapshotRef {
   /** The snapshot's folder (with its `snapshot.json`). */
@@ -123,6 +146,14 @@ export interface MachineSpec {
    * its `kernel` line.
    */
   ipxe?: IpxeSpec
+  /**
+   * Network cards (virtio-net), in order: networks made with `network(t, …)` (each card's
+   * MAC address derives from the machine's and the network's names, see `stableMac`;
+   * device id `nic-<network>`) and `'user'` for QEMU's user networking (device id
+   * `nic-user`). With `bootFrom: 'net'`, the first card boots the machine (PXE through
+   * its iPXE ROM), e.g. a diskless client of a netboot server on the same network.
+   */
+  nics?: NicSpec[]
   /** What firmware boots first when several are attached. Default: net (with `pxe`/`ipxe`), cdrom, usb, disk. */
   bootFrom?: 'cdrom' | 'usb' | 'disk' | 'net'
   /** The test file whose `<name>.screens/` folder holds screen references. Default: the running script. */

@@ -88,7 +88,7 @@ t.test('bad specs are SpecErrors naming the field, before anything starts', asyn
     [{ pxe: { tftpRoot: '/', bootfile: 'x' }, ipxe: { httpRoot: '/' } }, /pxe or ipxe, not both/],
     [{ kernel: 'k', pxe: { tftpRoot: '/', bootfile: 'x' } }, /exclude each other/],
     [{ pxe: { tftpRoot: '/', bootfile: 'x' }, kernelParams: ['a'] }, /comes from the boot loader/],
-    [{ cdrom: 'x', bootFrom: 'net' }, /bootFrom 'net' needs pxe or ipxe/],
+    [{ cdrom: 'x', bootFrom: 'net' }, /bootFrom 'net' needs pxe, ipxe or a network in nics/],
     [{ cdrom: 'x', initrd: 'i' }, /initrd given without kernel/],
     [{ disks: ['d'], kernelParams: ['a'] }, /kernelParams need a kernel/],
     [{ cdrom: 'x', cpus: 0 }, /cpus must be a positive integer/],

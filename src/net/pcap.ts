@@ -1,0 +1,143 @@
+/**
+ * The classic pcap file format (what QEMU's `filter-dump` writes): read, merge by time,
+ * write, and a summary of each Ethernet frame (addresses, IPv4, UDP/TCP ports) for tests
+ * and reports. Pure: buffers in, buffers out.
+ * @module
+ */
+
+/** One captured frame. */
+export interface PcapPacket {
+  /** Capture time in microseconds since the epoch. */
+  timeUs: number
+  /** The frame's length on the wire (the captured bytes may be fewer). */
+  length: number
+  /** The captured bytes, from the Ethernet header on. */
+  data: Buffer
+}
+
+/** A pcap file: its link type (1 = Ethernet) and frames. */
+export interface Pcap {
+  linkType: number
+  snapLen: number
+  packets: PcapPacket[]
+}
+
+const MAGIC_US = 0xa1b2c3d4
+const MAGIC_NS = 0xa1b23c4d
+
+/**
+ * Reads a pcap file (either byte order, micro- or nanosecond timestamps). A file cut in the
+ * middle of a frame (its writer was killed) gives the whole frames before the cut. Throws
+ * on a file that is not pcap.
+ */
+export function readPcap(buf: Buffer): Pcap {
+  if (buf.length < 24) throw new Error(`not a pcap file: ${buf.length} bytes, the header alone is 24`)
+  const magicLE = buf.readUInt32LE(0)
+  const magicBE = buf.readUInt32BE(0)
+  const le = magicLE === MAGIC_US || magicLE === MAGIC_NS
+  if (!le && magicBE !== MAGIC_US && magicBE !== MAGIC_NS) throw new Error(`not a pcap file: magic 0x${magicBE.toString(16)}`)
+  const nano = (le ? magicLE : magicBE) === MAGIC_NS
+  const u32 = (o: number): number => (le ? buf.readUInt32LE(o) : buf.readUInt32BE(o))
+  const out: Pcap = { snapLen: u32(16), linkType: u32(20), packets: [] }
+  let o = 24
+  while (o + 16 <= buf.length) {
+    const sec = u32(o)
+    const frac = u32(o + 4)
+    const incl = u32(o + 8)
+    const orig = u32(o + 12)
+    if (o + 16 + incl > buf.length) break
+    out.packets.push({ timeUs: sec * 1e6 + (nano ? Math.floor(frac / 1000) : frac), length: orig, data: buf.subarray(o + 16, o + 16 + incl) })
+    o += 16 + incl
+  }
+  return out
+}
+
+/** Writes a little-endian, microsecond pcap file. */
+export function writePcap(p: Pcap): Buffer {
+  const head = Buffer.alloc(24)
+  head.writeUInt32LE(MAGIC_US, 0)
+  head.writeUInt16LE(2, 4)
+  head.writeUInt16LE(4, 6)
+  head.writeUInt32LE(p.snapLen, 16)
+  head.writeUInt32LE(p.linkType, 20)
+  const parts: Buffer[] = [head]
+  for (const k of p.packets) {
+    const h = Buffer.alloc(16)
+    h.writeUInt32LE(Math.floor(k.timeUs / 1e6), 0)
+    h.writeUInt32LE(k.timeUs % 1e6, 4)
+    h.writeUInt32LE(k.data.length, 8)
+    h.writeUInt32LE(k.length, 12)
+    parts.push(h, k.data)
+  }
+  return Buffer.concat(parts)
+}
+
+/**
+ * Merges captures of one network's NICs into one capture ordered by time (stable: frames
+ * of one time keep their file order). All must share a link type.
+ */
+export function mergePcaps(captures: Pcap[]): Pcap {
+  const linkType = captures[0]?.linkType ?? 1
+  const odd = captures.find(c => c.linkType !== linkType)
+  if (odd) throw new Error(`cannot merge captures of link types ${linkType} and ${odd.linkType}`)
+  const packets = captures.flatMap(c => c.packets).map((p, i) => ({ p, i }))
+  packets.sort((a, b) => a.p.timeUs - b.p.timeUs || a.i - b.i)
+  return { linkType, snapLen: Math.max(65535, ...captures.map(c => c.snapLen)), packets: packets.map(x => x.p) }
+}
+
+/** What a frame is, as far as tests and reports need: Ethernet, then IPv4 and UDP/TCP when present. */
+export interface FrameSummary {
+  src: string
+  dst: string
+  etherType: number
+  ip?: { src: string; dst: string; protocol: number }
+  udp?: { srcPort: number; dstPort: number; payload: Buffer }
+  tcp?: { srcPort: number; dstPort: number; flags: number; payload: Buffer }
+}
+
+const mac = (b: Buffer, o: number): string => [...b.subarray(o, o + 6)].map(x => x.toString(16).padStart(2, '0')).join(':')
+const ip4 = (b: Buffer, o: number): string => [...b.subarray(o, o + 4)].join('.')
+
+/** Summarises an Ethernet frame; undefined for a frame too short to have a header. */
+export function summarizeFrame(data: Buffer): FrameSummary | undefined {
+  if (data.length < 14) return undefined
+  let etherType = data.readUInt16BE(12)
+  let o = 14
+  if (etherType === 0x8100 && data.length >= 18) {
+    etherType = data.readUInt16BE(16)
+    o = 18
+  }
+  const s: FrameSummary = { src: mac(data, 6), dst: mac(data, 0), etherType }
+  if (etherType !== 0x0800 || data.length < o + 20) return s
+  const ihl = (data[o]! & 0x0f) * 4
+  const total = Math.min(data.readUInt16BE(o + 2), data.length - o)
+  const protocol = data[o + 9]!
+  s.ip = { src: ip4(data, o + 12), dst: ip4(data, o + 16), protocol }
+  const l4 = o + ihl
+  if (protocol === 17 && total >= ihl + 8) {
+    s.udp = { srcPort: data.readUInt16BE(l4), dstPort: data.readUInt16BE(l4 + 2), payload: data.subarray(l4 + 8, o + total) }
+  } else if (protocol === 6 && total >= ihl + 20) {
+    const off = (data[l4 + 12]! >> 4) * 4
+    s.tcp = { srcPort: data.readUInt16BE(l4), dstPort: data.readUInt16BE(l4 + 2), flags: data[l4 + 13]!, payload: data.subarray(l4 + off, o + total) }
+  }
+  return s
+}
+
+/** The DHCP message type (1 DISCOVER, 2 OFFER, 3 REQUEST, 5 ACK, …) of a BOOTP/DHCP UDP payload, if it has one. */
+export function dhcpMessageType(udpPayload: Buffer): number | undefined {
+  // fixed BOOTP part (236 bytes), then the magic cookie 99.130.83.99, then options
+  if (udpPayload.length < 240 || udpPayload.readUInt32BE(236) !== 0x63825363) return undefined
+  let o = 240
+  while (o < udpPayload.length) {
+    const code = udpPayload[o]!
+    if (code === 255) break
+    if (code === 0) {
+      o++
+      continue
+    }
+    const len = udpPayload[o + 1] ?? 0
+    if (code === 53 && len >= 1) return udpPayload[o + 2]
+    o += 2 + len
+  }
+  return undefined
+}
