@@ -66,3 +66,5 @@ export function readDemoMediaJson(path: string = process.env.BOOTCHECK_DEMO_MEDI
   }
   return JSON.parse(text) as LiveMedia
 }
+
+export { netbootServerDisk, serveScript, type NetbootServerOptions } from './netboot-server.js'

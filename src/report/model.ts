@@ -70,6 +70,8 @@ export interface MachineRecord {
   endedAt?: string
   /** Screen mismatches (expected/actual/diff, and the last screenshot of a timed-out wait), in the order they happened. */
   screens: ScreenArtifact[]
+  /** The captures (pcap) of the networks the machine was on, written when its test ended. */
+  captures?: Array<{ network: string; file: string }>
   /** `actions.jsonl`: the machine's step log. */
   actionsLog?: string
   /** The step log's records, in the order the steps started (at most the first 2,000). */

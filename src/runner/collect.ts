@@ -1,4 +1,4 @@
-import { readdir, readFile } from 'node:fs/promises'
+import { access, readdir, readFile } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { ARTIFACT_FILES, type MachineFacts } from '../machine/artifacts.js'
 import { parseActions } from '../report/actions.js'
@@ -25,6 +25,8 @@ export async function collectMachines(root: string): Promise<Array<MachineRecord
     const stderr = has(ARTIFACT_FILES.stderr)
     const actionsLog = has(ARTIFACT_FILES.actions)
     const actions = actionsLog ? parseActions(await readFile(actionsLog, 'utf8').catch(() => '')) : []
+    const captures = []
+    for (const n of facts.networks ?? []) if (await access(n.capture).then(() => true, () => false)) captures.push({ network: n.name, file: n.capture })
     out.push({
       file: facts.file,
       machine: facts.machine,
@@ -39,6 +41,7 @@ export async function collectMachines(root: string): Promise<Array<MachineRecord
       ...(qmpLog ? { qmpLog } : {}),
       ...(stderr ? { stderr } : {}),
       screens: screensOf(actions),
+      ...(captures.length ? { captures } : {}),
       ...(actionsLog ? { actionsLog, actions: actions.slice(0, MAX_ACTIONS) } : {}),
     })
   }

@@ -76,6 +76,9 @@ function renderLogs(m: MachineRecord, reportDir: string): string {
   const links = files.flatMap(([kind, file]) =>
     file ? [`<a class="log-${kind}" href="${attr(fileHref(file, reportDir))}">${esc(basename(file))}</a>`] : [],
   )
+  for (const c of m.captures ?? []) {
+    links.push(`<a class="log-pcap" data-network="${attr(c.network)}" href="${attr(fileHref(c.file, reportDir))}" title="traffic on network ${attr(c.network)} (pcap: tcpdump -r, Wireshark)">${esc(basename(c.file))}</a>`)
+  }
   return links.length ? `<p class="logs">Logs: ${links.join(' ')}</p>` : ''
 }
 
