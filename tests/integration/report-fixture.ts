@@ -47,7 +47,10 @@ async function machineDir(dir: string, name: string, transcript: string, screens
     startedAt: '2024-05-01T10:20:31.000Z',
     endedAt: '2024-05-01T10:20:41.500Z',
     screens: [],
+    captures: [{ network: 'lan', file: join(dir, '..', 'network-lan', 'lan.pcap') }],
   }
+  await mkdir(join(dir, '..', 'network-lan'), { recursive: true })
+  await writeFile(m.captures![0]!.file, '')
   await writeFile(m.transcript!, transcript)
   await writeFile(m.command!, 'qemu-system-x86_64 -m 512 -nographic\n')
   await writeFile(m.qmpLog!, '{"execute":"qmp_capabilities"}\n')

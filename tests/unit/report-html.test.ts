@@ -79,6 +79,7 @@ t.test('machines: transcript inlined and cleaned, logs and screens linked relati
   t.match(machine, `<a class="log-command" href="${base}/qemu-command.txt">qemu-command.txt</a>`)
   t.match(machine, `<a class="log-qmp" href="${base}/qmp.log">`)
   t.match(machine, `<a class="log-stderr" href="${base}/qemu-stderr.log">`)
+  t.match(machine, `<a class="log-pcap" data-network="lan" href="artifacts/tests-boot.test.ts/GRUB-menu-looks-right/network-lan/lan.pcap"`, 'the capture of each network the machine was on')
   const screen = element(html, `data-screen="${FIXTURE.screen}"`, 'section')
   t.match(screen, "<h5>Screen <code>grub-menu</code> did not match its reference</h5>")
   for (const [kind, label] of [['expected', 'Expected'], ['actual', 'Actual'], ['diff', 'Difference']])
