@@ -8,7 +8,7 @@ import t from 'tap'
 import { execa } from 'execa'
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
-import { CONTRACT, PERSISTED_PATHS, PERSIST_LABEL, ISO_LABEL, BASE_KERNEL_PARAMS, repoRoot } from '../../vm-configs/debian/contract.js'
+import { CONTRACT, PERSISTED_PATHS, PERSIST_LABEL, ISO_LABEL, BASE_KERNEL_PARAMS, REQUIRED_MODULES, repoRoot } from '../../vm-configs/debian/contract.js'
 
 const root = repoRoot()
 
@@ -59,8 +59,15 @@ let
   nbArgs = args // { pkgs = args.pkgs // { symlinkJoin = a: a; }; };
   iso = import (dir + "/copytoram-iso.nix") args;
   st = import (dir + "/stateless.nix") args;
+  # nixpkgs attributes are their own names, so the test sees which packages a module takes
+  toolPkgs = builtins.listToAttrs (map (n: { name = n; value = n; }) [ "hello" "kexec-tools" "tftp-hpa" "nftables" "syslinux" ]);
+  gt = import (dir + "/guest-tools.nix") (args // { pkgs = toolPkgs; });
   nb = import (dir + "/netboot.nix") nbArgs;
 in {
+  guestTools = {
+    packages = gt.environment.systemPackages;
+    inherit (gt.boot) kernelModules;
+  };
   netboot = {
     imports = map toString nb.imports;
     inherit (nb.config.boot) kernelParams;
@@ -70,6 +77,7 @@ in {
     dir = nb.config.system.build.netbootDir.paths;
   };
   iso = {
+    imports = map toString iso.imports;
     inherit (iso.config.boot) kernelParams;
     inherit (iso.config.isoImage) volumeID squashfsCompression;
     packages = iso.config.environment.systemPackages;
@@ -90,8 +98,9 @@ in {
       { env: nixEnv },
     )
     return JSON.parse(r.stdout) as {
+      guestTools: { packages: string[]; kernelModules: string[] }
       netboot: { imports: string[]; kernelParams: string[]; squashfsCompression: string; packages: string[]; autologin: string; dir: string[] }
-      iso: { kernelParams: string[]; volumeID: string; squashfsCompression: string; packages: string[]; autologin: string }
+      iso: { imports: string[]; kernelParams: string[]; volumeID: string; squashfsCompression: string; packages: string[]; autologin: string }
       stateless: {
         fileSystems: Record<string, { device: string; fsType: string; options: string[]; neededForBoot: boolean }>
         vmFileSystems: string[]
@@ -121,6 +130,18 @@ in {
     { kernel: CONTRACT.netboot.kernel, initrd: CONTRACT.netboot.initrd, ipxeScript: CONTRACT.netboot.ipxeScript },
     { kernel: 'bzImage', initrd: 'initrd', ipxeScript: 'netboot.ipxe' },
   )
+
+  // the guest tools: the nixpkgs packages contract.json names, the modules the Debian stage 1 loads
+  t.same(plain.guestTools.packages, ['kexec-tools', 'tftp-hpa', 'nftables', 'syslinux'], 'kexec, in.tftpd, nft, extlinux from nixpkgs')
+  t.same(plain.guestTools.packages, CONTRACT.guestTools.map((g) => g.nixpkgs))
+  t.same(plain.guestTools.kernelModules, CONTRACT.guestKernelModules, 'the same modules loaded at boot')
+  for (const m of ['nf_tables', 'nft_chain_nat', 'nft_masq', 'nf_nat', 'nf_conntrack', 'nft_ct', 'nft_reject_inet', 'virtio_net', 'vfat']) {
+    t.ok(plain.guestTools.kernelModules.includes(m), `${m} is loaded at boot`)
+    t.ok(REQUIRED_MODULES.includes(m), `${m} is in the Debian initrd's required modules`)
+  }
+  for (const [name, imports] of [['copytoram-iso.nix', plain.iso.imports], ['netboot.nix', nb.imports]] as const) {
+    t.ok(imports.some((i) => i.endsWith('/vm-configs/nixos/guest-tools.nix')), `${name} imports guest-tools.nix`)
+  }
 
   const fs = plain.stateless.fileSystems
   t.equal(fs['/']?.fsType, 'tmpfs', 'tmpfs root')

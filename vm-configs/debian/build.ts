@@ -92,7 +92,7 @@ async function buildEntry({ tmp, work, key, debs, debDir, started, log }: EntryB
   const scripts = sourceDir()
   const stage1Script = await readFile(join(scripts, 'stage-1-init.sh'), 'utf8')
   const stage2Script = await readFile(join(scripts, 'stage-2-init.sh'), 'utf8')
-  const { storeDir, paths } = await buildStore(work, unpack, debs, stage2Script)
+  const { storeDir, paths } = await buildStore(work, unpack, debs, stage2Script, log)
   const kernelParams = [...BASE_KERNEL_PARAMS, `init=/nix/store/${paths.system}/init`, 'loglevel=4']
   const isoRoot = await makeIsoRoot(work)
   const squashfsSha256 = await buildSquashfs(storeDir, isoRoot.squashfs, log)

@@ -39,6 +39,10 @@ export interface Contract {
   persistedPaths: string[]
   rootPassword: string
   hostName: string
+  /** programs of the live system beyond busybox: the Debian package and the nixpkgs attribute that ship each */
+  guestTools: { program: string; debian: string; nixpkgs: string }[]
+  /** kernel modules the live system loads at boot for its tools (FAT for the installer, the NIC, nftables NAT and filtering) */
+  guestKernelModules: string[]
   netboot: { kernel: string; initrd: string; ipxeScript: string; squashfsInInitrd: string }
 }
 
@@ -65,14 +69,65 @@ export const SOURCE_DATE_EPOCH = 1700000000
 /** Fixed salt so the shadow file (and thus the squashfs) is reproducible. */
 export const PASSWORD_SALT = 'bootchck'
 
+/**
+ * A program of the live system taken from a Debian package: its binaries and their
+ * shared-library closure become store paths (see tools.ts), linked into the system's sw/bin.
+ */
+export interface GuestTool {
+  /** store path name (the package's upstream version is appended), as nixpkgs names the package */
+  name: string
+  /** the Debian package with the binaries */
+  pkg: string
+  /** the binaries, as paths inside `pkg` (each linked into sw/bin under its base name) */
+  bins: string[]
+  /** the Debian packages searched for the libraries they need, besides `pkg` and libc6 */
+  libPackages: string[]
+}
+
+/**
+ * The guest tools beyond busybox: kexec, a TFTP server, nftables, extlinux (for
+ * bootcheck-install); contract.json `guestTools` names them for both sides
+ * (vm-configs/nixos/guest-tools.nix). A library none of `libPackages` ships fails the
+ * build, naming it.
+ */
+export const GUEST_TOOLS: readonly GuestTool[] = [
+  {
+    name: 'kexec-tools',
+    pkg: 'kexec-tools',
+    bins: ['sbin/kexec'],
+    // Debian 12's kexec links libxenctrl (package libxenmisc4.17, Xen support), which
+    // links the other Xen libraries (the build log lists each library and its package)
+    libPackages: [
+      'libxenmisc4.17', 'libxencall1', 'libxendevicemodel1', 'libxenevtchn1',
+      'libxenforeignmemory1', 'libxengnttab1', 'libxentoollog1', 'libxentoolcore1',
+    ],
+  },
+  {
+    name: 'tftp-hpa',
+    pkg: 'tftpd-hpa',
+    bins: ['usr/sbin/in.tftpd'],
+    libPackages: ['libwrap0', 'libnsl2', 'libtirpc3', 'libgssapi-krb5-2', 'libkrb5-3', 'libk5crypto3', 'libkrb5support0', 'libkeyutils1', 'libcom-err2'],
+  },
+  {
+    name: 'nftables',
+    pkg: 'nftables',
+    bins: ['usr/sbin/nft'],
+    libPackages: ['libnftables1', 'libedit2', 'libgmp10', 'libjansson4', 'libmnl0', 'libnftnl11', 'libxtables12', 'libbsd0', 'libtinfo6', 'libmd0'],
+  },
+  { name: 'syslinux', pkg: 'extlinux', bins: ['usr/bin/extlinux'], libPackages: [] },
+]
+
 /** The Debian packages a build downloads (the kernel metapackage is followed to the real image package). */
 export const PACKAGES: readonly string[] = [
-  'linux-image-amd64',
-  'busybox-static',
-  'hello',
-  'libc6',
-  'isolinux',
-  'syslinux-common',
+  ...new Set([
+    'linux-image-amd64',
+    'busybox-static',
+    'hello',
+    'libc6',
+    'isolinux',
+    'syslinux-common',
+    ...GUEST_TOOLS.flatMap((t) => [t.pkg, ...t.libPackages]),
+  ]),
 ]
 
 /** Kernel modules stage 1 loads (with their dependencies); a build fails when one is missing. */
@@ -96,6 +151,10 @@ export const REQUIRED_MODULES: readonly string[] = [
   'squashfs',
   'loop',
   'overlay',
+  // the guest tools' modules (contract.json guestKernelModules): FAT for bootcheck-install,
+  // the NIC, and what nft needs for `type nat hook postrouting … masquerade`, `ct state`,
+  // `reject` and drop rules
+  ...CONTRACT.guestKernelModules,
 ]
 /** Kernel modules loaded when the kernel has them. */
-export const OPTIONAL_MODULES: readonly string[] = ['uas', 'virtio_scsi', 'button', 'evdev', 'usbhid', 'hid_generic']
+export const OPTIONAL_MODULES: readonly string[] = ['uas', 'virtio_scsi', 'button', 'evdev', 'usbhid', 'hid_generic', 'af_packet']

@@ -9,7 +9,7 @@
  * the same content, different for different content).
  */
 import { createHash } from 'node:crypto'
-import { lstat, readdir, readFile, readlink } from 'node:fs/promises'
+import { lstat, readdir, readFile, readlink, rename } from 'node:fs/promises'
 import { join } from 'node:path'
 
 const NIX_BASE32 = '0123456789abcdfghijklmnpqrsvwxyz'
@@ -64,4 +64,14 @@ export function storePathName(name: string, contentSha256: string): string {
   if (!/^[a-zA-Z0-9+\-._?=][a-zA-Z0-9+\-._?=]*$/.test(name)) throw new Error(`invalid store name: ${name}`)
   const fingerprint = createHash('sha256').update(`bootcheck-store:sha256:${contentSha256}:/nix/store:${name}`).digest()
   return `${nixBase32(compressHash(fingerprint, 20))}-${name}`
+}
+
+/**
+ * Moves the finished folder `staging` into `storeDir` under its store path name
+ * (`<hash>-<name>`, the hash of its contents) and returns that name.
+ */
+export async function addToStore(storeDir: string, staging: string, name: string): Promise<string> {
+  const full = storePathName(name, await hashTree(staging))
+  await rename(staging, join(storeDir, full))
+  return full
 }

@@ -3,15 +3,15 @@
  * glibc, hello, busybox, the stage-2 init and the system (like NixOS's toplevel), packed
  * into `nix-store.squashfs` with fixed times so its sha256 is stable.
  */
-import { existsSync } from 'node:fs'
-import { chmod, mkdir, readFile, rename, rm, symlink } from 'node:fs/promises'
+import { chmod, mkdir, readFile, rm, symlink } from 'node:fs/promises'
 import { join } from 'node:path'
-import { CONTRACT, PASSWORD_SALT, ROOT_PASSWORD, SOURCE_DATE_EPOCH } from './contract.js'
+import { CONTRACT, GUEST_TOOLS, PASSWORD_SALT, ROOT_PASSWORD, SOURCE_DATE_EPOCH } from './contract.js'
 import { upstreamVersion, type DebRef } from './debs.js'
 import { run, sha256File, writeFileMode } from './helpers.js'
-import { elfNeeded } from './kmod.js'
+import { libraryClosure, type FoundLibrary } from './libclosure.js'
 import type { Log } from './media.js'
-import { hashTree, storePathName } from './nixstore.js'
+import { addToStore } from './nixstore.js'
+import { addTool, packageLibraryLookup, toolClosure } from './tools.js'
 
 /** Store path names (`<hash>-<name>`, without /nix/store/) of the system's parts. */
 export interface StorePaths {
@@ -22,21 +22,17 @@ export interface StorePaths {
   system: string
 }
 
-async function finishStorePath(storeDir: string, staging: string, name: string): Promise<string> {
-  const full = storePathName(name, await hashTree(staging))
-  await rename(staging, join(storeDir, full))
-  return full
-}
-
 /**
- * Builds the store in `work`/store from the unpacked packages: glibc (what hello needs),
- * hello, busybox, the stage-2 init (`stage2Script`) and the system.
+ * Builds the store in `work`/store from the unpacked packages: glibc (what hello and the
+ * guest tools need), hello, busybox, the guest tools (tools.ts), the stage-2 init
+ * (`stage2Script`) and the system.
  */
 export async function buildStore(
   work: string,
   unpack: (pkg: string) => string,
   debs: Map<string, DebRef>,
   stage2Script: string,
+  log: Log = () => undefined,
 ): Promise<{ storeDir: string; paths: StorePaths }> {
   const passwordHash = (await run('openssl', ['passwd', '-1', '-salt', PASSWORD_SALT, ROOT_PASSWORD])).trim()
   const storeDir = join(work, 'store')
@@ -45,33 +41,36 @@ export async function buildStore(
   await mkdir(staging, { recursive: true })
   const ver = (pkg: string) => upstreamVersion(debs.get(pkg)?.version ?? '0')
 
-  // glibc: the libraries hello needs (DT_NEEDED closure) + the dynamic loader
-  const libSrc = join(unpack('libc6'), 'lib', 'x86_64-linux-gnu')
+  // glibc: the libc6 libraries hello and the guest tools need (DT_NEEDED closures) + the dynamic loader
   const helloBin = await readFile(join(unpack('hello'), 'usr', 'bin', 'hello'))
-  const wanted = new Set<string>(['ld-linux-x86-64.so.2'])
-  const queue = [...elfNeeded(helloBin)]
-  while (queue.length) {
-    const lib = queue.shift() as string
-    if (wanted.has(lib)) continue
-    if (!existsSync(join(libSrc, lib))) throw new Error(`hello needs ${lib}, which libc6 does not ship`)
-    wanted.add(lib)
-    queue.push(...elfNeeded(await readFile(join(libSrc, lib))))
+  const helloLibs = await libraryClosure('hello:/usr/bin/hello', helloBin, packageLibraryLookup(unpack, []), ['libc6'])
+  const tools = await Promise.all(GUEST_TOOLS.map((t) => toolClosure(t, unpack)))
+  for (const c of tools) {
+    const libs = [...c.libs].map(([soname, l]) => `${soname} (${l.pkg})`).sort()
+    log(`tool ${c.tool.name}: ${c.bins.map((b) => b.name).join(' ')} needs ${libs.join(', ')}`)
+  }
+  const wanted = new Map<string, FoundLibrary>()
+  for (const libs of [helloLibs, ...tools.map((c) => c.libs)]) {
+    for (const [soname, lib] of libs) if (lib.pkg === 'libc6') wanted.set(soname, lib)
   }
   const g = join(staging, 'glibc')
-  for (const lib of [...wanted].sort()) await writeFileMode(join(g, 'lib', lib), await readFile(join(libSrc, lib)), 0o755)
-  const glibc = await finishStorePath(storeDir, g, `glibc-${ver('libc6')}`)
+  await writeFileMode(join(g, 'lib', 'ld-linux-x86-64.so.2'), await readFile(join(unpack('libc6'), 'lib', 'x86_64-linux-gnu', 'ld-linux-x86-64.so.2')), 0o755)
+  for (const [soname, lib] of [...wanted].sort(([a], [b]) => a.localeCompare(b))) await writeFileMode(join(g, 'lib', soname), lib.data, 0o755)
+  const glibc = await addToStore(storeDir, g, `glibc-${ver('libc6')}`)
+  const toolPaths: { path: string; programs: string[] }[] = []
+  for (const c of tools) toolPaths.push(await addTool(storeDir, staging, c, ver(c.tool.pkg), glibc))
 
   const h = join(staging, 'hello')
   await writeFileMode(join(h, 'bin', 'hello'), helloBin, 0o755)
-  const hello = await finishStorePath(storeDir, h, `hello-${ver('hello')}`)
+  const hello = await addToStore(storeDir, h, `hello-${ver('hello')}`)
 
   const b = join(staging, 'busybox')
   await writeFileMode(join(b, 'bin', 'busybox'), await readFile(join(unpack('busybox-static'), 'bin', 'busybox')), 0o755)
-  const busybox = await finishStorePath(storeDir, b, `busybox-${ver('busybox-static')}`)
+  const busybox = await addToStore(storeDir, b, `busybox-${ver('busybox-static')}`)
 
   const s2 = join(staging, 'stage-2-init')
   await writeFileMode(join(s2, 'init'), stage2Script, 0o755)
-  const stage2 = await finishStorePath(storeDir, s2, 'stage-2-init')
+  const stage2 = await addToStore(storeDir, s2, 'stage-2-init')
 
   // the system: like NixOS's toplevel (init, sw/, etc/, links to its parts)
   const S = join(staging, 'system')
@@ -82,6 +81,7 @@ export async function buildStore(
   await symlink(sp(busybox), join(S, 'busybox'))
   await symlink(`${sp(hello)}/bin/hello`, join(S, 'sw', 'bin', 'hello'))
   await symlink(`${sp(busybox)}/bin/busybox`, join(S, 'sw', 'bin', 'busybox'))
+  for (const t of toolPaths) for (const p of t.programs) await symlink(`${sp(t.path)}/bin/${p}`, join(S, 'sw', 'bin', p))
   const etc = join(S, 'etc')
   await writeFileMode(
     join(etc, 'passwd'),
@@ -105,7 +105,7 @@ export async function buildStore(
     0o644,
   )
   await writeFileMode(join(etc, 'acpi', 'PWRF', '00000080'), '#!/bin/sh\nexec /sbin/poweroff\n', 0o755)
-  const system = await finishStorePath(storeDir, S, 'system')
+  const system = await addToStore(storeDir, S, 'system')
 
   await rm(staging, { recursive: true, force: true })
   return { storeDir, paths: { glibc, hello, busybox, stage2, system } }

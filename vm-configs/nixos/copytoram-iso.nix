@@ -19,6 +19,8 @@ in
     "${modulesPath}/installer/cd-dvd/iso-image.nix"
     "${modulesPath}/profiles/minimal.nix"
     "${modulesPath}/profiles/qemu-guest.nix"
+    # kexec, in.tftpd, nft, extlinux, bootcheck-install and their kernel modules
+    ./guest-tools.nix
   ];
 
   options.bootcheck.live = {

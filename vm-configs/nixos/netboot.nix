@@ -24,6 +24,8 @@ in
     "${modulesPath}/installer/netboot/netboot.nix"
     "${modulesPath}/profiles/minimal.nix"
     "${modulesPath}/profiles/qemu-guest.nix"
+    # kexec, in.tftpd, nft, extlinux, bootcheck-install and their kernel modules
+    ./guest-tools.nix
   ];
 
   config = {
