@@ -25,7 +25,7 @@ export interface NetbootServerOptions {
   extraParams?: string[]
 }
 
-/** The server side, run in the guest as `sh /srv/serve.sh` once the disk is mounted at /srv. */
+/** The server side, run in the guest as `sh /srv/serve.sh` once the disk is mounted at /srv (`mkdir -p /srv && mount -o ro /dev/vda /srv`). */
 export function serveScript(address: string): string {
   const net = address.split('.').slice(0, 3).join('.')
   return [
@@ -41,6 +41,7 @@ export function serveScript(address: string): string {
     `end ${net}.150`,
     'interface $IF',
     'lease_file /tmp/udhcpd.leases',
+    'auto_time 1',
     `siaddr ${address}`,
     'boot_file boot.ipxe',
     'option subnet 255.255.255.0',
@@ -48,7 +49,7 @@ export function serveScript(address: string): string {
     'touch /tmp/udhcpd.leases',
     'udhcpd -S /tmp/udhcpd.conf',
     'in.tftpd --listen --user root --verbose --secure /srv',
-    'httpd -f -v -p 80 -h /srv </dev/null >/dev/null 2>/tmp/httpd.log &',
+    'httpd -f -vv -p 80 -h /srv </dev/null >/dev/null 2>/tmp/httpd.log &',
     'echo serving',
     '',
   ].join('\n')
