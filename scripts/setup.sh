@@ -14,6 +14,8 @@ declare -A needs=(
   [chromium]=chromium
   # networks of machines: the virtual switch
   [vde_switch]=vde2
+  # tests read the captures networks write with it, as a user would
+  [tcpdump]=tcpdump
   # the Debian live-boot ISO of tests/media/debian-live.ts
   [mmdebstrap]=mmdebstrap
 )

@@ -2,6 +2,10 @@
 // (vde netdev, MAC, capture, which card boots), the spec checks, the pcap reader/merger,
 // frame summaries and DHCP message types, and the group admission of bootAll.
 import t from 'tap'
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { stableMac } from '../../src/net/mac.js'
 import { dhcpMessageType, mergePcaps, readPcap, summarizeFrame, writePcap, type Pcap } from '../../src/net/pcap.js'
 import { buildQemuArgv, type LaunchPlan } from '../../src/qemu/argv.js'
@@ -126,6 +130,25 @@ t.test('pcap: write, read back, merge by time, summaries', async t => {
   be.writeUInt32BE(4, 36)
   const r = readPcap(be)
   t.equal(r.packets[0]!.timeUs, 5_000_007)
+})
+
+t.test('a merged capture is a pcap file tcpdump reads', async t => {
+  const dir = mkdtempSync(join(tmpdir(), 'bootcheck-pcap-test-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const p = (timeUs: number, src: number, type: number) => ({ timeUs, length: 0, data: frame(src, 'udp', dhcp(type)) })
+  const merged = mergePcaps([
+    { linkType: 1, snapLen: 65535, packets: [p(1_000_000, 1, 1), p(3_000_000, 1, 3)] },
+    { linkType: 1, snapLen: 65535, packets: [p(2_000_000, 2, 2)] },
+  ])
+  merged.packets.forEach(k => (k.length = k.data.length))
+  const file = join(dir, 'lan.pcap')
+  writeFileSync(file, writePcap(merged))
+  const out = execFileSync('tcpdump', ['-nn', '-tt', '-r', file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+  const lines = out.trim().split('\n')
+  t.equal(lines.length, 3, 'three frames')
+  t.match(lines[0]!, /^1\.000000 IP 10\.0\.0\.1\.68 > 10\.0\.0\.255\.67: /)
+  t.match(lines[1]!, /^2\.000000 IP 10\.0\.0\.2\.68 > /, 'in time order across the NICs')
+  t.match(lines[2]!, /^3\.000000 IP 10\.0\.0\.1\.68 > /)
 })
 
 t.test('bootAll\'s group admission: one request for the sum, released when the last machine ends', async t => {
