@@ -61,3 +61,14 @@ t.test('nft: masquerading NAT, a forward drop policy, and a drop rule that drops
   await vm.succeed('ping -c 1 -W 2 127.0.0.1')
   t.match(await vm.succeed('nft list chain ip t out'), /counter packets [1-9]\d* bytes \d+ drop/, 'the rule counted the dropped packet')
 })
+
+t.test('bootcheck-install refuses bad input at once, naming it', async t => {
+  const vm = await demoShell(t, 'guest-install-errors')
+  const started = Date.now()
+  t.match(await vm.fail('bootcheck-install 2>&1'), /bootcheck-install: error: no disk given \(usage: bootcheck-install/)
+  t.match(await vm.fail('bootcheck-install --frob /dev/vda 2>&1'), /error: unknown option --frob/)
+  t.match(await vm.fail('bootcheck-install /dev/nonexistent 2>&1'), /error: \/dev\/nonexistent is not a block device/)
+  t.match(await vm.fail('bootcheck-install --kernel /nope /dev/sr0 2>&1'), /error: no kernel at \/nope/)
+  t.match(await vm.fail('bootcheck-install /dev/sr0 2>&1'), /error: \/dev\/sr0 \(or a partition of it\) is mounted/, 'the live CD itself')
+  t.ok(Date.now() - started < 30_000, `all refused within ${Date.now() - started} ms`)
+})

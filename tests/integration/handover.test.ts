@@ -1,8 +1,7 @@
 // Handovers on real QEMU: a reset inside the guest is reported as one (QEMU's RESET, a new
 // boot id) with the next system's shell up; a handover into a panic fails within seconds
-// with the panic's lines. switch-root: switch-root.test.ts. (kexec needs kexec-tools,
-// which the demo media do not have yet; its classification is unit-tested in
-// tests/unit/handover.test.ts.)
+// with the panic's lines. switch-root: switch-root.test.ts; kexec: kexec.test.ts; a reset
+// into an installed disk: install.test.ts.
 import t from 'tap'
 import { GuestFailureError } from '../../src/index.js'
 import { demoShell } from './demo-shell.js'

@@ -8,7 +8,7 @@ import t from 'tap'
 import { execa } from 'execa'
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
-import { CONTRACT, PERSISTED_PATHS, PERSIST_LABEL, ISO_LABEL, BASE_KERNEL_PARAMS, REQUIRED_MODULES, repoRoot } from '../../vm-configs/debian/contract.js'
+import { CONTRACT, PERSISTED_PATHS, PERSIST_LABEL, ISO_LABEL, BASE_KERNEL_PARAMS, REQUIRED_MODULES, INSTALLER_SCRIPT, repoRoot } from '../../vm-configs/debian/contract.js'
 
 const root = repoRoot()
 
@@ -60,12 +60,17 @@ let
   iso = import (dir + "/copytoram-iso.nix") args;
   st = import (dir + "/stateless.nix") args;
   # nixpkgs attributes are their own names, so the test sees which packages a module takes
-  toolPkgs = builtins.listToAttrs (map (n: { name = n; value = n; }) [ "hello" "kexec-tools" "tftp-hpa" "nftables" "syslinux" ]);
+  toolPkgs = builtins.listToAttrs (map (n: { name = n; value = n; }) [ "hello" "kexec-tools" "tftp-hpa" "nftables" "syslinux" "grub2_efi" "coreutils" "util-linux" "dosfstools" "e2fsprogs" "gnugrep" ]) // {
+    runCommand = name: env: script: "/nix/store/" + name;
+    # the installer package as the test sees it: its name, tools and script
+    writeShellApplication = a: { inherit (a) name runtimeInputs text; };
+  };
   gt = import (dir + "/guest-tools.nix") (args // { pkgs = toolPkgs; });
   nb = import (dir + "/netboot.nix") nbArgs;
 in {
   guestTools = {
-    packages = gt.environment.systemPackages;
+    packages = builtins.filter builtins.isString gt.environment.systemPackages;
+    installer = builtins.head (builtins.filter builtins.isAttrs gt.environment.systemPackages);
     inherit (gt.boot) kernelModules;
   };
   netboot = {
@@ -98,7 +103,7 @@ in {
       { env: nixEnv },
     )
     return JSON.parse(r.stdout) as {
-      guestTools: { packages: string[]; kernelModules: string[] }
+      guestTools: { packages: string[]; installer: { name: string; runtimeInputs: string[]; text: string }; kernelModules: string[] }
       netboot: { imports: string[]; kernelParams: string[]; squashfsCompression: string; packages: string[]; autologin: string; dir: string[] }
       iso: { imports: string[]; kernelParams: string[]; volumeID: string; squashfsCompression: string; packages: string[]; autologin: string }
       stateless: {
@@ -135,6 +140,14 @@ in {
   t.same(plain.guestTools.packages, ['kexec-tools', 'tftp-hpa', 'nftables', 'syslinux'], 'kexec, in.tftpd, nft, extlinux from nixpkgs')
   t.same(plain.guestTools.packages, CONTRACT.guestTools.map((g) => g.nixpkgs))
   t.same(plain.guestTools.kernelModules, CONTRACT.guestKernelModules, 'the same modules loaded at boot')
+  const inst = plain.guestTools.installer
+  t.equal(inst.name, CONTRACT.install.program, 'bootcheck-install as a script package')
+  t.ok(inst.text.endsWith(readFileSync(INSTALLER_SCRIPT, 'utf8')), 'the same script as the Debian side')
+  t.match(inst.text, `ROOT_LABEL='${CONTRACT.install.rootLabel}'`)
+  t.match(inst.text, `BOOT_LABEL='${CONTRACT.install.bootLabel}'`)
+  t.match(inst.text, `KERNEL_PARAMS='${BASE_KERNEL_PARAMS.join(' ')}'`)
+  t.match(inst.text, "DATA='/nix/store/bootcheck-install-data'", 'mbr.bin and the EFI loader')
+  t.same(inst.runtimeInputs, ['coreutils', 'util-linux', 'dosfstools', 'e2fsprogs', 'syslinux', 'gnugrep'])
   for (const m of ['nf_tables', 'nft_chain_nat', 'nft_masq', 'nf_nat', 'nf_conntrack', 'nft_ct', 'nft_reject_inet', 'virtio_net', 'vfat']) {
     t.ok(plain.guestTools.kernelModules.includes(m), `${m} is loaded at boot`)
     t.ok(REQUIRED_MODULES.includes(m), `${m} is in the Debian initrd's required modules`)

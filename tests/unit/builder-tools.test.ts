@@ -103,3 +103,13 @@ t.test('contract.json names the same tools as the Debian builder takes', async (
   }
   t.equal(CONTRACT.guestTools.length, GUEST_TOOLS.length)
 })
+
+t.test('bootcheck-install: the header the Debian side puts before the shared script', async (t) => {
+  const { installerHeader } = await import('../../vm-configs/debian/installer.js')
+  const h = installerHeader('abc-bootcheck-install-data')
+  t.match(h, /^#!\/bin\/sh\n/)
+  t.match(h, `BOOT_LABEL='${CONTRACT.install.bootLabel}'\n`)
+  t.match(h, `ROOT_LABEL='${CONTRACT.install.rootLabel}'\n`)
+  t.match(h, `KERNEL_PARAMS='${CONTRACT.kernelParams.join(' ')}'\n`)
+  t.match(h, "DATA='/nix/store/abc-bootcheck-install-data'\n")
+})

@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs'
 import { copyFile, mkdir, rm, stat, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 import { CONTRACT, ISO_LABEL } from './contract.js'
 import { haveTools, run } from './helpers.js'
 import type { Log } from './media.js'
@@ -77,26 +77,21 @@ const GRUB_MODULES = [
   'halt',
 ]
 
-/** Build boot/efi.img (FAT with EFI/BOOT/BOOTX64.EFI = standalone GRUB). Returns false when tools are missing. */
-export async function buildEfi(work: string, isoRoot: string, log: Log): Promise<boolean> {
-  if (!(await haveTools(['grub-mkstandalone', 'mkfs.vfat', 'mmd', 'mcopy'])) || !existsSync('/usr/lib/grub/x86_64-efi')) {
-    log('UEFI: grub-mkstandalone / mkfs.vfat / mtools or /usr/lib/grub/x86_64-efi missing: building a BIOS-only ISO')
-    return false
-  }
-  const early = join(work, 'grub-early.cfg')
-  await writeFile(
-    early,
-    [
-      `search --no-floppy --set=root --label ${ISO_LABEL}`,
-      'set prefix=($root)/boot/grub',
-      'configfile ($root)/boot/grub/grub.cfg',
-      '',
-    ].join('\n'),
-  )
-  const efi = join(work, 'BOOTX64.EFI')
+/** Whether grub-mkstandalone and GRUB's x86_64-efi modules are on the host. */
+export async function haveGrubEfi(): Promise<boolean> {
+  return (await haveTools(['grub-mkstandalone'])) && existsSync('/usr/lib/grub/x86_64-efi')
+}
+
+/**
+ * A standalone GRUB EFI binary (x86_64-efi, {@link GRUB_MODULES}) whose embedded
+ * boot/grub/grub.cfg is `earlyCfg` (written to `work`/`<out's name>.cfg` first).
+ */
+export async function grubStandaloneEfi(work: string, earlyCfg: string, out: string): Promise<void> {
+  const early = join(work, `${basename(out)}.cfg`)
+  await writeFile(early, earlyCfg)
   await run('grub-mkstandalone', [
     '--format=x86_64-efi',
-    `--output=${efi}`,
+    `--output=${out}`,
     '--locales=',
     '--fonts=',
     '--themes=',
@@ -104,6 +99,39 @@ export async function buildEfi(work: string, isoRoot: string, log: Log): Promise
     `--install-modules=${GRUB_MODULES.join(' ')}`,
     `boot/grub/grub.cfg=${early}`,
   ])
+}
+
+/**
+ * The EFI loader bootcheck-install puts on an installed disk: GRUB that finds the FAT
+ * partition labelled `bootLabel` and reads its /grub/grub.cfg (which the installer
+ * writes, with the installed system's init=).
+ */
+export function installedEfiEarlyCfg(bootLabel: string): string {
+  return [
+    `search --no-floppy --set=root --label ${bootLabel}`,
+    'set prefix=($root)/grub',
+    'configfile ($root)/grub/grub.cfg',
+    '',
+  ].join('\n')
+}
+
+/** Build boot/efi.img (FAT with EFI/BOOT/BOOTX64.EFI = standalone GRUB). Returns false when tools are missing. */
+export async function buildEfi(work: string, isoRoot: string, log: Log): Promise<boolean> {
+  if (!(await haveTools(['grub-mkstandalone', 'mkfs.vfat', 'mmd', 'mcopy'])) || !existsSync('/usr/lib/grub/x86_64-efi')) {
+    log('UEFI: grub-mkstandalone / mkfs.vfat / mtools or /usr/lib/grub/x86_64-efi missing: building a BIOS-only ISO')
+    return false
+  }
+  const efi = join(work, 'BOOTX64.EFI')
+  await grubStandaloneEfi(
+    work,
+    [
+      `search --no-floppy --set=root --label ${ISO_LABEL}`,
+      'set prefix=($root)/boot/grub',
+      'configfile ($root)/boot/grub/grub.cfg',
+      '',
+    ].join('\n'),
+    efi,
+  )
   const efiSize = (await stat(efi)).size
   const img = join(isoRoot, 'boot', 'efi.img')
   const kib = Math.ceil((efiSize + 512 * 1024) / 1024 / 64) * 64

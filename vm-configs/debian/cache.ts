@@ -11,6 +11,7 @@ import { join } from 'node:path'
 import {
   CONTRACT,
   CONTRACT_FILE,
+  INSTALLER_SCRIPT,
   MEDIUM_TIMEOUT,
   OPTIONAL_MODULES,
   REQUIRED_MODULES,
@@ -51,6 +52,7 @@ export async function sourceHashes(): Promise<Record<string, string>> {
     if (/\.(ts|sh)$/.test(n)) hashes[n] = await sha256File(join(dir, n))
   }
   hashes['../contract.json'] = await sha256File(CONTRACT_FILE)
+  hashes['../bootcheck-install.sh'] = await sha256File(INSTALLER_SCRIPT)
   return hashes
 }
 

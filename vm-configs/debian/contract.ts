@@ -43,9 +43,13 @@ export interface Contract {
   guestTools: { program: string; debian: string; nixpkgs: string }[]
   /** kernel modules the live system loads at boot for its tools (FAT for the installer, the NIC, nftables NAT and filtering) */
   guestKernelModules: string[]
+  /** bootcheck-install (vm-configs/bootcheck-install.sh): its name, the FAT boot partition's and the root partition's labels */
+  install: { program: string; bootLabel: string; rootLabel: string }
   netboot: { kernel: string; initrd: string; ipxeScript: string; squashfsInInitrd: string }
 }
 
+/** Path of vm-configs/bootcheck-install.sh (shared by both sides). */
+export const INSTALLER_SCRIPT = join(sourceDir(), '..', 'bootcheck-install.sh')
 /** Path of vm-configs/contract.json. */
 export const CONTRACT_FILE = join(sourceDir(), '..', 'contract.json')
 /** vm-configs/contract.json, read once at import. */

@@ -33,6 +33,7 @@ mount -t devtmpfs -o mode=0755 devtmpfs /dev || fail "cannot mount /dev"
 info "bootcheck live stage 1 (kernel $(uname -r))"
 
 copytoram=
+root=
 debug1=
 stage2init="$SYSTEM/init"
 for o in $(cat /proc/cmdline); do
@@ -41,6 +42,7 @@ for o in $(cat /proc/cmdline); do
     bootcheck.login) ;; # handled in stage 2
     boot.debug1|boot.shell_on_fail) debug1=1 ;;
     init=*) stage2init="${o#init=}" ;;
+    root=*) root="${o#root=}" ;; # an installed system (bootcheck-install)
   esac
 done
 SYSTEM="${stage2init%/init}"
@@ -65,10 +67,34 @@ done </etc/modules.order
 t1=$(($(uptime_cs) - t0))
 info "loaded $nmod kernel modules in $((t1 / 100)).$((t1 % 100 / 10)) s${notloaded:+ (not loaded, no such hardware or CPU feature:$notloaded)}"
 
+# --- installed system: root=LABEL=… or root=/dev/… (bootcheck-install) ------
+# The root partition holds /nix/store itself: no medium, no squashfs, no overlay.
+if [ -n "$root" ]; then
+  find_root() {
+    case "$root" in
+      LABEL=*) findfs "$root" 2>/dev/null ;;
+      /dev/*) [ -b "$root" ] && echo "$root" ;;
+      *) return 1 ;;
+    esac
+  }
+  case "$root" in
+    LABEL=* | /dev/*) ;;
+    *) fail "root=$root: give root=LABEL=<label> or root=/dev/<device>" ;;
+  esac
+  info "looking for the root file system ($root)"
+  i=0
+  until rootdev=$(find_root) && [ -n "$rootdev" ]; do
+    i=$((i + 1))
+    [ $i -ge $((MEDIUM_TIMEOUT * 5)) ] && fail "root $root not found after ${MEDIUM_TIMEOUT}s"
+    usleep 200000
+  done
+  mount -t ext4 "$rootdev" /mnt-root || fail "cannot mount $rootdev ($root) on /mnt-root"
+  [ -d /mnt-root/nix/store ] || fail "$rootdev ($root) has no /nix/store"
+  info "booting from disk: $rootdev ($root) on /, /nix/store on it"
 # --- netboot: the store came inside the initrd (NixOS's netboot) ----------
 # The initrd then holds /nix-store.squashfs: no medium is looked for, and the
 # squashfs is loop-mounted from the initramfs, i.e. from RAM.
-if [ -f "/$NETBOOT_SQUASHFS" ]; then
+elif [ -f "/$NETBOOT_SQUASHFS" ]; then
   info "netboot: $NETBOOT_SQUASHFS is in the initrd; no medium needed"
   mount -t tmpfs -o mode=0755 tmpfs /mnt-root || fail "cannot mount tmpfs on /mnt-root"
   squashfs="/$NETBOOT_SQUASHFS"
@@ -121,16 +147,18 @@ else
   squashfs=/mnt-root/iso/nix-store.squashfs
 fi
 
-# --- /nix/store: squashfs + tmpfs overlay -------------------------------
-mkdir -p /mnt-root/nix/.ro-store /mnt-root/nix/.rw-store /mnt-root/nix/store
-mount -t squashfs -o loop,ro "$squashfs" /mnt-root/nix/.ro-store ||
-  fail "cannot loop-mount $squashfs"
-mount -t tmpfs -o mode=0755 tmpfs /mnt-root/nix/.rw-store || fail "cannot mount tmpfs on /nix/.rw-store"
-mkdir -p /mnt-root/nix/.rw-store/store /mnt-root/nix/.rw-store/work
-mount -t overlay overlay \
-  -o lowerdir=/mnt-root/nix/.ro-store,upperdir=/mnt-root/nix/.rw-store/store,workdir=/mnt-root/nix/.rw-store/work \
-  /mnt-root/nix/store || fail "cannot mount the overlay on /nix/store"
-info "mounted ${squashfs##*/} + tmpfs overlay on /nix/store"
+# --- /nix/store: squashfs + tmpfs overlay (live and netboot) ------------
+if [ -z "$root" ]; then
+  mkdir -p /mnt-root/nix/.ro-store /mnt-root/nix/.rw-store /mnt-root/nix/store
+  mount -t squashfs -o loop,ro "$squashfs" /mnt-root/nix/.ro-store ||
+    fail "cannot loop-mount $squashfs"
+  mount -t tmpfs -o mode=0755 tmpfs /mnt-root/nix/.rw-store || fail "cannot mount tmpfs on /nix/.rw-store"
+  mkdir -p /mnt-root/nix/.rw-store/store /mnt-root/nix/.rw-store/work
+  mount -t overlay overlay \
+    -o lowerdir=/mnt-root/nix/.ro-store,upperdir=/mnt-root/nix/.rw-store/store,workdir=/mnt-root/nix/.rw-store/work \
+    /mnt-root/nix/store || fail "cannot mount the overlay on /nix/store"
+  info "mounted ${squashfs##*/} + tmpfs overlay on /nix/store"
+fi
 # (symlinks in the store point to absolute /nix/store paths: test the link itself)
 [ -e "/mnt-root$stage2init" ] || [ -L "/mnt-root$stage2init" ] || fail "stage 2 init $stage2init not found in the store"
 
@@ -165,12 +193,13 @@ glibc_path=$(readlink "$R$SYSTEM/glibc") || fail "no glibc in $SYSTEM"
 mkdir -p $R/etc $R/root $R/tmp $R/run $R/var/log $R/var/empty $R/dev $R/proc $R/sys $R/lib $R/lib64 $R/home
 chmod 1777 $R/tmp
 chmod 0700 $R/root
-cp -a /rootfs-skel/. $R/ || fail "cannot populate the root"
+cp -af /rootfs-skel/. $R/ || fail "cannot populate the root" # -f: an installed root has the links from its last boot
 ln -sf "$busybox_path/bin/busybox" $R/bin/busybox
 ln -sf "$glibc_path/lib/ld-linux-x86-64.so.2" $R/lib64/ld-linux-x86-64.so.2
-ln -sf "$glibc_path/lib" $R/lib/x86_64-linux-gnu
-ln -sf "$SYSTEM" $R/run/current-system
-ln -sf "$SYSTEM" $R/run/booted-system
+# (-n: on an installed root these links are there from the last boot)
+ln -sfn "$glibc_path/lib" $R/lib/x86_64-linux-gnu
+ln -sfn "$SYSTEM" $R/run/current-system
+ln -sfn "$SYSTEM" $R/run/booted-system
 cp -a "$R$SYSTEM/etc/." $R/etc/ || fail "cannot copy /etc from $SYSTEM"
 chmod -R u+w $R/etc
 chmod 0600 $R/etc/shadow

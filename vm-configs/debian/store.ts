@@ -11,6 +11,7 @@ import { run, sha256File, writeFileMode } from './helpers.js'
 import { libraryClosure, type FoundLibrary } from './libclosure.js'
 import type { Log } from './media.js'
 import { addToStore } from './nixstore.js'
+import { addInstaller } from './installer.js'
 import { addTool, packageLibraryLookup, toolClosure } from './tools.js'
 
 /** Store path names (`<hash>-<name>`, without /nix/store/) of the system's parts. */
@@ -24,7 +25,8 @@ export interface StorePaths {
 
 /**
  * Builds the store in `work`/store from the unpacked packages: glibc (what hello and the
- * guest tools need), hello, busybox, the guest tools (tools.ts), the stage-2 init
+ * guest tools need), hello, busybox, the guest tools (tools.ts), bootcheck-install
+ * (installer.ts), the stage-2 init
  * (`stage2Script`) and the system.
  */
 export async function buildStore(
@@ -68,6 +70,8 @@ export async function buildStore(
   await writeFileMode(join(b, 'bin', 'busybox'), await readFile(join(unpack('busybox-static'), 'bin', 'busybox')), 0o755)
   const busybox = await addToStore(storeDir, b, `busybox-${ver('busybox-static')}`)
 
+  const installer = await addInstaller(storeDir, staging, work, unpack('syslinux-common'), log)
+
   const s2 = join(staging, 'stage-2-init')
   await writeFileMode(join(s2, 'init'), stage2Script, 0o755)
   const stage2 = await addToStore(storeDir, s2, 'stage-2-init')
@@ -81,6 +85,7 @@ export async function buildStore(
   await symlink(sp(busybox), join(S, 'busybox'))
   await symlink(`${sp(hello)}/bin/hello`, join(S, 'sw', 'bin', 'hello'))
   await symlink(`${sp(busybox)}/bin/busybox`, join(S, 'sw', 'bin', 'busybox'))
+  await symlink(`${sp(installer)}/bin/${CONTRACT.install.program}`, join(S, 'sw', 'bin', CONTRACT.install.program))
   for (const t of toolPaths) for (const p of t.programs) await symlink(`${sp(t.path)}/bin/${p}`, join(S, 'sw', 'bin', p))
   const etc = join(S, 'etc')
   await writeFileMode(
