@@ -15,7 +15,7 @@ import { emit, row, stats } from './lib/report.js'
 const media = await demoMedia()
 const RUNS = Number(process.env.BENCH_RUNS ?? 3)
 const MB = 32
-const live: MachineSpec = { kernel: media.kernel, initrd: media.initrd, kernelParams: params(media), memory: '512M' }
+const live: MachineSpec = { cdrom: media.iso, kernel: media.kernel, initrd: media.initrd, kernelParams: params(media), memory: '512M' }
 
 /** A test context whose teardowns run when `end` is called. */
 function context(name: string): TestContext & { end(): Promise<void> } {
