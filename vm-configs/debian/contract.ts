@@ -98,4 +98,14 @@ export const REQUIRED_MODULES: readonly string[] = [
   'overlay',
 ]
 /** Kernel modules loaded when the kernel has them. */
-export const OPTIONAL_MODULES: readonly string[] = ['uas', 'virtio_scsi', 'button', 'evdev', 'usbhid', 'hid_generic']
+export const OPTIONAL_MODULES: readonly string[] = [
+  'uas',
+  'virtio_scsi',
+  'button',
+  'evdev',
+  'usbhid',
+  'hid_generic',
+  // host folders shared with 9p (machine spec `shares`)
+  '9p',
+  '9pnet_virtio',
+]
