@@ -22,6 +22,7 @@ export type BootcheckErrorCode =
   | 'BOOTCHECK_GUEST_REBOOTED'
   | 'BOOTCHECK_RUNNER'
   | 'BOOTCHECK_SNAPSHOT'
+  | 'BOOTCHECK_SHARE'
   | 'BOOTCHECK_SNAPSHOT_MISMATCH'
   | 'BOOTCHECK_SCREEN_MISMATCH'
   | 'BOOTCHECK_QMP'
@@ -138,6 +139,15 @@ export class GuestRebootedError extends BootcheckError {
  */
 export class SnapshotError extends BootcheckError {
   override readonly code: BootcheckErrorCode = 'BOOTCHECK_SNAPSHOT'
+}
+
+/**
+ * A host folder shared with 9p (`shares` in the spec) could not be mounted in the guest:
+ * its kernel has no 9p (the modules `9p` and `9pnet_virtio` are neither built in nor
+ * loaded), or `mount` failed (its output is quoted).
+ */
+export class ShareError extends BootcheckError {
+  override readonly code = 'BOOTCHECK_SHARE'
 }
 
 /**

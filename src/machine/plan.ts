@@ -84,7 +84,21 @@ export function launchPlan(
     ...directBoot(spec, prepared),
     ...(prepared.net ? { net: prepared.net } : {}),
     ...(spec.bootFrom ? { bootFrom: spec.bootFrom } : {}),
+    ...(spec.shares?.length ? { shares: plannedShares(spec) } : {}),
   }
+}
+
+/** A share as the machine uses it: its 9p mount tag, the host folder (absolute) and the guest path. */
+export interface PlannedShare {
+  tag: string
+  host: string
+  guest: string
+  readOnly: boolean
+}
+
+/** The spec's shares with their mount tags (`share0`, `share1`, …). Pure. */
+export function plannedShares(spec: MachineSpec): PlannedShare[] {
+  return (spec.shares ?? []).map((s, i) => ({ tag: `share${i}`, host: resolve(s.host), guest: s.guest.replace(/\/+$/, ''), readOnly: s.readOnly ?? false }))
 }
 
 function directBoot(spec: MachineSpec, prepared: Prepared): Pick<LaunchPlan, 'kernel' | 'initrd' | 'append'> {

@@ -31,6 +31,11 @@ export interface LaunchPlan {
    */
   net?: { tftpRoot?: string; bootfile?: string }
   bootFrom?: 'cdrom' | 'usb' | 'disk' | 'net'
+  /**
+   * Host folders exported with 9p (`-fsdev local` + `virtio-9p-pci`), each under its mount
+   * tag; the guest mounts them itself, at `guest`.
+   */
+  shares?: Array<{ tag: string; host: string; guest: string; readOnly: boolean }>
   /** Start paused and wait for the saved state of a snapshot (`-S -incoming defer`, then QMP `migrate-incoming`). */
   incoming?: boolean
   extraArgs: string[]
@@ -81,6 +86,10 @@ export function buildQemuArgv(plan: LaunchPlan): string[] {
     if (plan.net.bootfile !== undefined) netdev += `,bootfile=${escapeOpt(plan.net.bootfile)}`
     push('-netdev', netdev)
     push('-device', `virtio-net-pci,netdev=net0-user,id=net0${bootIndex(order, 'net')}`)
+  }
+  for (const share of plan.shares ?? []) {
+    push('-fsdev', `local,id=${share.tag},path=${escapeOpt(share.host)},security_model=none${share.readOnly ? ',readonly=on' : ''}`)
+    push('-device', `virtio-9p-pci,fsdev=${share.tag},mount_tag=${share.tag},id=${share.tag}-dev`)
   }
   if (plan.kernel !== undefined) push('-kernel', plan.kernel)
   if (plan.initrd !== undefined) push('-initrd', plan.initrd)
