@@ -2,7 +2,8 @@
 // shared demo-shell snapshot: a 5 MB random file there and back byte-identical, a chunk
 // damaged on its way in typed again (a guest shell function `head` that garbles its first read), a
 // result damaged on its way out fetched again (a `base64` function that garbles its first
-// encoding), and a missing guest path failing with CommandFailedError naming it.
+// encoding), a reader left waiting by a lost newline ended by typed newlines, and a
+// missing guest path failing with CommandFailedError naming it.
 // The 9p side is in files-9p.test.ts (it needs a cold boot: shares cannot be snapshotted).
 import t from 'tap'
 import { createHash, randomBytes } from 'node:crypto'
@@ -64,6 +65,20 @@ t.test('a chunk damaged on its way in is typed again; a damaged result on its wa
   t.ok(readFileSync(join(dir, 'back.bin')).equals(data), 'byte-identical')
   t.equal(await vm.succeed('test -e /tmp/garbled-base64 && echo garbled'), 'garbled\n', 'an output was garbled on the way')
   t.equal(down.via, 'serial')
+})
+
+t.test('a chunk whose reader is left waiting (a lost newline) is ended by typed newlines', async t => {
+  const vm = await demoShell(t, 'files-stuck')
+  // The first `head` waits for one line more than the chunk has, as when a newline is lost.
+  vm.console.sendLine('head() { if [ ! -e /tmp/stuck-head ]; then : > /tmp/stuck-head; busybox head -n $(($2 + 1)); else busybox head "$@"; fi; }')
+  await vm.succeed('true')
+  const data = randomBytes(1000)
+  writeFileSync(join(dir, 'stuck.bin'), data)
+  const started = Date.now()
+  const up = await vm.copyTo(join(dir, 'stuck.bin'), '/root/stuck.bin')
+  t.ok(Date.now() - started >= 15_000, 'the copy waited for the stuck reader, then went on')
+  t.equal(up.chunks, 1)
+  t.equal(await vm.succeed('test -e /tmp/stuck-head && md5sum < /root/stuck.bin'), `${createMd5(data)}  -\n`, 'the guest has the exact bytes')
 })
 
 t.test('a 5 MB random file to the guest and back over serial, byte-identical', async t => {
