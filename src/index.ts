@@ -37,7 +37,9 @@ export type { RunOptions, RetryOptions, RebootOptions, SnapshotOptions, Handover
 /** What `vm.handover()` reports: kexec, switch-root or reset, with the system's facts before and after. */
 export type { HandoverKind, HandoverResult, SystemFacts } from './machine/handover.js'
 /** The machine description `boot` takes, and its parts. */
-export type { MachineSpec, DiskSpec, PxeSpec, IpxeSpec, SnapshotRef, NetworkRef, NicSpec } from './spec/spec.js'
+export type { MachineSpec, DiskSpec, PxeSpec, IpxeSpec, SnapshotRef, NetworkRef, NicSpec, ShareSpec } from './spec/spec.js'
+/** What `vm.copyTo` and `vm.copyFrom` take and report. */
+export type { CopyOptions, FileCopyResult } from './machine/files.js'
 /** The fields a machine restored from a snapshot (`from`) may still set. */
 export { RESTORE_FIELDS } from './spec/spec.js'
 /** Snapshots: a saved machine (`vm.snapshot()`), restored by `boot(t, { from })`, and what its manifest says. */
@@ -85,6 +87,7 @@ export {
   SnapshotError,
   SnapshotMismatchError,
   NetworkError,
+  ShareError,
   type BootcheckErrorCode,
 } from './errors/errors.js'
 /** QMP errors: a failed command names the command and QEMU's error class; a QMP timeout is a {@link TimeoutError}. */

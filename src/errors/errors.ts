@@ -22,6 +22,7 @@ export type BootcheckErrorCode =
   | 'BOOTCHECK_GUEST_REBOOTED'
   | 'BOOTCHECK_RUNNER'
   | 'BOOTCHECK_SNAPSHOT'
+  | 'BOOTCHECK_SHARE'
   | 'BOOTCHECK_SNAPSHOT_MISMATCH'
   | 'BOOTCHECK_NETWORK'
   | 'BOOTCHECK_SCREEN_MISMATCH'
@@ -148,6 +149,15 @@ export class SnapshotError extends BootcheckError {
  */
 export class NetworkError extends BootcheckError {
   override readonly code = 'BOOTCHECK_NETWORK'
+}
+
+/**
+ * A host folder shared with 9p (`shares` in the spec) could not be mounted in the guest:
+ * its kernel has no 9p (the modules `9p` and `9pnet_virtio` are neither built in nor
+ * loaded), or `mount` failed (its output is quoted).
+ */
+export class ShareError extends BootcheckError {
+  override readonly code = 'BOOTCHECK_SHARE'
 }
 
 /**

@@ -64,6 +64,20 @@ export function commandLine(id: string, command: string): string {
   return `__bcx ${id} ${shQuote(command)}`
 }
 
+/**
+ * The start of a line that reads console input: the echo goes off (typed data is not
+ * printed back), `<id>R` is printed when the reader starts, `receive` reads, and the echo
+ * comes back on. The typed line holds `id` followed by a space, never by `R`.
+ */
+export function feedLine(id: string, receive: string): string {
+  return `stty -echo; printf '\\n%s%s\\n' ${id} R; ${receive}; stty echo`
+}
+
+/** What {@link feedLine} prints when its reader starts. */
+export function feedReady(id: string): RegExp {
+  return new RegExp(`${id}R`)
+}
+
 /** The line typed to print the last result again under a new marker. */
 export function replayLine(id: string, status: number): string {
   return `__bcp ${id} ${status}`
@@ -103,11 +117,22 @@ export type Decoded =
   | { ok: true; status: number; stdout: string; stderr: string }
   | { ok: false; status: number; reason: string }
 
+/** A decoded result with stdout as the exact bytes (for binary output, such as a file's contents). */
+export type DecodedBytes =
+  | { ok: true; status: number; stdout: Buffer; stderr: string }
+  | { ok: false; status: number; reason: string }
+
 /**
  * Decodes the text between the begin and end markers. `body` is what came between them,
  * `end` the end marker's match (the status).
  */
 export function decodeResult(id: string, body: string, end: RegExpExecArray): Decoded {
+  const d = decodeResultBytes(id, body, end)
+  return d.ok ? { ...d, stdout: d.stdout.toString('utf8') } : d
+}
+
+/** As {@link decodeResult}, with stdout left as bytes. */
+export function decodeResultBytes(id: string, body: string, end: RegExpExecArray): DecodedBytes {
   const status = Number(end[1])
   const sep = new RegExp(`${id}S${KMSG_TAIL}\\n`).exec(body)
   const sums = new RegExp(`${id}M${KMSG_TAIL}\\n`).exec(body)
@@ -120,7 +145,7 @@ export function decodeResult(id: string, body: string, end: RegExpExecArray): De
   if (md5(stdout) !== md5s[0]) bad.push('stdout')
   if (md5(stderr) !== md5s[1]) bad.push('stderr')
   if (bad.length > 0) return { ok: false, status, reason: `the checksum of ${bad.join(' and ')} does not match` }
-  return { ok: true, status, stdout: stdout.toString('utf8'), stderr: stderr.toString('utf8') }
+  return { ok: true, status, stdout, stderr: stderr.toString('utf8') }
 }
 
 /** Removes console noise (kernel messages start with `[` and run to the end of their line) and decodes. */

@@ -5,7 +5,9 @@ import { sleep } from '../util/sleep.js'
 import {
   SHELL_SETUP,
   commandLine,
-  decodeResult,
+  decodeResultBytes,
+  feedLine,
+  feedReady,
   newMarker,
   probeLine,
   probeReply,
@@ -22,6 +24,37 @@ export interface CommandResult {
   /** What it wrote to stderr. */
   stderr: string
 }
+
+/** A command's result with stdout as the exact bytes it wrote. */
+export interface ByteResult {
+  /** The command's exit status. */
+  status: number
+  /** What it wrote to stdout. */
+  output: Buffer
+  /** What it wrote to stderr. */
+  stderr: string
+}
+
+/**
+ * Text typed into the guest for a command to read from the console (see
+ * {@link GuestShell.runFeeding}): `receive` is a shell command reading exactly `data` from
+ * its stdin (the console), e.g. `head -n 64 > /tmp/chunk`.
+ */
+export interface Feed {
+  /** The command that reads the data from the console. */
+  receive: string
+  /** The text typed once `receive` is ready (lines ending in `\n`). */
+  data: string
+  /**
+   * Milliseconds after which the data is taken as stuck (a lost newline leaves `receive`
+   * waiting): newlines are typed to end it, so the command runs on the damaged data and
+   * reports it.
+   */
+  stuckAfter: number
+}
+
+/** Newlines typed to end a stuck feed before giving up. */
+const FEED_NUDGES = 3
 
 const PROBE_INTERVAL = 4000
 
@@ -96,6 +129,7 @@ export function classifyLine(line: string): 'login' | 'password' | 'prompt' | 'o
  */
 export class GuestShell {
   private ready = false
+  private sessions = 0
   private promptKnown = false
   private queue: Promise<unknown> = Promise.resolve()
   /** Output before this offset belongs to an earlier boot (see {@link invalidate}). */
@@ -113,6 +147,11 @@ export class GuestShell {
     console.onText(() => {
       if (classifyLine(console.currentLine(this.since)) !== 'other') this.promptSeenAt = Date.now()
     })
+  }
+
+  /** Counts the sessions set up so far (a reboot or a handover starts a new one): what was done in the guest's shell once per boot is done again when it changes. */
+  get session(): number {
+    return this.sessions
   }
 
   /** True while the session is set up: the helper functions are defined and the shell idles at its prompt. */
@@ -175,6 +214,27 @@ export class GuestShell {
     return this.enqueue(async () => {
       await this.prepare(bootTimeout)
       return this.execute(command, timeout)
+    })
+  }
+
+  /** Runs `command` and returns its exit status and stdout as bytes (binary output). */
+  runBytes(command: string, timeout: number, bootTimeout: number): Promise<ByteResult> {
+    return this.enqueue(async () => {
+      await this.prepare(bootTimeout)
+      return this.executeBytes(command, timeout)
+    })
+  }
+
+  /**
+   * Types `feed.receive` with the console's echo off, waits until it runs, types
+   * `feed.data` for it to read, then runs `command` as {@link run} does (say, checking what
+   * arrived). Console input has no checksum: `command` must check the data itself.
+   */
+  runFeeding(feed: Feed, command: string, timeout: number, bootTimeout: number): Promise<CommandResult> {
+    return this.enqueue(async () => {
+      await this.prepare(bootTimeout)
+      const r = await this.executeBytes(command, timeout, feed)
+      return { ...r, output: r.output.toString('utf8') }
     })
   }
 
@@ -259,6 +319,7 @@ export class GuestShell {
     this.console.sendLine(`${SHELL_SETUP}; ${probeLine(id)}`)
     await this.console.waitFor(probeReply(id), { timeout: Math.max(1000, deadline - Date.now()) })
     this.ready = true
+    this.sessions++
   }
 
   /** Whether a probe may be typed now (the console shows no login or password prompt). */
@@ -283,10 +344,15 @@ export class GuestShell {
   }
 
   private async execute(command: string, timeout: number): Promise<CommandResult> {
+    const r = await this.executeBytes(command, timeout)
+    return { ...r, output: r.output.toString('utf8') }
+  }
+
+  private async executeBytes(command: string, timeout: number, feed?: Feed): Promise<ByteResult> {
     const abort = new AbortController()
     this.current = { command, abort }
     try {
-      return await this.transfer(command, timeout, abort.signal)
+      return await this.transfer(command, timeout, abort.signal, feed)
     } finally {
       this.current = null
     }
@@ -297,9 +363,10 @@ export class GuestShell {
    * match, a begin marker lost in noise) is fetched again once the console has been quiet
    * for {@link REPLAY_QUIET}, up to {@link REPLAYS} times, all within `timeout`.
    */
-  private async transfer(command: string, timeout: number, signal: AbortSignal): Promise<CommandResult> {
+  private async transfer(command: string, timeout: number, signal: AbortSignal, feed?: Feed): Promise<ByteResult> {
     const id = newMarker()
-    const line = commandLine(id, command)
+    const feedId = newMarker()
+    const line = (feed ? feedLine(feedId, feed.receive) + '; ' : '') + commandLine(id, command)
     if (line.length > MAX_LINE) {
       throw new BootcheckError(
         `The command is ${command.length} characters long; the serial console takes at most about ${MAX_LINE}. Put long scripts in a file on the medium.`,
@@ -314,6 +381,15 @@ export class GuestShell {
       return new TimeoutError(`Command ${JSON.stringify(command)} on ${this.console.name} ${what} within ${formatMs(timeout)}.` + this.console.recentOutput())
     }
     this.console.sendLine(line)
+    if (feed) {
+      await this.console.waitFor(feedReady(feedId), { timeout: left(), signal }).catch(e => {
+        if (signal.aborted) throw signal.reason
+        if (e instanceof TimeoutError) throw timedOut('never became ready to read its input')
+        throw e
+      })
+      this.console.send(feed.data)
+    }
+    let nudges = feed ? FEED_NUDGES : 0
     let status = 0
     let reason = ''
     for (let attempt = 0; attempt <= REPLAYS; attempt++) {
@@ -328,15 +404,28 @@ export class GuestShell {
       try {
         // The end marker too: if noise swallowed the begin marker, the result is damaged
         // rather than waited for until the timeout.
-        const first = await this.console.waitFor([begin, end, empty], { timeout: left(), signal })
-        if (first.index === 2) return { status: Number(first.groups![1]), output: '', stderr: '' }
+        let first
+        for (;;) {
+          // A feed whose result does not come in time lost a newline: its reader still waits.
+          const wait = nudges > 0 ? Math.min(left(), feed!.stuckAfter) : left()
+          try {
+            first = await this.console.waitFor([begin, end, empty], { timeout: wait, signal })
+            break
+          } catch (e) {
+            if (!(e instanceof TimeoutError) || nudges === 0 || wait === left()) throw e
+            nudges--
+            this.console.send('\n')
+          }
+        }
+        nudges = 0
+        if (first.index === 2) return { status: Number(first.groups![1]), output: Buffer.alloc(0), stderr: '' }
         if (first.index === 1) {
           status = Number(first.groups![1])
           reason = 'its begin marker was lost'
           continue
         }
         const m = await this.console.waitFor(end, { timeout: left(), signal })
-        const decoded = decodeResult(markerId, m.before, m.groups!)
+        const decoded = decodeResultBytes(markerId, m.before, m.groups!)
         if (decoded.ok) return { status: decoded.status, output: decoded.stdout, stderr: decoded.stderr }
         status = decoded.status
         reason = decoded.reason

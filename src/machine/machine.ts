@@ -35,6 +35,8 @@ import { explainSilentConsole } from './silent.js'
 import { SNAPSHOT_SCRATCH_PREFIX, Snapshot } from './snapshot.js'
 import { SNAPSHOT_MANIFEST } from './snapshot-manifest.js'
 import { saveSnapshot, type MachineOrigin } from './snapshot-save.js'
+import { copyFromGuest, copyToGuest, describeCopy, type CopyContext, type CopyOptions, type FileCopyResult } from './files.js'
+import { mountCommand, mountError } from './shares.js'
 
 /** Options of commands run in the guest. */
 export interface RunOptions {
@@ -142,6 +144,8 @@ export class Machine {
   private readonly screens: ScreenContext
   private readonly origin: MachineOrigin
   private disposed: Promise<void> | null = null
+  /** The shell session the shares were mounted in (see {@link GuestShell.session}). */
+  private sharesMounted: { session: number; done: Promise<void> } | null = null
 
   constructor(parts: MachineParts) {
     this.name = parts.name
@@ -304,6 +308,30 @@ export class Machine {
   }
 
   /**
+   * Copies the host file `hostPath` into the guest as `guestPath` (an absolute path; its
+   * folder must exist; the file is replaced only once all of it arrived intact). Over the
+   * serial console the file is typed as base64 in chunks of 48 KiB, each checked against
+   * its MD5 in the guest and typed again when it arrived damaged; with a 9p share in the
+   * spec, files of 64 KiB or more go through it instead (`via` forces either way). Every
+   * chunk is a step of the trace; the result says which way the copy went. Throws
+   * {@link CommandFailedError} naming the path when the guest cannot write it.
+   */
+  copyTo(hostPath: string, guestPath: string, options: CopyOptions = {}): Promise<FileCopyResult> {
+    return this.step('copyTo', { hostPath, guestPath, ...options }, () => copyToGuest(this.copyContext(), hostPath, guestPath, options), describeCopy)
+  }
+
+  /**
+   * Copies the guest file `guestPath` to `hostPath` on the host (its folder is created).
+   * Over the serial console it comes in chunks of 512 KiB through the command protocol
+   * (base64 with MD5s, fetched again when damaged), and the whole file's MD5 is compared
+   * with the guest's; with a writable 9p share, files of 64 KiB or more go through it.
+   * Throws {@link CommandFailedError} naming the path when it is missing or not a file.
+   */
+  copyFrom(guestPath: string, hostPath: string, options: CopyOptions = {}): Promise<FileCopyResult> {
+    return this.step('copyFrom', { guestPath, hostPath, ...options }, () => copyFromGuest(this.copyContext(), guestPath, hostPath, options), describeCopy)
+  }
+
+  /**
    * Ejects a removable medium (default: the CD): the tray opens and the medium is removed,
    * even when the guest has locked the tray. Resolves when QEMU reports no medium.
    */
@@ -359,6 +387,13 @@ export class Machine {
       { ...options },
       () =>
         this.shell.exclusive(async () => {
+          const shares = this.origin.plan.shares ?? []
+          if (shares.length > 0) {
+            throw new SnapshotError(
+              `${this.name} cannot be snapshotted: it shares ${shares.map(s => `'${s.host}' (at ${s.guest})`).join(', ')} with 9p, and QEMU cannot migrate a mounted 9p export. ` +
+                'Snapshot a machine without shares and copy files into the restored one with vm.copyTo.',
+            )
+          }
           const name = options.name ?? 'snapshot'
           const wired = this.nics.filter(n => n.network !== 'user')
           if (wired.length) {
@@ -521,8 +556,49 @@ export class Machine {
     return this.step('waitForShell', { timeout }, () => this.shell.ensureReady(timeout).catch(e => this.rethrowExplained(e)))
   }
 
-  private runRaw(command: string, timeout: number): Promise<CommandResult> {
+  private async runRaw(command: string, timeout: number): Promise<CommandResult> {
+    await this.mountShares()
     return this.shell.run(command, timeout, this.bootTimeout).catch(e => this.rethrowExplained(e))
+  }
+
+  /** Mounts the spec's 9p shares once per shell session (a reboot starts a new one). */
+  private async mountShares(): Promise<void> {
+    const shares = this.origin.plan.shares ?? []
+    if (shares.length === 0) return
+    await this.shell.ensureReady(this.bootTimeout).catch(e => this.rethrowExplained(e))
+    const session = this.shell.session
+    if (this.sharesMounted?.session !== session) {
+      const done = this.step('mountShares', { shares: shares.map(s => `${s.host} -> ${s.guest}${s.readOnly ? ' (read-only)' : ''}`) }, async () => {
+        for (const share of shares) {
+          const r = await this.shell.run(mountCommand(share), this.timeout, this.bootTimeout)
+          if (r.status !== 0) throw mountError(this.name, share, r.status, r.output + r.stderr)
+        }
+      })
+      this.sharesMounted = { session, done }
+      done.catch(() => {
+        if (this.sharesMounted?.done === done) this.sharesMounted = null
+      })
+    }
+    await this.sharesMounted.done
+  }
+
+  private copyContext(): CopyContext {
+    return {
+      name: this.name,
+      timeout: this.timeout,
+      shares: this.origin.plan.shares ?? [],
+      run: (c, timeout) => this.runRaw(c, timeout),
+      runBytes: async (c, timeout) => {
+        await this.mountShares()
+        return this.shell.runBytes(c, timeout, this.bootTimeout).catch(e => this.rethrowExplained(e))
+      },
+      runFeeding: async (feed, c, timeout) => {
+        await this.mountShares()
+        return this.shell.runFeeding(feed, c, timeout, this.bootTimeout).catch(e => this.rethrowExplained(e))
+      },
+      mountShares: () => this.mountShares(),
+      step: (action, args, fn, describe) => this.step(action, args, fn, describe),
+    }
   }
 
   /** A timeout on a silent console says what the screen shows instead. */

@@ -86,6 +86,7 @@ export function launchPlan(
     ...(prepared.net ? { net: prepared.net } : {}),
     ...(spec.nics?.length ? { nics: planNics(spec, where.name) } : {}),
     ...(spec.bootFrom ? { bootFrom: spec.bootFrom } : {}),
+    ...(spec.shares?.length ? { shares: plannedShares(spec) } : {}),
   }
 }
 
@@ -100,6 +101,19 @@ export function planNics(spec: MachineSpec, machine: string): PlanNic[] {
       ? { id: 'nic-user', mac: stableMac(machine, 'user'), backend: { kind: 'user' as const } }
       : { id: `nic-${n.name}`, mac: stableMac(machine, n.name), backend: { kind: 'vde' as const, socketDir: n.socketDir }, capture: join(n.captureDir, `${machine}.pcap`) },
   )
+}
+
+/** A share as the machine uses it: its 9p mount tag, the host folder (absolute) and the guest path. */
+export interface PlannedShare {
+  tag: string
+  host: string
+  guest: string
+  readOnly: boolean
+}
+
+/** The spec's shares with their mount tags (`share0`, `share1`, …). Pure. */
+export function plannedShares(spec: MachineSpec): PlannedShare[] {
+  return (spec.shares ?? []).map((s, i) => ({ tag: `share${i}`, host: resolve(s.host), guest: s.guest.replace(/\/+$/, ''), readOnly: s.readOnly ?? false }))
 }
 
 function directBoot(spec: MachineSpec, prepared: Prepared): Pick<LaunchPlan, 'kernel' | 'initrd' | 'append'> {

@@ -5,7 +5,7 @@
  * Their results go into the pure {@link launchPlan}.
  * @module
  */
-import { writeFile } from 'node:fs/promises'
+import { stat, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { MediumError } from '../errors/errors.js'
 import { extractBootFiles } from '../media/bootconfig.js'
@@ -32,6 +32,7 @@ export async function prepareLaunch(spec: MachineSpec, workDir: string, artifact
   if (spec.cdrom) await checkFile(spec.cdrom, 'cdrom image')
   if (spec.kernel) await checkFile(spec.kernel, 'kernel')
   if (spec.initrd) await checkFile(spec.initrd, 'initrd')
+  await checkShareFolders(spec)
   const disks = await Promise.all(
     diskOverlays(spec, workDir).map(async d => ({
       id: d.id,
@@ -54,6 +55,16 @@ export async function prepareLaunch(spec: MachineSpec, workDir: string, artifact
     ...(isoEntry ? { isoEntry: { kernel: isoEntry.kernel, params: isoEntry.params, ...(isoEntry.initrd ? { initrd: isoEntry.initrd } : {}) } } : {}),
     ...(uefi ? { uefi } : {}),
     ...(net ? { net } : {}),
+  }
+}
+
+/** Each share's host folder must exist and be a folder. */
+async function checkShareFolders(spec: MachineSpec): Promise<void> {
+  for (const [i, share] of (spec.shares ?? []).entries()) {
+    const st = await stat(share.host).catch(() => null)
+    if (!st?.isDirectory()) {
+      throw new MediumError(`shares[${i}].host: '${resolve(share.host)}' ${st ? 'is not a folder' : 'does not exist'}; a 9p share exports a host folder (create it first).`)
+    }
   }
 }
 

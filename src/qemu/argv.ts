@@ -38,6 +38,11 @@ export interface LaunchPlan {
    */
   nics?: PlanNic[]
   bootFrom?: 'cdrom' | 'usb' | 'disk' | 'net'
+  /**
+   * Host folders exported with 9p (`-fsdev local` + `virtio-9p-pci`), each under its mount
+   * tag; the guest mounts them itself, at `guest`.
+   */
+  shares?: Array<{ tag: string; host: string; guest: string; readOnly: boolean }>
   /** Start paused and wait for the saved state of a snapshot (`-S -incoming defer`, then QMP `migrate-incoming`). */
   incoming?: boolean
   extraArgs: string[]
@@ -109,6 +114,10 @@ export function buildQemuArgv(plan: LaunchPlan): string[] {
     // queue=rx: the frames the netdev receives from the card, i.e. what the guest sends;
     // every frame on a switch is sent by one card, so the NICs' files together hold each once.
     if (nic.capture !== undefined) push('-object', `filter-dump,id=${nic.id}.dump,netdev=${dev},queue=rx,file=${escapeOpt(nic.capture)}`)
+  }
+  for (const share of plan.shares ?? []) {
+    push('-fsdev', `local,id=${share.tag},path=${escapeOpt(share.host)},security_model=none${share.readOnly ? ',readonly=on' : ''}`)
+    push('-device', `virtio-9p-pci,fsdev=${share.tag},mount_tag=${share.tag},id=${share.tag}-dev`)
   }
   if (plan.kernel !== undefined) push('-kernel', plan.kernel)
   if (plan.initrd !== undefined) push('-initrd', plan.initrd)

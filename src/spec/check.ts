@@ -38,7 +38,26 @@ export function checkSpec(spec: MachineSpec): void {
     if ((d.image === undefined) === (d.size === undefined)) throw new SpecError(`boot: disks[${i}] needs image (a disk image) or size (a blank disk), not ${d.image === undefined ? 'neither' : 'both'}`)
     if (d.size !== undefined && !/^\d+(\.\d+)?[KMGT]$/.test(d.size)) throw new SpecError(`boot: disks[${i}].size: write it like '2G' or '512M', got ${JSON.stringify(d.size)}`)
   })
+  checkShares(spec)
   checkNameAndTimeouts(spec)
+}
+
+/** Shares: a host folder each, an absolute and distinct guest path. */
+function checkShares(spec: MachineSpec): void {
+  const seen = new Set<string>()
+  spec.shares?.forEach((share, i) => {
+    if (typeof share?.host !== 'string' || share.host.length === 0) throw new SpecError(`boot: shares[${i}].host must be a host folder, got ${JSON.stringify(share?.host)}`)
+    const guest = share.guest
+    if (typeof guest !== 'string' || !guest.startsWith('/')) {
+      throw new SpecError(`boot: shares[${i}].guest must be an absolute path in the guest (where the share is mounted), got ${JSON.stringify(guest)}`)
+    }
+    if (guest === '/' || /[\s'"\\]/.test(guest) || guest.split('/').includes('..')) {
+      throw new SpecError(`boot: shares[${i}].guest: ${JSON.stringify(guest)} cannot be a mount point (not '/', no '..', no spaces or quotes)`)
+    }
+    const norm = guest.replace(/\/+$/, '')
+    if (seen.has(norm)) throw new SpecError(`boot: shares[${i}].guest: two shares are mounted at ${norm}`)
+    seen.add(norm)
+  })
 }
 
 /** A spec with `from`: only the fields a restored machine may set. */

@@ -75,6 +75,20 @@ export interface NetworkRef {
  */
 export type NicSpec = NetworkRef | 'user'
 
+/**
+ * A host folder shared into the guest with 9p (virtio-9p): QEMU exports `host`, and
+ * bootcheck mounts it at `guest` before the first command it runs in the guest (and again
+ * after a reboot). Needs a guest kernel with 9p and 9pnet_virtio (built in or loaded).
+ */
+export interface ShareSpec {
+  /** The host folder (must exist). */
+  host: string
+  /** Where the guest mounts it: an absolute path, created when missing. */
+  guest: string
+  /** The guest may only read the share (QEMU refuses its writes). Default false. The host may still write the folder. */
+  readOnly?: boolean
+}
+
 /** A snapshot to restore, as `vm.snapshot()` returns it (or any object with its folder). */
 export interface SnapshotRef {
   /** The snapshot's folder (with its `snapshot.json`). */
@@ -154,6 +168,13 @@ export interface MachineSpec {
    * its iPXE ROM), e.g. a diskless client of a netboot server on the same network.
    */
   nics?: NicSpec[]
+  /**
+   * Host folders shared into the guest with 9p (see {@link ShareSpec}), mounted before the
+   * first command. Large files given to `copyTo`/`copyFrom` go through the first share that
+   * allows it. A machine with shares cannot be snapshotted (QEMU cannot migrate a mounted
+   * 9p export).
+   */
+  shares?: ShareSpec[]
   /** What firmware boots first when several are attached. Default: net (with `pxe`/`ipxe`), cdrom, usb, disk. */
   bootFrom?: 'cdrom' | 'usb' | 'disk' | 'net'
   /** The test file whose `<name>.screens/` folder holds screen references. Default: the running script. */

@@ -227,3 +227,31 @@ t.test('a command that writes nothing comes back as one short line; a lost temp 
   t.type(e, CommandOutputDamagedError)
   t.match(e.message, /0 checksums arrived/)
 })
+
+for (const [label, path, args] of [
+  ['dash', '/bin/sh', ['-i']],
+  ['busybox ash', '/bin/busybox', ['sh', '-i']],
+] as const) {
+  t.test(`${label}: runBytes returns exact bytes; runFeeding types input for a reader with the echo off`, { skip: existsSync(path) ? false : `${path} missing` }, async t => {
+    const { shell, console } = rig(t, path, [...args])
+    const bytes = await shell.runBytes(`printf '\\001\\377\\000\\200x'`, 10_000, 10_000)
+    t.ok(bytes.output.equals(Buffer.from([1, 0xff, 0, 0x80, 0x78])), 'invalid UTF-8 is kept as it is')
+    const lines = Array.from({ length: 20 }, (_, i) => `line-${i}-${'x'.repeat(500)}`)
+    const seen: string[] = []
+    console.onText(x => seen.push(x))
+    const r = await shell.runFeeding({ receive: `head -n 20 > /tmp/.bcfeed-${process.pid}`, data: lines.join('\n') + '\n', stuckAfter: 5000 }, `wc -l < /tmp/.bcfeed-${process.pid}; rm -f /tmp/.bcfeed-${process.pid}`, 10_000, 10_000)
+    t.equal(r.status, 0)
+    t.equal(r.output.trim(), '20', 'the reader got every line')
+    t.notMatch(seen.join(''), /line-5-x/, 'the typed input was not echoed')
+    t.equal((await shell.run('echo after', 10_000, 10_000)).output, 'after\n', 'the shell is usable after')
+  })
+}
+
+t.test('runFeeding: a reader left waiting (a lost newline) is ended by typed newlines', async t => {
+  const { shell } = rig(t, '/bin/sh', ['-i'])
+  const started = Date.now()
+  // The reader wants 3 lines, 2 are typed: after stuckAfter a newline is typed.
+  const r = await shell.runFeeding({ receive: `head -n 3 > /tmp/.bcstuck-${process.pid}`, data: 'a\nb\n', stuckAfter: 1000 }, `cat /tmp/.bcstuck-${process.pid}; rm -f /tmp/.bcstuck-${process.pid}`, 10_000, 10_000)
+  t.ok(Date.now() - started >= 1000)
+  t.equal(r.output, 'a\nb\n\n')
+})

@@ -161,4 +161,15 @@ export const REQUIRED_MODULES: readonly string[] = [
   ...CONTRACT.guestKernelModules,
 ]
 /** Kernel modules loaded when the kernel has them. */
-export const OPTIONAL_MODULES: readonly string[] = ['uas', 'virtio_scsi', 'button', 'evdev', 'usbhid', 'hid_generic', 'af_packet']
+export const OPTIONAL_MODULES: readonly string[] = [
+  'uas',
+  'virtio_scsi',
+  'button',
+  'evdev',
+  'usbhid',
+  'hid_generic',
+  'af_packet',
+  // host folders shared with 9p (machine spec `shares`)
+  '9p',
+  '9pnet_virtio',
+]

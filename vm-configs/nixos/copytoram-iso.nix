@@ -66,6 +66,7 @@ in
       "xhci_pci" "usb_storage" "uas" "sd_mod"
       "virtio_pci" "virtio_blk" "virtio_scsi"
       "squashfs" "loop" "overlay" "ext4"
+      "9p" "9pnet_virtio"
     ];
 
     # -- console: root shell (or login) on the serial port ---------------------
