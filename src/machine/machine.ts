@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { formatMs, type SerialConsole } from '../console/console.js'
-import { SpecError, TimeoutError } from '../errors/errors.js'
+import { SpecError, TextNotFoundError, TimeoutError } from '../errors/errors.js'
 import { GuestShell, type CommandResult } from '../guest/shell.js'
 import type { NetbootHttpServer } from '../net/http.js'
 import type { QemuExit, QemuProcess } from '../qemu/process.js'
@@ -21,6 +21,9 @@ import {
 import { encodePng, writePng, type Image } from '../screens/image.js'
 import type { ScreenOptions } from '../screens/options.js'
 import { summarizeCheck, type ReferenceCheck, type ScreenCheck } from '../screens/references.js'
+import type { TextMatch, TextPattern } from '../screens/ocr-match.js'
+import type { ScreenText } from '../screens/ocr-tsv.js'
+import { ScreenReader, waitForText, type ScreenTextOptions, type WaitForTextOptions } from '../screens/text.js'
 import { makeScratchDir } from '../util/scratch.js'
 import { within } from '../util/sleep.js'
 import { ActionLog } from './actions.js'
@@ -137,6 +140,7 @@ export class Machine {
   private readonly workDir: string
   private readonly actions: ActionLog
   private readonly screens: ScreenContext
+  private readonly reader: ScreenReader
   private readonly origin: MachineOrigin
   private disposed: Promise<void> | null = null
 
@@ -161,6 +165,7 @@ export class Machine {
     this.qmp.on('RESET', e => this.shell.guestReset(`QEMU reported RESET, ${e.data?.reason ?? 'no reason given'}`))
     this.actions = new ActionLog(join(parts.artifactsDir, ARTIFACT_FILES.actions))
     this.screens = { capture: () => captureScreen(this.qmp, this.workDir), testFile: parts.testFile, artifactsDir: this.artifactsDir }
+    this.reader = new ScreenReader(this.screens.capture)
   }
 
   /**
@@ -222,6 +227,61 @@ export class Machine {
   /** Waits until the screen has stayed the same for `stillFor` milliseconds (default 2000). */
   waitForStillScreen(options?: ScreenWaitOptions & { stillFor?: number }): Promise<void> {
     return this.step('waitForStillScreen', { ...options }, () => waitForStillScreen(this.screens.capture, options))
+  }
+
+  /**
+   * Reads the text on the screen (or `region` of it) with OCR (Tesseract): the lines top to
+   * bottom, each with its words and their boxes in screen pixels. The screen is converted
+   * to grayscale, inverted when dark and scaled up (`scale`, default 2) first. An
+   * unchanged screen is not read again: the last pass's text is returned.
+   */
+  screenText(options: ScreenTextOptions = {}): Promise<ScreenText> {
+    return this.step(
+      'screenText',
+      { ...options },
+      async () => (await this.reader.read(options)).text,
+      r => `${r.lines.length} lines: ${r.text.replace(/\n/g, ' | ').slice(0, 200)}`,
+    )
+  }
+
+  /**
+   * Reads the screen every `interval` ms (default 500) until a line matches `pattern` (a
+   * substring, or a regular expression tested on each line), up to `timeout` ms (default
+   * 60000). Returns the match with its words, box and centre. On timeout throws
+   * {@link TextNotFoundError} listing the lines it read last, with the screenshot saved in
+   * the artifacts folder and attached to the step.
+   */
+  waitForText(pattern: TextPattern, options: WaitForTextOptions = {}): Promise<TextMatch> {
+    return this.step('waitForText', { pattern: String(pattern), ...options }, () => this.textWait(pattern, options), m => `"${m.line}"`)
+  }
+
+  /**
+   * Waits for `pattern` as {@link Machine.waitForText} does (default timeout 10000 ms),
+   * then clicks the centre of the words it matched with the tablet (needs `tablet: true`).
+   * Returns the match.
+   */
+  clickText(pattern: TextPattern, options: WaitForTextOptions & { button?: 'left' | 'middle' | 'right' } = {}): Promise<TextMatch> {
+    const { button = 'left', ...wait } = options
+    return this.step(
+      'clickText',
+      { pattern: String(pattern), ...options },
+      async () => {
+        const match = await this.textWait(pattern, { timeout: 10_000, ...wait })
+        await movePointer(this.qmp, match.center.x, match.center.y, await this.screens.capture())
+        await clickButton(this.qmp, button)
+        return match
+      },
+      m => `"${m.text}" at (${m.center.x}, ${m.center.y})`,
+    )
+  }
+
+  private async textWait(pattern: TextPattern, options: WaitForTextOptions): Promise<TextMatch> {
+    try {
+      return await waitForText({ reader: this.reader, artifactsDir: this.artifactsDir }, pattern, options)
+    } catch (e) {
+      if (e instanceof TextNotFoundError && e.screenshot) this.actions.attach('last screen', e.screenshot)
+      throw e
+    }
   }
 
   /**
