@@ -99,8 +99,9 @@ export function prepareForOcr(img: Image, options: OcrPrepOptions = {}): OcrInpu
 }
 
 /**
- * The window in which {@link normalizePolarity} decides which side is text: wide and low,
- * so it stays inside one row of a menu or list (a highlight bar's edges are horizontal).
+ * The window in which {@link normalizePolarity} decides which side is text: 81×17 pixels,
+ * wide so that a word's letters agree, low so that it stays near one row of a menu or list
+ * (chosen on the installer screens of `bench/ocr.ts`).
  */
 const POLARITY_RX = 40
 const POLARITY_RY = 8
@@ -150,7 +151,7 @@ export function normalizePolarity(gray: Uint8Array, w: number, h: number, rx = P
       const m2 = (s2[d]! - s2[b]! - s2[c]! + s2[a]!) / n
       const m3 = (s3[d]! - s3[b]! - s3[c]! + s3[a]!) / n
       const variance = m2 - m1 * m1
-      // E[(v - m)³] = E[v³] - 3m·E[v²] + 2m³; flat windows (no text) keep the global choice below.
+      // E[(v - m)³] = E[v³] - 3m·E[v²] + 2m³; a flat window (no text) is inverted when it is dark.
       const skew = m3 - 3 * m1 * m2 + 2 * m1 * m1 * m1
       if (variance > 0.002) {
         flip[y * w + x] = skew > 0 ? 1 : 0
@@ -165,3 +166,4 @@ export function normalizePolarity(gray: Uint8Array, w: number, h: number, rx = P
   }
   return any
 }
+

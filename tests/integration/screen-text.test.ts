@@ -1,0 +1,62 @@
+// Screens as text on Debian's graphical installer (package debian-installer-12-netboot-amd64,
+// gtk flavour, over PXE from its read-only tree, unmodified): the pxelinux menu read by OCR,
+// a wait that fails listing what it saw, and the installer driven by the words on its pages.
+// The installer is booted once to its language page (bootOnce) and restored for the French
+// and the English test.
+import t from 'tap'
+import { existsSync } from 'node:fs'
+import { boot, bootOnce, TextNotFoundError, type Machine } from '../../src/index.js'
+
+const GTK = '/usr/lib/debian-installer/images/12/amd64/gtk'
+const INSTALLER = { name: 'd-i-gtk', memory: '1G', tablet: true, pxe: { tftpRoot: GTK, bootfile: 'pxelinux.0' } }
+
+t.test('the pxelinux menu read as text; a wait for words not there lists what it saw', async t => {
+  t.ok(existsSync(`${GTK}/pxelinux.0`), 'the gtk netboot tree is installed (scripts/setup.sh)')
+  const vm = await boot(t, { ...INSTALLER, name: 'd-i-gtk-menu' })
+  const title = await vm.waitForText(/installer menu/, { timeout: 120_000 })
+  t.match(title.line, /Debian GNU\/Linux installer menu \(BIOS mode\)/)
+  const screen = await vm.screenText()
+  // The entries under the highlighted one (on a grey bar, which Tesseract does not read; see the README)
+  const entries = ['Advanced options', 'Accessible dark contrast installer menu', 'Help', 'Install with speech synthesis']
+  for (const entry of entries) {
+    const line = screen.lines.find(l => l.text.replace(/\s*>$/, '') === entry)
+    t.ok(line && line.box.y > title.box.y, `entry '${entry}' read, below the title`)
+  }
+  t.match(screen.text, /Press a key, otherwise speech synthesis will be started in \d+ seconds/)
+  const started = Date.now()
+  const err = await vm.waitForText(/Partition disks/, { timeout: 3000 }).catch((e: unknown) => e)
+  const took = Date.now() - started
+  t.type(err, TextNotFoundError)
+  const e = err as TextNotFoundError
+  t.match(e.message, /Timed out after 3 s waiting for \/Partition disks\//)
+  t.match(e.message, /installer menu/, 'the message lists the lines read')
+  t.ok(e.seen.some(l => /installer menu/.test(l)), 'and so does seen')
+  t.ok(e.screenshot && existsSync(e.screenshot), 'the screenshot is saved')
+  t.ok(took < 3000 + 2500, `failed within its timeout plus one pass (${took} ms)`)
+  t.comment(`the failing wait took ${took} ms`)
+})
+
+// The language page, reached once per cache entry: the menu's text, Enter, the page's title.
+const atLanguagePage = async (vm: Machine): Promise<void> => {
+  await vm.waitForText(/installer menu/, { timeout: 120_000 })
+  await vm.sendKey('ret') // before the menu's timeout starts speech synthesis
+  await vm.waitForText(/Select a language/, { timeout: 420_000, interval: 2000 })
+  await vm.waitForText(/Continue/, { timeout: 60_000 })
+}
+
+for (const [language, next] of [
+  ['French', /Choix de votre situation géographique/],
+  ['English', /Select your location/],
+] as const) {
+  t.test(`restored at the language page: ${language}, Continue, and the next page speaks ${language}`, async t => {
+    const vm = await bootOnce(t, INSTALLER, { key: 'd-i-gtk-language-page', until: atLanguagePage })
+    const page = await vm.waitForText(/Select a language/, { timeout: 30_000 })
+    t.ok(page.box.y < 200, 'the page title is at the top')
+    const row = await vm.clickText(new RegExp(`^${language}\\b`))
+    t.equal(row.text, language)
+    await vm.clickText(/Continue/)
+    const seen = await vm.waitForText(next, { timeout: 120_000, lang: language === 'French' ? 'fra' : 'eng' })
+    t.comment(`${language}: next page line: ${seen.line}`)
+    t.pass(`the next page reads "${seen.line}"`)
+  })
+}
