@@ -29,8 +29,9 @@ export function tesseractBinary(): string {
 /**
  * Reads the text of `img` (or `options.region` of it) with Tesseract. Throws
  * {@link OcrError} when the binary or a language is missing, naming the Debian package.
+ * Aborting `signal` ends the Tesseract process and rejects with the signal's reason.
  */
-export async function recognize(img: Image, options: OcrOptions = {}): Promise<ScreenText> {
+export async function recognize(img: Image, options: OcrOptions = {}, signal?: AbortSignal): Promise<ScreenText> {
   const { lang = 'eng', psm = 11, ...prep } = options
   if (!/^[a-z_]+(\+[a-z_]+)*$/i.test(lang)) throw new OcrError(`OCR language '${lang}' is not a Tesseract language list such as 'eng' or 'eng+fra'`)
   const input = prepareForOcr(img, prep)
@@ -40,7 +41,14 @@ export async function recognize(img: Image, options: OcrOptions = {}): Promise<S
   // Otsu threshold turns black. One thread: on a small machine Tesseract's OpenMP threads
   // compete with QEMU and make a pass slower, not faster.
   const args = ['stdin', 'stdout', '-l', lang, '--psm', String(psm), '-c', 'tessedit_do_invert=0', '-c', 'thresholding_method=2', 'tsv']
-  const result = await execa(bin, args, { input: input.pgm, reject: false, env: { OMP_THREAD_LIMIT: '1' }, timeout: 60_000 })
+  const result = await execa(bin, args, {
+    input: input.pgm,
+    reject: false,
+    env: { OMP_THREAD_LIMIT: '1' },
+    timeout: 60_000,
+    ...(signal ? { cancelSignal: signal } : {}),
+  })
+  if (signal?.aborted) throw signal.reason
   if (result.failed) {
     const err = String(result.stderr ?? '')
     const code = (result as { code?: string }).code

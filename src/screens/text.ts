@@ -40,14 +40,17 @@ export class ScreenReader {
 
   constructor(private readonly capture: () => Promise<Image>) {}
 
-  /** One pass: a screenshot, then OCR unless the same pixels were read with the same options last time. */
-  async read(options: ScreenTextOptions = {}): Promise<TextPass> {
+  /**
+   * One pass: a screenshot, then OCR unless the same pixels were read with the same options
+   * last time. Aborting `signal` ends a running OCR pass.
+   */
+  async read(options: ScreenTextOptions = {}, signal?: AbortSignal): Promise<TextPass> {
     const image = await this.capture()
     if (options.region) checkRegion(options.region, image, 'screenText: region')
     const key = JSON.stringify([options.region, options.lang, options.psm, options.scale, options.invert])
     const last = this.last
     if (last && last.key === key && sameArea(last.image, image, options)) return { image, text: last.text, reused: true }
-    const text = await recognize(image, options)
+    const text = await recognize(image, options, signal)
     this.passes++
     this.last = { key, image, text }
     return { image, text, reused: false }
@@ -78,17 +81,26 @@ let failures = 0
 /**
  * Reads the screen until a line matches `pattern`; returns the match. On timeout throws
  * {@link TextNotFoundError} listing the lines read last and naming the screenshot saved in
- * the artifacts folder. No pass starts after the deadline, so it fails within its timeout
- * plus at most one OCR pass.
+ * the artifacts folder. A pass still running at the deadline is ended and the last finished
+ * one is reported, so it fails within its timeout (unless the very first pass takes longer).
  */
 export async function waitForText(ctx: TextWaitContext, pattern: TextPattern, options: WaitForTextOptions = {}): Promise<TextMatch> {
   const { timeout = 60_000, interval = 500, ...ocr } = options
   if (typeof pattern !== 'string' && !(pattern instanceof RegExp)) throw new SpecError('waitForText: the pattern must be a string or a regular expression')
   if (typeof pattern === 'string' && pattern.trim() === '') throw new SpecError('waitForText: the pattern is an empty string, which every screen matches')
   const deadline = Date.now() + timeout
-  let pass: TextPass
+  let pass: TextPass | undefined
   for (;;) {
-    pass = await ctx.reader.read(ocr)
+    const left = deadline - Date.now()
+    let next: TextPass
+    try {
+      // The first pass always finishes: a failure must be able to say what the screen shows.
+      next = await ctx.reader.read(ocr, pass ? AbortSignal.timeout(Math.max(1, left)) : undefined)
+    } catch (e) {
+      if (pass && Date.now() >= deadline - 5) break
+      throw e
+    }
+    pass = next
     const found = findText(pass.text, pattern)
     if (found) return found
     if (Date.now() + interval >= deadline) break

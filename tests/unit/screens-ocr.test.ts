@@ -153,3 +153,19 @@ t.test('a missing engine or language is a named OcrError', async t => {
   await t.rejects(new ScreenReader(async () => image).read({ lang: 'xyz' }), { name: 'OcrError', message: /no data for language 'xyz': apt-get install tesseract-ocr-xyz/ })
   await t.rejects(new ScreenReader(async () => image).read({ lang: 'eng; rm' }), OcrError)
 })
+
+t.test('a pass still running at the deadline is ended: the wait fails at its timeout with the last finished pass', async t => {
+  const dir = await mkdtemp(join(tmpdir(), 'bootcheck-ocr-test-'))
+  t.teardown(() => rm(dir, { recursive: true, force: true }))
+  const menu = await readPng(fixture('d-i-pxelinux-menu.png'))
+  const page = await readPng(fixture('d-i-gtk-language.png'))
+  let n = 0
+  const reader = new ScreenReader(async () => (n++ % 2 ? page : menu)) // a screen that changes every pass
+  const started = Date.now()
+  const err = (await waitForText({ reader, artifactsDir: dir }, /Partition disks/, { timeout: 1200, interval: 10 }).catch(e => e)) as TextNotFoundError
+  const took = Date.now() - started
+  t.type(err, TextNotFoundError)
+  t.ok(reader.passes >= 1, `${reader.passes} passes finished`)
+  t.ok(took < 1200 + 700 || (reader.passes === 1 && took < 6000), `failed at its timeout (${took} ms), or after the first pass when that alone was longer`)
+  t.ok(err.seen.length > 0, 'lists the last finished pass')
+})
