@@ -25,8 +25,9 @@ import type { TextMatch, TextPattern } from '../screens/ocr-match.js'
 import type { ScreenText } from '../screens/ocr-tsv.js'
 import { ScreenReader, waitForText, type ScreenTextOptions, type WaitForTextOptions } from '../screens/text.js'
 import { makeScratchDir } from '../util/scratch.js'
-import { within } from '../util/sleep.js'
+import { sleep, within } from '../util/sleep.js'
 import { ActionLog } from './actions.js'
+import { FilmstripRecorder, filmstripMode } from './filmstrip.js'
 import { ARTIFACT_FILES, slug } from './artifacts.js'
 import { expectStatus, retryCommand } from './commands.js'
 import { clickButton, movePointer, sendKeyCombo, typeText } from './input.js'
@@ -106,6 +107,9 @@ export interface SnapshotOptions {
   dir?: string
 }
 
+/** How long `clickText` lets the pointer rest before pressing, and holds the button. */
+const CLICK_SETTLE_MS = 100
+
 /**
  * A running virtual machine: its serial console, commands in the guest, removable media,
  * screens, input and power. Made by `boot`; ended by {@link Machine.dispose} (which
@@ -141,6 +145,8 @@ export class Machine {
   private readonly actions: ActionLog
   private readonly screens: ScreenContext
   private readonly reader: ScreenReader
+  private readonly filmstrip: FilmstripRecorder | undefined
+  private keepFilm = filmstripMode() === 'all'
   private readonly origin: MachineOrigin
   private disposed: Promise<void> | null = null
 
@@ -166,6 +172,18 @@ export class Machine {
     this.actions = new ActionLog(join(parts.artifactsDir, ARTIFACT_FILES.actions))
     this.screens = { capture: () => captureScreen(this.qmp, this.workDir), testFile: parts.testFile, artifactsDir: this.artifactsDir }
     this.reader = new ScreenReader(this.screens.capture)
+    this.filmstrip = filmstripMode() === 'off' ? undefined : new FilmstripRecorder(this.screens.capture, n => this.console.lastLines(n)).start()
+  }
+
+  /**
+   * Keeps the machine's filmstrip: when the machine is disposed, the frames recorded while
+   * it ran (one whenever the screen changed, checked once a second) are written to
+   * `filmstrip/` and `filmstrip.json` in the artifacts folder, and the HTML report shows
+   * them. `boot(t, …)` calls this when the test failed; `BOOTCHECK_FILMSTRIP=all` (or
+   * `bootcheck run --filmstrip=all`) keeps every machine's, `off` records none.
+   */
+  keepFilmstrip(): void {
+    this.keepFilm = true
   }
 
   /**
@@ -257,8 +275,8 @@ export class Machine {
 
   /**
    * Waits for `pattern` as {@link Machine.waitForText} does (default timeout 10000 ms),
-   * then clicks the centre of the words it matched with the tablet (needs `tablet: true`).
-   * Returns the match.
+   * then clicks the centre of the words it matched with the tablet (needs `tablet: true`):
+   * the pointer moves there, rests 100 ms, and the button is held 100 ms. Returns the match.
    */
   clickText(pattern: TextPattern, options: WaitForTextOptions & { button?: 'left' | 'middle' | 'right' } = {}): Promise<TextMatch> {
     const { button = 'left', ...wait } = options
@@ -268,7 +286,10 @@ export class Machine {
       async () => {
         const match = await this.textWait(pattern, { timeout: 10_000, ...wait })
         await movePointer(this.qmp, match.center.x, match.center.y, await this.screens.capture())
-        await clickButton(this.qmp, button)
+        // Like a hand: the pointer rests before the press, the button is held a moment (a
+        // toolkit polling its input, as the installer's DirectFB, may miss an instant click).
+        await sleep(CLICK_SETTLE_MS)
+        await clickButton(this.qmp, button, CLICK_SETTLE_MS)
         return match
       },
       m => `"${m.text}" at (${m.center.x}, ${m.center.y})`,
@@ -524,6 +545,10 @@ export class Machine {
    */
   dispose(): Promise<void> {
     this.disposed ??= (async () => {
+      if (this.filmstrip) {
+        await this.filmstrip.stop()
+        if (this.keepFilm) await this.filmstrip.write(this.artifactsDir).catch(() => undefined)
+      }
       if (this.running) {
         await this.qmp.execute('quit').catch(() => undefined)
         const gone = await within(this.exited, 3000)
