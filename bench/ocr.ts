@@ -11,6 +11,8 @@
  *   pass, when tesseract.js can be loaded: from this project, or from the folder in
  *   `$BOOTCHECK_TESSERACT_JS` (`npm i --prefix DIR tesseract.js @tesseract.js-data/eng`).
  *
+ * - tesseract.js on the image bootcheck prepares (the engines compared on equal input).
+ *
  * Accuracy is printed beside: which of the labels a test would wait for each engine read.
  * Informational only: always exits 0.
  *
@@ -22,6 +24,7 @@ import { join } from 'node:path'
 import { readPng, type Image } from '../src/screens/image.js'
 import { findText } from '../src/screens/ocr-match.js'
 import { recognize } from '../src/screens/ocr.js'
+import { prepareForOcr } from '../src/screens/ocr-prep.js'
 import { parseTesseractTsv, type ScreenText } from '../src/screens/ocr-tsv.js'
 import { ScreenReader } from '../src/screens/text.js'
 import { emit, row, stats, timeIt, type Row } from './lib/report.js'
@@ -92,6 +95,16 @@ if (tjs && langPath) {
   rows.push(row('ocr', 'tesseract.js warm worker, menu', 'ms', await timeIt(N, () => jsRead(menuPng)), 'bootcheck pass (CLI)', await timeIt(N, () => recognize(menu))))
   rows.push(row('ocr', 'tesseract.js worker start (once)', 'ms', stats([initMs]), 'bootcheck pass (CLI)', await timeIt(1, () => recognize(menu))))
   await score('tesseract.js (psm 11, PNG as is)', img => jsRead(img === page ? pagePng : menuPng))
+  // The same engine on the same prepared image as the CLI: the engines themselves compared.
+  await worker.setParameters({ tessedit_do_invert: '0', thresholding_method: '2' })
+  const prepared = async (img: Image): Promise<ScreenText> => {
+    const input = prepareForOcr(img)
+    const r = await worker.recognize(input.pgm, {}, { tsv: true })
+    const tsv = String(r.data.tsv)
+    return parseTesseractTsv(tsv.startsWith('level') ? tsv : `${TSV_HEADER}\n${tsv}`, input.map)
+  }
+  rows.push(row('ocr', 'tesseract.js warm, prepared GTK page', 'ms', await timeIt(N, () => prepared(page)), 'bootcheck pass (CLI)', await timeIt(N, () => recognize(page))))
+  await score('tesseract.js (bootcheck prep)', img => prepared(img))
   await worker.terminate()
 }
 emit(rows)
