@@ -4,14 +4,14 @@
  * at that moment. Frames stay in memory, bounded (see `FilmFrames`); they are written to
  * `filmstrip/` in the artifacts folder only when the test failed (or when
  * `BOOTCHECK_FILMSTRIP=all`), for the HTML report to show. An unchanged screen costs one
- * `screendump` and one memory compare per tick.
+ * `screendump` and one memory compare of its bytes per tick (nothing is decoded).
  * @module
  */
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { encodePng, type Image } from '../screens/image.js'
+import { decodePpm, encodePng } from '../screens/image.js'
 import { ARTIFACT_FILES } from './artifacts.js'
-import { DEFAULT_FILM_LIMITS, FilmFrames, halfSize, sameScreen, type FilmLimits } from '../screens/filmstrip-frames.js'
+import { DEFAULT_FILM_LIMITS, FilmFrames, halfSize, type FilmLimits } from '../screens/filmstrip-frames.js'
 
 /** `filmstrip.json` in the artifacts folder: one entry per frame written to `filmstrip/`. */
 export interface FilmstripIndex {
@@ -44,15 +44,20 @@ export class FilmstripRecorder {
   private readonly frames: FilmFrames
   private readonly intervalMs: number
   private timer: NodeJS.Timeout | undefined
-  private last: Image | undefined
+  private last: Buffer | undefined
   private readonly t0 = Date.now()
   private stopped = false
   private ticking: Promise<void> = Promise.resolve()
   /** Captures taken (changed or not). */
   captures = 0
 
+  /**
+   * @param capture takes a screenshot as PPM bytes (QMP `screendump`); a tick at an
+   *   unchanged screen compares them with the last ones and decodes nothing.
+   * @param consoleTail the console's last `n` lines.
+   */
   constructor(
-    private readonly capture: () => Promise<Image>,
+    private readonly capture: () => Promise<Buffer>,
     private readonly consoleTail: (n: number) => string[],
     private readonly options: FilmstripOptions = {},
   ) {
@@ -74,15 +79,21 @@ export class FilmstripRecorder {
 
   /** Takes one frame now if the screen changed since the last one. */
   async takeFrame(): Promise<void> {
-    let image: Image
+    let ppm: Buffer
     try {
-      image = await this.capture()
+      ppm = await this.capture()
     } catch {
       return // QEMU is gone or has no display: nothing to record
     }
     this.captures++
-    if (sameScreen(this.last, image)) return
-    this.last = image
+    if (this.last?.equals(ppm)) return
+    this.last = ppm
+    let image
+    try {
+      image = decodePpm(ppm, 'the screendump')
+    } catch {
+      return
+    }
     const now = Date.now()
     this.frames.add({ offsetMs: now - this.t0, at: new Date(now).toISOString(), png: encodePng(halfSize(image)), console: this.consoleTail(this.options.consoleLines ?? 3) })
   }

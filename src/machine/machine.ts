@@ -7,7 +7,7 @@ import type { NetbootHttpServer } from '../net/http.js'
 import type { QemuExit, QemuProcess } from '../qemu/process.js'
 import { trackScratch, untrackScratch } from '../qemu/registry.js'
 import type { QmpClient } from '../qmp/client.js'
-import { captureScreen } from '../screens/capture.js'
+import { captureScreen, captureScreenPpm } from '../screens/capture.js'
 import {
   expectScreen,
   ScreenMismatchError,
@@ -172,7 +172,7 @@ export class Machine {
     this.actions = new ActionLog(join(parts.artifactsDir, ARTIFACT_FILES.actions))
     this.screens = { capture: () => captureScreen(this.qmp, this.workDir), testFile: parts.testFile, artifactsDir: this.artifactsDir }
     this.reader = new ScreenReader(this.screens.capture)
-    this.filmstrip = filmstripMode() === 'off' ? undefined : new FilmstripRecorder(this.screens.capture, n => this.console.lastLines(n)).start()
+    this.filmstrip = filmstripMode() === 'off' ? undefined : new FilmstripRecorder(() => captureScreenPpm(this.qmp, this.workDir), n => this.console.lastLines(n)).start()
   }
 
   /**

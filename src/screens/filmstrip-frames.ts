@@ -1,7 +1,6 @@
 /**
  * The frames a filmstrip keeps, bounded: the first frame and the latest ones, up to
- * `maxFrames` and `maxBytes` of PNG; identical screens are not kept twice. Pure (no timer,
- * no QEMU): unit-tested with made-up frames.
+ * `maxFrames` and `maxBytes` of PNG. Pure (no timer, no QEMU): unit-tested with made-up frames.
  * @module
  */
 import type { Image } from './image.js'
@@ -60,11 +59,6 @@ export class FilmFrames {
   get size(): number {
     return this.bytes
   }
-}
-
-/** True when two screens have the same size and pixels (one memory compare). */
-export function sameScreen(a: Image | undefined, b: Image): boolean {
-  return !!a && a.width === b.width && a.height === b.height && a.data.equals(b.data)
 }
 
 /** The screen at half size (each 2×2 block averaged), so frames cost a quarter of the bytes. */
