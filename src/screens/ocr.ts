@@ -21,6 +21,9 @@ export interface OcrOptions extends OcrPrepOptions {
   psm?: number
 }
 
+/** The longest one OCR pass may take before Tesseract is stopped (a pass takes about a second). */
+const OCR_TIMEOUT_MS = 60_000
+
 /** The `tesseract` binary: `$BOOTCHECK_TESSERACT` or `tesseract` on the PATH. */
 export function tesseractBinary(): string {
   return process.env.BOOTCHECK_TESSERACT || 'tesseract'
@@ -45,13 +48,14 @@ export async function recognize(img: Image, options: OcrOptions = {}, signal?: A
     input: input.pgm,
     reject: false,
     env: { OMP_THREAD_LIMIT: '1' },
-    timeout: 60_000,
+    timeout: OCR_TIMEOUT_MS,
     ...(signal ? { cancelSignal: signal } : {}),
   })
   if (signal?.aborted) throw signal.reason
   if (result.failed) {
     const err = String(result.stderr ?? '')
     const code = (result as { code?: string }).code
+    if (result.timedOut) throw new OcrError(`Tesseract took longer than ${OCR_TIMEOUT_MS / 1000} s for one pass and was stopped: the host is overloaded, or the image is huge (src/screens/ocr.ts)`)
     if (code === 'ENOENT') throw new OcrError(`OCR needs Tesseract: '${bin}' is not installed (apt-get install tesseract-ocr tesseract-ocr-eng; scripts/setup.sh does)`)
     const missing = /Failed loading language '([^']+)'/.exec(err)
     if (missing) throw new OcrError(`Tesseract has no data for language '${missing[1]}': apt-get install tesseract-ocr-${missing[1]}`)

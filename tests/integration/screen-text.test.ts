@@ -6,6 +6,7 @@
 import t from 'tap'
 import { existsSync } from 'node:fs'
 import { boot, bootOnce, TextNotFoundError, type Machine } from '../../src/index.js'
+import { demoMedia } from '../../vm-configs/demo.js'
 
 const GTK = '/usr/lib/debian-installer/images/12/amd64/gtk'
 const INSTALLER = { name: 'd-i-gtk', memory: '1G', tablet: true, pxe: { tftpRoot: GTK, bootfile: 'pxelinux.0' } }
@@ -61,3 +62,39 @@ for (const [language, next] of [
     t.pass(`the next page reads "${seen.line}"`)
   })
 }
+
+// The demo ISO's boot menus, read as text: GRUB's under UEFI (1280x800) and isolinux's
+// prompt under BIOS (VGA text mode), each restored from a snapshot made once.
+const media = await demoMedia()
+
+t.test("the demo ISO's GRUB menu (UEFI): the entry labels read", async t => {
+  const atMenu = async (vm: Machine): Promise<void> => {
+    await vm.console.waitFor('live-copytoram')
+    await vm.sendKey('down') // stops the countdown
+    await vm.sendKey('up')
+    await vm.waitForStillScreen({ stillFor: 1000, timeout: 30_000 })
+  }
+  const vm = await bootOnce(t, { name: 'grub-text', cdrom: media.iso, firmware: 'uefi' }, { key: 'screen-text-grub-menu', until: atMenu })
+  const title = await vm.waitForText(/GNU GRUB/, { timeout: 30_000 })
+  const screen = await vm.screenText()
+  const entry = screen.lines.find(l => l.text === 'live-copytoram')
+  t.ok(entry, 'the entry live-copytoram is a line of its own')
+  t.ok(screen.lines.some(l => /^\W?live$/.test(l.text) || l.text.endsWith('live')), 'the highlighted entry live is read too')
+  t.ok(entry && entry.box.y > title.box.y, 'below the title')
+  t.match(screen.text, /Press enter to boot the selected/)
+})
+
+t.test("the demo ISO's isolinux prompt (BIOS, VGA text): the entries it names read", async t => {
+  const atPrompt = async (vm: Machine): Promise<void> => {
+    await vm.console.waitFor('boot: ')
+    await vm.type('live') // stops isolinux's timeout
+    await vm.waitForStillScreen({ stillFor: 1000, timeout: 30_000, maxDiffPixels: 40 })
+  }
+  const vm = await bootOnce(t, { name: 'isolinux-text', cdrom: media.iso }, { key: 'screen-text-isolinux-prompt', until: atPrompt })
+  const m = await vm.waitForText(/ISOLINUX \d/, { timeout: 30_000 })
+  t.match(m.line, /Copyright/)
+  const screen = await vm.screenText()
+  t.match(screen.text, /entries live \(default/)
+  t.match(screen.text, /live-copytoram/)
+  t.ok(screen.lines.some(l => /^boot:/.test(l.text)), 'the prompt')
+})
