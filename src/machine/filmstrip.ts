@@ -95,7 +95,7 @@ export class FilmstripRecorder {
       return
     }
     const now = Date.now()
-    this.frames.add({ offsetMs: now - this.t0, at: new Date(now).toISOString(), png: encodePng(halfSize(image)), console: this.consoleTail(this.options.consoleLines ?? 3) })
+    this.frames.add({ offsetMs: now - this.t0, at: new Date(now).toISOString(), png: encodePng(halfSize(image), { fast: true }), console: this.consoleTail(this.options.consoleLines ?? 3) })
   }
 
   /** Stops capturing and waits for a capture under way. */
