@@ -98,3 +98,19 @@ t.test("the demo ISO's isolinux prompt (BIOS, VGA text): the entries it names re
   t.match(screen.text, /live-copytoram/)
   t.ok(screen.lines.some(l => /^boot:/.test(l.text)), 'the prompt')
 })
+
+// The text installer (newt on the VGA text console), over PXE from its unmodified tree:
+// the same words read on its pxelinux menu and its first page, snapshot made once.
+t.test('the text installer: its menu and its language page read as text', async t => {
+  const TEXT = '/usr/lib/debian-installer/images/12/amd64/text'
+  const atLanguage = async (vm: Machine): Promise<void> => {
+    await vm.waitForText(/installer menu/, { timeout: 120_000 })
+    await vm.sendKey('ret')
+    await vm.waitForText(/Select a language/, { timeout: 420_000, interval: 2000 })
+  }
+  const vm = await bootOnce(t, { name: 'd-i-text', memory: '1G', pxe: { tftpRoot: TEXT, bootfile: 'pxelinux.0' } }, { key: 'screen-text-d-i-text-language', until: atLanguage })
+  const page = await vm.screenText()
+  t.match(page.text, /Select a language/)
+  t.match(page.text, /Choose the language to be used for the installation process/)
+  for (const entry of [/English/, /French/, /<Go Back>/]) t.match(page.text, entry, `reads ${entry}`)
+})
