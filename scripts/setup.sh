@@ -18,6 +18,8 @@ declare -A needs=(
   [tcpdump]=tcpdump
   # the Debian live-boot ISO of tests/media/debian-live.ts
   [mmdebstrap]=mmdebstrap
+  # OCR for vm.screenText/waitForText/clickText (src/screens/ocr.ts)
+  [tesseract]=tesseract-ocr
 )
 # files -> Debian package
 declare -A files=(
@@ -29,6 +31,10 @@ declare -A files=(
   # network boot: QEMU's NIC ROMs (iPXE), pxelinux for PXE tests, Debian's installer netboot images
   [/usr/lib/ipxe/qemu/efi-virtio.rom]=ipxe-qemu [/usr/lib/PXELINUX/pxelinux.0]=pxelinux
   [/usr/lib/debian-installer/images/12/amd64/text/debian-installer/amd64/linux]=debian-installer-12-netboot-amd64
+  # the graphical installer of tests/integration/screen-text.test.ts (same package) and OCR's languages
+  [/usr/lib/debian-installer/images/12/amd64/gtk/pxelinux.0]=debian-installer-12-netboot-amd64
+  [/usr/share/tesseract-ocr/5/tessdata/eng.traineddata]=tesseract-ocr-eng
+  [/usr/share/tesseract-ocr/5/tessdata/fra.traineddata]=tesseract-ocr-fra
 )
 missing=()
 for cmd in "${!needs[@]}"; do command -v "$cmd" >/dev/null 2>&1 || missing+=("${needs[$cmd]}"); done

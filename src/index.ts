@@ -67,6 +67,12 @@ export type { ScreenOptions, Rect } from './screens/options.js'
 export type { ScreenCheck, ReferenceCheck, ReferenceFiles } from './screens/references.js'
 export type { Image } from './screens/image.js'
 export { compareImages, type CompareResult } from './screens/compare.js'
+/** Screens as text: OCR results, patterns, matches and options. */
+export type { ScreenText, ScreenLine, ScreenWord } from './screens/ocr-tsv.js'
+export type { TextMatch, TextPattern } from './screens/ocr-match.js'
+export type { OcrOptions } from './screens/ocr.js'
+export type { OcrPrepOptions } from './screens/ocr-prep.js'
+export type { ScreenTextOptions, WaitForTextOptions } from './screens/text.js'
 /** Whether KVM really works here (a probe boot), else TCG. */
 export { detectAccelerator, type AccelDecision } from './qemu/accel.js'
 /** The one family of errors bootcheck throws: each a {@link BootcheckError} with a stable `code`. */
@@ -88,6 +94,8 @@ export {
   SnapshotMismatchError,
   NetworkError,
   ShareError,
+  TextNotFoundError,
+  OcrError,
   type BootcheckErrorCode,
 } from './errors/errors.js'
 /** QMP errors: a failed command names the command and QEMU's error class; a QMP timeout is a {@link TimeoutError}. */

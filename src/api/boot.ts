@@ -67,6 +67,7 @@ export async function startInTest(t: TestContext | undefined, spec: MachineSpec,
   t?.teardown(async () => {
     // Name the folder next to the failure in the test's output.
     if (t.passing && !t.passing()) {
+      machine.keepFilmstrip()
       t.comment?.(`artifacts of ${machine.name}: ${machine.artifactsDir}`)
       if (debugRequested()) await attachAfterFailure(machine, test.join(' > ') || machine.name, line => t.comment?.(line))
     }

@@ -26,6 +26,8 @@ export type BootcheckErrorCode =
   | 'BOOTCHECK_SNAPSHOT_MISMATCH'
   | 'BOOTCHECK_NETWORK'
   | 'BOOTCHECK_SCREEN_MISMATCH'
+  | 'BOOTCHECK_TEXT_NOT_FOUND'
+  | 'BOOTCHECK_OCR'
   | 'BOOTCHECK_QMP'
   | 'BOOTCHECK_QMP_PROTOCOL'
   | 'BOOTCHECK_QMP_CLOSED'
@@ -174,4 +176,33 @@ export class SnapshotMismatchError extends SnapshotError {
   ) {
     super(message)
   }
+}
+
+/**
+ * `waitForText` or `clickText` did not see the text within its timeout. The message lists
+ * the lines the OCR read last (so "Selectalanguage" noise shows and the pattern can be
+ * loosened) and names the screenshot saved in the artifacts folder.
+ */
+export class TextNotFoundError extends TimeoutError {
+  override readonly code = 'BOOTCHECK_TEXT_NOT_FOUND'
+  constructor(
+    message: string,
+    /** The pattern looked for, as text (`/Continue/` or `"Continue"`). */
+    readonly pattern: string,
+    /** The lines read on the last pass, top to bottom. */
+    readonly seen: string[],
+    /** The last screenshot (PNG in the artifacts folder), when one was saved. */
+    readonly screenshot?: string,
+  ) {
+    super(message)
+  }
+}
+
+/**
+ * The OCR engine is missing or failed: `tesseract` is not installed (Debian packages
+ * `tesseract-ocr` and `tesseract-ocr-<lang>`; `scripts/setup.sh` installs them), a
+ * language's data is missing, or its output could not be read (see `src/screens/ocr.ts`).
+ */
+export class OcrError extends BootcheckError {
+  override readonly code = 'BOOTCHECK_OCR'
 }

@@ -95,6 +95,8 @@ export const ARTIFACT_FILES = {
   http: 'http.log',
   /** The TFTP root a PXE boot served (after overlays). */
   tftpRoot: 'tftp-root.txt',
+  /** The filmstrip's frames (`FilmstripIndex`); the PNGs are in `filmstrip/`. */
+  filmstrip: 'filmstrip.json',
 } as const
 
 export const MACHINE_FACTS = ARTIFACT_FILES.facts

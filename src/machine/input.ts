@@ -35,7 +35,9 @@ export async function movePointer(qmp: QmpClient, x: number, y: number, screen: 
   })
 }
 
-/** Presses and releases a mouse button. */
-export async function clickButton(qmp: QmpClient, button: 'left' | 'middle' | 'right'): Promise<void> {
-  for (const down of [true, false]) await qmp.execute('input-send-event', { events: [{ type: 'btn', data: { button, down } }] })
+/** Presses and releases a mouse button, holding it `holdMs` milliseconds (default 0). */
+export async function clickButton(qmp: QmpClient, button: 'left' | 'middle' | 'right', holdMs = 0): Promise<void> {
+  await qmp.execute('input-send-event', { events: [{ type: 'btn', data: { button, down: true } }] })
+  if (holdMs > 0) await sleep(holdMs)
+  await qmp.execute('input-send-event', { events: [{ type: 'btn', data: { button, down: false } }] })
 }

@@ -1,13 +1,13 @@
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { formatMs, type SerialConsole } from '../console/console.js'
-import { SnapshotError, SpecError, TimeoutError } from '../errors/errors.js'
+import { SnapshotError, SpecError, TextNotFoundError, TimeoutError } from '../errors/errors.js'
 import { GuestShell, type CommandResult } from '../guest/shell.js'
 import type { NetbootHttpServer } from '../net/http.js'
 import type { QemuExit, QemuProcess } from '../qemu/process.js'
 import { trackScratch, untrackScratch } from '../qemu/registry.js'
 import type { QmpClient } from '../qmp/client.js'
-import { captureScreen } from '../screens/capture.js'
+import { captureScreen, captureScreenPpm } from '../screens/capture.js'
 import {
   expectScreen,
   ScreenMismatchError,
@@ -21,9 +21,13 @@ import {
 import { encodePng, writePng, type Image } from '../screens/image.js'
 import type { ScreenOptions } from '../screens/options.js'
 import { summarizeCheck, type ReferenceCheck, type ScreenCheck } from '../screens/references.js'
+import type { TextMatch, TextPattern } from '../screens/ocr-match.js'
+import type { ScreenText } from '../screens/ocr-tsv.js'
+import { ScreenReader, waitForText, type ScreenTextOptions, type WaitForTextOptions } from '../screens/text.js'
 import { makeScratchDir } from '../util/scratch.js'
-import { within } from '../util/sleep.js'
+import { sleep, within } from '../util/sleep.js'
 import { ActionLog } from './actions.js'
+import { FilmstripRecorder, filmstripMode } from './filmstrip.js'
 import { ARTIFACT_FILES, slug } from './artifacts.js'
 import { expectStatus, retryCommand } from './commands.js'
 import { clickButton, movePointer, sendKeyCombo, typeText } from './input.js'
@@ -106,6 +110,9 @@ export interface SnapshotOptions {
   dir?: string
 }
 
+/** How long `clickText` lets the pointer rest before pressing, and holds the button. */
+const CLICK_SETTLE_MS = 100
+
 /**
  * A running virtual machine: its serial console, commands in the guest, removable media,
  * screens, input and power. Made by `boot`; ended by {@link Machine.dispose} (which
@@ -142,6 +149,9 @@ export class Machine {
   private readonly workDir: string
   private readonly actions: ActionLog
   private readonly screens: ScreenContext
+  private readonly reader: ScreenReader
+  private readonly filmstrip: FilmstripRecorder | undefined
+  private keepFilm = filmstripMode() === 'all'
   private readonly origin: MachineOrigin
   private disposed: Promise<void> | null = null
   /** The shell session the shares were mounted in (see {@link GuestShell.session}). */
@@ -169,6 +179,19 @@ export class Machine {
     this.qmp.on('RESET', e => this.shell.guestReset(`QEMU reported RESET, ${e.data?.reason ?? 'no reason given'}`))
     this.actions = new ActionLog(join(parts.artifactsDir, ARTIFACT_FILES.actions))
     this.screens = { capture: () => captureScreen(this.qmp, this.workDir), testFile: parts.testFile, artifactsDir: this.artifactsDir }
+    this.reader = new ScreenReader(this.screens.capture)
+    this.filmstrip = filmstripMode() === 'off' ? undefined : new FilmstripRecorder(() => captureScreenPpm(this.qmp, this.workDir), n => this.console.lastLines(n)).start()
+  }
+
+  /**
+   * Keeps the machine's filmstrip: when the machine is disposed, the frames recorded while
+   * it ran (one whenever the screen changed, checked once a second) are written to
+   * `filmstrip/` and `filmstrip.json` in the artifacts folder, and the HTML report shows
+   * them. `boot(t, …)` calls this when the test failed; `BOOTCHECK_FILMSTRIP=all` (or
+   * `bootcheck run --filmstrip=all`) keeps every machine's, `off` records none.
+   */
+  keepFilmstrip(): void {
+    this.keepFilm = true
   }
 
   /**
@@ -230,6 +253,64 @@ export class Machine {
   /** Waits until the screen has stayed the same for `stillFor` milliseconds (default 2000). */
   waitForStillScreen(options?: ScreenWaitOptions & { stillFor?: number }): Promise<void> {
     return this.step('waitForStillScreen', { ...options }, () => waitForStillScreen(this.screens.capture, options))
+  }
+
+  /**
+   * Reads the text on the screen (or `region` of it) with OCR (Tesseract): the lines top to
+   * bottom, each with its words and their boxes in screen pixels. The screen is converted
+   * to grayscale, inverted when dark and scaled up (`scale`, default 2) first. An
+   * unchanged screen is not read again: the last pass's text is returned.
+   */
+  screenText(options: ScreenTextOptions = {}): Promise<ScreenText> {
+    return this.step(
+      'screenText',
+      { ...options },
+      async () => (await this.reader.read(options)).text,
+      r => `${r.lines.length} lines: ${r.text.replace(/\n/g, ' | ').slice(0, 200)}`,
+    )
+  }
+
+  /**
+   * Reads the screen every `interval` ms (default 500) until a line matches `pattern` (a
+   * substring, or a regular expression tested on each line), up to `timeout` ms (default
+   * 60000). Returns the match with its words, box and centre. On timeout throws
+   * {@link TextNotFoundError} listing the lines it read last, with the screenshot saved in
+   * the artifacts folder and attached to the step.
+   */
+  waitForText(pattern: TextPattern, options: WaitForTextOptions = {}): Promise<TextMatch> {
+    return this.step('waitForText', { pattern: String(pattern), ...options }, () => this.textWait(pattern, options), m => `"${m.line}"`)
+  }
+
+  /**
+   * Waits for `pattern` as {@link Machine.waitForText} does (default timeout 10000 ms),
+   * then clicks the centre of the words it matched with the tablet (needs `tablet: true`):
+   * the pointer moves there, rests 100 ms, and the button is held 100 ms. Returns the match.
+   */
+  clickText(pattern: TextPattern, options: WaitForTextOptions & { button?: 'left' | 'middle' | 'right' } = {}): Promise<TextMatch> {
+    const { button = 'left', ...wait } = options
+    return this.step(
+      'clickText',
+      { pattern: String(pattern), ...options },
+      async () => {
+        const match = await this.textWait(pattern, { timeout: 10_000, ...wait })
+        await movePointer(this.qmp, match.center.x, match.center.y, await this.screens.capture())
+        // Like a hand: the pointer rests before the press, the button is held a moment (a
+        // toolkit polling its input, as the installer's DirectFB, may miss an instant click).
+        await sleep(CLICK_SETTLE_MS)
+        await clickButton(this.qmp, button, CLICK_SETTLE_MS)
+        return match
+      },
+      m => `"${m.text}" at (${m.center.x}, ${m.center.y})`,
+    )
+  }
+
+  private async textWait(pattern: TextPattern, options: WaitForTextOptions): Promise<TextMatch> {
+    try {
+      return await waitForText({ reader: this.reader, artifactsDir: this.artifactsDir }, pattern, options)
+    } catch (e) {
+      if (e instanceof TextNotFoundError && e.screenshot) this.actions.attach('last screen', e.screenshot)
+      throw e
+    }
   }
 
   /**
@@ -534,6 +615,10 @@ export class Machine {
    */
   dispose(): Promise<void> {
     this.disposed ??= (async () => {
+      if (this.filmstrip) {
+        await this.filmstrip.stop()
+        if (this.keepFilm) await this.filmstrip.write(this.artifactsDir).catch(() => undefined)
+      }
       if (this.running) {
         await this.qmp.execute('quit').catch(() => undefined)
         const gone = await within(this.exited, 3000)

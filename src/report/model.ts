@@ -6,6 +6,18 @@
 /** How a run, a file or a test ended. */
 export type Status = 'passed' | 'failed' | 'skipped' | 'todo' | 'interrupted'
 
+/** One frame of a machine's filmstrip, as the report shows it. */
+export interface FilmstripFrame {
+  /** The PNG (half size). */
+  file: string
+  /** Milliseconds after the machine started recording. */
+  offsetMs: number
+  /** ISO time it was taken. */
+  at: string
+  /** The console's last lines at that time. */
+  console: string[]
+}
+
 /** One screen check that did not match: the images a reviewer compares side by side. */
 export interface ScreenArtifact {
   /** Screen name, e.g. `grub-menu`. */
@@ -72,6 +84,8 @@ export interface MachineRecord {
   screens: ScreenArtifact[]
   /** The captures (pcap) of the networks the machine was on, written when its test ended. */
   captures?: Array<{ network: string; file: string }>
+  /** The filmstrip kept for a failed test (or every test with `--filmstrip=all`), oldest frame first. */
+  filmstrip?: FilmstripFrame[]
   /** `actions.jsonl`: the machine's step log. */
   actionsLog?: string
   /** The step log's records, in the order the steps started (at most the first 2,000). */

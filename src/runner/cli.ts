@@ -37,6 +37,8 @@ Options of run (defaults from bootcheck.config.ts 'run', then from the host):
       --timings FILE  balance shards by the durations in FILE (a results.json or a timings file)
       --write-timings FILE  after the run, write its files' durations to FILE (merged with FILE's)
       --fresh         make every bootOnce snapshot again in this run instead of restoring a cached one
+      --filmstrip MODE  keep the screen's filmstrip (a frame whenever it changed) for failed
+                      tests (default), for all tests, or record none: failed, all or off
   Folders are searched for *.test.ts files; the default is the current folder.
   Each run writes <run folder>/report.html, results.json and artifacts/.`
 
@@ -103,8 +105,11 @@ async function run(argv: string[]): Promise<number> {
       timings: { type: 'string' },
       'write-timings': { type: 'string' },
       fresh: { type: 'boolean', default: false },
+      filmstrip: { type: 'string' },
     },
   })
+  const filmstrip = values.filmstrip
+  if (filmstrip !== undefined && !['failed', 'all', 'off'].includes(filmstrip)) throw new UsageError(`--filmstrip takes failed, all or off, got '${filmstrip}'`)
   const { path: configPath, config } = await loadConfig()
   const rc = config.run ?? {}
   const progress = values.progress ?? 'auto'
@@ -148,6 +153,7 @@ async function run(argv: string[]): Promise<number> {
       ...(configPath ? { BOOTCHECK_CONFIG: configPath } : {}),
       // bootOnce makes snapshots older than this run's start again, once.
       ...(values.fresh ? { BOOTCHECK_FRESH_SINCE: String(Date.now()) } : {}),
+      ...(filmstrip ? { BOOTCHECK_FILMSTRIP: filmstrip } : {}),
     },
   })
   if (values['write-timings'] !== undefined) await writeTimings(values['write-timings'], record)

@@ -2,7 +2,7 @@ import { access, readdir, readFile } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { ARTIFACT_FILES, type MachineFacts } from '../machine/artifacts.js'
 import { parseActions } from '../report/actions.js'
-import type { ActionRecord, FileRecord, MachineRecord, ScreenArtifact } from '../report/model.js'
+import type { ActionRecord, FileRecord, FilmstripFrame, MachineRecord, ScreenArtifact } from '../report/model.js'
 
 /** Most step records put into `results.json` per machine; the whole log stays in `actions.jsonl`. */
 const MAX_ACTIONS = 2000
@@ -27,6 +27,7 @@ export async function collectMachines(root: string): Promise<Array<MachineRecord
     const actions = actionsLog ? parseActions(await readFile(actionsLog, 'utf8').catch(() => '')) : []
     const captures = []
     for (const n of facts.networks ?? []) if (await access(n.capture).then(() => true, () => false)) captures.push({ network: n.name, file: n.capture })
+    const filmstrip = has(ARTIFACT_FILES.filmstrip) ? await readFilmstrip(join(dir, ARTIFACT_FILES.filmstrip)) : undefined
     out.push({
       file: facts.file,
       machine: facts.machine,
@@ -42,10 +43,21 @@ export async function collectMachines(root: string): Promise<Array<MachineRecord
       ...(stderr ? { stderr } : {}),
       screens: screensOf(actions),
       ...(captures.length ? { captures } : {}),
+      ...(filmstrip?.length ? { filmstrip } : {}),
       ...(actionsLog ? { actionsLog, actions: actions.slice(0, MAX_ACTIONS) } : {}),
     })
   }
   return out
+}
+
+/** The frames listed in a machine's `filmstrip.json` (none when it is unreadable). */
+async function readFilmstrip(file: string): Promise<FilmstripFrame[]> {
+  try {
+    const index = JSON.parse(await readFile(file, 'utf8')) as { frames?: FilmstripFrame[] }
+    return (index.frames ?? []).filter(f => typeof f?.file === 'string' && typeof f.offsetMs === 'number').map(f => ({ file: f.file, offsetMs: f.offsetMs, at: String(f.at ?? ''), console: Array.isArray(f.console) ? f.console.map(String) : [] }))
+  } catch {
+    return []
+  }
 }
 
 /**

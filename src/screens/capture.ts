@@ -13,10 +13,19 @@ let shot = 0
  * after reading.
  */
 export async function captureScreen(qmp: QmpClient, workDir: string): Promise<Image> {
+  return decodePpm(await captureScreenPpm(qmp, workDir), 'the screendump')
+}
+
+/**
+ * The screendump's PPM bytes, not decoded: comparing them with the last ones is the
+ * cheapest way to tell that the screen did not change (the filmstrip decodes only frames
+ * that did).
+ */
+export async function captureScreenPpm(qmp: QmpClient, workDir: string): Promise<Buffer> {
   const file = join(workDir, `screen-${process.pid}-${++shot}.ppm`)
   try {
     await qmp.execute('screendump', { filename: file })
-    return decodePpm(await readFile(file), 'the screendump')
+    return await readFile(file)
   } finally {
     await rm(file, { force: true })
   }

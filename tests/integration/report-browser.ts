@@ -39,6 +39,11 @@ export interface FailedExpectation {
   transcript?: string
   /** Screens whose expected, actual and diff images must be visible and loaded. */
   screens?: string[]
+  /**
+   * The filmstrip: at least this many frames, each image loaded, with its time, taken no
+   * later than `before` (ms after the start; the failure), and console lines in one of them.
+   */
+  filmstrip?: { minFrames: number; before?: number; console?: string }
 }
 
 /** What {@link checkReportInBrowser} checks. */
@@ -48,6 +53,8 @@ export interface ReportExpectations {
   failed?: FailedExpectation[]
   /** Tests that must be shown as passed. */
   passed?: string[]
+  /** Tests that must show no filmstrip (passed tests keep none by default). */
+  noFilmstrip?: string[]
   /** Tests that must be shown as skipped (or todo). */
   skipped?: string[]
 }
@@ -82,6 +89,7 @@ export async function checkReportInBrowser(reportPath: string, exp: ReportExpect
     await check(page.locator('header.run .why').isVisible(), 'the header does not say why')
     for (const f of exp.failed ?? []) await checkFailed(page, f, check)
     for (const name of exp.passed ?? []) await checkShown(test(page, name), name, ['passed'], check)
+    for (const name of exp.noFilmstrip ?? []) await check((await test(page, name).locator('.filmstrip').count()) === 0, `test '${name}' shows a filmstrip`)
     for (const name of exp.skipped ?? []) await checkShown(test(page, name), name, ['skipped', 'todo'], check)
     await checkFilters(page, exp, check)
 
@@ -131,21 +139,48 @@ async function checkFailed(page: Page, f: FailedExpectation, check: Check): Prom
         continue
       }
       await check(img.isVisible(), `${kind} image of screen '${screen}' is not visible`)
-      const width = await img.evaluate(
-        i =>
-          new Promise<number>(resolve => {
-            const im = i as Img
-            if (im.complete) resolve(im.naturalWidth)
-            else {
-              im.addEventListener('load', () => resolve(im.naturalWidth))
-              im.addEventListener('error', () => resolve(0))
-            }
-          }),
-      )
+      const width = await loadedWidth(img)
       await check(width > 0, `${kind} image of screen '${screen}' did not load (${await img.getAttribute('src')})`)
       await check(!!(await img.getAttribute('alt')), `${kind} image of screen '${screen}' has no alt text`)
     }
   }
+  if (f.filmstrip) await checkFilmstrip(el, f, check)
+}
+
+async function checkFilmstrip(el: Locator, f: FailedExpectation, check: Check): Promise<void> {
+  const want = f.filmstrip!
+  const frames = el.locator('.filmstrip .filmstrip-frame')
+  const n = await frames.count()
+  if (n < want.minFrames) return check(false, `filmstrip of '${f.test}' has ${n} frames, fewer than ${want.minFrames}`)
+  await check(el.locator('.filmstrip').isVisible(), `filmstrip of '${f.test}' is not visible`)
+  const consoles: string[] = []
+  for (let i = 0; i < n; i++) {
+    const frame = frames.nth(i)
+    const img = frame.locator('img')
+    await img.scrollIntoViewIfNeeded()
+    await check((await loadedWidth(img)) > 0, `filmstrip frame ${i + 1} of '${f.test}' did not load`)
+    const time = await frame.locator('.frame-time').innerText()
+    await check(/^\+\d+\.\d s$/.test(time), `filmstrip frame ${i + 1} of '${f.test}' shows no time ('${time}')`)
+    const offset = Number(await frame.getAttribute('data-offset-ms'))
+    if (want.before !== undefined) await check(offset <= want.before, `filmstrip frame ${i + 1} of '${f.test}' is after the failure (${offset} ms)`)
+    if ((await frame.locator('.frame-console').count()) > 0) consoles.push(await frame.locator('.frame-console').innerText())
+  }
+  if (want.console) await check(consoles.some(c => c.includes(want.console!)), `no filmstrip frame of '${f.test}' shows the console line ${JSON.stringify(want.console)}`)
+}
+
+/** An image's natural width once it loaded or failed (0). */
+function loadedWidth(img: Locator): Promise<number> {
+  return img.evaluate(
+    i =>
+      new Promise<number>(resolve => {
+        const im = i as Img
+        if (im.complete) resolve(im.naturalWidth)
+        else {
+          im.addEventListener('load', () => resolve(im.naturalWidth))
+          im.addEventListener('error', () => resolve(0))
+        }
+      }),
+  )
 }
 
 async function checkFilters(page: Page, exp: ReportExpectations, check: Check): Promise<void> {

@@ -49,10 +49,15 @@ t.test('the report of a run with a failing screen test, in a real browser', { sk
   t.match(r.stderr, /✗ screen\.test\.ts › boot prompt looks right/)
   const results = JSON.parse(readFileSync(join(dir, 'runs', 'latest', 'results.json'), 'utf8')) as RunRecord
   t.ok(results.files[0]!.tap.length < 50_000, `the failure's TAP stays small, no pixels in it (${results.files[0]!.tap.length} characters)`)
+  // The filmstrip holds the frames before the failure: the boot, then the prompt it failed on.
+  const bios = results.files[0]!.tests.find(x => x.name === 'boot prompt looks right')!.machines[0]!
+  const failedAt = Date.parse(bios.endedAt!) - Date.parse(bios.startedAt!)
+  t.ok((bios.filmstrip?.length ?? 0) >= 2, `the failed test kept a filmstrip (${bios.filmstrip?.length ?? 0} frames)`)
   const check = await checkReportInBrowser(join(dir, 'runs', 'latest', 'report.html'), {
     status: 'failed',
-    failed: [{ test: 'boot prompt looks right', message: "Screen 'prompt'", transcript: 'boot:', screens: ['prompt'] }],
+    failed: [{ test: 'boot prompt looks right', message: "Screen 'prompt'", transcript: 'boot:', screens: ['prompt'], filmstrip: { minFrames: 2, before: failedAt, console: 'boot:' } }],
     passed: ['the shell answers'],
+    noFilmstrip: ['the shell answers'],
   })
   t.same(check.problems, [], 'the browser shows the failure, its transcript and its images, and the passing test')
   t.same(Object.keys(check.tests).sort(), ['boot prompt looks right', 'the shell answers'])

@@ -76,7 +76,9 @@ t.test('a failure names its artifacts folder; the run folder holds the reports',
   t.equal(test.status, 'failed')
   const machine = test.machines[0]!
   t.ok(existsSync(join(machine.dir, 'console.log')), 'the machine folder holds the transcript')
-  t.same((await readdir(machine.dir)).sort(), ['actions.jsonl', 'console.log', 'machine.json', 'qemu-command.txt', 'qemu-stderr.log', 'qmp.log'])
+  // The filmstrip of the failed test: the frames and their index.
+  t.same((await readdir(machine.dir)).sort(), ['actions.jsonl', 'console.log', 'filmstrip', 'filmstrip.json', 'machine.json', 'qemu-command.txt', 'qemu-stderr.log', 'qmp.log'])
+  t.ok((machine.filmstrip?.length ?? 0) >= 1, 'results.json lists its frames')
   // The step log: the command, its duration, its result; in results.json and the report too.
   t.match(machine.actions, [{ action: 'succeed', args: { command: 'echo up-$((40+2))' }, outcome: 'ok', durationMs: Number }])
   // The first step may start in the millisecond the machine was made: an offset of 0 is right.

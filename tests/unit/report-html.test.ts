@@ -139,3 +139,22 @@ t.test('writeHtmlReport writes report.html and links relative to where it is wri
   t.match(html, 'src="data:image/png;base64,')
   t.match(html, `href="file://${run.dir}/artifacts/`)
 })
+
+t.test('a filmstrip: each frame with its time and the console lines then; a missing frame is named', async t => {
+  const run = await fixture()
+  const m = run.files[0]!.tests[1]!.machines[0]!
+  const png = join(m.dir, 'filmstrip-001.png')
+  await writeFile(png, Buffer.from('89504e470d0a1a0a', 'hex'))
+  m.filmstrip = [
+    { file: png, offsetMs: 1500, at: '2026-12-02T06:00:01.500Z', console: ['SeaBIOS', 'boot: <menu>'] },
+    { file: join(m.dir, 'gone.png'), offsetMs: 12_345, at: '2026-12-02T06:00:12.345Z', console: [] },
+  ]
+  const html = renderHtml(run)
+  const strip = element(html, 'class="filmstrip"', 'section')
+  t.match(strip, '<h5>Filmstrip <span class="muted">(2 frames: the screen whenever it changed)</span></h5>')
+  t.match(strip, /<figure class="filmstrip-frame" data-offset-ms="1500"><img src="artifacts\/[^"]+\/filmstrip-001.png" alt="Screen at \+1.5 s" loading="eager">/)
+  t.match(strip, '<span class="frame-time">+1.5 s</span> <span class="muted">06:00:01</span><pre class="frame-console">SeaBIOS\nboot: &lt;menu&gt;</pre>')
+  t.match(strip, `<p class="missing">Missing file ${join(m.dir, 'gone.png')}</p><figcaption><span class="frame-time">+12.3 s</span>`)
+  delete m.filmstrip
+  t.notMatch(renderHtml(run), 'class="filmstrip"', 'no filmstrip, no section')
+})

@@ -52,6 +52,12 @@ table.actions td.action-args code { white-space: pre-wrap; word-break: break-all
 tr.action-error td.action-outcome { color: #b00020; }
 .screen-images img { display: block; width: 100%; max-width: 100%; height: auto; border: 1px solid var(--line); }
 .screen-images figcaption { color: var(--muted); font-size: 12px; }
+.filmstrip-frames { display: flex; gap: 8px; overflow-x: auto; padding-bottom: 6px; }
+.filmstrip-frames figure { margin: 0; flex: 0 0 auto; width: 240px; }
+.filmstrip-frames img { display: block; width: 100%; height: auto; border: 1px solid var(--line); }
+.filmstrip-frames figcaption { font-size: 12px; }
+.filmstrip-frames .frame-time { font-weight: 600; }
+.filmstrip-frames .frame-console { margin: 2px 0 0; font-size: 11px; white-space: pre-wrap; word-break: break-all; color: var(--muted); }
 .missing { color: var(--failed); font-style: italic; }
 p.logs { display: flex; flex-wrap: wrap; gap: 4px 14px; margin: 6px 0; }
 `

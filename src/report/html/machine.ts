@@ -1,6 +1,6 @@
 /** The HTML of one machine: facts, screen mismatches side by side, log links, the transcript. */
 import { basename } from 'node:path'
-import type { MachineRecord, ScreenArtifact } from '../model.js'
+import type { FilmstripFrame, MachineRecord, ScreenArtifact } from '../model.js'
 import { escapeAttribute as attr, escapeMarkup as esc, humanDuration } from '../text.js'
 import { renderActions } from './actions.js'
 import { fileHref, imageSrc, readTranscriptTail } from './files.js'
@@ -28,6 +28,7 @@ export function renderMachine(m: MachineRecord, ctx: MachineContext): string {
     `<h4>Machine <code>${esc(m.machine)}</code></h4>`,
     `<p class="machine-facts muted">${facts.join(' · ')}</p>`,
     ...m.screens.map(s => renderScreen(s, ctx.reportDir)),
+    m.filmstrip?.length ? renderFilmstrip(m.filmstrip, ctx.reportDir) : '',
     renderLogs(m, ctx.reportDir),
     renderActions(m.actions ?? [], m.actionsLog, ctx.reportDir, ctx.open),
     m.transcript ? renderTranscript(m.transcript, ctx) : '',
@@ -61,6 +62,23 @@ function renderScreen(s: ScreenArtifact, reportDir: string): string {
     `<section class="screen" data-screen="${attr(s.name)}">`,
     `<h5>Screen <code>${esc(s.name)}</code> ${what}</h5>`,
     `<div class="screen-images">${figures.join('')}</div>`,
+    '</section>',
+  ].join('\n')
+}
+
+/** The filmstrip: every kept frame with its time after the start and the console's last lines then. */
+function renderFilmstrip(frames: FilmstripFrame[], reportDir: string): string {
+  const figures = frames.map(f => {
+    const src = imageSrc(f.file, reportDir)
+    const time = `+${(f.offsetMs / 1000).toFixed(1)} s`
+    const img = src === undefined ? `<p class="missing">Missing file ${esc(f.file)}</p>` : `<img src="${attr(src)}" alt="${attr(`Screen at ${time}`)}" loading="eager">`
+    const lines = f.console.length ? `<pre class="frame-console">${esc(f.console.join('\n'))}</pre>` : ''
+    return `<figure class="filmstrip-frame" data-offset-ms="${f.offsetMs}">${img}<figcaption><span class="frame-time">${esc(time)}</span> <span class="muted">${esc(f.at.slice(11, 19))}</span>${lines}</figcaption></figure>`
+  })
+  return [
+    `<section class="filmstrip" data-frames="${frames.length}">`,
+    `<h5>Filmstrip <span class="muted">(${frames.length} frame${frames.length === 1 ? '' : 's'}: the screen whenever it changed)</span></h5>`,
+    `<div class="filmstrip-frames">${figures.join('')}</div>`,
     '</section>',
   ].join('\n')
 }

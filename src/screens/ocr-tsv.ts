@@ -1,0 +1,86 @@
+/**
+ * Tesseract's TSV output (`tesseract … tsv`) turned into words and lines with their boxes
+ * in screen pixels. Pure: no engine runs here, so it is unit-tested on recorded output.
+ * @module
+ */
+import { OcrError } from '../errors/errors.js'
+import type { Rect } from './options.js'
+
+/** One word the OCR read, with its box in screen pixels and the engine's confidence (0–100). */
+export interface ScreenWord {
+  text: string
+  box: Rect
+  confidence: number
+}
+
+/** One line of text: its words left to right, joined by single spaces in `text`. */
+export interface ScreenLine {
+  text: string
+  box: Rect
+  words: ScreenWord[]
+}
+
+/** The text on a screen (or a region of it), as {@link Machine.screenText} returns it. */
+export interface ScreenText {
+  /** Every line, top to bottom. */
+  lines: ScreenLine[]
+  /** Every word, in reading order (the lines' words, concatenated). */
+  words: ScreenWord[]
+  /** The lines joined by newlines: what a test prints or matches loosely. */
+  text: string
+}
+
+/** How the pixels the engine saw map back to the screen: scaled by `scale`, then moved by `x`, `y`. */
+export interface TsvMapping {
+  scale: number
+  x: number
+  y: number
+}
+
+const COLUMNS = ['level', 'page_num', 'block_num', 'par_num', 'line_num', 'word_num', 'left', 'top', 'width', 'height', 'conf', 'text'] as const
+
+/**
+ * Parses Tesseract's TSV. Words (level 5) with text that is not blank are kept and grouped
+ * into lines by their block, paragraph and line numbers; boxes are mapped back to screen
+ * pixels with `map` (the engine read an image scaled by `map.scale` and cut at `map.x`,
+ * `map.y`). A header that is not Tesseract's throws, naming the first column that differs.
+ */
+export function parseTesseractTsv(tsv: string, map: TsvMapping = { scale: 1, x: 0, y: 0 }): ScreenText {
+  const rows = tsv.split(/\r?\n/)
+  const header = (rows.shift() ?? '').split('\t')
+  COLUMNS.forEach((c, i) => {
+    if (header[i] !== c) throw new OcrError(`Not Tesseract TSV: column ${i + 1} is '${header[i] ?? ''}', expected '${c}'`)
+  })
+  const byLine = new Map<string, ScreenWord[]>()
+  for (const row of rows) {
+    if (!row) continue
+    const f = row.split('\t')
+    if (f[0] !== '5') continue
+    const text = (f.slice(11).join('\t') ?? '').trim()
+    if (!text) continue
+    const [left, top, width, height] = [6, 7, 8, 9].map(i => Number(f[i]))
+    const box = {
+      x: Math.floor(left! / map.scale) + map.x,
+      y: Math.floor(top! / map.scale) + map.y,
+      width: Math.max(1, Math.round(width! / map.scale)),
+      height: Math.max(1, Math.round(height! / map.scale)),
+    }
+    const key = `${f[1]}.${f[2]}.${f[3]}.${f[4]}`
+    const words = byLine.get(key) ?? []
+    words.push({ text, box, confidence: Number(f[10]) })
+    byLine.set(key, words)
+  }
+  const lines = [...byLine.values()].map(words => ({ text: words.map(w => w.text).join(' '), box: union(words.map(w => w.box)), words }))
+  // Reading order on screen: top to bottom, then left to right (Tesseract orders by block).
+  lines.sort((a, b) => (Math.abs(a.box.y - b.box.y) > Math.min(a.box.height, b.box.height) / 2 ? a.box.y - b.box.y : a.box.x - b.box.x))
+  return { lines, words: lines.flatMap(l => l.words), text: lines.map(l => l.text).join('\n') }
+}
+
+/** The smallest rectangle holding every one of `boxes` (which must not be empty). */
+export function union(boxes: Rect[]): Rect {
+  const x = Math.min(...boxes.map(b => b.x))
+  const y = Math.min(...boxes.map(b => b.y))
+  const right = Math.max(...boxes.map(b => b.x + b.width))
+  const bottom = Math.max(...boxes.map(b => b.y + b.height))
+  return { x, y, width: right - x, height: bottom - y }
+}
