@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 declare -A needs=(
   [qemu-system-x86_64]=qemu-system-x86 [qemu-img]=qemu-utils [xorriso]=xorriso
   [mksquashfs]=squashfs-tools [mke2fs]=e2fsprogs [dumpe2fs]=e2fsprogs [cpio]=cpio
-  [grub-mkstandalone]=grub-common [mkfs.vfat]=dosfstools [mcopy]=mtools [openssl]=openssl
+  [grub-mkimage]=grub-common [mkfs.vfat]=dosfstools [mcopy]=mtools [openssl]=openssl
   [setpriv]=util-linux [nix-instantiate]=nix-bin [busybox]=busybox [xz]=xz-utils [zstd]=zstd
   [chromium]=chromium
   # networks of machines: the virtual switch

@@ -77,28 +77,22 @@ const GRUB_MODULES = [
   'halt',
 ]
 
-/** Whether grub-mkstandalone and GRUB's x86_64-efi modules are on the host. */
+/** Whether grub-mkimage and GRUB's x86_64-efi modules are on the host. */
 export async function haveGrubEfi(): Promise<boolean> {
-  return (await haveTools(['grub-mkstandalone'])) && existsSync('/usr/lib/grub/x86_64-efi')
+  return (await haveTools(['grub-mkimage'])) && existsSync('/usr/lib/grub/x86_64-efi')
 }
 
 /**
- * A standalone GRUB EFI binary (x86_64-efi, {@link GRUB_MODULES}) whose embedded
- * boot/grub/grub.cfg is `earlyCfg` (written to `work`/`<out's name>.cfg` first).
+ * A GRUB EFI binary (x86_64-efi) with {@link GRUB_MODULES} built in and `earlyCfg` as its
+ * embedded configuration (written to `work`/`<out's name>.cfg` first), made with
+ * `grub-mkimage -c`: unlike grub-mkstandalone, whose memdisk tar records the temporary
+ * files' times, the same inputs give the same bytes, so the squashfs (which carries the
+ * installer's copy) and the ISO stay reproducible.
  */
 export async function grubStandaloneEfi(work: string, earlyCfg: string, out: string): Promise<void> {
   const early = join(work, `${basename(out)}.cfg`)
   await writeFile(early, earlyCfg)
-  await run('grub-mkstandalone', [
-    '--format=x86_64-efi',
-    `--output=${out}`,
-    '--locales=',
-    '--fonts=',
-    '--themes=',
-    `--modules=${GRUB_MODULES.join(' ')}`,
-    `--install-modules=${GRUB_MODULES.join(' ')}`,
-    `boot/grub/grub.cfg=${early}`,
-  ])
+  await run('grub-mkimage', ['--format=x86_64-efi', `--output=${out}`, `--config=${early}`, '--prefix=/boot/grub', ...GRUB_MODULES])
 }
 
 /**
@@ -117,8 +111,8 @@ export function installedEfiEarlyCfg(bootLabel: string): string {
 
 /** Build boot/efi.img (FAT with EFI/BOOT/BOOTX64.EFI = standalone GRUB). Returns false when tools are missing. */
 export async function buildEfi(work: string, isoRoot: string, log: Log): Promise<boolean> {
-  if (!(await haveTools(['grub-mkstandalone', 'mkfs.vfat', 'mmd', 'mcopy'])) || !existsSync('/usr/lib/grub/x86_64-efi')) {
-    log('UEFI: grub-mkstandalone / mkfs.vfat / mtools or /usr/lib/grub/x86_64-efi missing: building a BIOS-only ISO')
+  if (!(await haveTools(['grub-mkimage', 'mkfs.vfat', 'mmd', 'mcopy'])) || !existsSync('/usr/lib/grub/x86_64-efi')) {
+    log('UEFI: grub-mkimage / mkfs.vfat / mtools or /usr/lib/grub/x86_64-efi missing: building a BIOS-only ISO')
     return false
   }
   const efi = join(work, 'BOOTX64.EFI')

@@ -1,7 +1,7 @@
 /**
  * bootcheck-install in the store (vm-configs/bootcheck-install.sh, the same script the
  * NixOS side packages): `<hash>-bootcheck-install-data` holds syslinux's mbr.bin and a GRUB
- * EFI binary for installed disks (made here on the host with grub-mkstandalone);
+ * EFI binary for installed disks (made here on the host with grub-mkimage);
  * `<hash>-bootcheck-install` holds bin/bootcheck-install, the script behind a header
  * with the contract's labels and kernel parameters and the data path.
  */
@@ -39,7 +39,7 @@ export async function addInstaller(storeDir: string, staging: string, work: stri
   if (await haveGrubEfi()) {
     await grubStandaloneEfi(work, installedEfiEarlyCfg(CONTRACT.install.bootLabel), join(d, 'BOOTX64.EFI'))
   } else {
-    log('bootcheck-install: no grub-mkstandalone / x86_64-efi modules: installed disks boot on BIOS only')
+    log('bootcheck-install: no grub-mkimage / x86_64-efi modules: installed disks boot on BIOS only')
   }
   const data = await addToStore(storeDir, d, 'bootcheck-install-data')
   const body = (await readFile(INSTALLER_SCRIPT, 'utf8')).replace(/^#!.*\n/, '')

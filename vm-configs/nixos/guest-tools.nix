@@ -22,9 +22,8 @@ let
     configfile ($root)/grub/grub.cfg
     EOF
     mkdir -p $out
-    grub-mkstandalone --format=x86_64-efi --output=$out/BOOTX64.EFI --locales= --fonts= --themes= \
-      --modules="part_gpt part_msdos fat iso9660 search search_label search_fs_file configfile normal linux echo test serial terminal efi_gop all_video gzio reboot halt" \
-      boot/grub/grub.cfg=early.cfg
+    grub-mkimage --format=x86_64-efi --output=$out/BOOTX64.EFI --config=early.cfg --prefix=/boot/grub \
+      part_gpt part_msdos fat iso9660 search search_label search_fs_file configfile normal linux echo test serial terminal efi_gop all_video gzio reboot halt
   '';
 
   # what the script reads from $DATA: syslinux's MBR code and the EFI loader
