@@ -7,6 +7,7 @@ import t from 'tap'
 import { existsSync } from 'node:fs'
 import { boot, bootOnce, TextNotFoundError, type Machine } from '../../src/index.js'
 import { demoMedia } from '../../vm-configs/demo.js'
+import { atGrubMenu } from './boot-menus.js'
 
 const GTK = '/usr/lib/debian-installer/images/12/amd64/gtk'
 const INSTALLER = { name: 'd-i-gtk', memory: '1G', tablet: true, pxe: { tftpRoot: GTK, bootfile: 'pxelinux.0' } }
@@ -68,13 +69,7 @@ for (const [language, next] of [
 const media = await demoMedia()
 
 t.test("the demo ISO's GRUB menu (UEFI): the entry labels read", async t => {
-  const atMenu = async (vm: Machine): Promise<void> => {
-    await vm.console.waitFor('live-copytoram')
-    await vm.sendKey('down') // stops the countdown
-    await vm.sendKey('up')
-    await vm.waitForStillScreen({ stillFor: 1000, timeout: 30_000 })
-  }
-  const vm = await bootOnce(t, { name: 'grub-text', cdrom: media.iso, firmware: 'uefi' }, { key: 'screen-text-grub-menu', until: atMenu })
+  const vm = await bootOnce(t, { name: 'grub-text', cdrom: media.iso, firmware: 'uefi' }, { key: 'screen-text-grub-menu', until: atGrubMenu })
   const title = await vm.waitForText(/GNU GRUB/, { timeout: 30_000 })
   const screen = await vm.screenText()
   const entry = screen.lines.find(l => l.text === 'live-copytoram')

@@ -5,6 +5,7 @@ import t from 'tap'
 import { fileURLToPath } from 'node:url'
 import { bootOnce, type Machine } from '../../src/index.js'
 import { demoMedia } from '../../vm-configs/demo.js'
+import { atGrubMenu } from './boot-menus.js'
 
 const media = await demoMedia()
 // The references live beside the boot menu test.
@@ -26,13 +27,7 @@ t.test('BIOS: restored at the isolinux prompt, the screen matches and the typed 
 })
 
 t.test('UEFI: restored at the GRUB menu, the screen matches and the chosen entry boots', async t => {
-  const atMenu = async (vm: Machine): Promise<void> => {
-    await vm.console.waitFor('live-copytoram')
-    await vm.sendKey('down') // stops the countdown
-    await vm.sendKey('up')
-    await vm.waitForStillScreen({ stillFor: 1000, timeout: 30_000 })
-  }
-  const vm = await bootOnce(t, { name: 'uefi-menu', cdrom: media.iso, firmware: 'uefi', testFile }, { until: atMenu })
+  const vm = await bootOnce(t, { name: 'uefi-menu', cdrom: media.iso, firmware: 'uefi', testFile }, { until: atGrubMenu })
   await vm.waitForStillScreen({ stillFor: 1000, timeout: 30_000 })
   const check = await vm.expectScreen('uefi-grub-menu')
   t.equal(check.status, 'matched', check.message)
