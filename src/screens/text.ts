@@ -92,20 +92,27 @@ export async function waitForText(ctx: TextWaitContext, pattern: TextPattern, op
   let pass: TextPass | undefined
   for (;;) {
     const left = deadline - Date.now()
+    // The first pass always finishes: a failure must be able to say what the screen shows.
+    const stop = pass ? AbortSignal.timeout(Math.max(1, left)) : undefined
     let next: TextPass
     try {
-      // The first pass always finishes: a failure must be able to say what the screen shows.
-      next = await ctx.reader.read(ocr, pass ? AbortSignal.timeout(Math.max(1, left)) : undefined)
+      next = await ctx.reader.read(ocr, stop)
     } catch (e) {
-      if (pass && Date.now() >= deadline - 5) break
+      if (stop?.aborted) break
       throw e
     }
     pass = next
     const found = findText(pass.text, pattern)
     if (found) return found
-    if (Date.now() + interval >= deadline) break
-    await sleep(interval)
+    const rest = deadline - Date.now()
+    if (rest <= 0) break
+    // Less than an interval left: one more pass, ended at the deadline if it is still running.
+    await sleep(Math.min(interval, rest))
   }
+  // The first pass either finished or threw, so there is one.
+  if (pass === undefined) throw new Error('waitForText: no OCR pass finished')
+  // Never before the timeout (a timer may fire a few milliseconds early).
+  if (deadline > Date.now()) await sleep(deadline - Date.now())
   const seen = pass.text.lines.map(l => l.text)
   const file = join(ctx.artifactsDir, `text-not-found-${++failures}.png`)
   let saved: string | undefined
