@@ -4,7 +4,16 @@ import * as pty from 'node-pty'
 import { track, untrack } from './registry.js'
 import { QemuStartError } from '../errors/errors.js'
 
-const SETPRIV = '/usr/bin/setpriv'
+/** util-linux `setpriv`, which gives a child the parent-death signal. */
+export const SETPRIV = '/usr/bin/setpriv'
+
+/**
+ * `file` and `args` wrapped in `setpriv --pdeathsig KILL` when setpriv exists, so the kernel
+ * kills the child if Node dies without ending it; unchanged otherwise.
+ */
+export function diesWithParent(file: string, args: readonly string[]): [string, string[]] {
+  return existsSync(SETPRIV) ? [SETPRIV, ['--pdeathsig', 'KILL', file, ...args]] : [file, [...args]]
+}
 
 /** How a QEMU process ended. */
 export interface QemuExit {

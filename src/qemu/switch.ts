@@ -10,10 +10,9 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { execa, type ResultPromise } from 'execa'
+import { diesWithParent } from './process.js'
 import { track, untrack } from './registry.js'
 import { sleep } from '../util/sleep.js'
-
-const SETPRIV = '/usr/bin/setpriv'
 
 /** The switch binary: `$BOOTCHECK_VDE_SWITCH` or `vde_switch` from PATH. */
 export const VDE_SWITCH = process.env.BOOTCHECK_VDE_SWITCH ?? 'vde_switch'
@@ -37,7 +36,7 @@ export class VdeSwitch {
    */
   static async start(socketDir: string, options: { ports?: number; timeoutMs?: number } = {}): Promise<VdeSwitch> {
     const args = ['--sock', socketDir, '--dirmode', '0700', '--numports', String(options.ports ?? 32)]
-    const [file, argv] = existsSync(SETPRIV) ? [SETPRIV, ['--pdeathsig', 'KILL', VDE_SWITCH, ...args]] : [VDE_SWITCH, args]
+    const [file, argv] = diesWithParent(VDE_SWITCH, args)
     let text = ''
     // stdin stays open: vde_switch ends at the end of its console input.
     const child = execa(file, argv, { stdin: 'pipe', stdout: 'pipe', stderr: 'pipe', reject: false, buffer: false })
