@@ -1,12 +1,16 @@
 /**
- * What the OCR engine reads: the screen (or a region of it) as an 8-bit grayscale PGM,
- * dark themes inverted to dark text on a light ground, small fonts scaled up. Pure.
+ * What the OCR engine reads: the screen (or a region of it) in grey, every text dark on
+ * white whatever its colours, cut into the blocks that hold text, small fonts scaled up,
+ * as pages of one TIFF. Pure.
  * @module
  */
 import { SpecError } from '../errors/errors.js'
 import { checkImage, type Image } from './image.js'
 import type { Rect } from './options.js'
+import { contrastWithBackground, INK } from './ocr-background.js'
+import { findTextBlocks } from './ocr-blocks.js'
 import type { TsvMapping } from './ocr-tsv.js'
+import type { GreyPage } from './tiff.js'
 
 /** How a screen is prepared for OCR (see {@link prepareForOcr}). */
 export interface OcrPrepOptions {
@@ -15,21 +19,31 @@ export interface OcrPrepOptions {
   /** Upscaling factor, 1–4: screen fonts are 8–16 px tall, Tesseract reads best at 20–30. Default 2. */
   scale?: number
   /**
-   * `'auto'` (default) makes text dark on light everywhere: light text on a dark theme, and
-   * a highlighted menu entry or selected list row, are inverted where they are (see
-   * {@link normalizePolarity}). `true`/`false` inverts the whole image or nothing.
+   * `'auto'` (default) makes text dark on white everywhere, as its contrast with the
+   * background around it: light text on a dark theme, a highlighted menu entry or selected
+   * list row read like the rest; only the blocks that hold text are read. `false` reads
+   * the grey image as it is, `true` inverted (both whole, for screens the automatic
+   * preparation reads worse).
    */
   invert?: boolean | 'auto'
 }
 
-/** A prepared image: PGM bytes for the engine and how its pixels map back to the screen. */
-export interface OcrInput {
-  pgm: Buffer
+/** One page for the engine: a part of the screen, prepared and scaled, and where it lies. */
+export interface OcrPage {
+  image: GreyPage
+  /** The page shows the screen from `map.x`, `map.y`, scaled by `map.scale`. */
   map: TsvMapping
+}
+
+/** A prepared image: the pages for the engine. */
+export interface OcrInput {
+  /**
+   * The pages to read: each block of text on the screen, or the whole area when blocks
+   * would not save much. None when the area holds no ink at all (a blank screen needs no OCR).
+   */
+  pages: OcrPage[]
   /** The screen part read (the region, or the whole screen). */
   area: Rect
-  /** Whether any part was inverted. */
-  inverted: boolean
 }
 
 /** Checks a region against a `width × height` screen; throws {@link SpecError} naming it unless it lies inside. */
@@ -42,9 +56,18 @@ export function checkRegion(region: Rect, screen: { width: number; height: numbe
 }
 
 /**
- * Turns `img` into the grayscale PGM Tesseract reads: luminance (ITU-R 601 weights) of the
- * region, inverted when the theme is dark, scaled up by an integer factor with bilinear
- * interpolation (nearest-neighbour blocks make Tesseract see jagged strokes).
+ * Blocks are read one by one (pages of one TIFF) when they cover at most this share of the
+ * area and are not too many; otherwise the whole area is one page.
+ */
+const BLOCKS_MAX_SHARE = 0.8
+const BLOCKS_MAX_COUNT = 64
+
+/**
+ * Turns `img` into what Tesseract reads: luminance (ITU-R 601 weights) of the region; with
+ * `invert: 'auto'` (default) each pixel's contrast with its local background, so all text
+ * is dark on white ({@link contrastWithBackground}), cut into the blocks that hold text
+ * ({@link findTextBlocks}); each page scaled up by `scale` with bilinear interpolation
+ * (nearest-neighbour blocks make Tesseract see jagged strokes).
  */
 export function prepareForOcr(img: Image, options: OcrPrepOptions = {}): OcrInput {
   checkImage(img)
@@ -54,116 +77,72 @@ export function prepareForOcr(img: Image, options: OcrPrepOptions = {}): OcrInpu
   checkRegion(area, img)
   const { width: w, height: h } = area
   const gray = new Uint8Array(w * h)
-  let sum = 0
   for (let r = 0; r < h; r++) {
     let s = ((area.y + r) * img.width + area.x) * 4
     const row = r * w
-    for (let c = 0; c < w; c++, s += 4) {
-      const v = (img.data[s]! * 299 + img.data[s + 1]! * 587 + img.data[s + 2]! * 114) / 1000
-      gray[row + c] = v
-      sum += v
-    }
+    for (let c = 0; c < w; c++, s += 4) gray[row + c] = (img.data[s]! * 299 + img.data[s + 1]! * 587 + img.data[s + 2]! * 114) / 1000
   }
-  let inverted: boolean
+  let parts: Rect[] = [{ x: 0, y: 0, width: w, height: h }]
   if (options.invert === 'auto' || options.invert === undefined) {
-    inverted = normalizePolarity(gray, w, h)
-  } else {
-    inverted = options.invert
-    if (inverted) for (let i = 0; i < gray.length; i++) gray[i] = 255 - gray[i]!
+    contrastWithBackground(gray, w, h)
+    const blocks = findTextBlocks(gray, w, h, INK)
+    if (blocks.length === 0) return { pages: [], area }
+    const covered = blocks.reduce((sum, b) => sum + b.width * b.height, 0)
+    if (covered <= BLOCKS_MAX_SHARE * w * h && blocks.length <= BLOCKS_MAX_COUNT) parts = blocks
+  } else if (options.invert) {
+    for (let i = 0; i < gray.length; i++) gray[i] = 255 - gray[i]!
   }
-  const W = Math.round(w * scale)
-  const H = Math.round(h * scale)
-  const head = Buffer.from(`P5\n${W} ${H}\n255\n`, 'latin1')
-  const pgm = Buffer.alloc(head.length + W * H)
-  head.copy(pgm)
-  const out = pgm.subarray(head.length)
-  if (scale === 1) out.set(gray)
-  else {
-    for (let Y = 0; Y < H; Y++) {
-      const fy = Math.max(0, ((Y + 0.5) * h) / H - 0.5)
-      const y0 = Math.min(h - 1, Math.floor(fy))
-      const y1 = Math.min(h - 1, y0 + 1)
-      const wy = fy - y0
-      for (let X = 0; X < W; X++) {
-        const fx = Math.max(0, ((X + 0.5) * w) / W - 0.5)
-        const x0 = Math.min(w - 1, Math.floor(fx))
-        const x1 = Math.min(w - 1, x0 + 1)
-        const wx = fx - x0
-        const top = gray[y0 * w + x0]! * (1 - wx) + gray[y0 * w + x1]! * wx
-        const bottom = gray[y1 * w + x0]! * (1 - wx) + gray[y1 * w + x1]! * wx
-        out[Y * W + X] = top * (1 - wy) + bottom * wy
-      }
+  return { pages: parts.map(p => ({ image: scaleUp(gray, w, p, scale), map: { scale, x: area.x + p.x, y: area.y + p.y } })), area }
+}
+
+/** The `part` of the `w`-wide grey image, scaled by `scale` (bilinear). */
+function scaleUp(gray: Uint8Array, w: number, part: Rect, scale: number): GreyPage {
+  const { x: px, y: py, width: pw, height: ph } = part
+  const W = Math.round(pw * scale)
+  const H = Math.round(ph * scale)
+  const out = new Uint8Array(W * H)
+  for (let Y = 0; Y < H; Y++) {
+    const fy = Math.max(0, ((Y + 0.5) * ph) / H - 0.5)
+    const y0 = Math.min(ph - 1, Math.floor(fy))
+    const y1 = Math.min(ph - 1, y0 + 1)
+    const wy = fy - y0
+    const r0 = (py + y0) * w + px
+    const r1 = (py + y1) * w + px
+    for (let X = 0; X < W; X++) {
+      const fx = Math.max(0, ((X + 0.5) * pw) / W - 0.5)
+      const x0 = Math.min(pw - 1, Math.floor(fx))
+      const x1 = Math.min(pw - 1, x0 + 1)
+      const wx = fx - x0
+      const top = gray[r0 + x0]! * (1 - wx) + gray[r0 + x1]! * wx
+      const bottom = gray[r1 + x0]! * (1 - wx) + gray[r1 + x1]! * wx
+      out[Y * W + X] = top * (1 - wy) + bottom * wy
     }
   }
-  return { pgm, map: { scale, x: area.x, y: area.y }, area, inverted }
+  return { width: W, height: H, data: out }
 }
 
 /**
- * The window in which {@link normalizePolarity} decides which side is text: 81×17 pixels,
- * wide so that a word's letters agree, low so that it stays near one row of a menu or list
- * (chosen on the installer screens of `bench/ocr.ts`).
+ * Below this many pixels (after scaling) a pass is not split between processes: starting a
+ * second Tesseract (about 60 ms to load its model) would cost more than it saves.
  */
-const POLARITY_RX = 40
-const POLARITY_RY = 8
+const SPLIT_MIN_PIXELS = 400_000
 
 /**
- * Makes text dark on a light ground in place, part by part: in the window around each
- * pixel the text is the minority of pixels, so when the window's brightness is skewed
- * towards a few bright pixels (light text on a dark ground: a dark theme, a highlighted
- * entry, a selected row) the pixel is inverted. The skew (third central moment) comes from
- * running sums of v, v², v³ (summed-area tables), so the cost is a few passes over the
- * pixels whatever the window. Returns whether any pixel was inverted.
+ * The pages shared out among at most `processes` groups of about equal pixels (largest page
+ * first, each to the lightest group), each group in screen order; one group when the pages
+ * are few or small.
  */
-export function normalizePolarity(gray: Uint8Array, w: number, h: number, rx = POLARITY_RX, ry = POLARITY_RY): boolean {
-  const W = w + 1
-  const s1 = new Float64Array(W * (h + 1))
-  const s2 = new Float64Array(W * (h + 1))
-  const s3 = new Float64Array(W * (h + 1))
-  for (let y = 0; y < h; y++) {
-    let r1 = 0
-    let r2 = 0
-    let r3 = 0
-    for (let x = 0; x < w; x++) {
-      const v = gray[y * w + x]! / 255
-      r1 += v
-      r2 += v * v
-      r3 += v * v * v
-      const i = (y + 1) * W + x + 1
-      s1[i] = s1[i - W]! + r1
-      s2[i] = s2[i - W]! + r2
-      s3[i] = s3[i - W]! + r3
-    }
+export function splitPages(pages: OcrPage[], processes: number): OcrPage[][] {
+  const pixels = (p: OcrPage): number => p.image.width * p.image.height
+  const total = pages.reduce((sum, p) => sum + pixels(p), 0)
+  const n = Math.min(processes, pages.length)
+  if (n <= 1 || total < SPLIT_MIN_PIXELS) return [pages]
+  const groups = Array.from({ length: n }, () => ({ pixels: 0, members: [] as number[] }))
+  const order = pages.map((_, i) => i).sort((a, b) => pixels(pages[b]!) - pixels(pages[a]!))
+  for (const i of order) {
+    const lightest = groups.reduce((min, g) => (g.pixels < min.pixels ? g : min))
+    lightest.pixels += pixels(pages[i]!)
+    lightest.members.push(i)
   }
-  const flip = new Uint8Array(w * h)
-  let any = false
-  for (let y = 0; y < h; y++) {
-    const y0 = Math.max(0, y - ry)
-    const y1 = Math.min(h, y + ry + 1)
-    for (let x = 0; x < w; x++) {
-      const x0 = Math.max(0, x - rx)
-      const x1 = Math.min(w, x + rx + 1)
-      const a = y0 * W + x0
-      const b = y0 * W + x1
-      const c = y1 * W + x0
-      const d = y1 * W + x1
-      const n = (y1 - y0) * (x1 - x0)
-      const m1 = (s1[d]! - s1[b]! - s1[c]! + s1[a]!) / n
-      const m2 = (s2[d]! - s2[b]! - s2[c]! + s2[a]!) / n
-      const m3 = (s3[d]! - s3[b]! - s3[c]! + s3[a]!) / n
-      const variance = m2 - m1 * m1
-      // E[(v - m)³] = E[v³] - 3m·E[v²] + 2m³; a flat window (no text) is inverted when it is dark.
-      const skew = m3 - 3 * m1 * m2 + 2 * m1 * m1 * m1
-      if (variance > 0.002) {
-        flip[y * w + x] = skew > 0 ? 1 : 0
-      } else flip[y * w + x] = m1 < 0.5 ? 1 : 0
-    }
-  }
-  for (let i = 0; i < gray.length; i++) {
-    if (flip[i]) {
-      gray[i] = 255 - gray[i]!
-      any = true
-    }
-  }
-  return any
+  return groups.filter(g => g.members.length).map(g => g.members.sort((a, b) => a - b).map(i => pages[i]!))
 }
-

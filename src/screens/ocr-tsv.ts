@@ -39,13 +39,31 @@ export interface TsvMapping {
 
 const COLUMNS = ['level', 'page_num', 'block_num', 'par_num', 'line_num', 'word_num', 'left', 'top', 'width', 'height', 'conf', 'text'] as const
 
+/** The header row of Tesseract's TSV (an empty result is this alone). */
+export const TSV_HEADER = COLUMNS.join('\t')
+
+/**
+ * Lines on one row closer than this many times their height are one line: Tesseract's
+ * sparse mode (`--psm 11`) cuts a line where a space is wide (text-mode fonts), and blocks
+ * read as separate pages cannot share a line; table columns lie much farther apart.
+ */
+const SAME_LINE_GAP = 1.5
+
 /**
  * Parses Tesseract's TSV. Words (level 5) with text that is not blank are kept and grouped
- * into lines by their block, paragraph and line numbers; boxes are mapped back to screen
- * pixels with `map` (the engine read an image scaled by `map.scale` and cut at `map.x`,
- * `map.y`). A header that is not Tesseract's throws, naming the first column that differs.
+ * into lines by their page, block, paragraph and line numbers; boxes are mapped back to
+ * screen pixels with `map` (the engine read an image scaled by `map.scale` and cut at
+ * `map.x`, `map.y`; with one mapping per page, page `k + 1` uses `map[k]`). Lines on one
+ * row with a gap of less than {@link SAME_LINE_GAP} line heights are joined. A header
+ * that is not Tesseract's throws, naming the first column that differs.
  */
-export function parseTesseractTsv(tsv: string, map: TsvMapping = { scale: 1, x: 0, y: 0 }): ScreenText {
+export function parseTesseractTsv(tsv: string, map: TsvMapping | TsvMapping[] = { scale: 1, x: 0, y: 0 }): ScreenText {
+  return screenTextOf(tsvLines(tsv, map))
+}
+
+/** The lines of one TSV as Tesseract grouped them, words in screen pixels (see {@link parseTesseractTsv}). */
+export function tsvLines(tsv: string, map: TsvMapping | TsvMapping[]): ScreenWord[][] {
+  const maps = Array.isArray(map) ? map : [map]
   const rows = tsv.split(/\r?\n/)
   const header = (rows.shift() ?? '').split('\t')
   COLUMNS.forEach((c, i) => {
@@ -59,6 +77,7 @@ export function parseTesseractTsv(tsv: string, map: TsvMapping = { scale: 1, x: 
     const text = (f.slice(11).join('\t') ?? '').trim()
     if (!text) continue
     const [left, top, width, height] = [6, 7, 8, 9].map(i => Number(f[i]))
+    const map = pageMap(maps, Number(f[1]))
     const box = {
       x: Math.floor(left! / map.scale) + map.x,
       y: Math.floor(top! / map.scale) + map.y,
@@ -70,10 +89,48 @@ export function parseTesseractTsv(tsv: string, map: TsvMapping = { scale: 1, x: 
     words.push({ text, box, confidence: Number(f[10]) })
     byLine.set(key, words)
   }
-  const lines = [...byLine.values()].map(words => ({ text: words.map(w => w.text).join(' '), box: union(words.map(w => w.box)), words }))
-  // Reading order on screen: top to bottom, then left to right (Tesseract orders by block).
+  return [...byLine.values()]
+}
+
+/**
+ * The screen's text from lines of words (of one or several TSVs): lines that continue each
+ * other on one row joined, then in reading order, top to bottom and left to right.
+ */
+export function screenTextOf(lineWords: ScreenWord[][]): ScreenText {
+  const lines = joinRows(lineWords.map(line))
+  // Tesseract orders by block; a screen is read by rows.
   lines.sort((a, b) => (Math.abs(a.box.y - b.box.y) > Math.min(a.box.height, b.box.height) / 2 ? a.box.y - b.box.y : a.box.x - b.box.x))
   return { lines, words: lines.flatMap(l => l.words), text: lines.map(l => l.text).join('\n') }
+}
+
+function line(words: ScreenWord[]): ScreenLine {
+  return { text: words.map(w => w.text).join(' '), box: union(words.map(w => w.box)), words }
+}
+
+function pageMap(maps: TsvMapping[], page: number): TsvMapping {
+  const m = maps.length === 1 ? maps[0] : maps[page - 1]
+  if (!m) throw new OcrError(`Tesseract's TSV has page ${page}, but ${maps.length} pages were read`)
+  return m
+}
+
+/**
+ * Lines that continue each other on one row joined, left to right: they overlap by half
+ * the smaller height and the gap between them is less than {@link SAME_LINE_GAP} times the
+ * larger height.
+ */
+function joinRows(lines: ScreenLine[]): ScreenLine[] {
+  const sorted = [...lines].sort((a, b) => a.box.x - b.box.x)
+  const out: ScreenLine[] = []
+  for (const l of sorted) {
+    const prev = out.find(p => {
+      const overlap = Math.min(p.box.y + p.box.height, l.box.y + l.box.height) - Math.max(p.box.y, l.box.y)
+      const gap = l.box.x - (p.box.x + p.box.width)
+      return overlap >= Math.min(p.box.height, l.box.height) / 2 && gap >= -2 && gap < SAME_LINE_GAP * Math.max(p.box.height, l.box.height)
+    })
+    if (prev) out[out.indexOf(prev)] = line([...prev.words, ...l.words])
+    else out.push(l)
+  }
+  return out
 }
 
 /** The smallest rectangle holding every one of `boxes` (which must not be empty). */

@@ -1,14 +1,16 @@
 /**
- * The OCR engine: Debian's `tesseract` (5.x) run through execa on a prepared PGM, its TSV
- * parsed into words and lines. One process per pass; the image goes through stdin and the
- * TSV comes back on stdout, so no file is written.
+ * The OCR engine: Debian's `tesseract` (5.x) run through execa on the prepared pages (one
+ * multi-page TIFF), its TSV parsed into words and lines. One process per pass; the image
+ * goes through stdin and the TSV comes back on stdout, so no file is written.
  * @module
  */
 import { execa } from 'execa'
-import { OcrError } from '../errors/errors.js'
+import { OcrError, SpecError } from '../errors/errors.js'
 import type { Image } from './image.js'
-import { prepareForOcr, type OcrPrepOptions } from './ocr-prep.js'
-import { parseTesseractTsv, type ScreenText } from './ocr-tsv.js'
+import { availableParallelism } from 'node:os'
+import { prepareForOcr, splitPages, type OcrPrepOptions } from './ocr-prep.js'
+import { screenTextOf, tsvLines, type ScreenText } from './ocr-tsv.js'
+import { encodeTiff } from './tiff.js'
 
 /** Options of one OCR pass (see {@link Machine.screenText}). */
 export interface OcrOptions extends OcrPrepOptions {
@@ -19,6 +21,11 @@ export interface OcrOptions extends OcrPrepOptions {
    * have it (menus, buttons, labels); 3 expects a page of paragraphs; 6 one block; 7 one line.
    */
   psm?: number
+  /**
+   * Tesseract processes one pass may run at once, each on a share of the screen's blocks of
+   * text. Default 2 (1 on a one-core machine); 1 leaves a core to QEMU on a busy host.
+   */
+  processes?: number
 }
 
 /** The longest one OCR pass may take before Tesseract is stopped (a pass takes about a second). */
@@ -30,27 +37,75 @@ export function tesseractBinary(): string {
 }
 
 /**
- * Reads the text of `img` (or `options.region` of it) with Tesseract. Throws
- * {@link OcrError} when the binary or a language is missing, naming the Debian package.
- * Aborting `signal` ends the Tesseract process and rejects with the signal's reason.
+ * Reads the text of `img` (or `options.region` of it) with Tesseract: the prepared pages
+ * ({@link prepareForOcr}) go to up to `options.processes` Tesseract processes at once, as
+ * multi-page TIFFs of about equal size. Throws {@link OcrError} when the binary or a
+ * language is missing, naming the Debian package. Aborting `signal` ends the Tesseract
+ * processes and rejects with the signal's reason.
  */
 export async function recognize(img: Image, options: OcrOptions = {}, signal?: AbortSignal): Promise<ScreenText> {
-  const { lang = 'eng', psm = 11, ...prep } = options
+  const { lang = 'eng', psm = 11, processes = defaultProcesses(), ...prep } = options
   if (!/^[a-z_]+(\+[a-z_]+)*$/i.test(lang)) throw new OcrError(`OCR language '${lang}' is not a Tesseract language list such as 'eng' or 'eng+fra'`)
+  if (!(Number.isInteger(processes) && processes >= 1 && processes <= 16)) throw new SpecError(`OCR processes must be a whole number from 1 to 16, got ${processes}`)
+  await checkEngine(tesseractBinary(), lang)
   const input = prepareForOcr(img, prep)
+  if (input.pages.length === 0) return screenTextOf([])
+  // The pages are already dark text on white (no second pass on inverted lines) with the
+  // background flattened, so Otsu's global threshold (method 0, the fastest) is enough,
+  // except for the grey image as it is (invert: true/false), which keeps Sauvola's local
+  // one (method 2).
+  const threshold = prep.invert === true || prep.invert === false ? 2 : 0
+  const args = ['stdin', 'stdout', '-l', lang, '--psm', String(psm), '-c', 'tessedit_do_invert=0', '-c', `thresholding_method=${threshold}`, 'tsv']
+  const failed = new AbortController()
+  const stop = signal ? AbortSignal.any([signal, failed.signal]) : failed.signal
+  const groups = splitPages(input.pages, processes)
+  try {
+    const lines = await Promise.all(
+      groups.map(async group => tsvLines(await tesseract(encodeTiff(group.map(p => p.image)), args, stop, signal), group.map(p => p.map))),
+    )
+    return screenTextOf(lines.flat())
+  } catch (e) {
+    failed.abort(e)
+    throw e
+  }
+}
+
+const checked = new Map<string, Promise<void>>()
+
+/**
+ * Checks once per binary and language list that Tesseract runs and has the languages
+ * (`tesseract --list-langs`), so a missing engine is named at the first pass even on a
+ * blank screen, which needs no OCR.
+ */
+function checkEngine(bin: string, lang: string): Promise<void> {
+  const key = `${bin}\0${lang}`
+  let check = checked.get(key)
+  if (!check) {
+    check = (async () => {
+      const result = await execa(bin, ['--list-langs'], { reject: false, timeout: OCR_TIMEOUT_MS })
+      if ((result as { code?: string }).code === 'ENOENT') throw new OcrError(`OCR needs Tesseract: '${bin}' is not installed (apt-get install tesseract-ocr tesseract-ocr-eng; scripts/setup.sh does)`)
+      if (result.failed) throw new OcrError(`'${bin} --list-langs' failed: ${String(result.stderr ?? '').trim().split('\n').slice(-2).join(' | ') || result.exitCode} (src/screens/ocr.ts)`)
+      const have = new Set(String(result.stdout).split('\n').map(l => l.trim()))
+      const missing = lang.split('+').find(l => !have.has(l))
+      if (missing) throw new OcrError(`Tesseract has no data for language '${missing}': apt-get install tesseract-ocr-${missing}`)
+    })()
+    checked.set(key, check)
+    check.catch(() => checked.delete(key)) // installed later: checked again
+  }
+  return check
+}
+
+/** Two processes on a machine with two cores or more (a pass takes about half the time), else one. */
+function defaultProcesses(): number {
+  return Math.min(2, availableParallelism())
+}
+
+/** One Tesseract process on `tiff`; its TSV. */
+async function tesseract(tiff: Buffer, args: string[], stop: AbortSignal, signal: AbortSignal | undefined): Promise<string> {
   const bin = tesseractBinary()
-  // The image is already dark text on light (no second pass on inverted lines), and
-  // Sauvola's local threshold (method 2) keeps text on a grey highlight bar that a global
-  // Otsu threshold turns black. One thread: on a small machine Tesseract's OpenMP threads
-  // compete with QEMU and make a pass slower, not faster.
-  const args = ['stdin', 'stdout', '-l', lang, '--psm', String(psm), '-c', 'tessedit_do_invert=0', '-c', 'thresholding_method=2', 'tsv']
-  const result = await execa(bin, args, {
-    input: input.pgm,
-    reject: false,
-    env: { OMP_THREAD_LIMIT: '1' },
-    timeout: OCR_TIMEOUT_MS,
-    ...(signal ? { cancelSignal: signal } : {}),
-  })
+  // One thread each: on a small machine Tesseract's OpenMP threads compete with QEMU and
+  // make a pass slower, not faster.
+  const result = await execa(bin, args, { input: tiff, reject: false, env: { OMP_THREAD_LIMIT: '1' }, timeout: OCR_TIMEOUT_MS, cancelSignal: stop })
   if (signal?.aborted) throw signal.reason
   if (result.failed) {
     const err = String(result.stderr ?? '')
@@ -59,7 +114,8 @@ export async function recognize(img: Image, options: OcrOptions = {}, signal?: A
     if (code === 'ENOENT') throw new OcrError(`OCR needs Tesseract: '${bin}' is not installed (apt-get install tesseract-ocr tesseract-ocr-eng; scripts/setup.sh does)`)
     const missing = /Failed loading language '([^']+)'/.exec(err)
     if (missing) throw new OcrError(`Tesseract has no data for language '${missing[1]}': apt-get install tesseract-ocr-${missing[1]}`)
+    if (stop.aborted) throw stop.reason
     throw new OcrError(`Tesseract failed (${result.exitCode ?? result.signal ?? code}): ${err.trim().split('\n').slice(-3).join(' | ') || 'no message'} (src/screens/ocr.ts)`)
   }
-  return parseTesseractTsv(String(result.stdout), input.map)
+  return String(result.stdout)
 }

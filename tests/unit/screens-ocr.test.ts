@@ -1,7 +1,8 @@
 // Screens as text without QEMU: Tesseract's TSV parsed into lines and boxes, patterns
 // found in them, the image prepared for OCR, and (with Debian's tesseract, which
 // scripts/setup.sh installs) a real pass over a recorded installer screen: reuse of an
-// unchanged screen and a failing wait that lists what it read.
+// unchanged screen and a failing wait that lists what it read. What OCR reads on more
+// recorded screens is screens-ocr-accuracy.test.ts.
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -11,7 +12,10 @@ import { OcrError, SpecError, TextNotFoundError } from '../../src/errors/errors.
 import { blankImage, fillRect } from '../../src/screens/draw.js'
 import { readPng } from '../../src/screens/image.js'
 import { findText } from '../../src/screens/ocr-match.js'
-import { normalizePolarity, prepareForOcr } from '../../src/screens/ocr-prep.js'
+import { contrastWithBackground, eraseRules, INK } from '../../src/screens/ocr-background.js'
+import { findTextBlocks, mergeOverlapping } from '../../src/screens/ocr-blocks.js'
+import { prepareForOcr, splitPages, type OcrPage } from '../../src/screens/ocr-prep.js'
+import { encodeTiff } from '../../src/screens/tiff.js'
 import { parseTesseractTsv } from '../../src/screens/ocr-tsv.js'
 import { ScreenReader, waitForText } from '../../src/screens/text.js'
 
@@ -60,39 +64,143 @@ t.test('findText: first matching line, the words the match covers, their centre'
   t.equal(findText(s, /French/g)!.text, 'French', 'the same global pattern twice finds it twice (no lastIndex)')
 })
 
-t.test('prepareForOcr: grayscale, dark themes inverted, region and scale mapped back', async t => {
-  const dark = blankImage(40, 20, [0, 0, 40])
-  fillRect(dark, { x: 5, y: 5, width: 3, height: 8 }, [255, 255, 255]) // a light stroke
+t.test('prepareForOcr: text dark on white whatever its colours, cut into blocks, mapped back to the screen', async t => {
+  const dark = blankImage(200, 100, [0, 0, 40])
+  fillRect(dark, { x: 20, y: 20, width: 3, height: 10 }, [255, 255, 255]) // a light stroke
+  fillRect(dark, { x: 150, y: 70, width: 3, height: 10 }, [255, 255, 255]) // another, far away
   const p = prepareForOcr(dark, { scale: 1 })
-  t.equal(p.inverted, true)
-  const px = (o: typeof p, x: number, y: number, w: number): number => o.pgm[o.pgm.length - o.area.width * o.area.height * o.map.scale ** 2 + y * w + x]!
-  t.equal(px(p, 6, 8, 40), 0, 'the light stroke is dark')
-  t.ok(px(p, 30, 15, 40) > 200, 'the dark ground is light')
-  t.match(p.pgm.subarray(0, 13).toString('latin1'), /^P5\n40 20\n255\n/)
-  const light = blankImage(40, 20, [250, 250, 250])
-  fillRect(light, { x: 5, y: 5, width: 3, height: 8 }, [0, 0, 0])
-  t.equal(prepareForOcr(light, { scale: 1 }).inverted, false, 'dark text on light stays')
-  const r = prepareForOcr(light, { region: { x: 10, y: 4, width: 20, height: 10 }, scale: 2 })
-  t.same(r.map, { scale: 2, x: 10, y: 4 })
-  t.match(r.pgm.subarray(0, 12).toString('latin1'), /^P5\n40 20\n/, 'the region, twice as large')
-  t.throws(() => prepareForOcr(light, { region: { x: 30, y: 0, width: 20, height: 5 } }), SpecError)
-  t.throws(() => prepareForOcr(light, { region: { x: 30, y: 0, width: 20, height: 5 } }), /region 20x5 at \(30,0\) does not lie inside the 40x20 screen/)
+  t.equal(p.pages.length, 2, 'two blocks of ink, two pages')
+  const [first, second] = p.pages
+  const at = (page: NonNullable<typeof first>, x: number, y: number): number => page.image.data[(y - page.map.y) * page.image.width + (x - page.map.x)]!
+  t.equal(at(first!, 21, 25), 0, 'the light stroke is black')
+  t.equal(at(first!, 30, 25), 255, 'the dark ground is white')
+  t.ok(first!.map.x <= 20 && first!.map.y <= 20 && first!.map.x + first!.image.width >= 23, 'the page holds its stroke with a margin')
+  t.ok(second!.map.x > 100, 'the second page is the far stroke')
+  t.ok(first!.image.width * first!.image.height + second!.image.width * second!.image.height < 200 * 100 / 2, 'the empty screen is not read')
+  const light = blankImage(200, 100, [250, 250, 250])
+  fillRect(light, { x: 20, y: 20, width: 3, height: 10 }, [0, 0, 0])
+  const r = prepareForOcr(light, { region: { x: 10, y: 10, width: 40, height: 30 }, scale: 2 })
+  t.equal(r.pages.length, 1)
+  t.same(r.pages[0]!.map.scale, 2)
+  t.ok(r.pages[0]!.map.x >= 10 && r.pages[0]!.map.y >= 10, 'mapped from the region into the screen')
+  t.equal(r.pages[0]!.image.width % 2, 0, 'scaled twice')
+  t.same(prepareForOcr(blankImage(50, 50, [30, 30, 30])).pages, [], 'a blank screen: nothing to read')
+  const plain = prepareForOcr(light, { invert: false, scale: 1 })
+  t.equal(plain.pages.length, 1, 'invert: false reads the whole image as it is')
+  t.equal(plain.pages[0]!.image.data[25 * 200 + 21], 0)
+  t.equal(prepareForOcr(light, { invert: true, scale: 1 }).pages[0]!.image.data[25 * 200 + 21], 255, 'invert: true inverts it')
+  t.throws(() => prepareForOcr(light, { region: { x: 190, y: 0, width: 20, height: 5 } }), SpecError)
+  t.throws(() => prepareForOcr(light, { region: { x: 190, y: 0, width: 20, height: 5 } }), /region 20x5 at \(190,0\) does not lie inside the 200x100 screen/)
   t.throws(() => prepareForOcr(light, { scale: 8 }), /OCR scale must be a number from 1 to 4, got 8/)
-  t.equal(prepareForOcr(dark, { scale: 1, invert: false }).inverted, false, 'invert: false keeps it')
 })
 
-t.test('normalizePolarity: a highlighted row (light text on a dark bar) on a light page is inverted there only', async t => {
-  const w = 200
+t.test('contrastWithBackground: a highlighted row reads like the page, up to the very end of its bar', async t => {
+  const w = 300
   const h = 60
   const gray = new Uint8Array(w * h).fill(235)
-  for (let y = 20; y < 40; y++) for (let x = 0; x < w; x++) gray[y * w + x] = 60 // the bar
-  for (let x = 20; x < 180; x += 6) for (let y = 25; y < 35; y++) gray[y * w + x] = 255 // its light letters' strokes
-  for (let x = 20; x < 180; x += 6) for (let y = 3; y < 13; y++) gray[y * w + x] = 0 // dark letters above
-  t.equal(normalizePolarity(gray, w, h), true)
-  t.equal(gray[30 * w + 20], 0, 'a stroke on the bar became dark')
-  t.ok(gray[30 * w + 23]! > 150, 'the bar between strokes became light')
-  t.equal(gray[8 * w + 20], 0, 'a dark letter on the page stays dark')
-  t.equal(gray[8 * w + 23], 235, 'the page stays light')
+  for (let y = 20; y < 40; y++) for (let x = 10; x < w; x++) gray[y * w + x] = 60 // the bar, from x = 10
+  // Light letters on the bar from 2 px after its end, with the page's own level: a polarity
+  // decided in a window would see mostly page there and keep them light.
+  for (let x = 12; x < 200; x += 6) for (let y = 24; y < 36; y++) gray[y * w + x] = 235
+  for (let x = 12; x < 200; x += 6) for (let y = 3; y < 15; y++) gray[y * w + x] = 0 // dark letters above
+  contrastWithBackground(gray, w, h)
+  t.equal(gray[30 * w + 12], 0, 'the first stroke on the bar, 2 px from its end, is black')
+  t.equal(gray[30 * w + 102], 0, 'a stroke in the middle of the bar is black')
+  t.equal(gray[30 * w + 11], 255, 'the bar between its end and the first stroke is white')
+  t.equal(gray[30 * w + 250], 255, 'the bar is white')
+  t.equal(gray[8 * w + 12], 0, 'a dark letter on the page stays black')
+  t.equal(gray[8 * w + 15], 255, 'the page is white')
+  t.equal(gray[19 * w + 100], 255, 'no rule is left along the bar\'s edge')
+  const noise = new Uint8Array(40 * 20).map((_, i) => (i * 37) % 251)
+  contrastWithBackground(noise, 40, 20) // no plain region at all: the most common level around each pixel
+  t.pass('an image without a plain region is prepared too')
+})
+
+t.test('eraseRules: frame lines, a dotted focus rectangle and underlines go, letters stay', async t => {
+  const w = 200
+  const h = 80
+  const gray = new Uint8Array(w * h).fill(255)
+  for (let x = 5; x < 195; x++) gray[5 * w + x] = 0 // a frame's top
+  for (let y = 5; y < 75; y++) gray[y * w + 5] = 0 // its side
+  for (let x = 20; x < 180; x += 2) gray[20 * w + x] = 0 // a dotted line
+  for (let x = 20; x < 120; x += 8) for (let y = 40; y < 52; y++) for (let d = 0; d < 2; d++) gray[y * w + x + d] = 0 // letters' stems
+  for (let x = 20; x < 120; x++) gray[60 * w + x] = 0 // an underline below them
+  eraseRules(gray, w, h)
+  t.equal(gray[5 * w + 100], 255, 'the frame\'s top is gone')
+  t.equal(gray[50 * w + 5], 255, 'its side is gone')
+  t.equal(gray[20 * w + 100], 255, 'the dotted line is gone')
+  t.equal(gray[60 * w + 50], 255, 'the underline is gone')
+  t.equal(gray[45 * w + 20], 0, 'the stems stay')
+  t.equal(gray[45 * w + 100], 0)
+})
+
+t.test('findTextBlocks: words of a line together, far columns apart, blank nothing', async t => {
+  const w = 400
+  const h = 100
+  const gray = new Uint8Array(w * h).fill(255)
+  const word = (x: number, y: number, n: number): void => {
+    for (let k = 0; k < n; k++) for (let yy = y; yy < y + 10; yy++) gray[yy * w + x + k * 7] = 0
+  }
+  word(10, 10, 5) // "Hello" ...
+  word(52, 10, 5) // ... "world", one space away
+  word(300, 10, 4) // a column far to the right
+  word(10, 60, 3)
+  const blocks = findTextBlocks(gray, w, h, INK)
+  t.equal(blocks.length, 3, JSON.stringify(blocks))
+  t.ok(blocks[0]!.x <= 10 && blocks[0]!.x + blocks[0]!.width > 52 + 28, 'one space apart: one block')
+  t.ok(blocks[1]!.x >= 280, 'a column 200 px away: its own block')
+  t.ok(blocks[2]!.y > 40, 'top to bottom')
+  t.same(findTextBlocks(new Uint8Array(w * h).fill(255), w, h, INK), [])
+  t.same(mergeOverlapping([{ x: 0, y: 0, width: 10, height: 10 }, { x: 5, y: 5, width: 10, height: 10 }, { x: 50, y: 0, width: 5, height: 5 }]), [{ x: 0, y: 0, width: 15, height: 15 }, { x: 50, y: 0, width: 5, height: 5 }])
+})
+
+t.test('encodeTiff: a baseline grey TIFF with one directory per page, chained', async t => {
+  const a = { width: 3, height: 2, data: Uint8Array.from([0, 1, 2, 3, 4, 5]) }
+  const b = { width: 1, height: 1, data: Uint8Array.from([9]) }
+  const tif = encodeTiff([a, b])
+  t.equal(tif.toString('latin1', 0, 2), 'II')
+  t.equal(tif.readUInt16LE(2), 42)
+  const ifd = tif.readUInt32LE(4)
+  t.equal(tif.readUInt16LE(ifd), 9, 'nine tags')
+  const tag = (dir: number, n: number): [number, number] => [tif.readUInt16LE(dir + 2 + n * 12), tif.readUInt32LE(dir + 2 + n * 12 + 8)]
+  t.same(tag(ifd, 0), [256, 3], 'width')
+  t.same(tag(ifd, 1), [257, 2], 'height')
+  const strip = tag(ifd, 5)[1]
+  t.same([...tif.subarray(strip, strip + 6)], [0, 1, 2, 3, 4, 5], 'the pixels, row by row')
+  const next = tif.readUInt32LE(ifd + 2 + 9 * 12)
+  t.ok(next > 0, 'the first page points at the second')
+  t.equal(tif[tag(next, 5)[1]], 9)
+  t.equal(tif.readUInt32LE(next + 2 + 9 * 12), 0, 'the last page ends the chain')
+  t.throws(() => encodeTiff([]), RangeError)
+  t.throws(() => encodeTiff([{ width: 2, height: 2, data: new Uint8Array(3) }]), /a 2x2 page needs 4 bytes, got 3/)
+})
+
+t.test('splitPages: small passes in one process, large ones shared out evenly, each in screen order', async t => {
+  const page = (n: number, pixels: number): OcrPage => ({ image: { width: pixels, height: 1, data: new Uint8Array(pixels) }, map: { scale: 1, x: n, y: 0 } })
+  const small = [page(0, 1000), page(1, 1000)]
+  t.same(splitPages(small, 2), [small], 'too small to pay for a second process')
+  const large = [page(0, 500_000), page(1, 100_000), page(2, 300_000), page(3, 150_000)]
+  const groups = splitPages(large, 2)
+  t.equal(groups.length, 2)
+  const sums = groups.map(g => g.reduce((s, p) => s + p.image.width, 0))
+  t.same(sums.sort(), [500_000, 550_000].sort(), 'about equal pixels')
+  for (const g of groups) t.same(g.map(p => p.map.x), [...g.map(p => p.map.x)].sort(), 'in screen order')
+  t.same(splitPages(large, 1), [large], 'one process')
+  t.same(splitPages([large[0]!], 2), [[large[0]]], 'one page')
+})
+
+t.test('TSV of several pages: each page mapped by its own offset; lines on one row joined, columns kept apart', async t => {
+  const row = (page: number, line: number, x: number, y: number, w: number, text: string): string => `5\t${page}\t1\t1\t${line}\t1\t${x}\t${y}\t${w}\t20\t90\t${text}`
+  const tsv = [HEADER, row(1, 1, 0, 0, 80, 'boot:'), row(2, 1, 0, 0, 60, 'live'), row(3, 1, 0, 0, 60, 'Nederlands')].join('\n')
+  const s = parseTesseractTsv(tsv, [
+    { scale: 2, x: 0, y: 100 },
+    { scale: 2, x: 50, y: 100 }, // 10 px after "boot:" ends: one line
+    { scale: 2, x: 300, y: 100 }, // 210 px away: a column of its own
+  ])
+  t.same(s.lines.map(l => l.text), ['boot: live', 'Nederlands'])
+  t.same(s.lines[0]!.box, { x: 0, y: 100, width: 80, height: 10 })
+  t.same(s.lines[1]!.words[0]!.box, { x: 300, y: 100, width: 30, height: 10 })
+  t.throws(() => parseTesseractTsv(tsv, [{ scale: 1, x: 0, y: 0 }, { scale: 1, x: 0, y: 0 }]), /TSV has page 3, but 2 pages were read/)
 })
 
 const tesseract = existsSync('/usr/bin/tesseract') || !!process.env.BOOTCHECK_TESSERACT
