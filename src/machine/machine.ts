@@ -258,8 +258,10 @@ export class Machine {
   /**
    * Reads the text on the screen (or `region` of it) with OCR (Tesseract): the lines top to
    * bottom, each with its words and their boxes in screen pixels. The screen is converted
-   * to grayscale, inverted when dark and scaled up (`scale`, default 2) first. An
-   * unchanged screen is not read again: the last pass's text is returned.
+   * to grey, every text made dark on white by its contrast with the background around it
+   * (highlighted entries and dark themes too), cut into the blocks that hold text and
+   * scaled up (`scale`, default 2) first. An unchanged screen is not read again: the last
+   * pass's text is returned.
    */
   screenText(options: ScreenTextOptions = {}): Promise<ScreenText> {
     return this.step(
