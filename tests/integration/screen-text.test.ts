@@ -18,11 +18,13 @@ t.test('the pxelinux menu read as text; a wait for words not there lists what it
   const title = await vm.waitForText(/installer menu/, { timeout: 120_000 })
   t.match(title.line, /Debian GNU\/Linux installer menu \(BIOS mode\)/)
   const screen = await vm.screenText()
-  // The entries under the highlighted one (on a grey bar, which Tesseract does not read; see the README)
-  const entries = ['Advanced options', 'Accessible dark contrast installer menu', 'Help', 'Install with speech synthesis']
+  // Every entry, the highlighted one on its bar too, in order below the title.
+  const entries = ['Install', 'Advanced options', 'Accessible dark contrast installer menu', 'Help', 'Install with speech synthesis']
+  let above = title.box.y
   for (const entry of entries) {
     const line = screen.lines.find(l => l.text.replace(/\s*>$/, '') === entry)
-    t.ok(line && line.box.y > title.box.y, `entry '${entry}' read, below the title`)
+    t.ok(line && line.box.y > above, `entry '${entry}' read, below the one before`)
+    if (line) above = line.box.y
   }
   t.match(screen.text, /Press a key, otherwise speech synthesis will be started in \d+ seconds/)
   const started = Date.now()
@@ -74,7 +76,8 @@ t.test("the demo ISO's GRUB menu (UEFI): the entry labels read", async t => {
   const screen = await vm.screenText()
   const entry = screen.lines.find(l => l.text === 'live-copytoram')
   t.ok(entry, 'the entry live-copytoram is a line of its own')
-  t.ok(screen.lines.some(l => /^\W?live$/.test(l.text) || l.text.endsWith('live')), 'the highlighted entry live is read too')
+  const live = screen.lines.find(l => /^\W?live$/.test(l.text))
+  t.ok(live && entry && live.box.y < entry.box.y, 'the highlighted entry live (on its bar) is a line of its own, above it')
   t.ok(entry && entry.box.y > title.box.y, 'below the title')
   t.match(screen.text, /Press enter to boot the selected/)
 })
@@ -91,7 +94,7 @@ t.test("the demo ISO's isolinux prompt (BIOS, VGA text): the entries it names re
   const screen = await vm.screenText()
   t.match(screen.text, /entries live \(default/)
   t.match(screen.text, /live-copytoram/)
-  t.ok(screen.lines.some(l => /^boot:/.test(l.text)), 'the prompt')
+  t.ok(screen.lines.some(l => /^boot: live/.test(l.text)), 'the prompt with what was typed, one line')
 })
 
 // The text installer (newt on the VGA text console), over PXE from its unmodified tree:
@@ -108,4 +111,7 @@ t.test('the text installer: its menu and its language page read as text', async 
   t.match(page.text, /Select a language/)
   t.match(page.text, /Choose the language to be used for the installation process/)
   for (const entry of [/English/, /French/, /<Go Back>/]) t.match(page.text, entry, `reads ${entry}`)
+  const english = page.lines.find(l => /^English\b/.test(l.text))
+  const french = page.lines.find(l => /^French\b/.test(l.text))
+  t.ok(english && french && english.box.y < french.box.y && Math.abs(english.box.x - french.box.x) < 12, 'the highlighted row (white on red) reads like the others, in the same column')
 })
