@@ -9,6 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { boot, bootAll, network, stableMac, type Machine, type MachineSpec, type TestContext } from '../src/index.js'
+import { interfaceOf, LIST_INTERFACES } from '../src/machine/nics.js'
 import { demoMedia, params } from '../vm-configs/demo.js'
 import { emit, row, stats } from './lib/report.js'
 
@@ -23,8 +24,10 @@ function context(name: string): TestContext & { end(): Promise<void> } {
   return { fullname: `bench > TAP > ${name}`, teardown: fn => void fns.push(fn), end: async () => { for (const f of fns) await f() } }
 }
 
+/** The guest's interface with `mac` up, with `ip` (the stream baseline's NICs are QEMU arguments bootcheck does not know). */
 async function addr(vm: Machine, mac: string, ip: string): Promise<void> {
-  await vm.succeed(`D=$(for i in /sys/class/net/*; do [ "$(cat $i/address)" = ${mac} ] && basename $i; done); ip link set $D up && ip addr add ${ip}/24 dev $D`)
+  const dev = interfaceOf(vm.name, { id: 'nic', network: 'bench', mac }, await vm.succeed(LIST_INTERFACES))
+  await vm.succeed(`ip link set ${dev} up && ip addr add ${ip}/24 dev ${dev}`)
 }
 
 /** Seconds for `MB` MB from b to a over TCP; a listens on 10.0.0.1. */

@@ -34,7 +34,7 @@ import { clickButton, movePointer, sendKeyCombo, typeText } from './input.js'
 import { ejectMedium, insertMedium, unplugDevice } from './media.js'
 import { flattenDisk } from './disks.js'
 import { classifyHandover, FACTS_COMMAND, parseFacts, type HandoverResult } from './handover.js'
-import { findNic, forwardPort, nicInfos, setLink, type ForwardPortOptions, type NicInfo } from './nics.js'
+import { findNic, forwardPort, interfaceOf, LIST_INTERFACES, nicInfos, setLink, type ForwardPortOptions, type NicInfo } from './nics.js'
 import { explainSilentConsole } from './silent.js'
 import { SNAPSHOT_SCRATCH_PREFIX, Snapshot } from './snapshot.js'
 import { SNAPSHOT_MANIFEST } from './snapshot-manifest.js'
@@ -522,6 +522,31 @@ export class Machine {
    */
   setLink(network: string, up: boolean): Promise<void> {
     return this.step('setLink', { network, up }, () => setLink(this.qmp, findNic(this.name, this.nics, network), up))
+  }
+
+  /**
+   * The name the guest gave the NIC on `network` (a network name, `'user'`, or a NIC's
+   * device id), e.g. `eth1` or `enp0s4`: the interface whose MAC address is the one
+   * bootcheck gave the card (listed from `/sys/class/net` in the guest shell). Throws a
+   * {@link NetworkError} when the machine has no NIC there, or the guest no interface
+   * with its MAC (no driver for the card).
+   *
+   * ```ts
+   * const dev = await router.interfaceName(lan)
+   * await router.succeed(`ip link set ${dev} up && ip addr add 10.0.0.1/24 dev ${dev}`)
+   * ```
+   */
+  interfaceName(network: string | { readonly name: string }): Promise<string> {
+    const name = typeof network === 'string' ? network : network.name
+    return this.step(
+      'interfaceName',
+      { network: name },
+      async () => {
+        const nic = findNic(this.name, this.nics, name)
+        return interfaceOf(this.name, nic, await this.succeed(LIST_INTERFACES))
+      },
+      dev => dev,
+    )
   }
 
   /**

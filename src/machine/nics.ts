@@ -31,6 +31,30 @@ export function findNic(machine: string, nics: readonly NicInfo[], nameOrId: str
   throw new NetworkError(`${machine} has no NIC on '${nameOrId}' (its NICs: ${have})${hint}`)
 }
 
+/**
+ * The guest shell command that lists its network interfaces, one `name mac` line each
+ * (from `/sys/class/net`, which every Linux has; no `ip` needed).
+ */
+export const LIST_INTERFACES = 'for i in /sys/class/net/*; do echo "${i##*/} $(cat $i/address)"; done'
+
+/**
+ * The guest's interface for `nic`, from the output of {@link LIST_INTERFACES}: the one with
+ * its MAC address. A {@link NetworkError} naming the interfaces there are otherwise (the
+ * guest's kernel has no driver for the card, or it was renamed away).
+ */
+export function interfaceOf(machine: string, nic: NicInfo, listing: string): string {
+  const interfaces = listing
+    .split('\n')
+    .map(l => l.trim().split(/\s+/))
+    .filter(f => f.length === 2) as Array<[string, string]>
+  const found = interfaces.find(([, mac]) => mac.toLowerCase() === nic.mac.toLowerCase())
+  if (found) return found[0]
+  const have = interfaces.map(([name, mac]) => `${name} ${mac}`).join(', ') || 'none'
+  throw new NetworkError(
+    `${machine} has no interface with MAC ${nic.mac}, its NIC on '${nic.network}' (the guest has: ${have}): does its kernel have the card's driver (virtio_net) loaded?`,
+  )
+}
+
 /** Sets a NIC's link up or down (the guest sees its carrier change). */
 export async function setLink(qmp: QmpClient, nic: NicInfo, up: boolean): Promise<void> {
   await qmp.execute('set_link', { name: nic.id, up })

@@ -29,8 +29,9 @@ t.test('a server netboots two diskless clients: pxelinux over TFTP and iPXE over
 
   // the host reaches the server's web server through its user-network NIC (QEMU's user
   // network forwards to 10.0.2.15, the address its DHCP would give)
-  const userMac = server.nics.find(n => n.network === 'user')!.mac
-  await server.succeed(`D=$(for i in /sys/class/net/*; do [ "$(cat $i/address)" = ${userMac} ] && basename $i; done); ip link set $D up && ip addr add 10.0.2.15/24 dev $D`)
+  const userNic = await server.interfaceName('user')
+  t.match(userNic, /^(eth|en)\w+$/, `the user-network NIC is ${userNic} in the guest`)
+  await server.succeed(`ip link set ${userNic} up && ip addr add 10.0.2.15/24 dev ${userNic}`)
   const port = await server.forwardPort({ guest: 80 })
   const served = await fetch(`http://127.0.0.1:${port}/boot.ipxe`).then(r => r.text())
   t.match(served, /^#!ipxe\n/, 'the host fetched boot.ipxe from the guest through a forwarded port')

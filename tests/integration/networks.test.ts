@@ -9,11 +9,9 @@ const media = await demoMedia()
 // The demo live system, booted directly (no boot menu), on the given networks.
 const live = (...nics: Network[]): MachineSpec => ({ cdrom: media.iso, kernel: media.kernel, initrd: media.initrd, kernelParams: params(media), memory: '512M', nics })
 
-/** The guest's interface on `net`, found by the MAC address bootcheck gave it. */
+/** The guest's interface on `net` up, with `address`. */
 async function up(vm: Machine, net: Network, address: string): Promise<string> {
-  const mac = vm.nics.find(n => n.network === net.name)!.mac
-  const dev = (await vm.succeed(`for i in /sys/class/net/*; do [ "$(cat $i/address)" = ${mac} ] && basename $i; done; true`)).trim()
-  if (!dev) throw new Error(`${vm.name} has no interface with MAC ${mac}`)
+  const dev = await vm.interfaceName(net)
   await vm.succeed(`ip link set ${dev} up && ip addr add ${address}/24 dev ${dev}`)
   return dev
 }

@@ -11,7 +11,8 @@ import { dhcpMessageType, mergePcaps, readPcap, summarizeFrame, writePcap, type 
 import { buildQemuArgv, type LaunchPlan } from '../../src/qemu/argv.js'
 import { launchPlan, planNics } from '../../src/machine/plan.js'
 import { checkSpec } from '../../src/spec/check.js'
-import { SpecError } from '../../src/errors/errors.js'
+import { NetworkError, SpecError } from '../../src/errors/errors.js'
+import { interfaceOf, LIST_INTERFACES } from '../../src/machine/nics.js'
 import type { NetworkRef } from '../../src/spec/spec.js'
 import { GroupAdmission } from '../../src/api/group-admission.js'
 import type { AdmissionRequest } from '../../src/machine/start.js'
@@ -186,4 +187,16 @@ t.test('bootAll\'s group admission: one request for the sum, released when the l
   failing.fail(new Error('b has a bad spec'))
   await t.rejects(waiting, /b has a bad spec/, 'a member that fails before asking releases the others')
   await t.rejects(failing.admit({ machine: 'c', test: 'x', memoryMiB: 1, cpus: 1 }), /bad spec/)
+})
+
+t.test('interfaceName: the guest interface with the NIC\'s MAC, or a NetworkError naming those there are', async t => {
+  const nic = { id: 'nic-lan', network: 'lan', mac: '52:54:00:ab:cd:ef' }
+  const listing = 'lo 00:00:00:00:00:00\neth0 52:54:00:12:34:56\nenp0s4 52:54:00:AB:CD:EF\n'
+  t.equal(interfaceOf('router', nic, listing), 'enp0s4', 'found by MAC, in any case')
+  t.throws(() => interfaceOf('router', nic, 'lo 00:00:00:00:00:00\n'), NetworkError)
+  t.throws(
+    () => interfaceOf('router', nic, 'lo 00:00:00:00:00:00\n'),
+    /router has no interface with MAC 52:54:00:ab:cd:ef, its NIC on 'lan' \(the guest has: lo 00:00:00:00:00:00\): does its kernel have the card's driver \(virtio_net\) loaded\?/,
+  )
+  t.match(LIST_INTERFACES, /\/sys\/class\/net/, 'listed from sysfs: no ip(8) needed')
 })
