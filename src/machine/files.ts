@@ -55,6 +55,8 @@ export interface FileCopyResult {
   resent: number
   /** Milliseconds the copy took. */
   durationMs: number
+  /** A folder's copy: the files in it (the archive's members that are not folders); `bytes` is the archive's size. */
+  files?: number
 }
 
 /** Files of at least this many bytes go through a share when there is one (`via: 'auto'`). */
@@ -81,7 +83,8 @@ export interface CopyContext {
 export function describeCopy(r: FileCopyResult): string {
   const mbps = r.durationMs > 0 ? (r.bytes / 1e6 / (r.durationMs / 1000)).toFixed(2) : '∞'
   const how = r.via === '9p' ? `9p share ${r.share}` : `serial, ${r.chunks} chunks${r.resent ? `, ${r.resent} sent again` : ''}`
-  return `${r.bytes} bytes over ${how} in ${(r.durationMs / 1000).toFixed(1)} s (${mbps} MB/s)`
+  const what = r.files !== undefined ? `a folder of ${r.files} files, ` : ''
+  return `${what}${r.bytes} bytes over ${how} in ${(r.durationMs / 1000).toFixed(1)} s (${mbps} MB/s)`
 }
 
 /** Copies the host file `hostPath` to `guestPath` in the guest (replacing it). */

@@ -39,7 +39,8 @@ import { explainSilentConsole } from './silent.js'
 import { SNAPSHOT_SCRATCH_PREFIX, Snapshot } from './snapshot.js'
 import { SNAPSHOT_MANIFEST } from './snapshot-manifest.js'
 import { saveSnapshot, type MachineOrigin } from './snapshot-save.js'
-import { copyFromGuest, copyToGuest, describeCopy, type CopyContext, type CopyOptions, type FileCopyResult } from './files.js'
+import { copyToGuest, describeCopy, type CopyContext, type CopyOptions, type FileCopyResult } from './files.js'
+import { copyFolderToGuest, copyPathFromGuest, isHostFolder } from './folders.js'
 import { mountCommand, mountError } from './shares.js'
 
 /** Options of commands run in the guest. */
@@ -398,9 +399,21 @@ export class Machine {
    * spec, files of 64 KiB or more go through it instead (`via` forces either way). Every
    * chunk is a step of the trace; the result says which way the copy went. Throws
    * {@link CommandFailedError} naming the path when the guest cannot write it.
+   *
+   * A host folder is packed with tar, copied as one file and unpacked into the guest folder
+   * `guestPath` (created when missing; files of the same name replaced, others left; the
+   * guest needs a `tar`, busybox's does): `files` in the result counts its files.
    */
   copyTo(hostPath: string, guestPath: string, options: CopyOptions = {}): Promise<FileCopyResult> {
-    return this.step('copyTo', { hostPath, guestPath, ...options }, () => copyToGuest(this.copyContext(), hostPath, guestPath, options), describeCopy)
+    return this.step(
+      'copyTo',
+      { hostPath, guestPath, ...options },
+      async () =>
+        (await isHostFolder('copyTo', hostPath))
+          ? copyFolderToGuest(this.copyContext(), hostPath, guestPath, options)
+          : copyToGuest(this.copyContext(), hostPath, guestPath, options),
+      describeCopy,
+    )
   }
 
   /**
@@ -409,9 +422,12 @@ export class Machine {
    * (base64 with MD5s, fetched again when damaged), and the whole file's MD5 is compared
    * with the guest's; with a writable 9p share, files of 64 KiB or more go through it.
    * Throws {@link CommandFailedError} naming the path when it is missing or not a file.
+   *
+   * A guest folder is packed with tar in the guest (in `/tmp`), copied as one file and
+   * unpacked into the host folder `hostPath` (created; files of the same name replaced).
    */
   copyFrom(guestPath: string, hostPath: string, options: CopyOptions = {}): Promise<FileCopyResult> {
-    return this.step('copyFrom', { guestPath, hostPath, ...options }, () => copyFromGuest(this.copyContext(), guestPath, hostPath, options), describeCopy)
+    return this.step('copyFrom', { guestPath, hostPath, ...options }, () => copyPathFromGuest(this.copyContext(), guestPath, hostPath, options), describeCopy)
   }
 
   /**

@@ -2,12 +2,13 @@
 // shared demo-shell snapshot: a 5 MB random file there and back byte-identical, a chunk
 // damaged on its way in typed again (a guest shell function `head` that garbles its first read), a
 // result damaged on its way out fetched again (a `base64` function that garbles its first
-// encoding), a reader left waiting by a lost newline ended by typed newlines, and a
-// missing guest path failing with CommandFailedError naming it.
+// encoding), a reader left waiting by a lost newline ended by typed newlines, a folder
+// there and back (tar on both sides), and a missing guest path failing with
+// CommandFailedError naming it.
 // The 9p side is in files-9p.test.ts (it needs a cold boot: shares cannot be snapshotted).
 import t from 'tap'
 import { createHash, randomBytes } from 'node:crypto'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { CommandFailedError, type Machine } from '../../src/index.js'
@@ -35,13 +36,47 @@ t.test('copyFrom of a missing path fails with CommandFailedError naming the path
   const vm = await demoShell(t, 'files-missing')
   const started = Date.now()
   await t.rejects(vm.copyFrom('/no/such/file.bin', join(dir, 'never')), { name: 'CommandFailedError', message: /\/no\/such\/file\.bin/ })
-  const e = await vm.copyFrom('/tmp', join(dir, 'never')).catch(e => e)
-  t.ok(e instanceof CommandFailedError && /'\/tmp'/.test(e.message), 'a folder is no file either')
+  const e = await vm.copyFrom('/dev/null', join(dir, 'never')).catch(e => e)
+  t.ok(e instanceof CommandFailedError && /'\/dev\/null'/.test(e.message), 'a device is no file either')
   t.ok(Date.now() - started < 10_000, 'within seconds')
   await t.rejects(vm.copyTo(join(dir, 'nope'), '/tmp/x'), { name: 'SpecError', message: /cannot read the host file/ })
   writeFileSync(join(dir, 'small'), 'hi\n')
   await t.rejects(vm.copyTo(join(dir, 'small'), '/no/such/dir/x'), { name: 'CommandFailedError', message: /\/no\/such\/dir\/x/ })
   await t.rejects(vm.copyTo(join(dir, 'small'), 'relative/x'), { name: 'SpecError' })
+})
+
+t.test('a folder to the guest and back over serial: files, subfolders, a link, modes', async t => {
+  const vm = await demoShell(t, 'files-folder')
+  const src = join(dir, 'folder')
+  mkdirSync(join(src, 'sub', 'deeper'), { recursive: true })
+  writeFileSync(join(src, 'b.txt'), 'hello\n')
+  writeFileSync(join(src, 'with space.txt'), 'spaced\n')
+  const bin = randomBytes(3000)
+  writeFileSync(join(src, 'sub', 'deeper', 'c.bin'), bin)
+  writeFileSync(join(src, 'run.sh'), '#!/bin/sh\necho ran\n', { mode: 0o755 })
+  symlinkSync('b.txt', join(src, 'link'))
+  const sent = await vm.copyTo(src, '/tmp/folder-in')
+  t.equal(sent.files, 5, 'five files (the link is one)')
+  t.equal(sent.via, 'serial')
+  t.equal(await vm.succeed('cat /tmp/folder-in/b.txt "/tmp/folder-in/with space.txt"'), 'hello\nspaced\n')
+  t.equal((await vm.succeed('md5sum < /tmp/folder-in/sub/deeper/c.bin')).split(' ')[0], createHash('md5').update(bin).digest('hex'), 'the binary file arrived intact')
+  t.equal(await vm.succeed('/tmp/folder-in/run.sh'), 'ran\n', 'its mode came along')
+  t.equal(await vm.succeed('readlink /tmp/folder-in/link'), 'b.txt\n', 'the link is a link')
+  t.equal(await vm.succeed('ls -a /tmp/folder-in | grep -c bootcheck || true'), '0\n', 'no archive left behind')
+  // into an existing folder: same names replaced, other files left
+  await vm.succeed('echo old > /tmp/folder-in/b.txt && echo mine > /tmp/folder-in/guest-only.txt')
+  await vm.copyTo(src, '/tmp/folder-in')
+  t.equal(await vm.succeed('cat /tmp/folder-in/b.txt /tmp/folder-in/guest-only.txt'), 'hello\nmine\n')
+  const back = join(dir, 'folder-back')
+  const got = await vm.copyFrom('/tmp/folder-in', back)
+  t.equal(got.files, 6)
+  t.equal(readFileSync(join(back, 'guest-only.txt'), 'utf8'), 'mine\n')
+  t.same(readFileSync(join(back, 'sub', 'deeper', 'c.bin')), bin)
+  t.equal(readlinkSync(join(back, 'link')), 'b.txt')
+  t.ok(statSync(join(back, 'run.sh')).mode & 0o100, 'executable on the host too')
+  t.equal(await vm.succeed('ls /tmp | grep -c bootcheck-folder || true'), '0\n', 'the guest\'s archive is removed')
+  await t.rejects(vm.copyFrom('/', join(dir, 'never')), { name: 'SpecError', message: /root '\/' cannot be copied as a whole/ })
+  await t.rejects(vm.copyTo(src, '/tmp/folder-in/b.txt/x'), { name: 'CommandFailedError', message: /folder-in\/b\.txt\/x/ })
 })
 
 t.test('a chunk damaged on its way in is typed again; a damaged result on its way out is fetched again', async t => {

@@ -1,0 +1,108 @@
+/**
+ * Folders in and out of the guest: `vm.copyTo` given a host folder and `vm.copyFrom` given
+ * a guest folder pack it with tar (the host's GNU tar, the guest's tar: busybox's does),
+ * move the one archive as a file (`files.ts`: over the console in checked chunks, or
+ * through a share) and unpack it on the other side into the destination folder: created
+ * when missing, files of the same name replaced, other files left. Symbolic links, modes
+ * and times travel with the archive; owners do not.
+ * @module
+ */
+import { randomBytes } from 'node:crypto'
+import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { execa } from 'execa'
+import { CommandFailedError, SpecError } from '../errors/errors.js'
+import { shQuote } from '../guest/protocol.js'
+import { copyFromGuest, copyToGuest, type CopyContext, type CopyOptions, type FileCopyResult } from './files.js'
+
+/** The guest command that says whether `path` is a folder (`dir`), a file (`file`) or neither (`none`). */
+export function pathKindCommand(path: string): string {
+  const p = shQuote(path)
+  return `if [ -d ${p} ]; then echo dir; elif [ -e ${p} ]; then echo file; else echo none; fi`
+}
+
+/** The guest command that unpacks `archive` into `folder` (created) and removes the archive. */
+export function unpackCommand(archive: string, folder: string): string {
+  const a = shQuote(archive)
+  return `${needTar()} mkdir -p ${shQuote(folder)} && tar -xf ${a} -C ${shQuote(folder)}; s=$?; rm -f ${a}; exit $s`
+}
+
+/** The guest command that packs the contents of `folder` into `archive`. */
+export function packCommand(folder: string, archive: string): string {
+  return `${needTar()} tar -cf ${shQuote(archive)} -C ${shQuote(folder)} .`
+}
+
+function needTar(): string {
+  return `command -v tar >/dev/null || { echo "copying a folder needs tar in the guest (busybox's will do)" >&2; exit 127; };`
+}
+
+/** Whether the host path is a folder; a {@link SpecError} naming it when it cannot be read. */
+export async function isHostFolder(method: string, path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory()
+  } catch (e) {
+    throw new SpecError(`${method}: cannot read the host file '${path}': ${(e as Error).message}`)
+  }
+}
+
+/** Copies the host folder `hostDir` into the guest folder `guestPath`. */
+export async function copyFolderToGuest(ctx: CopyContext, hostDir: string, guestPath: string, options: CopyOptions = {}): Promise<FileCopyResult> {
+  const started = Date.now()
+  if (typeof guestPath !== 'string' || !guestPath.startsWith('/')) throw new SpecError(`copyTo: the guest path must be absolute, got ${JSON.stringify(guestPath)}`)
+  const work = await mkdtemp(join(tmpdir(), 'bootcheck-folder-'))
+  try {
+    const archive = join(work, 'folder.tar')
+    const files = await hostTar('copyTo', ['-cf', archive, '--owner=0', '--group=0', '--numeric-owner', '-C', hostDir, '.'])
+    // The archive lands in the destination (made first) and is removed once unpacked.
+    await expectOk(ctx, 'copyTo', guestPath, `mkdir -p ${shQuote(guestPath)}`, options)
+    const guestArchive = `${guestPath.replace(/\/+$/, '')}/.bootcheck-folder-${randomBytes(6).toString('hex')}.tar`
+    const sent = await copyToGuest(ctx, archive, guestArchive, options)
+    const command = unpackCommand(guestArchive, guestPath)
+    await expectOk(ctx, 'copyTo', guestPath, command, options)
+    return { ...sent, files: files.length, durationMs: Date.now() - started }
+  } finally {
+    await rm(work, { recursive: true, force: true })
+  }
+}
+
+/**
+ * Copies the guest path `guestPath` to `hostPath`: a folder into the host folder
+ * `hostPath` (created), anything else as a file ({@link copyFromGuest}).
+ */
+export async function copyPathFromGuest(ctx: CopyContext, guestPath: string, hostPath: string, options: CopyOptions = {}): Promise<FileCopyResult> {
+  if (typeof guestPath !== 'string' || !guestPath.startsWith('/')) return copyFromGuest(ctx, guestPath, hostPath, options)
+  const kind = (await ctx.run(pathKindCommand(guestPath), options.timeout ?? ctx.timeout)).output.trim()
+  if (kind !== 'dir') return copyFromGuest(ctx, guestPath, hostPath, options)
+  const started = Date.now()
+  if (guestPath.replace(/\/+$/, '') === '') throw new SpecError("copyFrom: the guest's root '/' cannot be copied as a whole; name a folder under it")
+  const guestArchive = `/tmp/.bootcheck-folder-${randomBytes(6).toString('hex')}.tar`
+  const work = await mkdtemp(join(tmpdir(), 'bootcheck-folder-'))
+  try {
+    await expectOk(ctx, 'copyFrom', guestPath, packCommand(guestPath, guestArchive), options)
+    const archive = join(work, 'folder.tar')
+    const got = await copyFromGuest(ctx, guestArchive, archive, options)
+    await mkdir(hostPath, { recursive: true })
+    // GNU tar refuses members that climb out of the folder (`..`) and strips leading `/`.
+    const files = await hostTar('copyFrom', ['-xvf', archive, '-C', hostPath, '--no-same-owner'])
+    return { ...got, files: files.length, durationMs: Date.now() - started }
+  } finally {
+    await ctx.run(`rm -f ${shQuote(guestArchive)}`, options.timeout ?? ctx.timeout).catch(() => undefined)
+    await rm(work, { recursive: true, force: true })
+  }
+}
+
+/** Runs the host's tar; the files it names (with `-v`, or listed after packing). */
+async function hostTar(method: string, args: string[]): Promise<string[]> {
+  const r = await execa('tar', args, { reject: false })
+  if (r.failed) throw new SpecError(`${method}: tar ${args.join(' ')} failed on the host: ${String(r.stderr || r.shortMessage).trim().split('\n').slice(-3).join('; ')}`)
+  const listing = args.includes('-xvf') ? String(r.stdout) : String((await execa('tar', ['-tf', args[1]!])).stdout)
+  return listing.split('\n').filter(l => l && !l.endsWith('/'))
+}
+
+async function expectOk(ctx: CopyContext, method: string, guestPath: string, command: string, options: CopyOptions): Promise<void> {
+  const r = await ctx.run(command, options.timeout ?? ctx.timeout)
+  if (r.status === 0) return
+  const why = (r.stderr || r.output).trim().split('\n').slice(-5).join('; ')
+  throw new CommandFailedError(`${method}: the folder '${guestPath}' in ${ctx.name}: ${why || `status ${r.status}`} (command ${JSON.stringify(command)} exited with status ${r.status})`, command, r.status, r.output, r.stderr)
+}
