@@ -7,7 +7,8 @@
 import { readFile, rm, unlink, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { NetworkError } from '../errors/errors.js'
-import { mergePcaps, readPcap, writePcap, type Pcap } from '../net/pcap.js'
+import { mergePcaps, readPcap, type Pcap } from '../net/pcap.js'
+import { mergePcapFiles } from '../net/pcap-files.js'
 import { VdeSwitch } from '../qemu/switch.js'
 import { trackScratch, untrackScratch } from '../qemu/registry.js'
 import type { NetworkRef } from '../spec/spec.js'
@@ -126,7 +127,9 @@ export class Network implements NetworkRef {
 
   /**
    * What the network carried so far: the machines' captures merged by time (each frame
-   * once: a NIC records what its guest sends). Frames still being written are left out.
+   * once: a NIC records what its guest sends), read into memory for a test to look at.
+   * Frames still being written are left out. (The file written when the network closes is
+   * merged a chunk at a time, whatever its size.)
    */
   async capture(): Promise<Pcap> {
     const captures: Pcap[] = []
@@ -156,8 +159,11 @@ export class Network implements NetworkRef {
       if (machines.length === 0) {
         throw new NetworkError(`network '${this.name}' of test '${this.test || 'outside a test'}' was made but no machine joined it: give it to a machine (nics: [${this.name}]) or remove it`)
       }
-      const merged = await this.capture()
-      await writeFile(this.capturePath, writePcap(merged))
+      // Merged a chunk at a time: a long test's capture need not fit in memory.
+      const merged = await mergePcapFiles(
+        machines.map(m => join(this.captureDir, `${m.name}.pcap`)),
+        this.capturePath,
+      )
       for (const m of machines) await unlink(join(this.captureDir, `${m.name}.pcap`)).catch(() => undefined)
       const facts: NetworkFacts = {
         network: this.name,
@@ -165,7 +171,7 @@ export class Network implements NetworkRef {
         file: this.file,
         machines: machines.map(m => ({ name: m.name, mac: m.nics.find(n => n.network === this.name)?.mac ?? '' })),
         capture: this.capturePath,
-        frames: merged.packets.length,
+        frames: merged.frames,
       }
       await writeFile(join(this.captureDir, 'network.json'), JSON.stringify(facts, null, 2) + '\n')
     })()
