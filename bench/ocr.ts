@@ -10,6 +10,8 @@
  * - the pass with both cores taken by busy loops (as two TCG QEMUs take them in a test
  *   run) against the quiet host, and two processes against one there;
  * - a region (the Continue button) against the whole screen;
+ * - a pass over a screen where one line changed (pxelinux's countdown: the unchanged
+ *   blocks come from the reader's cache) against a whole pass;
  * - an unchanged screen (reused, no OCR) against a pass;
  * - tesseract.js (WASM, a warm worker, `@tesseract.js-data/eng`, offline) against the CLI
  *   pass, on the PNG and on the pages bootcheck prepares, when tesseract.js can be loaded:
@@ -90,6 +92,19 @@ try {
 rows.push(row('ocr', 'screenText 1280x800 (text installer)', 'ms', await timeIt(N, pass(newt)), 'tesseract CLI defaults, PNG', await timeIt(N, () => cliDefaults(newt))))
 rows.push(row('ocr', 'screenText 640x480 (pxelinux menu)', 'ms', await timeIt(N, pass(menu)), 'tesseract CLI defaults, PNG', await timeIt(N, () => cliDefaults(menu))))
 rows.push(row('ocr', 'screenText region 220x40', 'ms', await timeIt(N, () => recognize(page.image, { region: CONTINUE })), 'whole 1280x800 screen', await timeIt(N, pass(page))))
+// A countdown: the menu, then the same menu one second on (only its last line differs).
+// Each time a new reader reads the first, then (timed) the second.
+const later = await readPng(fixture('d-i-pxelinux-menu-later.png'))
+const changed: number[] = []
+for (let i = 0; i < N; i++) {
+  let tick = 0
+  const countdown = new ScreenReader(async () => (tick++ ? later : menu.image))
+  await countdown.read()
+  const t0 = performance.now()
+  await countdown.read()
+  changed.push(performance.now() - t0)
+}
+rows.push(row('ocr', 'screenText, one line changed (countdown)', 'ms', stats(changed), 'a whole pass of the 640x480 menu', await timeIt(N, pass(menu))))
 const reader = new ScreenReader(async () => page.image)
 await reader.read()
 rows.push(row('ocr', 'screenText unchanged screen (reused)', 'ms', await timeIt(N, () => reader.read()), 'one OCR pass, 1280x800', await timeIt(N, pass(page))))

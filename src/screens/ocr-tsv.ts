@@ -63,13 +63,21 @@ export function parseTesseractTsv(tsv: string, map: TsvMapping | TsvMapping[] = 
 
 /** The lines of one TSV as Tesseract grouped them, words in screen pixels (see {@link parseTesseractTsv}). */
 export function tsvLines(tsv: string, map: TsvMapping | TsvMapping[]): ScreenWord[][] {
+  return tsvLinesByPage(tsv, map).flat()
+}
+
+/**
+ * The lines of one TSV page by page: element `k` has the lines of page `k + 1` (none when
+ * Tesseract found no text there), words in screen pixels.
+ */
+export function tsvLinesByPage(tsv: string, map: TsvMapping | TsvMapping[]): ScreenWord[][][] {
   const maps = Array.isArray(map) ? map : [map]
   const rows = tsv.split(/\r?\n/)
   const header = (rows.shift() ?? '').split('\t')
   COLUMNS.forEach((c, i) => {
     if (header[i] !== c) throw new OcrError(`Not Tesseract TSV: column ${i + 1} is '${header[i] ?? ''}', expected '${c}'`)
   })
-  const byLine = new Map<string, ScreenWord[]>()
+  const pages: Array<Map<string, ScreenWord[]>> = maps.map(() => new Map())
   for (const row of rows) {
     if (!row) continue
     const f = row.split('\t')
@@ -77,19 +85,21 @@ export function tsvLines(tsv: string, map: TsvMapping | TsvMapping[]): ScreenWor
     const text = (f.slice(11).join('\t') ?? '').trim()
     if (!text) continue
     const [left, top, width, height] = [6, 7, 8, 9].map(i => Number(f[i]))
-    const map = pageMap(maps, Number(f[1]))
+    const page = Number(f[1])
+    const map = pageMap(maps, page)
     const box = {
       x: Math.floor(left! / map.scale) + map.x,
       y: Math.floor(top! / map.scale) + map.y,
       width: Math.max(1, Math.round(width! / map.scale)),
       height: Math.max(1, Math.round(height! / map.scale)),
     }
-    const key = `${f[1]}.${f[2]}.${f[3]}.${f[4]}`
+    const byLine = pages[maps.length === 1 ? 0 : page - 1]!
+    const key = `${f[2]}.${f[3]}.${f[4]}`
     const words = byLine.get(key) ?? []
     words.push({ text, box, confidence: Number(f[10]) })
     byLine.set(key, words)
   }
-  return [...byLine.values()]
+  return pages.map(p => [...p.values()])
 }
 
 /**

@@ -8,8 +8,9 @@ import { execa } from 'execa'
 import { OcrError, SpecError } from '../errors/errors.js'
 import type { Image } from './image.js'
 import { availableParallelism } from 'node:os'
-import { prepareForOcr, splitPages, type OcrPrepOptions } from './ocr-prep.js'
-import { screenTextOf, tsvLines, type ScreenText } from './ocr-tsv.js'
+import { createHash } from 'node:crypto'
+import { prepareForOcr, splitPages, type OcrPage, type OcrPrepOptions } from './ocr-prep.js'
+import { screenTextOf, tsvLinesByPage, type ScreenText, type ScreenWord } from './ocr-tsv.js'
 import { encodeTiff } from './tiff.js'
 
 /** Options of one OCR pass (see {@link Machine.screenText}). */
@@ -43,7 +44,7 @@ export function tesseractBinary(): string {
  * language is missing, naming the Debian package. Aborting `signal` ends the Tesseract
  * processes and rejects with the signal's reason.
  */
-export async function recognize(img: Image, options: OcrOptions = {}, signal?: AbortSignal): Promise<ScreenText> {
+export async function recognize(img: Image, options: OcrOptions = {}, signal?: AbortSignal, cache?: OcrCache): Promise<ScreenText> {
   const { lang = 'eng', psm = 11, processes = defaultProcesses(), ...prep } = options
   if (!/^[a-z_]+(\+[a-z_]+)*$/i.test(lang)) throw new OcrError(`OCR language '${lang}' is not a Tesseract language list such as 'eng' or 'eng+fra'`)
   if (!(Number.isInteger(processes) && processes >= 1 && processes <= 16)) throw new SpecError(`OCR processes must be a whole number from 1 to 16, got ${processes}`)
@@ -56,17 +57,74 @@ export async function recognize(img: Image, options: OcrOptions = {}, signal?: A
   // one (method 2).
   const threshold = prep.invert === true || prep.invert === false ? 2 : 0
   const args = ['stdin', 'stdout', '-l', lang, '--psm', String(psm), '-c', 'tessedit_do_invert=0', '-c', `thresholding_method=${threshold}`, 'tsv']
+  // Pages read before (the same pixels, read the same way) come from the cache, moved to
+  // where they are now; only the others go to Tesseract.
+  const keys = input.pages.map(p => pageKey(p, args))
+  const lines: ScreenWord[][] = []
+  const unread: Array<{ page: OcrPage; key: string }> = []
+  input.pages.forEach((page, i) => {
+    const known = cache?.get(keys[i]!)
+    if (known) lines.push(...known.map(line => line.map(w => ({ ...w, box: { ...w.box, x: w.box.x + page.map.x, y: w.box.y + page.map.y } }))))
+    else unread.push({ page, key: keys[i]! })
+  })
+  if (unread.length === 0) return screenTextOf(lines)
   const failed = new AbortController()
   const stop = signal ? AbortSignal.any([signal, failed.signal]) : failed.signal
-  const groups = splitPages(input.pages, processes)
+  const groups = splitPages(
+    unread.map(u => u.page),
+    processes,
+  )
   try {
-    const lines = await Promise.all(
-      groups.map(async group => tsvLines(await tesseract(encodeTiff(group.map(p => p.image)), args, stop, signal), group.map(p => p.map))),
+    const read = await Promise.all(
+      groups.map(async group => tsvLinesByPage(await tesseract(encodeTiff(group.map(p => p.image)), args, stop, signal), group.map(p => p.map))),
     )
-    return screenTextOf(lines.flat())
+    groups.forEach((group, g) =>
+      group.forEach((page, k) => {
+        const pageLines = read[g]![k]!
+        lines.push(...pageLines)
+        const key = unread.find(u => u.page === page)!.key
+        cache?.set(key, pageLines.map(line => line.map(w => ({ ...w, box: { ...w.box, x: w.box.x - page.map.x, y: w.box.y - page.map.y } }))))
+      }),
+    )
+    return screenTextOf(lines)
   } catch (e) {
     failed.abort(e)
     throw e
+  }
+}
+
+/** What identifies a page's reading: its pixels, size and scale, and the engine's arguments. */
+function pageKey(page: OcrPage, args: string[]): string {
+  const { width, height, data } = page.image
+  return `${width}x${height}@${page.map.scale}:${args.join(' ')}:${createHash('sha1').update(data).digest('hex')}`
+}
+
+/**
+ * The lines of pages already read, by their pixels (words relative to the page), so that
+ * on a screen where one line changed (a countdown, a progress bar, a blinking cursor) only
+ * that line's block goes to Tesseract. The oldest entries go beyond `limit`.
+ */
+export class OcrCache {
+  private readonly entries = new Map<string, ScreenWord[][]>()
+  /** Pages found here, and pages that had to be read. */
+  hits = 0
+  misses = 0
+
+  constructor(readonly limit = 256) {}
+
+  get(key: string): ScreenWord[][] | undefined {
+    const lines = this.entries.get(key)
+    if (lines) {
+      this.hits++
+      this.entries.delete(key)
+      this.entries.set(key, lines)
+    } else this.misses++
+    return lines
+  }
+
+  set(key: string, lines: ScreenWord[][]): void {
+    this.entries.set(key, lines)
+    if (this.entries.size > this.limit) this.entries.delete(this.entries.keys().next().value!)
   }
 }
 

@@ -9,7 +9,7 @@ import { SpecError, TextNotFoundError } from '../errors/errors.js'
 import { sleep } from '../util/sleep.js'
 import { writePng, type Image } from './image.js'
 import { describePattern, findText, type TextMatch, type TextPattern } from './ocr-match.js'
-import { recognize, type OcrOptions } from './ocr.js'
+import { OcrCache, recognize, type OcrOptions } from './ocr.js'
 import { checkRegion } from './ocr-prep.js'
 import type { ScreenText } from './ocr-tsv.js'
 
@@ -37,6 +37,8 @@ export class ScreenReader {
   private last: { key: string; image: Image; text: ScreenText } | undefined
   /** OCR passes run (not reused). */
   passes = 0
+  /** The blocks of text read so far: a pass over a screen where one line changed reads that line's block only. */
+  readonly cache = new OcrCache()
 
   constructor(private readonly capture: () => Promise<Image>) {}
 
@@ -50,7 +52,7 @@ export class ScreenReader {
     const key = JSON.stringify([options.region, options.lang, options.psm, options.scale, options.invert])
     const last = this.last
     if (last && last.key === key && sameArea(last.image, image, options)) return { image, text: last.text, reused: true }
-    const text = await recognize(image, options, signal)
+    const text = await recognize(image, options, signal, this.cache)
     this.passes++
     this.last = { key, image, text }
     return { image, text, reused: false }

@@ -17,6 +17,7 @@ import { findTextBlocks, mergeOverlapping } from '../../src/screens/ocr-blocks.j
 import { prepareForOcr, splitPages, type OcrPage } from '../../src/screens/ocr-prep.js'
 import { encodeTiff } from '../../src/screens/tiff.js'
 import { parseTesseractTsv } from '../../src/screens/ocr-tsv.js'
+import { OcrCache, recognize } from '../../src/screens/ocr.js'
 import { ScreenReader, waitForText } from '../../src/screens/text.js'
 
 const fixture = (name: string): string => new URL(`./fixtures/ocr/${name}`, import.meta.url).pathname
@@ -226,6 +227,31 @@ t.test('a real pass over the recorded installer language page; an unchanged scre
   t.match(region.text.text, /Continue/)
   t.ok(region.text.words.every(w => w.box.x >= 1060 && w.box.y >= 755), 'boxes in screen pixels')
   t.equal(captures, 3)
+})
+
+t.test('a screen where one line changed: only that line\'s block is read again, and the text is the same as a fresh pass', async t => {
+  const before = await readPng(fixture('d-i-pxelinux-menu.png')) // "… started in 13 seconds..."
+  const after = await readPng(fixture('d-i-pxelinux-menu-later.png')) // the countdown on
+  let n = 0
+  const reader = new ScreenReader(async () => (n++ === 0 ? before : after))
+  const first = await reader.read()
+  const blocks = reader.cache.misses
+  t.ok(blocks >= 3, `the menu is ${blocks} blocks`)
+  t.equal(reader.cache.hits, 0)
+  const second = await reader.read()
+  t.equal(second.reused, false, 'the screen changed: a pass ran')
+  t.equal(reader.cache.misses, blocks + 1, 'one block read: the countdown line')
+  t.equal(reader.cache.hits, blocks - 1, 'the others came from the cache')
+  const fresh = await recognize(after)
+  t.same(second.text.lines.map(l => l.text), fresh.lines.map(l => l.text), 'the same lines as a pass without the cache')
+  t.same(second.text.lines.map(l => l.box), fresh.lines.map(l => l.box), 'at the same places')
+  t.not(first.text.lines.find(l => /Press a key/.test(l.text))!.text, second.text.lines.find(l => /Press a key/.test(l.text))!.text, 'the countdown line itself changed')
+  const cache = new OcrCache(2)
+  cache.set('a', [])
+  cache.set('b', [])
+  cache.get('a')
+  cache.set('c', [])
+  t.ok(cache.get('a') && cache.get('c') && !cache.get('b'), 'bounded: the least recently used entry goes')
 })
 
 t.test('waitForText fails within its timeout, listing what it read, with the screenshot saved', async t => {
