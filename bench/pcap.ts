@@ -13,7 +13,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { mergePcapFiles } from '../src/net/pcap-files.js'
-import { mergePcaps, readPcap, writePcap } from '../src/net/pcap.js'
+import { mergePcaps, pcapFileHeader, pcapRecordHeader, readPcap, writePcap } from '../src/net/pcap.js'
 import { emit, row, stats, type Row } from './lib/report.js'
 
 const [mode, out, ...inputs] = process.argv.slice(2)
@@ -33,20 +33,12 @@ try {
   const files: string[] = []
   for (let k = 0; k < 3; k++) {
     const frames = Math.floor((MB * 1e6) / 3 / 1530)
-    const buf = Buffer.alloc(24 + frames * (16 + 1514))
-    buf.writeUInt32LE(0xa1b2c3d4, 0)
-    buf.writeUInt16LE(2, 4)
-    buf.writeUInt16LE(4, 6)
-    buf.writeUInt32LE(65535, 16)
-    buf.writeUInt32LE(1, 20)
-    for (let i = 0, o = 24; i < frames; i++, o += 16 + 1514) {
-      const us = 1_700_000_000_000_000 + i * 30 + k * 7
-      buf.writeUInt32LE(Math.floor(us / 1e6), o)
-      buf.writeUInt32LE(us % 1e6, o + 4)
-      buf.writeUInt32LE(1514, o + 8)
-      buf.writeUInt32LE(1514, o + 12)
-      buf.fill(k + 1, o + 16, o + 16 + 1514)
+    const parts: Buffer[] = [pcapFileHeader(1, 65535)]
+    for (let i = 0; i < frames; i++) {
+      const p = { timeUs: 1_700_000_000_000_000 + i * 30 + k * 7, length: 1514, data: Buffer.alloc(1514, k + 1) }
+      parts.push(pcapRecordHeader(p), p.data)
     }
+    const buf = Buffer.concat(parts)
     files.push(join(dir, `nic${k}.pcap`))
     await writeFile(files[k]!, buf)
   }

@@ -6,10 +6,7 @@
  * @module
  */
 import { open, type FileHandle } from 'node:fs/promises'
-import type { PcapPacket } from './pcap.js'
-
-const MAGIC_US = 0xa1b2c3d4
-const MAGIC_NS = 0xa1b23c4d
+import { parsePcapHeader, parseRecordHeader, pcapFileHeader, pcapRecordHeader, type PcapHeader, type PcapPacket } from './pcap.js'
 /** Bytes read from an input, or gathered for the output, at a time. */
 const CHUNK = 1 << 20
 
@@ -18,16 +15,22 @@ export class PcapFileReader {
   private buf = Buffer.alloc(0)
   private pos = 0
   private eof = false
-  private le = true
-  private nano = false
-  /** The file's link type and snapshot length, once {@link open} read its header. */
-  linkType = 1
-  snapLen = 65535
+  private header: PcapHeader = { littleEndian: true, nanoseconds: false, snapLen: 65535, linkType: 1 }
 
   private constructor(
     private readonly fh: FileHandle,
     readonly path: string,
   ) {}
+
+  /** The file's link type (1 = Ethernet). */
+  get linkType(): number {
+    return this.header.linkType
+  }
+
+  /** The file's snapshot length. */
+  get snapLen(): number {
+    return this.header.snapLen
+  }
 
   /** Opens `path` and reads its header; undefined for a file shorter than a header (nothing captured). Throws on a file that is not pcap. */
   static async open(path: string): Promise<PcapFileReader | undefined> {
@@ -38,14 +41,11 @@ export class PcapFileReader {
         await fh.close()
         return undefined
       }
-      const head = r.take(24)
-      const le = head.readUInt32LE(0)
-      const be = head.readUInt32BE(0)
-      r.le = le === MAGIC_US || le === MAGIC_NS
-      if (!r.le && be !== MAGIC_US && be !== MAGIC_NS) throw new Error(`${path}: not a pcap file (magic 0x${be.toString(16)})`)
-      r.nano = (r.le ? le : be) === MAGIC_NS
-      r.snapLen = r.u32(head, 16)
-      r.linkType = r.u32(head, 20)
+      try {
+        r.header = parsePcapHeader(r.take(24))
+      } catch (e) {
+        throw new Error(`${path}: ${(e as Error).message}`)
+      }
       return r
     } catch (e) {
       await fh.close()
@@ -56,23 +56,14 @@ export class PcapFileReader {
   /** The next whole frame, or undefined at the end (a frame cut by a killed writer ends the file). */
   async next(): Promise<PcapPacket | undefined> {
     if (!(await this.fill(16))) return undefined
-    const h = this.buf.subarray(this.pos, this.pos + 16)
-    const incl = this.u32(h, 8)
-    if (!(await this.fill(16 + incl))) return undefined
-    const head = this.take(16)
-    const sec = this.u32(head, 0)
-    const frac = this.u32(head, 4)
-    const length = this.u32(head, 12)
-    const data = Buffer.from(this.take(incl))
-    return { timeUs: sec * 1e6 + (this.nano ? Math.floor(frac / 1000) : frac), length, data }
+    const r = parseRecordHeader(this.buf.subarray(this.pos, this.pos + 16), this.header)
+    if (!(await this.fill(16 + r.captured))) return undefined
+    this.take(16)
+    return { timeUs: r.timeUs, length: r.length, data: Buffer.from(this.take(r.captured)) }
   }
 
   async close(): Promise<void> {
     await this.fh.close()
-  }
-
-  private u32(b: Buffer, o: number): number {
-    return this.le ? b.readUInt32LE(o) : b.readUInt32BE(o)
   }
 
   private take(n: number): Buffer {
@@ -113,12 +104,7 @@ export async function mergePcapFiles(inputs: readonly string[], output: string):
     const linkType = readers[0]?.linkType ?? 1
     const odd = readers.find(r => r.linkType !== linkType)
     if (odd) throw new Error(`cannot merge captures of link types ${linkType} and ${odd.linkType} (${odd.path})`)
-    const head = Buffer.alloc(24)
-    head.writeUInt32LE(MAGIC_US, 0)
-    head.writeUInt16LE(2, 4)
-    head.writeUInt16LE(4, 6)
-    head.writeUInt32LE(Math.max(65535, ...readers.map(r => r.snapLen)), 16)
-    head.writeUInt32LE(linkType, 20)
+    const head = pcapFileHeader(linkType, Math.max(65535, ...readers.map(r => r.snapLen)))
     let pending: Buffer[] = [head]
     let pendingBytes = head.length
     const heads = await Promise.all(readers.map(r => r.next()))
@@ -128,12 +114,7 @@ export async function mergePcapFiles(inputs: readonly string[], output: string):
       for (let i = 0; i < heads.length; i++) if (heads[i] && (min < 0 || heads[i]!.timeUs < heads[min]!.timeUs)) min = i
       if (min < 0) break
       const p = heads[min]!
-      const h = Buffer.alloc(16)
-      h.writeUInt32LE(Math.floor(p.timeUs / 1e6), 0)
-      h.writeUInt32LE(p.timeUs % 1e6, 4)
-      h.writeUInt32LE(p.data.length, 8)
-      h.writeUInt32LE(p.length, 12)
-      pending.push(h, p.data)
+      pending.push(pcapRecordHeader(p), p.data)
       pendingBytes += 16 + p.data.length
       frames++
       if (pendingBytes >= CHUNK) {

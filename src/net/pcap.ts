@@ -25,50 +25,75 @@ export interface Pcap {
 const MAGIC_US = 0xa1b2c3d4
 const MAGIC_NS = 0xa1b23c4d
 
+/** A pcap file's header, read: byte order, time unit, snapshot length, link type. */
+export interface PcapHeader {
+  littleEndian: boolean
+  nanoseconds: boolean
+  snapLen: number
+  linkType: number
+}
+
+/** Reads the 24-byte header at the start of `head`; throws on a file that is not pcap. */
+export function parsePcapHeader(head: Buffer): PcapHeader {
+  if (head.length < 24) throw new Error(`not a pcap file: ${head.length} bytes, the header alone is 24`)
+  const magicLE = head.readUInt32LE(0)
+  const magicBE = head.readUInt32BE(0)
+  const littleEndian = magicLE === MAGIC_US || magicLE === MAGIC_NS
+  if (!littleEndian && magicBE !== MAGIC_US && magicBE !== MAGIC_NS) throw new Error(`not a pcap file: magic 0x${magicBE.toString(16)}`)
+  const u32 = (o: number): number => (littleEndian ? head.readUInt32LE(o) : head.readUInt32BE(o))
+  return { littleEndian, nanoseconds: (littleEndian ? magicLE : magicBE) === MAGIC_NS, snapLen: u32(16), linkType: u32(20) }
+}
+
+/** Reads the 16-byte header of a frame's record: its time, captured and original lengths. */
+export function parseRecordHeader(h: Buffer, file: PcapHeader): { timeUs: number; captured: number; length: number } {
+  const u32 = (o: number): number => (file.littleEndian ? h.readUInt32LE(o) : h.readUInt32BE(o))
+  const frac = u32(4)
+  return { timeUs: u32(0) * 1e6 + (file.nanoseconds ? Math.floor(frac / 1000) : frac), captured: u32(8), length: u32(12) }
+}
+
+/** The header of a little-endian, microsecond pcap file. */
+export function pcapFileHeader(linkType: number, snapLen: number): Buffer {
+  const head = Buffer.alloc(24)
+  head.writeUInt32LE(MAGIC_US, 0)
+  head.writeUInt16LE(2, 4)
+  head.writeUInt16LE(4, 6)
+  head.writeUInt32LE(snapLen, 16)
+  head.writeUInt32LE(linkType, 20)
+  return head
+}
+
+/** The record header of `p` in a little-endian, microsecond pcap file. */
+export function pcapRecordHeader(p: PcapPacket): Buffer {
+  const h = Buffer.alloc(16)
+  h.writeUInt32LE(Math.floor(p.timeUs / 1e6), 0)
+  h.writeUInt32LE(p.timeUs % 1e6, 4)
+  h.writeUInt32LE(p.data.length, 8)
+  h.writeUInt32LE(p.length, 12)
+  return h
+}
+
 /**
  * Reads a pcap file (either byte order, micro- or nanosecond timestamps). A file cut in the
  * middle of a frame (its writer was killed) gives the whole frames before the cut. Throws
  * on a file that is not pcap.
  */
 export function readPcap(buf: Buffer): Pcap {
-  if (buf.length < 24) throw new Error(`not a pcap file: ${buf.length} bytes, the header alone is 24`)
-  const magicLE = buf.readUInt32LE(0)
-  const magicBE = buf.readUInt32BE(0)
-  const le = magicLE === MAGIC_US || magicLE === MAGIC_NS
-  if (!le && magicBE !== MAGIC_US && magicBE !== MAGIC_NS) throw new Error(`not a pcap file: magic 0x${magicBE.toString(16)}`)
-  const nano = (le ? magicLE : magicBE) === MAGIC_NS
-  const u32 = (o: number): number => (le ? buf.readUInt32LE(o) : buf.readUInt32BE(o))
-  const out: Pcap = { snapLen: u32(16), linkType: u32(20), packets: [] }
+  const file = parsePcapHeader(buf)
+  const out: Pcap = { snapLen: file.snapLen, linkType: file.linkType, packets: [] }
   let o = 24
   while (o + 16 <= buf.length) {
-    const sec = u32(o)
-    const frac = u32(o + 4)
-    const incl = u32(o + 8)
-    const orig = u32(o + 12)
-    if (o + 16 + incl > buf.length) break
-    out.packets.push({ timeUs: sec * 1e6 + (nano ? Math.floor(frac / 1000) : frac), length: orig, data: buf.subarray(o + 16, o + 16 + incl) })
-    o += 16 + incl
+    const r = parseRecordHeader(buf.subarray(o, o + 16), file)
+    if (o + 16 + r.captured > buf.length) break
+    out.packets.push({ timeUs: r.timeUs, length: r.length, data: buf.subarray(o + 16, o + 16 + r.captured) })
+    o += 16 + r.captured
   }
   return out
 }
 
 /** Writes a little-endian, microsecond pcap file. */
 export function writePcap(p: Pcap): Buffer {
-  const head = Buffer.alloc(24)
-  head.writeUInt32LE(MAGIC_US, 0)
-  head.writeUInt16LE(2, 4)
-  head.writeUInt16LE(4, 6)
-  head.writeUInt32LE(p.snapLen, 16)
-  head.writeUInt32LE(p.linkType, 20)
-  const parts: Buffer[] = [head]
-  for (const k of p.packets) {
-    const h = Buffer.alloc(16)
-    h.writeUInt32LE(Math.floor(k.timeUs / 1e6), 0)
-    h.writeUInt32LE(k.timeUs % 1e6, 4)
-    h.writeUInt32LE(k.data.length, 8)
-    h.writeUInt32LE(k.length, 12)
-    parts.push(h, k.data)
-  }
+  const parts: Buffer[] = [pcapFileHeader(p.linkType, p.snapLen)]
+  for (const k of p.packets) parts.push(pcapRecordHeader(k), k.data)
   return Buffer.concat(parts)
 }
 

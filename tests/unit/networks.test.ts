@@ -15,6 +15,7 @@ import { NetworkError, SpecError } from '../../src/errors/errors.js'
 import { interfaceOf, LIST_INTERFACES } from '../../src/machine/nics.js'
 import type { NetworkRef } from '../../src/spec/spec.js'
 import { GroupAdmission } from '../../src/api/group-admission.js'
+import { bigEndianNanoPcap } from './pcap-fixture.js'
 import type { AdmissionRequest } from '../../src/machine/start.js'
 
 const lan: NetworkRef = { name: 'lan', socketDir: '/s/lan', captureDir: '/a/network-lan', test: 't', closed: false }
@@ -121,15 +122,7 @@ t.test('pcap: write, read back, merge by time, summaries', async t => {
   t.throws(() => mergePcaps([a, { ...b, linkType: 105 }]), /link types/)
   t.equal(summarizeFrame(Buffer.alloc(10)), undefined)
   // big-endian nanosecond file, as other tools write
-  const be = Buffer.alloc(24 + 16 + 4)
-  be.writeUInt32BE(0xa1b23c4d, 0)
-  be.writeUInt32BE(65535, 16)
-  be.writeUInt32BE(1, 20)
-  be.writeUInt32BE(5, 24)
-  be.writeUInt32BE(7_000, 28)
-  be.writeUInt32BE(4, 32)
-  be.writeUInt32BE(4, 36)
-  const r = readPcap(be)
+  const r = readPcap(bigEndianNanoPcap())
   t.equal(r.packets[0]!.timeUs, 5_000_007)
 })
 

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { mergePcapFiles, PcapFileReader } from '../../src/net/pcap-files.js'
 import { mergePcaps, readPcap, writePcap, type Pcap } from '../../src/net/pcap.js'
+import { bigEndianNanoPcap } from './pcap-fixture.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'bootcheck-pcap-files-test-'))
 t.teardown(() => rmSync(dir, { recursive: true, force: true }))
@@ -43,15 +44,7 @@ t.test('the same frames in the same order as the in-memory merge, over many chun
 })
 
 t.test('big-endian nanoseconds in, a cut frame ends its file, link types must agree', async t => {
-  const be = Buffer.alloc(24 + 16 + 4)
-  be.writeUInt32BE(0xa1b23c4d, 0)
-  be.writeUInt32BE(65535, 16)
-  be.writeUInt32BE(1, 20)
-  be.writeUInt32BE(5, 24)
-  be.writeUInt32BE(7_000, 28)
-  be.writeUInt32BE(4, 32)
-  be.writeUInt32BE(4, 36)
-  writeFileSync(join(dir, 'be.pcap'), be)
+  writeFileSync(join(dir, 'be.pcap'), bigEndianNanoPcap())
   const a = capture(3, 9)
   writeFileSync(join(dir, 'cut.pcap'), writePcap(a).subarray(0, 24 + 16 + a.packets[0]!.data.length + 10))
   const out = join(dir, 'mixed.pcap')

@@ -112,9 +112,14 @@ t.test('contrastWithBackground: a highlighted row reads like the page, up to the
   t.equal(gray[8 * w + 12], 0, 'a dark letter on the page stays black')
   t.equal(gray[8 * w + 15], 255, 'the page is white')
   t.equal(gray[19 * w + 100], 255, 'no rule is left along the bar\'s edge')
-  const noise = new Uint8Array(40 * 20).map((_, i) => (i * 37) % 251)
-  contrastWithBackground(noise, 40, 20) // no plain region at all: the most common level around each pixel
-  t.pass('an image without a plain region is prepared too')
+  // A texture with no plain region at all (a 1-pixel checkerboard of 100 and 140): the
+  // background is the most common level around each pixel, and a light stroke on it is ink.
+  const tw = 60
+  const texture = new Uint8Array(tw * 20).map((_, i) => ((i % tw) + Math.floor(i / tw)) % 2 ? 140 : 100)
+  for (let y = 5; y < 15; y++) texture[y * tw + 30] = 255
+  contrastWithBackground(texture, tw, 20)
+  t.ok(texture[10 * tw + 30]! < 60, `the stroke on the texture is dark (${texture[10 * tw + 30]})`)
+  t.ok(texture[10 * tw + 10]! > 150 && texture[10 * tw + 11]! > 150, 'the texture is light')
 })
 
 t.test('eraseRules: frame lines, a dotted focus rectangle and underlines go, letters stay', async t => {
