@@ -1,13 +1,14 @@
 /**
  * Text as contrast against its local background, whatever the polarity. Large plain
  * regions (a page, a list, a highlight bar, a button) are background; every other pixel
- * takes the level of the nearest background pixel as its background, and becomes dark in
- * proportion to how far it lies from it. Dark text on light, light text on dark, and a highlighted
- * entry (light text on a bar in a dark list, dark text on a light bar in a dark menu) all
- * come out as dark text on white, with no decision about polarity that a bar's edge could
- * get wrong halfway through a word. Pure.
+ * takes the level of the nearest background pixel as its background, and becomes dark
+ * in proportion to how far it lies from it. Dark text on light, light text on dark, and a
+ * highlighted entry (light text on a bar in a dark list, dark text on a light bar in a
+ * dark menu) all come out as dark text on white, with no decision about polarity that a
+ * bar's edge could get wrong halfway through a word. Pure.
  * @module
  */
+import { eraseRules } from './ocr-rules.js'
 
 /** Grey levels per histogram bin: 32 bins, so a smooth gradient under a window stays one background. */
 const BIN_SHIFT = 3
@@ -24,9 +25,8 @@ const BACKGROUND_RY = 6
 /**
  * The background level of every pixel of the `w × h` grey image: the mean of the pixels in
  * the most common bin of the window around it (for images without any large plain region,
- * see {@link regionBackground}). Sliding histograms: the window moves by
- * adding one column of pixels and removing another, so each pixel costs a few dozen
- * operations whatever the window.
+ * see {@link regionBackground}). Sliding histograms: the window moves by adding one column
+ * of pixels and removing another, so each pixel costs a few dozen operations.
  */
 export function estimateBackground(gray: Uint8Array, w: number, h: number, rx = BACKGROUND_RX, ry = BACKGROUND_RY): Uint8Array {
   const bg = new Uint8Array(w * h)
@@ -185,7 +185,7 @@ const NOISE = 10
  * Replaces `gray` in place by its contrast with the background ({@link regionBackground}):
  * white where a pixel is the background, darker the more it differs, black from a
  * difference of `full` grey levels on (menus draw text 100–255 levels from its ground);
- * then erases horizontal rules ({@link eraseRules}). Returns the background it used.
+ * then erases rules ({@link eraseRules}). Returns the background it used.
  */
 export function contrastWithBackground(gray: Uint8Array, w: number, h: number, full = 128): Uint8Array {
   const bg = regionBackground(gray, w, h)
@@ -196,106 +196,4 @@ export function contrastWithBackground(gray: Uint8Array, w: number, h: number, f
   }
   eraseRules(gray, w, h)
   return bg
-}
-
-/** Pixels darker than this after {@link contrastWithBackground} are ink: text, or what looks like it. */
-export const INK = 160
-/** A run of ink this long (pixels) at most this thick, across or down, is a rule, not text. */
-const RULE_LENGTH = 48
-const RULE_THICKNESS = 3
-
-/**
- * Whitens rules in place: runs of ink at least {@link RULE_LENGTH} long and at most
- * {@link RULE_THICKNESS} thick, across (the edges of a bar, underlines, box-drawing lines)
- * and down (the sides of a frame or a list, a scroll bar's edge). Tesseract reads a line
- * under or beside a word as part of its letters, and a frame would join everything it
- * surrounds into one block of text. Letters' strokes are shorter, even a headline's.
- */
-export function eraseRules(gray: Uint8Array, w: number, h: number): void {
-  const marks = [findRules(gray, w, h, 1, w), findRules(gray, h, w, w, 1), findDottedRules(gray, w, h, 1, w), findDottedRules(gray, h, w, w, 1)]
-  for (const m of marks) for (let i = 0; i < gray.length; i++) if (m[i]) gray[i] = 255
-}
-
-/** A dotted rule's gaps are at most this long, its dots at least this share of its length. */
-const DOT_GAP = 3
-const DOT_SHARE = 0.3
-/** The lines this far on both sides of a dotted rule hold at most this share of ink. */
-const DOT_CLEAR = [2, 3]
-const DOT_CLEAR_SHARE = 0.05
-
-/**
- * The pixels of dotted rules along one direction (a focus rectangle around a selected
- * row): runs of ink with gaps of at most {@link DOT_GAP}, at least {@link RULE_LENGTH}
- * long, with almost no ink {@link DOT_CLEAR} lines to either side (where text would have
- * the rest of its letters). Arguments as {@link findRules}.
- */
-function findDottedRules(gray: Uint8Array, length: number, lines: number, step: number, stride: number): Uint8Array {
-  const rule = new Uint8Array(gray.length)
-  const inkAt = (l: number, k: number): boolean => l >= 0 && l < lines && gray[l * stride + k * step]! < INK
-  for (let l = 0; l < lines; l++) {
-    let k = 0
-    while (k < length) {
-      if (!inkAt(l, k)) {
-        k++
-        continue
-      }
-      let end = k
-      let dots = 0
-      let last = k
-      while (end < length && end - last <= DOT_GAP) {
-        if (inkAt(l, end)) {
-          dots++
-          last = end
-        }
-        end++
-      }
-      end = last + 1
-      if (end - k >= RULE_LENGTH && dots >= DOT_SHARE * (end - k)) {
-        let around = 0
-        for (const d of DOT_CLEAR) for (let j = k; j < end; j++) around += (inkAt(l - d, j) ? 1 : 0) + (inkAt(l + d, j) ? 1 : 0)
-        if (around <= DOT_CLEAR_SHARE * 2 * DOT_CLEAR.length * (end - k)) for (let j = k; j < end; j++) if (inkAt(l, j)) rule[l * stride + j * step] = 1
-      }
-      k = end
-    }
-  }
-  return rule
-}
-
-/**
- * The pixels of rules along one direction: `lines` lines of `length` pixels, a step of
- * `step` along a line and `stride` from one line to the next.
- */
-function findRules(gray: Uint8Array, length: number, lines: number, step: number, stride: number): Uint8Array {
-  const long = new Uint8Array(gray.length)
-  for (let l = 0; l < lines; l++) {
-    let k = 0
-    while (k < length) {
-      if (gray[l * stride + k * step]! >= INK) {
-        k++
-        continue
-      }
-      let end = k
-      while (end < length && gray[l * stride + end * step]! < INK) end++
-      if (end - k >= RULE_LENGTH) for (let j = k; j < end; j++) long[l * stride + j * step] = 1
-      k = end
-    }
-  }
-  // Across each long run: thin where the ink around it, perpendicular, is thin.
-  const rule = new Uint8Array(gray.length)
-  for (let k = 0; k < length; k++) {
-    let l = 0
-    while (l < lines) {
-      if (!long[l * stride + k * step]) {
-        l++
-        continue
-      }
-      let first = l
-      while (first > 0 && gray[(first - 1) * stride + k * step]! < INK) first--
-      let last = l
-      while (last + 1 < lines && gray[(last + 1) * stride + k * step]! < INK) last++
-      if (last - first + 1 <= RULE_THICKNESS) for (let j = first; j <= last; j++) rule[j * stride + k * step] = 1
-      l = last + 1
-    }
-  }
-  return rule
 }
