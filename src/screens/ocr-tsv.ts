@@ -44,10 +44,12 @@ export const TSV_HEADER = COLUMNS.join('\t')
 
 /**
  * Lines on one row closer than this many times their height are one line: Tesseract's
- * sparse mode (`--psm 11`) cuts a line where a space is wide (text-mode fonts), and blocks
- * read as separate pages cannot share a line; table columns lie much farther apart.
+ * sparse mode (`--psm 11`) cuts a line where a space is wide (a text-mode font's space
+ * and side bearings leave 15 px between `boot:` and `live`, lines 10 px high), and blocks
+ * read as separate pages cannot share a line; table columns lie much farther apart (the
+ * installers' lists: 100 px and more).
  */
-const SAME_LINE_GAP = 1.5
+const SAME_LINE_GAP = 2
 
 /**
  * Parses Tesseract's TSV. Words (level 5) with text that is not blank are kept and grouped
