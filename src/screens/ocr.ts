@@ -59,31 +59,26 @@ export async function recognize(img: Image, options: OcrOptions = {}, signal?: A
   const args = ['stdin', 'stdout', '-l', lang, '--psm', String(psm), '-c', 'tessedit_do_invert=0', '-c', `thresholding_method=${threshold}`, 'tsv']
   // Pages read before (the same pixels, read the same way) come from the cache, moved to
   // where they are now; only the others go to Tesseract.
-  const keys = input.pages.map(p => pageKey(p, args))
+  const keys = new Map(input.pages.map(p => [p, pageKey(p, args)]))
   const lines: ScreenWord[][] = []
-  const unread: Array<{ page: OcrPage; key: string }> = []
-  input.pages.forEach((page, i) => {
-    const known = cache?.get(keys[i]!)
-    if (known) lines.push(...known.map(line => line.map(w => ({ ...w, box: { ...w.box, x: w.box.x + page.map.x, y: w.box.y + page.map.y } }))))
-    else unread.push({ page, key: keys[i]! })
-  })
+  const unread: OcrPage[] = []
+  for (const page of input.pages) {
+    const known = cache?.get(keys.get(page)!)
+    if (known) lines.push(...moveLines(known, page.map.x, page.map.y))
+    else unread.push(page)
+  }
   if (unread.length === 0) return screenTextOf(lines)
   const failed = new AbortController()
   const stop = signal ? AbortSignal.any([signal, failed.signal]) : failed.signal
-  const groups = splitPages(
-    unread.map(u => u.page),
-    processes,
-  )
+  const groups = splitPages(unread, processes)
   try {
     const read = await Promise.all(
       groups.map(async group => tsvLinesByPage(await tesseract(encodeTiff(group.map(p => p.image)), args, stop, signal), group.map(p => p.map))),
     )
     groups.forEach((group, g) =>
       group.forEach((page, k) => {
-        const pageLines = read[g]![k]!
-        lines.push(...pageLines)
-        const key = unread.find(u => u.page === page)!.key
-        cache?.set(key, pageLines.map(line => line.map(w => ({ ...w, box: { ...w.box, x: w.box.x - page.map.x, y: w.box.y - page.map.y } }))))
+        lines.push(...read[g]![k]!)
+        cache?.set(keys.get(page)!, moveLines(read[g]![k]!, -page.map.x, -page.map.y))
       }),
     )
     return screenTextOf(lines)
@@ -91,6 +86,11 @@ export async function recognize(img: Image, options: OcrOptions = {}, signal?: A
     failed.abort(e)
     throw e
   }
+}
+
+/** `lines` with every word's box moved by `dx`, `dy`. */
+function moveLines(lines: ScreenWord[][], dx: number, dy: number): ScreenWord[][] {
+  return lines.map(line => line.map(w => ({ ...w, box: { ...w.box, x: w.box.x + dx, y: w.box.y + dy } })))
 }
 
 /** What identifies a page's reading: its pixels, size and scale, and the engine's arguments. */
