@@ -80,13 +80,21 @@ export function uploadCleanupCommand(paths: { part: string; text: string; bytes:
   return `rm -f ${shQuote(paths.part)} ${shQuote(paths.text)} ${shQuote(paths.bytes)}`
 }
 
-/** Prints the size of a regular file in the guest and its MD5 (`<size> <md5>`); fails when it is missing or not a file. */
+/**
+ * Prints the size of a regular file in the guest and its MD5 (`<size> <md5>`), or `dir`
+ * for a folder; fails when it is missing or neither.
+ */
 export function statCommand(path: string): string {
   const p = shQuote(path)
-  return `[ -f ${p} ] || { echo "no such file: "${p} >&2; exit 1; }; set -- $(wc -c < ${p}) $(md5sum < ${p}); echo "$1 $2"`
+  return `if [ -d ${p} ]; then echo dir; exit 0; fi; [ -f ${p} ] || { echo "no such file: "${p} >&2; exit 1; }; set -- $(wc -c < ${p}) $(md5sum < ${p}); echo "$1 $2"`
 }
 
-/** Parses what {@link statCommand} printed. */
+/** Whether {@link statCommand} found a folder. */
+export function statIsFolder(output: string): boolean {
+  return output.trim() === 'dir'
+}
+
+/** Parses what {@link statCommand} printed for a file. */
 export function parseStat(output: string): { size: number; md5: string } | null {
   const m = /^(\d+) ([0-9a-f]{32})\s*$/.exec(output)
   return m ? { size: Number(m[1]), md5: m[2]! } : null

@@ -18,6 +18,7 @@ import {
   md5Hex,
   parseStat,
   statCommand,
+  statIsFolder,
   UPLOAD_CHUNK,
   uploadChunk,
   uploadCleanupCommand,
@@ -146,14 +147,25 @@ export async function copyToGuest(ctx: CopyContext, hostPath: string, guestPath:
   return { bytes: data.length, via: 'serial', chunks: ranges.length, resent, durationMs: Date.now() - started }
 }
 
-/** Copies the guest file `guestPath` to `hostPath` on the host (replacing it; its folder is created). */
-export async function copyFromGuest(ctx: CopyContext, guestPath: string, hostPath: string, options: CopyOptions = {}): Promise<FileCopyResult> {
+/** How a folder is copied out, when {@link copyFromGuest} finds one (`folders.ts`). */
+export type FolderCopier = (ctx: CopyContext, guestPath: string, hostPath: string, options: CopyOptions) => Promise<FileCopyResult>
+
+/**
+ * Copies the guest file `guestPath` to `hostPath` on the host (replacing it; its folder is
+ * created). A guest folder goes to `folder` when given (found by the same command that
+ * reads a file's size and MD5), else is a {@link CommandFailedError}.
+ */
+export async function copyFromGuest(ctx: CopyContext, guestPath: string, hostPath: string, options: CopyOptions = {}, folder?: FolderCopier): Promise<FileCopyResult> {
   const started = Date.now()
   const timeout = options.timeout ?? ctx.timeout
   checkGuestPath('copyFrom', guestPath)
   const statCmd = statCommand(guestPath)
   const st = await ctx.run(statCmd, timeout)
   await expectOk(ctx, 'copyFrom', guestPath, statCmd, st)
+  if (statIsFolder(st.output)) {
+    if (folder) return folder(ctx, guestPath, hostPath, options)
+    throw new CommandFailedError(`copyFrom: '${guestPath}' in ${ctx.name} is a folder, not a file`, statCmd, st.status, st.output, st.stderr)
+  }
   const info = parseStat(st.output)
   if (!info) throw new CommandOutputDamagedError(`copyFrom: cannot read the size and MD5 of '${guestPath}' in ${ctx.name} from ${JSON.stringify(st.output)}`)
   const route = await pickRoute(ctx, info.size, 'from', options.via ?? 'auto')

@@ -16,12 +16,6 @@ import { CommandFailedError, SpecError } from '../errors/errors.js'
 import { shQuote } from '../guest/protocol.js'
 import { copyFromGuest, copyToGuest, type CopyContext, type CopyOptions, type FileCopyResult } from './files.js'
 
-/** The guest command that says whether `path` is a folder (`dir`), a file (`file`) or neither (`none`). */
-export function pathKindCommand(path: string): string {
-  const p = shQuote(path)
-  return `if [ -d ${p} ]; then echo dir; elif [ -e ${p} ]; then echo file; else echo none; fi`
-}
-
 /** The guest command that unpacks `archive` into `folder` (created) and removes the archive. */
 export function unpackCommand(archive: string, folder: string): string {
   const a = shQuote(archive)
@@ -68,12 +62,15 @@ export async function copyFolderToGuest(ctx: CopyContext, hostDir: string, guest
 
 /**
  * Copies the guest path `guestPath` to `hostPath`: a folder into the host folder
- * `hostPath` (created), anything else as a file ({@link copyFromGuest}).
+ * `hostPath` (created), a file as a file ({@link copyFromGuest}, whose one command tells
+ * which it is).
  */
-export async function copyPathFromGuest(ctx: CopyContext, guestPath: string, hostPath: string, options: CopyOptions = {}): Promise<FileCopyResult> {
-  if (typeof guestPath !== 'string' || !guestPath.startsWith('/')) return copyFromGuest(ctx, guestPath, hostPath, options)
-  const kind = (await ctx.run(pathKindCommand(guestPath), options.timeout ?? ctx.timeout)).output.trim()
-  if (kind !== 'dir') return copyFromGuest(ctx, guestPath, hostPath, options)
+export function copyPathFromGuest(ctx: CopyContext, guestPath: string, hostPath: string, options: CopyOptions = {}): Promise<FileCopyResult> {
+  return copyFromGuest(ctx, guestPath, hostPath, options, copyFolderFromGuest)
+}
+
+/** Copies the guest folder `guestPath` into the host folder `hostPath` (created). */
+async function copyFolderFromGuest(ctx: CopyContext, guestPath: string, hostPath: string, options: CopyOptions): Promise<FileCopyResult> {
   const started = Date.now()
   if (guestPath.replace(/\/+$/, '') === '') throw new SpecError("copyFrom: the guest's root '/' cannot be copied as a whole; name a folder under it")
   const guestArchive = `/tmp/.bootcheck-folder-${randomBytes(6).toString('hex')}.tar`

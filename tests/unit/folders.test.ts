@@ -1,13 +1,13 @@
 // The guest commands of folder copies (src/machine/folders.ts), run by the host's sh and
 // tar as a guest's would run them: a folder packed and unpacked into another (created,
-// same names replaced, others left, a name with a quote), a path's kind, and the named
-// failure when there is no tar.
+// same names replaced, others left, a name with a quote), and the named failure when
+// there is no tar. (Which paths are folders: statCommand, in guest-transfer.test.ts.)
 import t from 'tap'
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { packCommand, pathKindCommand, unpackCommand } from '../../src/machine/folders.js'
+import { packCommand, unpackCommand } from '../../src/machine/folders.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'bootcheck-folders-test-'))
 t.teardown(() => rmSync(dir, { recursive: true, force: true }))
@@ -39,12 +39,7 @@ t.test('pack, then unpack into a folder that is created; same names replaced, ot
   t.not(bad.status, 0, 'a missing archive fails')
 })
 
-t.test('path kinds; no tar is a named failure', async t => {
-  t.equal(sh(pathKindCommand(dir)).out, 'dir\n')
-  writeFileSync(join(dir, 'f'), '')
-  t.equal(sh(pathKindCommand(join(dir, 'f'))).out, 'file\n')
-  t.equal(sh(pathKindCommand('/dev/null')).out, 'file\n', 'a device is not a folder')
-  t.equal(sh(pathKindCommand(join(dir, 'nope'))).out, 'none\n')
+t.test('no tar is a named failure', async t => {
   const noTar = sh(packCommand(dir, join(dir, 'y.tar')), { PATH: '/nonexistent' })
   t.equal(noTar.status, 127)
   t.match(noTar.err, /copying a folder needs tar in the guest/)

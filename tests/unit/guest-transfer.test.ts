@@ -13,6 +13,7 @@ import {
   md5Hex,
   parseStat,
   statCommand,
+  statIsFolder,
   UPLOAD_CHUNK,
   UPLOAD_LINE,
   uploadChunk,
@@ -85,7 +86,12 @@ t.test('stat and download commands read the exact bytes', async t => {
   const st = sh(statCommand(file))
   t.same(parseStat(st.out.toString()), { size: data.length, md5: md5Hex(data) })
   t.not(sh(statCommand(join(dir, 'nope'))).status, 0)
-  t.not(sh(statCommand(dir)).status, 0, 'a folder is no file')
+  const folder = sh(statCommand(dir))
+  t.equal(folder.status, 0)
+  t.ok(statIsFolder(folder.out.toString()), 'a folder says so (copyFrom copies it as a folder)')
+  t.equal(parseStat(folder.out.toString()), null)
+  t.notOk(statIsFolder(st.out.toString()))
+  t.not(sh(statCommand('/dev/null')).status, 0, 'a device is neither')
   t.equal(parseStat('garbage'), null)
   const parts = chunkRanges(data.length, 128 * 1024).map(r => sh(downloadChunkCommand(file, r.index, 128 * 1024)).out)
   t.ok(Buffer.concat(parts).equals(data))
