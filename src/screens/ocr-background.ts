@@ -9,6 +9,7 @@
  * @module
  */
 import { eraseRules } from './ocr-rules.js'
+import { UnionFind } from './union-find.js'
 
 /** Grey levels per histogram bin: 32 bins, so a smooth gradient under a window stays one background. */
 const BIN_SHIFT = 3
@@ -101,40 +102,25 @@ const BACKGROUND_AREA = 1500
  */
 export function regionBackground(gray: Uint8Array, w: number, h: number): Uint8Array {
   const n = w * h
-  const parent = new Int32Array(n)
-  for (let i = 0; i < n; i++) parent[i] = i
-  const find = (i: number): number => {
-    let r = i
-    while (parent[r] !== r) r = parent[r]!
-    while (parent[i] !== r) {
-      const next = parent[i]!
-      parent[i] = r
-      i = next
-    }
-    return r
-  }
-  const join = (a: number, b: number): void => {
-    const ra = find(a)
-    const rb = find(b)
-    if (ra !== rb) parent[ra < rb ? rb : ra] = ra < rb ? ra : rb
-  }
+  const regions = new UnionFind(n)
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
       const i = y * w + x
       const v = gray[i]!
-      if (x > 0 && Math.abs(v - gray[i - 1]!) <= SAME_LEVEL) join(i, i - 1)
-      if (y > 0 && Math.abs(v - gray[i - w]!) <= SAME_LEVEL) join(i, i - w)
+      if (x > 0 && Math.abs(v - gray[i - 1]!) <= SAME_LEVEL) regions.join(i, i - 1)
+      if (y > 0 && Math.abs(v - gray[i - w]!) <= SAME_LEVEL) regions.join(i, i - w)
     }
   }
+  const region = new Int32Array(n)
   const size = new Int32Array(n)
-  for (let i = 0; i < n; i++) size[find(i)]!++
+  for (let i = 0; i < n; i++) size[(region[i] = regions.find(i))]!++
   const INF = 0x3fffffff
   const dist = new Int32Array(n).fill(INF)
   const bg = new Uint8Array(n)
   const large = Math.min(BACKGROUND_AREA, Math.floor(n / 4))
   let seeds = 0
   for (let i = 0; i < n; i++) {
-    if (size[parent[i]!]! >= large) {
+    if (size[region[i]!]! >= large) {
       dist[i] = 0
       bg[i] = gray[i]!
       seeds++

@@ -5,6 +5,7 @@
  * @module
  */
 import type { Rect } from './options.js'
+import { UnionFind } from './union-find.js'
 
 /** Cells of this many pixels square are the unit of the search. */
 const CELL = 8
@@ -32,19 +33,7 @@ export function findTextBlocks(gray: Uint8Array, w: number, h: number, ink: numb
   }
   // Cells joined: an ink cell reaches JOIN_X cells across and JOIN_Y down; components of
   // reaching cells (union-find over the grid) are blocks.
-  const parent = new Int32Array(gw * gh).map((_, i) => i)
-  const find = (i: number): number => {
-    while (parent[i] !== i) {
-      parent[i] = parent[parent[i]!]!
-      i = parent[i]!
-    }
-    return i
-  }
-  const join = (a: number, b: number): void => {
-    const ra = find(a)
-    const rb = find(b)
-    if (ra !== rb) parent[Math.max(ra, rb)] = Math.min(ra, rb)
-  }
+  const sets = new UnionFind(gw * gh)
   for (let cy = 0; cy < gh; cy++) {
     for (let cx = 0; cx < gw; cx++) {
       const i = cy * gw + cx
@@ -53,7 +42,7 @@ export function findTextBlocks(gray: Uint8Array, w: number, h: number, ink: numb
         for (let dx = -(JOIN_X + 1); dx <= JOIN_X + 1; dx++) {
           if ((dy === 0 && dx <= 0) || cx + dx < 0 || cx + dx >= gw) continue
           const j = (cy + dy) * gw + cx + dx
-          if (cells[j]) join(i, j)
+          if (cells[j]) sets.join(i, j)
         }
       }
     }
@@ -61,7 +50,7 @@ export function findTextBlocks(gray: Uint8Array, w: number, h: number, ink: numb
   const boxes = new Map<number, { x0: number; y0: number; x1: number; y1: number }>()
   for (let i = 0; i < gw * gh; i++) {
     if (!cells[i]) continue
-    const r = find(i)
+    const r = sets.find(i)
     const cx = i % gw
     const cy = (i / gw) | 0
     const b = boxes.get(r)
