@@ -222,7 +222,8 @@ async function pickRoute(ctx: CopyContext, size: number, direction: 'to' | 'from
   return route
 }
 
-async function expectOk(ctx: CopyContext, method: string, guestPath: string, command: string, r: CommandResult): Promise<void> {
+/** Throws {@link CommandFailedError} naming the path and the command unless `r` succeeded. */
+export async function expectOk(ctx: CopyContext, method: string, guestPath: string, command: string, r: CommandResult): Promise<void> {
   if (r.status === 0) return
   const why = (r.stderr || r.output).trim().split('\n').slice(-5).join('; ')
   throw new CommandFailedError(`${method}: '${guestPath}' in ${ctx.name}: ${why || `status ${r.status}`} (command ${JSON.stringify(command)} exited with status ${r.status})`, command, r.status, r.output, r.stderr)

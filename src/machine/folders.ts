@@ -12,9 +12,9 @@ import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { execa } from 'execa'
-import { CommandFailedError, SpecError } from '../errors/errors.js'
+import { SpecError } from '../errors/errors.js'
 import { shQuote } from '../guest/protocol.js'
-import { copyFromGuest, copyToGuest, type CopyContext, type CopyOptions, type FileCopyResult } from './files.js'
+import { copyFromGuest, copyToGuest, expectOk, type CopyContext, type CopyOptions, type FileCopyResult } from './files.js'
 
 /** The guest command that unpacks `archive` into `folder` (created) and removes the archive. */
 export function unpackCommand(archive: string, folder: string): string {
@@ -47,13 +47,13 @@ export async function copyFolderToGuest(ctx: CopyContext, hostDir: string, guest
   const work = await mkdtemp(join(tmpdir(), 'bootcheck-folder-'))
   try {
     const archive = join(work, 'folder.tar')
-    const files = await hostTar('copyTo', ['-cf', archive, '--owner=0', '--group=0', '--numeric-owner', '-C', hostDir, '.'])
+    const files = await hostTar('copyTo', ['-cvf', archive, '--owner=0', '--group=0', '--numeric-owner', '-C', hostDir, '.'])
     // The archive lands in the destination (made first) and is removed once unpacked.
-    await expectOk(ctx, 'copyTo', guestPath, `mkdir -p ${shQuote(guestPath)}`, options)
+    await runOk(ctx, 'copyTo', guestPath, `mkdir -p ${shQuote(guestPath)}`, options)
     const guestArchive = `${guestPath.replace(/\/+$/, '')}/.bootcheck-folder-${randomBytes(6).toString('hex')}.tar`
     const sent = await copyToGuest(ctx, archive, guestArchive, options)
     const command = unpackCommand(guestArchive, guestPath)
-    await expectOk(ctx, 'copyTo', guestPath, command, options)
+    await runOk(ctx, 'copyTo', guestPath, command, options)
     return { ...sent, files: files.length, durationMs: Date.now() - started }
   } finally {
     await rm(work, { recursive: true, force: true })
@@ -76,7 +76,7 @@ async function copyFolderFromGuest(ctx: CopyContext, guestPath: string, hostPath
   const guestArchive = `/tmp/.bootcheck-folder-${randomBytes(6).toString('hex')}.tar`
   const work = await mkdtemp(join(tmpdir(), 'bootcheck-folder-'))
   try {
-    await expectOk(ctx, 'copyFrom', guestPath, packCommand(guestPath, guestArchive), options)
+    await runOk(ctx, 'copyFrom', guestPath, packCommand(guestPath, guestArchive), options)
     const archive = join(work, 'folder.tar')
     const got = await copyFromGuest(ctx, guestArchive, archive, options)
     await mkdir(hostPath, { recursive: true })
@@ -89,17 +89,14 @@ async function copyFolderFromGuest(ctx: CopyContext, guestPath: string, hostPath
   }
 }
 
-/** Runs the host's tar; the files it names (with `-v`, or listed after packing). */
+/** Runs the host's tar (verbose: `-cvf` or `-xvf`); the files it names, folders left out. */
 async function hostTar(method: string, args: string[]): Promise<string[]> {
   const r = await execa('tar', args, { reject: false })
   if (r.failed) throw new SpecError(`${method}: tar ${args.join(' ')} failed on the host: ${String(r.stderr || r.shortMessage).trim().split('\n').slice(-3).join('; ')}`)
-  const listing = args.includes('-xvf') ? String(r.stdout) : String((await execa('tar', ['-tf', args[1]!])).stdout)
-  return listing.split('\n').filter(l => l && !l.endsWith('/'))
+  return String(r.stdout).split('\n').filter(l => l && !l.endsWith('/'))
 }
 
-async function expectOk(ctx: CopyContext, method: string, guestPath: string, command: string, options: CopyOptions): Promise<void> {
-  const r = await ctx.run(command, options.timeout ?? ctx.timeout)
-  if (r.status === 0) return
-  const why = (r.stderr || r.output).trim().split('\n').slice(-5).join('; ')
-  throw new CommandFailedError(`${method}: the folder '${guestPath}' in ${ctx.name}: ${why || `status ${r.status}`} (command ${JSON.stringify(command)} exited with status ${r.status})`, command, r.status, r.output, r.stderr)
+/** Runs `command` in the guest; a {@link CommandFailedError} naming the folder unless it succeeded. */
+async function runOk(ctx: CopyContext, method: string, guestPath: string, command: string, options: CopyOptions): Promise<void> {
+  await expectOk(ctx, method, guestPath, command, await ctx.run(command, options.timeout ?? ctx.timeout))
 }

@@ -141,16 +141,24 @@ function checkEngine(bin: string, lang: string): Promise<void> {
   if (!check) {
     check = (async () => {
       const result = await execa(bin, ['--list-langs'], { reject: false, timeout: OCR_TIMEOUT_MS })
-      if ((result as { code?: string }).code === 'ENOENT') throw new OcrError(`OCR needs Tesseract: '${bin}' is not installed (apt-get install tesseract-ocr tesseract-ocr-eng; scripts/setup.sh does)`)
+      if ((result as { code?: string }).code === 'ENOENT') throw notInstalled(bin)
       if (result.failed) throw new OcrError(`'${bin} --list-langs' failed: ${String(result.stderr ?? '').trim().split('\n').slice(-2).join(' | ') || result.exitCode} (src/screens/ocr.ts)`)
       const have = new Set(String(result.stdout).split('\n').map(l => l.trim()))
       const missing = lang.split('+').find(l => !have.has(l))
-      if (missing) throw new OcrError(`Tesseract has no data for language '${missing}': apt-get install tesseract-ocr-${missing}`)
+      if (missing) throw noLanguage(missing)
     })()
     checked.set(key, check)
     check.catch(() => checked.delete(key)) // installed later: checked again
   }
   return check
+}
+
+function notInstalled(bin: string): OcrError {
+  return new OcrError(`OCR needs Tesseract: '${bin}' is not installed (apt-get install tesseract-ocr tesseract-ocr-eng; scripts/setup.sh does)`)
+}
+
+function noLanguage(lang: string): OcrError {
+  return new OcrError(`Tesseract has no data for language '${lang}': apt-get install tesseract-ocr-${lang}`)
 }
 
 /** Two processes on a machine with two cores or more (a pass takes about half the time), else one. */
@@ -169,9 +177,9 @@ async function tesseract(tiff: Buffer, args: string[], stop: AbortSignal, signal
     const err = String(result.stderr ?? '')
     const code = (result as { code?: string }).code
     if (result.timedOut) throw new OcrError(`Tesseract took longer than ${OCR_TIMEOUT_MS / 1000} s for one pass and was stopped: the host is overloaded, or the image is huge (src/screens/ocr.ts)`)
-    if (code === 'ENOENT') throw new OcrError(`OCR needs Tesseract: '${bin}' is not installed (apt-get install tesseract-ocr tesseract-ocr-eng; scripts/setup.sh does)`)
+    if (code === 'ENOENT') throw notInstalled(bin)
     const missing = /Failed loading language '([^']+)'/.exec(err)
-    if (missing) throw new OcrError(`Tesseract has no data for language '${missing[1]}': apt-get install tesseract-ocr-${missing[1]}`)
+    if (missing) throw noLanguage(missing[1]!)
     if (stop.aborted) throw stop.reason
     throw new OcrError(`Tesseract failed (${result.exitCode ?? result.signal ?? code}): ${err.trim().split('\n').slice(-3).join(' | ') || 'no message'} (src/screens/ocr.ts)`)
   }
