@@ -11,6 +11,7 @@ import {
   type TranscriptOptions,
 } from './transcript.js'
 import { MachineExitedError, TimeoutError } from '../errors/errors.js'
+import { quoteLines } from '../util/quote.js'
 
 /** Options of {@link SerialConsole.waitFor}. */
 export interface WaitForOptions {
@@ -261,7 +262,7 @@ export class SerialConsole {
     const lines = this.lastLines()
     const where = this.logFile ? `\nFull transcript: ${this.logFile}\nArtifacts: ${dirname(this.logFile)}` : ''
     if (lines.length === 0) return `\nThe console printed nothing.${where}`
-    return `\nLast console lines:\n${lines.map(l => `  | ${l}`).join('\n')}${where}`
+    return `\nLast console lines:\n${quoteLines(lines)}${where}`
   }
 
   private withLines(e: Error): Error {

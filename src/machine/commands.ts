@@ -7,6 +7,7 @@ import { formatMs } from '../console/console.js'
 import { CommandFailedError, TimeoutError } from '../errors/errors.js'
 import type { CommandResult } from '../guest/shell.js'
 import { sleep } from '../util/sleep.js'
+import { quoteLines } from '../util/quote.js'
 
 /** Runs one command with a timeout. */
 export type RunCommand = (command: string, timeout: number) => Promise<CommandResult>
@@ -45,6 +46,6 @@ export async function retryCommand(
 /** The last 30 lines of stdout and stderr, indented, for error messages. */
 export function formatOutput(r: CommandResult): string {
   const block = (label: string, text: string): string =>
-    text.length === 0 ? '' : `\n${label}:\n${text.replace(/\n$/, '').split('\n').slice(-30).map(l => `  | ${l}`).join('\n')}`
+    text.length === 0 ? '' : `\n${label}:\n${quoteLines(text.replace(/\n$/, '').split('\n').slice(-30))}`
   return block('stdout', r.output) + block('stderr', r.stderr)
 }

@@ -10,6 +10,7 @@ import type { SerialConsole } from '../console/console.js'
 import { TimeoutError } from '../errors/errors.js'
 import type { QmpClient } from '../qmp/client.js'
 import { writePng, type Image } from '../screens/image.js'
+import { quoteLines } from '../util/quote.js'
 
 /** The 80×25 VGA text buffer at 0xb8000 as lines, trailing blanks and empty lines dropped. */
 export async function readVgaText(qmp: Pick<QmpClient, 'execute'>): Promise<string[]> {
@@ -59,7 +60,7 @@ export async function explainSilentConsole(
     // QEMU is gone or cannot take a screenshot: the message stays as it was
   }
   const text = await readVgaText(m.qmp).catch(() => [])
-  if (text.length) notes.push(`The VGA text screen reads:\n${text.map(l => `  | ${l}`).join('\n')}`)
+  if (text.length) notes.push(`The VGA text screen reads:\n${quoteLines(text)}`)
   if (!notes.length) return error
   return new TimeoutError(`${error.message}\n${notes.join('\n')}`, { cause: error })
 }

@@ -32,6 +32,7 @@ import { prepareLaunch, type Owned } from './prepare.js'
 import { readManifest } from './snapshot-manifest.js'
 import { loadSnapshotState, prepareRestore, type PreparedRestore } from './snapshot-restore.js'
 import type { MachineOrigin } from './snapshot-save.js'
+import { quoteLines } from '../util/quote.js'
 
 /** What a machine asks for before QEMU starts. */
 export interface AdmissionRequest {
@@ -133,7 +134,7 @@ export async function startMachine(spec: MachineSpec, ctx: StartContext): Promis
     console.onText(progressLines(line => admitted.status({ line })))
     if (spec.failOn !== false) {
       const watcher = new FailureWatcher(spec.failOn ?? DEFAULT_FAILURE_PATTERNS, f => {
-        const lines = f.context.map(l => `  | ${l}`).join('\n')
+        const lines = quoteLines(f.context)
         const message = `${name}: ${f.name} on the serial console:\n${lines}\nFull transcript: ${console.logFile}\nArtifacts: ${artifactsDir}`
         console.fail(new GuestFailureError(message, f.name, f.line))
       })
@@ -246,5 +247,5 @@ export function signalName(signal: number): string {
 
 function stderrSuffix(stderr: string): string {
   const lines = stderr.trim().split('\n').filter(Boolean).slice(-10)
-  return lines.length ? `\nQEMU said:\n${lines.map(l => `  | ${l}`).join('\n')}` : ''
+  return lines.length ? `\nQEMU said:\n${quoteLines(lines)}` : ''
 }

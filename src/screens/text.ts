@@ -12,6 +12,7 @@ import { describePattern, findText, type TextMatch, type TextPattern } from './o
 import { OcrCache, recognize, type OcrOptions } from './ocr.js'
 import { checkRegion } from './ocr-prep.js'
 import type { ScreenText } from './ocr-tsv.js'
+import { quoteLines } from '../util/quote.js'
 
 /** Options of {@link Machine.screenText}: the region to read and how (see {@link OcrOptions}). */
 export type ScreenTextOptions = OcrOptions
@@ -125,7 +126,7 @@ export async function waitForText(ctx: TextWaitContext, pattern: TextPattern, op
     // no artifacts folder (a machine without one): the message still lists the text
   }
   const where = ocr.region ? ` in the region ${ocr.region.width}x${ocr.region.height} at (${ocr.region.x},${ocr.region.y})` : ''
-  const list = seen.length ? seen.map(l => `  | ${l}`).join('\n') : '  (no text at all)'
+  const list = seen.length ? quoteLines(seen) : '  (no text at all)'
   throw new TextNotFoundError(
     `Timed out after ${timeout / 1000} s waiting for ${describePattern(pattern)} on the screen${where}. The last OCR pass read:\n${list}\n` +
       (saved ? `The screenshot: ${saved}` : 'No screenshot was saved (no artifacts folder).'),

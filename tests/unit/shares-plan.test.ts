@@ -1,8 +1,8 @@
 // 9p shares: the spec checks, the launch plan's shares (tags, absolute host folders), QEMU's
 // -fsdev/-device arguments, the guest's mount command and what its failure means.
 import t from 'tap'
-import { execFileSync } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { execFileSync, spawnSync } from 'node:child_process'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { launchPlan, plannedShares, type Prepared } from '../../src/machine/plan.js'
@@ -62,9 +62,30 @@ t.test('the mount command mounts once, and says when the kernel has no 9p', asyn
     status = (e as { status: number }).status
   }
   t.not(status, 0)
-  const no9p = mountError('vm', share!, NO_9P_STATUS, '')
+  const no9p = mountError('vm', share!, NO_9P_STATUS, 'modprobe 9p: modprobe: FATAL: Module 9p not found\n')
   t.ok(no9p instanceof ShareError)
   t.equal(no9p.code, 'BOOTCHECK_SHARE')
-  t.match(no9p.message, /kernel has no 9p file system.*'\/h'.*\/mnt\/h.*OPTIONAL_MODULES/)
+  t.match(no9p.message, /kernel has no 9p file system.*'\/h'.*\/mnt\/h\. Tried: modprobe 9pnet_virtio, modprobe 9p; the guest answered:\n  \| modprobe 9p: modprobe: FATAL: Module 9p not found\n.*OPTIONAL_MODULES/s)
   t.match(mountError('vm', share!, 32, 'mount: mounting share0 on /mnt/h failed: No such device\n').message, /failed \(status 32\):\n  \| mount: mounting share0/)
+})
+
+t.test('without 9p the mount command loads each module with its own modprobe and says what the guest answered', async t => {
+  // A guest whose kernel has no 9p: a `grep` that finds no 9p in /proc/filesystems, a
+  // `modprobe` that records its arguments and finds nothing, a `uname` naming a kernel.
+  const dir = mkdtempSync(join(tmpdir(), 'bootcheck-shares-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const bin = join(dir, 'bin')
+  mkdirSync(bin)
+  const tool = (name: string, body: string): void => writeFileSync(join(bin, name), `#!/bin/sh\n${body}\n`, { mode: 0o755 })
+  tool('grep', `[ "$*" = "-qw 9p /proc/filesystems" ] && exit 1; exec /bin/grep "$@"`)
+  tool('modprobe', `echo "$#:$*" >> ${join(dir, 'calls')}; echo "modprobe: FATAL: Module $1 not found in directory /lib/modules/6.1.0-test"; exit 1`)
+  tool('uname', 'echo 6.1.0-test')
+  const [share] = plannedShares({ shares: [{ host: '/h', guest: '/mnt/h' }] })
+  const r = spawnSync('sh', ['-c', mountCommand(share!)], { env: { PATH: `${bin}:/usr/bin:/bin` }, encoding: 'utf8' })
+  t.equal(r.status, NO_9P_STATUS, 'exits with the no-9p status')
+  t.same(readFileSync(join(dir, 'calls'), 'utf8').split('\n').filter(Boolean), ['1:9pnet_virtio', '1:9p'], 'one modprobe a module, each with one name (not 9p as a parameter of 9pnet_virtio)')
+  t.match(r.stdout, /^modprobe 9pnet_virtio: modprobe: FATAL: Module 9pnet_virtio not found/m)
+  t.match(r.stdout, /^modprobe 9p: modprobe: FATAL: Module 9p not found/m)
+  t.match(r.stdout, /^kernel 6\.1\.0-test, \/lib\/modules\/6\.1\.0-test: missing$/m, 'says whether the kernel has a modules folder')
+  t.match(mountError('vm', share!, r.status!, r.stdout).message, /the guest answered:\n  \| modprobe 9pnet_virtio: modprobe: FATAL/, 'the error quotes the answers')
 })
