@@ -50,8 +50,14 @@ export interface DebianLiveOptions {
   log?: (line: string) => void
 }
 
-/** Packages on top of the minbase variant (no recommends); zstd makes initramfs-tools pack a zstd initrd, faster to unpack under TCG than gzip. */
-export const PACKAGES = ['linux-image-amd64', 'live-boot', 'systemd-sysv', 'zstd'] as const
+/**
+ * Packages on top of the minbase variant (no recommends); zstd makes initramfs-tools pack a
+ * zstd initrd, faster to unpack under TCG than gzip. The rest are the stock tools the
+ * guest-side tests use on this guest as on the demo system (tests/integration/guests.ts):
+ * `kexec` (kexec-tools), `ip` (iproute2), `ping` (iputils-ping), `nc` (netcat-openbsd, a
+ * listener for forwardPort). No busybox: the guest has only GNU and Debian tools.
+ */
+export const PACKAGES = ['linux-image-amd64', 'live-boot', 'systemd-sysv', 'zstd', 'kexec-tools', 'iproute2', 'iputils-ping', 'netcat-openbsd'] as const
 
 export const HOSTNAME = 'debian-live'
 const CONSOLE = 'console=ttyS0,115200'
@@ -86,6 +92,8 @@ cat > "$dropin/autologin.conf" <<'EOF'
 ExecStart=
 ExecStart=-/sbin/agetty --autologin root --keep-baud 115200,57600,38400,9600 %I $TERM
 EOF
+# kexec-tools must not take over reboot: a reboot resets the machine, as a stock install does
+[ ! -e "$root/etc/default/kexec" ] || sed -i 's/^LOAD_KEXEC=.*/LOAD_KEXEC=false/' "$root/etc/default/kexec"
 # the initrd with live-boot in it (the kernel may have been set up before live-boot was)
 chroot "$root" update-initramfs -u -k all
 `
