@@ -4,12 +4,15 @@
 // not run), a new kernel boot id. The new system runs from RAM: its store is the
 // squashfs inside the netboot initrd, there is no live medium, and /proc/cmdline is the
 // one kexec was given.
+// From the Debian guest of guests.ts (systemd, Debian's kexec-tools): the demo ISO goes into
+// the CD drive, and Debian kexecs into the demo system's kernel and initrd from it.
 import t from 'tap'
 import { execa } from 'execa'
 import { copyFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { boot } from '../../src/index.js'
 import { demoMedia, params } from '../../vm-configs/demo.js'
+import { guests } from './guests.js'
 
 const media = await demoMedia()
 
@@ -50,3 +53,25 @@ t.test('kexec from the live system into the netboot kernel and initrd', async t 
   await vm.fail('grep -q " /iso " /proc/mounts') // no medium
   t.equal(await vm.succeed('hello'), 'Hello, world!\n')
 })
+
+const debian = guests.find(g => g.name === 'debian')
+if (debian) {
+  t.test('kexec from the stock Debian guest into the demo system on the CD', async t => {
+    const vm = await debian.shell(t, 'kexec-debian')
+    await vm.eject('cdrom') // toram: Debian runs from RAM
+    await vm.insert(media.iso)
+    await vm.waitUntilSucceeds('mkdir -p /mnt/cd && mount -o ro /dev/sr0 /mnt/cd', { timeout: 30_000 })
+    const append = [...params(media), `bootcheck.marker=kexec-${process.pid}`].join(' ')
+    await vm.succeed(`kexec -l /mnt/cd/boot/bzImage --initrd=/mnt/cd/boot/initrd --append="${append}" && umount /mnt/cd`, { timeout: 120_000 })
+    const resetsBefore = vm.qmp.events.filter(e => e.event === 'RESET').length
+
+    const r = await vm.handover(() => vm.console.sendLine('kexec -e'), { expect: 'stage-1: bootcheck live stage 1', timeout: 300_000 })
+    t.equal(r.kind, 'kexec', 'handover reports kexec')
+    t.match(r.before.init, /systemd|\/sbin\/init/, 'before: systemd was PID 1')
+    t.equal(vm.qmp.events.filter(e => e.event === 'RESET').length, resetsBefore, 'QEMU reported no RESET: no firmware ran')
+    t.not(r.after.bootId, r.before.bootId, 'a new kernel boot id')
+    t.equal(await vm.succeed('cat /proc/cmdline'), `${append}\n`, 'the command line kexec was given')
+    t.match(await vm.succeed('grep " /iso " /proc/mounts'), /^\/dev\/sr0 \/iso iso9660/, 'the demo system found its CD')
+    t.equal(await vm.succeed('hello'), 'Hello, world!\n')
+  })
+}
