@@ -17,6 +17,18 @@ t.test('ANSI sequences and CR are removed, even when split across chunks', async
   t.equal(new AnsiStripper().push('plain text\n'), 'plain text\n')
 })
 
+t.test("bash's bracketed-paste switches around a prompt are removed, however the bytes are chunked", async t => {
+  // As bash 5.2 prints them on the Debian guest's serial console (tests/integration/guests.ts).
+  const raw = '\x1b[?2004hroot@debian-live:~# __bcx BC1 true\r\n\x1b[?2004l\r\rBC1N 0\r\n\x1b[?2004hroot@debian-live:~# '
+  const clean = 'root@debian-live:~# __bcx BC1 true\nBC1N 0\nroot@debian-live:~# '
+  for (let cut = 1; cut < raw.length; cut++) {
+    const s = new AnsiStripper()
+    const got = s.push(raw.slice(0, cut)) + s.push(raw.slice(cut)) + s.flush()
+    if (got !== clean) return t.fail(`cut at ${cut}: ${JSON.stringify(got)}`)
+  }
+  t.pass('the same clean text at every cut')
+})
+
 t.test('a stray ESC ] in noise does not swallow the lines after it', async t => {
   const s = new AnsiStripper()
   // ESC ] alone goes as a two-character escape; the lines after it stay.
