@@ -105,7 +105,7 @@ export { DEFAULT_FAILURE_PATTERNS, type FailurePattern } from './console/failfas
 /** `bootcheck.config.ts`: typed machine definitions shared by tests and the CLI, and run defaults. */
 export { defineConfig, loadConfig, machineFromConfig, type BootcheckConfig, type RunConfig, type LoadedConfig } from './config/config.js'
 /** What `bootcheck run` writes to `results.json` (with each machine's step log), for tools that read a run's results. */
-export type { RunRecord, FileRecord, TestRecord, MachineRecord, ScreenArtifact, Status, ActionRecord, ActionAttachment } from './report/model.js'
+export type { RunRecord, FileRecord, TestRecord, MachineRecord, ScreenArtifact, Status, ActionRecord, ActionAttachment, ActionCommand } from './report/model.js'
 /** The JUnit XML and HTML reporters, for rendering a `results.json` again. */
 export { renderJUnit, renderHtml, writeHtmlReport } from './report/index.js'
 /** Attach a terminal to a machine's serial console (what `bootcheck shell` does), and power a machine off like its power button. */

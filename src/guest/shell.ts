@@ -69,6 +69,8 @@ export interface GuestShellOptions {
   shellProbe?: 'quiet' | 'eager'
   /** Quiet mode: milliseconds of silence after which a probe is typed although no prompt-looking line came. Default 30000. */
   silentProbeAfter?: number
+  /** Told the marker of each command typed (and of each replay of its result), for the step log. */
+  onCommand?: (marker: string, command: string) => void
 }
 
 /** The console has been quiet this long: its last line is taken as what the guest shows. */
@@ -394,6 +396,7 @@ export class GuestShell {
     let reason = ''
     for (let attempt = 0; attempt <= REPLAYS; attempt++) {
       const markerId = attempt === 0 ? id : newMarker()
+      this.options.onCommand?.(markerId, command)
       if (attempt > 0) {
         if (!(await this.quiet(REPLAY_QUIET, deadline, signal))) {
           throw timedOut(`did not finish: its output arrived damaged (${reason}) and the console never went quiet for a clean copy`)

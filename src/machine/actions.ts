@@ -8,13 +8,14 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { appendFileSync } from 'node:fs'
-import type { ActionAttachment, ActionRecord } from '../report/model.js'
+import type { ActionAttachment, ActionCommand, ActionRecord } from '../report/model.js'
 
-export type { ActionAttachment, ActionRecord }
+export type { ActionAttachment, ActionCommand, ActionRecord }
 
 interface Frame {
   id: number
   attachments: ActionAttachment[]
+  commands: ActionCommand[]
 }
 
 const MAX_ARG = 300
@@ -31,7 +32,7 @@ export class ActionLog {
   /** Runs `fn` as one logged action; `describe` turns its result into a short text. */
   async step<T>(action: string, args: Record<string, unknown>, fn: () => Promise<T>, describe?: (result: T) => string | undefined): Promise<T> {
     const parent = this.scope.getStore()
-    const frame: Frame = { id: this.next++, attachments: [] }
+    const frame: Frame = { id: this.next++, attachments: [], commands: [] }
     const started = Date.now()
     const write = (rest: Pick<ActionRecord, 'outcome'> & Partial<ActionRecord>): void => {
       const record: ActionRecord = {
@@ -44,6 +45,7 @@ export class ActionLog {
         durationMs: Date.now() - started,
         ...rest,
         ...(frame.attachments.length ? { attachments: frame.attachments } : {}),
+        ...(frame.commands.length ? { commands: frame.commands } : {}),
       }
       if (this.file) {
         try {
@@ -63,6 +65,14 @@ export class ActionLog {
       write({ outcome: 'error', error: `${err?.name ?? 'Error'}: ${String(err?.message ?? e).split('\n')[0]}` })
       throw e
     }
+  }
+
+  /**
+   * Records that the action running now typed a shell command under `marker` (does nothing
+   * outside an action): the report finds the command's lines in the transcript by it.
+   */
+  command(marker: string, command: string): void {
+    this.scope.getStore()?.commands.push({ marker, command: command.length > MAX_ARG ? `${command.slice(0, MAX_ARG)}… (${command.length} chars)` : command })
   }
 
   /** Attaches a file to the action running now (does nothing outside an action). */

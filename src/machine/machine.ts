@@ -170,7 +170,11 @@ export class Machine {
     this.http = parts.http
     this.timeout = parts.timeout
     this.bootTimeout = parts.bootTimeout
-    this.shell = new GuestShell(parts.console, { ...(parts.login ? { login: parts.login } : {}), shellProbe: parts.shellProbe ?? 'quiet' })
+    this.shell = new GuestShell(parts.console, {
+      ...(parts.login ? { login: parts.login } : {}),
+      shellProbe: parts.shellProbe ?? 'quiet',
+      onCommand: (marker, command) => this.actions.command(marker, command),
+    })
     if (parts.shellReady === 'ready') this.shell.assumeReady()
     if (parts.shellReady === 'prompt') this.shell.atPrompt()
     this.origin = parts.origin

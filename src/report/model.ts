@@ -58,6 +58,16 @@ export interface ActionRecord {
   /** A short description of the result, e.g. `status 0`. */
   result?: string
   attachments?: ActionAttachment[]
+  /** The shell commands it typed, by the protocol marker that finds them in the transcript. */
+  commands?: ActionCommand[]
+}
+
+/** A shell command an action typed (see {@link ActionRecord.commands}). */
+export interface ActionCommand {
+  /** The protocol's marker of the command (`BC` and 12 hex digits). */
+  marker: string
+  /** The command, cut at 300 characters. */
+  command: string
 }
 
 /** Everything one machine of one test left behind (see `src/machine/artifacts.ts`). */

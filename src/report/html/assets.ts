@@ -19,6 +19,9 @@ h5 { font-size: 13px; margin: 8px 0 4px; }
 code, pre { font: 12px/1.4 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
 pre { background: var(--panel); border: 1px solid var(--line); border-radius: 6px; padding: 8px; overflow: auto; white-space: pre-wrap; word-break: break-word; margin: 6px 0; }
 pre.transcript { max-height: 480px; white-space: pre; }
+.console-command { font-weight: bold; }
+.console-stderr { color: var(--failed); }
+.console-status, .console-folded { color: #777; font-style: italic; }
 pre.failure-message { border-left: 4px solid var(--failed); }
 a { color: inherit; }
 .why { margin: 0 0 8px; font-size: 15px; }

@@ -3,6 +3,7 @@ import { basename } from 'node:path'
 import type { FilmstripFrame, MachineRecord, ScreenArtifact } from '../model.js'
 import { escapeAttribute as attr, escapeMarkup as esc, humanDuration } from '../text.js'
 import { renderActions } from './actions.js'
+import { knownCommands, renderConsoleView } from './console-view.js'
 import { fileHref, imageSrc, readTranscriptTail } from './files.js'
 
 /** What {@link renderMachine} needs to know about where and how it renders. */
@@ -31,7 +32,7 @@ export function renderMachine(m: MachineRecord, ctx: MachineContext): string {
     m.filmstrip?.length ? renderFilmstrip(m.filmstrip, ctx.reportDir) : '',
     renderLogs(m, ctx.reportDir),
     renderActions(m.actions ?? [], m.actionsLog, ctx.reportDir, ctx.open),
-    m.transcript ? renderTranscript(m.transcript, ctx) : '',
+    m.transcript ? renderTranscript(m.transcript, knownCommands(m.actions ?? []), ctx) : '',
     '</section>',
   ].join('\n')
 }
@@ -100,7 +101,7 @@ function renderLogs(m: MachineRecord, reportDir: string): string {
   return links.length ? `<p class="logs">Logs: ${links.join(' ')}</p>` : ''
 }
 
-function renderTranscript(file: string, ctx: MachineContext): string {
+function renderTranscript(file: string, known: ReadonlyMap<string, string>, ctx: MachineContext): string {
   const tail = readTranscriptTail(file, ctx.transcriptBytes)
   const link = `<a href="${attr(fileHref(file, ctx.reportDir))}">${esc(basename(file))}</a>`
   if (!tail) return `<p class="missing transcript-missing">Transcript ${esc(file)} could not be read.</p>`
@@ -108,9 +109,12 @@ function renderTranscript(file: string, ctx: MachineContext): string {
     ? `<p class="transcript-note muted">Showing the last ${kib(tail.size - tail.omitted)} of ${kib(tail.size)}; the whole transcript is ${link}.</p>`
     : ''
   const summary = `Console transcript <span class="muted">(${kib(tail.size)})</span>`
+  if (!tail.text.length) return `<details class="transcript-block"${ctx.open ? ' open' : ''}><summary>${summary}</summary>${note}<p class="muted transcript-empty">The transcript is empty.</p></details>`
   // A newline right after <pre> is dropped by HTML parsers: double it so the first line survives.
-  const body = tail.text.length ? `<pre class="transcript">${tail.text.startsWith('\n') ? '\n' : ''}${esc(tail.text)}</pre>` : '<p class="muted transcript-empty">The transcript is empty.</p>'
-  return `<details class="transcript-block"${ctx.open ? ' open' : ''}><summary>${summary}</summary>${note}${body}</details>`
+  const lead = tail.text.startsWith('\n') ? '\n' : ''
+  const clean = `<pre class="transcript transcript-clean">${lead}${renderConsoleView(tail.text, known)}</pre>`
+  const raw = `<details class="transcript-raw"><summary>Raw transcript (the command protocol's markers included)</summary><pre class="transcript">${lead}${esc(tail.text)}</pre></details>`
+  return `<details class="transcript-block"${ctx.open ? ' open' : ''}><summary>${summary}</summary>${note}${clean}${raw}</details>`
 }
 
 function kib(bytes: number): string {
