@@ -22,6 +22,11 @@ pre.transcript { max-height: 480px; white-space: pre; }
 .console-command { font-weight: bold; }
 .console-stderr { color: var(--failed); }
 .console-status, .console-folded { color: #777; font-style: italic; }
+.ansi-bold { font-weight: bold; }
+.ansi-fg0 { color: #555; } .ansi-fg1 { color: #c0392b; } .ansi-fg2 { color: #1e8449; } .ansi-fg3 { color: #9a7d0a; }
+.ansi-fg4 { color: #2157b8; } .ansi-fg5 { color: #8e44ad; } .ansi-fg6 { color: #117a8b; } .ansi-fg7 { color: #777; }
+.ansi-fg8 { color: #888; } .ansi-fg9 { color: #e74c3c; } .ansi-fg10 { color: #27ae60; } .ansi-fg11 { color: #b7950b; }
+.ansi-fg12 { color: #3498db; } .ansi-fg13 { color: #a569bd; } .ansi-fg14 { color: #17a2b8; } .ansi-fg15 { color: #999; }
 pre.failure-message { border-left: 4px solid var(--failed); }
 a { color: inherit; }
 .why { margin: 0 0 8px; font-size: 15px; }

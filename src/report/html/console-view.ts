@@ -7,6 +7,7 @@
 import { viewTranscript } from '../../guest/transcript-view.js'
 import type { ActionRecord } from '../model.js'
 import { escapeMarkup as esc } from '../text.js'
+import { colourSpans, dropColours, keepColours } from './ansi-html.js'
 
 /** The commands the step log recorded, by their protocol markers. */
 export function knownCommands(actions: readonly ActionRecord[]): Map<string, string> {
@@ -15,24 +16,28 @@ export function knownCommands(actions: readonly ActionRecord[]): Map<string, str
   return known
 }
 
-/** The clean view of cleaned transcript `text` as HTML (the inside of a `<pre>`). */
-export function renderConsoleView(text: string, known: ReadonlyMap<string, string>): string {
+/**
+ * The clean view of transcript `raw` (as the guest sent it, escape sequences and all) as
+ * HTML, the inside of a `<pre>`; colours rendered.
+ */
+export function renderConsoleView(raw: string, known: ReadonlyMap<string, string>): string {
   const out: string[] = []
   let folded = 0
-  for (const part of viewTranscript(text, known)) {
+  const html = (s: string): string => colourSpans(esc(s))
+  for (const part of viewTranscript(keepColours(raw), known)) {
     if (part.kind === 'plumbing') {
       folded += part.lines
       continue
     }
     if (part.kind === 'text') {
-      out.push(esc(part.text))
+      out.push(html(part.text))
       continue
     }
-    const body = [part.console, part.stdout].join('')
+    const body = [part.console, keepColours(part.stdout)].join('')
     out.push(
-      `<span class="console-command" data-marker="${part.id}"># ${esc(part.command)}</span>\n`,
-      esc(ensureNewline(body)),
-      part.stderr ? `<span class="console-stderr">${esc(ensureNewline(part.stderr))}</span>` : '',
+      `<span class="console-command" data-marker="${part.id}"># ${esc(dropColours(part.command))}</span>\n`,
+      html(ensureNewline(body)),
+      part.stderr ? `<span class="console-stderr">${html(ensureNewline(keepColours(part.stderr)))}</span>` : '',
       part.status === undefined ? '<span class="console-status">(no result: the command was still running)</span>\n' : part.status !== 0 ? `<span class="console-status">exit status ${part.status}</span>\n` : '',
     )
   }

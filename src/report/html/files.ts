@@ -40,6 +40,8 @@ export function imageSrc(file: string, dir: string): string | undefined {
 export interface TranscriptTail {
   /** Cleaned text: ANSI sequences and carriage returns removed. */
   text: string
+  /** The same part as the guest sent it, escape sequences kept (for the colours). */
+  raw: string
   /** The file's size in bytes. */
   size: number
   /** Bytes left out at the start (0 when the whole file is shown). */
@@ -78,8 +80,9 @@ export function readTranscriptTail(file: string, maxBytes: number): TranscriptTa
       }
     }
     const stripper = new AnsiStripper()
-    const text = stripper.push(new TextDecoder('utf-8').decode(raw)) + stripper.flush()
-    return { text, size, omitted }
+    const decoded = new TextDecoder('utf-8').decode(raw)
+    const text = stripper.push(decoded) + stripper.flush()
+    return { text, raw: decoded, size, omitted }
   } finally {
     closeSync(fd)
   }

@@ -112,7 +112,7 @@ function renderTranscript(file: string, known: ReadonlyMap<string, string>, ctx:
   if (!tail.text.length) return `<details class="transcript-block"${ctx.open ? ' open' : ''}><summary>${summary}</summary>${note}<p class="muted transcript-empty">The transcript is empty.</p></details>`
   // A newline right after <pre> is dropped by HTML parsers: double it so the first line survives.
   const lead = tail.text.startsWith('\n') ? '\n' : ''
-  const clean = `<pre class="transcript transcript-clean">${lead}${renderConsoleView(tail.text, known)}</pre>`
+  const clean = `<pre class="transcript transcript-clean">${lead}${renderConsoleView(tail.raw, known)}</pre>`
   const raw = `<details class="transcript-raw"><summary>Raw transcript (the command protocol's markers included)</summary><pre class="transcript">${lead}${esc(tail.text)}</pre></details>`
   return `<details class="transcript-block"${ctx.open ? ' open' : ''}><summary>${summary}</summary>${note}${clean}${raw}</details>`
 }
