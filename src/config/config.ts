@@ -20,6 +20,12 @@ export interface RunConfig {
   junit?: string
   /** Where run folders go. Default `.bootcheck/runs`. */
   runsDir?: string
+  /** Runs a failed file again up to this many times (`--retries`). Default 0. */
+  retries?: number
+  /** Exit 1 when a file was flaky (`--fail-on-flaky`). */
+  failOnFlaky?: boolean
+  /** Fail at once when a file has a `t.only` (`--forbid-only`); say `forbidOnly: !!process.env.CI`. */
+  forbidOnly?: boolean
 }
 
 /** The contents of `bootcheck.config.ts`. */

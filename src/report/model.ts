@@ -3,8 +3,11 @@
  * JUnit and HTML reporters. Paths are absolute unless said otherwise.
  */
 
-/** How a run, a file or a test ended. */
-export type Status = 'passed' | 'failed' | 'skipped' | 'todo' | 'interrupted'
+/**
+ * How a run, a file or a test ended. `flaky`: it failed on an attempt and passed on a later
+ * one (`bootcheck run --retries N`); the failed attempts are kept in {@link FileRecord.attempts}.
+ */
+export type Status = 'passed' | 'failed' | 'skipped' | 'todo' | 'interrupted' | 'flaky'
 
 /** One frame of a machine's filmstrip, as the report shows it. */
 export interface FilmstripFrame {
@@ -118,6 +121,26 @@ export interface FileRecord {
   tap: string
   /** Machines of this file not tied to a listed test. */
   machines: MachineRecord[]
+  /** Which attempt this record is (1 unless the file was retried: `--retries`). */
+  attempt?: number
+  /** Which repetition of the file this is (`--repeat-each N`: 1 to N). */
+  repeat?: number
+  /**
+   * The attempts before this one that failed, oldest first (`--retries`): each a whole
+   * record of that attempt, with its tests, TAP output and machines (artifacts in `attempt-<n>/`).
+   */
+  attempts?: AttemptRecord[]
+}
+
+/** One failed attempt of a test file that was run again (`bootcheck run --retries N`). */
+export interface AttemptRecord {
+  /** 1 for the first run of the file. */
+  attempt: number
+  status: Status
+  durationMs: number
+  tests: TestRecord[]
+  tap: string
+  machines: MachineRecord[]
 }
 
 /** Which part of a sharded run this was (`bootcheck run --shard 2/4`). */
@@ -163,7 +186,12 @@ export interface RunRecord {
   /** Host facts shown in the report header. */
   host: { hostname: string; cpus: number; memoryMiB: number; budgetMiB: number; jobs: number }
   files: FileRecord[]
-  counts: { passed: number; failed: number; skipped: number; todo: number }
+  /** Tests by final status; `flaky` (failed, then passed on a retry) is absent in runs without retries. */
+  counts: { passed: number; failed: number; skipped: number; todo: number; flaky?: number }
+  /** `--retries`: how many times a failed file was run again. */
+  retries?: number
+  /** `--repeat-each`: how many times every file ran. */
+  repeatEach?: number
   /** Set by `bootcheck run --shard i/n`: this run is one part of the suite. */
   shard?: ShardInfo
   /** Set by `bootcheck merge-reports`: the runs merged into this one, in order. */

@@ -8,6 +8,7 @@ import { runTests } from './run.js'
 import { parseShard, parseTimings, shardFiles, timingsOf } from './shard.js'
 import type { ShardInfo } from '../report/model.js'
 import { UsageError } from '../errors/errors.js'
+import { forbidOnly, lastFailedFiles, listTests, narrowTo } from './select.js'
 
 const USAGE = `Usage:
   bootcheck run [options] [files or folders…]   run tap test files written in TypeScript
@@ -37,6 +38,14 @@ Options of run (defaults from bootcheck.config.ts 'run', then from the host):
       --timings FILE  balance shards by the durations in FILE (a results.json or a timings file)
       --write-timings FILE  after the run, write its files' durations to FILE (merged with FILE's)
       --fresh         make every bootOnce snapshot again in this run instead of restoring a cached one
+      --retries N     run a failed file again, up to N times, on fresh machines; one that
+                      fails and then passes is 'flaky' (exit 0 unless --fail-on-flaky)
+      --fail-on-flaky exit 1 when a file was flaky
+      --repeat-each N run every file N times (hunting flakes); each repeat has its own artifacts
+      --last-failed   run only the files that failed or were flaky in the last run (runs/latest)
+      --list          print the files and the subtests they name (after --shard); boot nothing
+      --forbid-only   fail at once when a file has a t.only (for CI)
+      --slowest N     end the summary with the N slowest files
       --filmstrip MODE  keep the screen's filmstrip (a frame whenever it changed) for failed
                       tests (default), for all tests, or record none: failed, all or off
   Folders are searched for *.test.ts files; the default is the current folder.
@@ -88,7 +97,7 @@ async function run(argv: string[]): Promise<number> {
     return false
   })
   const { values, positionals } = parseArgs({
-    args,
+    args: joinNegativeValues(args),
     allowPositionals: true,
     options: {
       jobs: { type: 'string', short: 'j' },
@@ -106,6 +115,13 @@ async function run(argv: string[]): Promise<number> {
       'write-timings': { type: 'string' },
       fresh: { type: 'boolean', default: false },
       filmstrip: { type: 'string' },
+      retries: { type: 'string' },
+      'fail-on-flaky': { type: 'boolean', default: false },
+      'repeat-each': { type: 'string' },
+      'last-failed': { type: 'boolean', default: false },
+      list: { type: 'boolean', default: false },
+      'forbid-only': { type: 'boolean', default: false },
+      slowest: { type: 'string' },
     },
   })
   const filmstrip = values.filmstrip
@@ -116,7 +132,22 @@ async function run(argv: string[]): Promise<number> {
   if (!['auto', 'tty', 'plain', 'off'].includes(progress)) throw new UsageError(`--progress takes auto, tty, plain or off, got '${progress}'`)
   const shard = values.shard !== undefined ? parseShard(values.shard) : undefined
   if (values.timings !== undefined && !shard) throw new UsageError('--timings balances shards: it needs --shard I/N')
-  const found = await findTestFiles(positionals.length > 0 ? positionals : (rc.files ?? ['.']))
+  const retries = values.retries !== undefined ? wholeNumber(values.retries, 'retries', 0) : (rc.retries ?? 0)
+  const repeatEach = values['repeat-each'] !== undefined ? wholeNumber(values['repeat-each'], 'repeat-each', 1) : 1
+  const slowest = values.slowest !== undefined ? wholeNumber(values.slowest, 'slowest', 0) : 0
+  const runsDir = values['runs-dir'] ?? rc.runsDir
+  // Read before this run's folder takes the 'latest' link.
+  const lastFailed = values['last-failed'] ? await lastFailedFiles(resolve(runsDir ?? join('.bootcheck', 'runs'))) : undefined
+  let found = await findTestFiles(positionals.length > 0 ? positionals : (rc.files ?? ['.']))
+  if (lastFailed) {
+    found = narrowTo(lastFailed, found)
+    if (found.length === 0) {
+      process.stderr.write('bootcheck run: --last-failed: no file failed or was flaky in the last run; nothing to run\n')
+      return 0
+    }
+    process.stderr.write(`bootcheck run: --last-failed: ${found.length} file(s) that failed or were flaky last time\n`)
+  }
+  if (values['forbid-only'] || rc.forbidOnly) await forbidOnly(found)
   if (found.length === 0) {
     process.stderr.write(`bootcheck run: no test files (*.test.ts) in ${positionals.join(' ') || '.'}\n`)
     return 1
@@ -131,9 +162,12 @@ async function run(argv: string[]): Promise<number> {
     const estimate = part.estimatedMs !== undefined ? `, about ${(part.estimatedMs / 1000).toFixed(0)} s by the timings` : ''
     process.stderr.write(`bootcheck run: shard ${shard.index}/${shard.total}: ${files.length} of ${shardInfo.suiteFiles} test file(s), split by ${part.by}${estimate}\n`)
   }
+  if (values.list) {
+    process.stdout.write(await listTests(files))
+    return 0
+  }
   const debug = values.debug
   const junit = values.junit ?? rc.junit
-  const runsDir = values['runs-dir'] ?? rc.runsDir
   const { exitCode, run: record } = await runTests({
     files,
     ...(shardInfo ? { shard: shardInfo } : {}),
@@ -149,6 +183,10 @@ async function run(argv: string[]): Promise<number> {
     ...(runsDir ? { runsDir } : {}),
     progress: progress as 'auto',
     debug,
+    retries,
+    failOnFlaky: values['fail-on-flaky'] || rc.failOnFlaky === true,
+    repeatEach,
+    slowest,
     env: {
       ...(configPath ? { BOOTCHECK_CONFIG: configPath } : {}),
       // bootOnce makes snapshots older than this run's start again, once.
@@ -265,6 +303,27 @@ export async function findTestFiles(paths: string[]): Promise<string[]> {
 }
 
 const TEST_FILE = /\.test\.(ts|mts|js|mjs)$/
+
+/** `--retries -1` as `--retries=-1`, so a negative number gets its own one-line error, not parseArgs' three lines. */
+function joinNegativeValues(args: string[]): string[] {
+  const out: string[] = []
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!
+    const next = args[i + 1]
+    if (/^--[a-z-]+$/.test(a) && next !== undefined && /^-\d/.test(next)) {
+      out.push(`${a}=${next}`)
+      i++
+    } else out.push(a)
+  }
+  return out
+}
+
+/** A whole number of at least `min` for `--name`, or a {@link UsageError} saying so. */
+function wholeNumber(value: string, name: string, min: number): number {
+  const n = Number(value)
+  if (value.trim() === '' || !Number.isInteger(n) || n < min) throw new UsageError(`--${name} needs a whole number of at least ${min}, got '${value}'`)
+  return n
+}
 
 function positiveInt(value: string, name: string): number {
   const n = Number(value)
