@@ -24,6 +24,8 @@ export interface RunConfig {
   retries?: number
   /** Exit 1 when a file was flaky (`--fail-on-flaky`). */
   failOnFlaky?: boolean
+  /** A known-failures file (JSON; relative to this config file): matching failures are `known`. */
+  knownFailures?: string
   /** Fail at once when a file has a `t.only` (`--forbid-only`); say `forbidOnly: !!process.env.CI`. */
   forbidOnly?: boolean
 }

@@ -6,8 +6,9 @@
 /**
  * How a run, a file or a test ended. `flaky`: it failed on an attempt and passed on a later
  * one (`bootcheck run --retries N`); the failed attempts are kept in {@link FileRecord.attempts}.
+ * `known`: it failed, and an unexpired entry of the known-failures file matches it.
  */
-export type Status = 'passed' | 'failed' | 'skipped' | 'todo' | 'interrupted' | 'flaky'
+export type Status = 'passed' | 'failed' | 'skipped' | 'todo' | 'interrupted' | 'flaky' | 'known'
 
 /** One frame of a machine's filmstrip, as the report shows it. */
 export interface FilmstripFrame {
@@ -79,6 +80,9 @@ export interface MachineRecord {
   stderr?: string
   /** 'kvm' or 'tcg'. */
   accel?: string
+  /** The guest architecture (`x86_64`) and firmware (`bios`, `uefi`), for known failures that apply to one. */
+  arch?: string
+  firmware?: string
   memoryMiB?: number
   /** ISO timestamps: QEMU started / the machine was disposed. */
   startedAt?: string
@@ -108,6 +112,19 @@ export interface TestRecord {
   reason?: string
   /** Machines booted by this test (matched by name). */
   machines: MachineRecord[]
+  /** The known-failures entry that matched this failure (status `known`, or still `failed` when it expired). */
+  knownFailure?: KnownFailureMatch
+}
+
+/** A known-failures entry as matched to a failed test. */
+export interface KnownFailureMatch {
+  pattern: string
+  /** The issue tracking it. */
+  tracker: string
+  /** `YYYY-MM-DD`: from the day after, the failure counts again. */
+  expires: string
+  /** The entry had expired: the test stays `failed`. */
+  expired?: boolean
 }
 
 /** One test file: a tap child process. */
@@ -187,7 +204,7 @@ export interface RunRecord {
   host: { hostname: string; cpus: number; memoryMiB: number; budgetMiB: number; jobs: number }
   files: FileRecord[]
   /** Tests by final status; `flaky` (failed, then passed on a retry) is absent in runs without retries. */
-  counts: { passed: number; failed: number; skipped: number; todo: number; flaky?: number }
+  counts: { passed: number; failed: number; skipped: number; todo: number; flaky?: number; known?: number }
   /** `--retries`: how many times a failed file was run again. */
   retries?: number
   /** `--repeat-each`: how many times every file ran. */

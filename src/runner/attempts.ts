@@ -56,7 +56,7 @@ export function combineAttempts(tries: FileRecord[]): FileRecord {
 
 /** Counts the tests of a run's files by status (a file that failed outside any test counts as one failure). */
 export function countTests(files: FileRecord[]): RunRecord['counts'] {
-  const counts = { passed: 0, failed: 0, skipped: 0, todo: 0, flaky: 0 }
+  const counts = { passed: 0, failed: 0, skipped: 0, todo: 0, flaky: 0, known: 0 }
   for (const f of files) {
     if (isFailed(f.status) && !f.tests.some(t => isFailed(t.status))) counts.failed++
     // A flaky file whose failure was outside every test still counts as one flaky test.
@@ -65,11 +65,13 @@ export function countTests(files: FileRecord[]): RunRecord['counts'] {
       if (t.status === 'passed') counts.passed++
       else if (isFailed(t.status)) counts.failed++
       else if (t.status === 'flaky') counts.flaky++
+      else if (t.status === 'known') counts.known++
       else if (t.status === 'skipped') counts.skipped++
       else if (t.status === 'todo') counts.todo++
     }
   }
-  return counts
+  const { known, ...rest } = counts
+  return known ? counts : rest
 }
 
 /** A run's status and exit status from its files: 1 when one failed (or, with `failOnFlaky`, was flaky). */

@@ -9,6 +9,7 @@ import { parseShard, parseTimings, shardFiles, timingsOf } from './shard.js'
 import type { ShardInfo } from '../report/model.js'
 import { UsageError } from '../errors/errors.js'
 import { forbidOnly, lastFailedFiles, listTests, narrowTo } from './select.js'
+import { loadKnownFailures } from './known-failures.js'
 
 const USAGE = `Usage:
   bootcheck run [options] [files or folders…]   run tap test files written in TypeScript
@@ -46,6 +47,7 @@ Options of run (defaults from bootcheck.config.ts 'run', then from the host):
       --list          print the files and the subtests they name (after --shard); boot nothing
       --forbid-only   fail at once when a file has a t.only (for CI)
       --slowest N     end the summary with the N slowest files
+      --known-failures FILE  failures matching an unexpired entry of FILE (JSON) are 'known', not failed
       --filmstrip MODE  keep the screen's filmstrip (a frame whenever it changed) for failed
                       tests (default), for all tests, or record none: failed, all or off
   Folders are searched for *.test.ts files; the default is the current folder.
@@ -122,6 +124,7 @@ async function run(argv: string[]): Promise<number> {
       list: { type: 'boolean', default: false },
       'forbid-only': { type: 'boolean', default: false },
       slowest: { type: 'string' },
+      'known-failures': { type: 'string' },
     },
   })
   const filmstrip = values.filmstrip
@@ -148,6 +151,8 @@ async function run(argv: string[]): Promise<number> {
     process.stderr.write(`bootcheck run: --last-failed: ${found.length} file(s) that failed or were flaky last time\n`)
   }
   if (values['forbid-only'] || rc.forbidOnly) await forbidOnly(found)
+  const knownFile = values['known-failures'] ?? (rc.knownFailures !== undefined && configPath ? resolve(dirname(configPath), rc.knownFailures) : rc.knownFailures)
+  const knownFailures = knownFile !== undefined ? await loadKnownFailures(knownFile) : undefined
   if (found.length === 0) {
     process.stderr.write(`bootcheck run: no test files (*.test.ts) in ${positionals.join(' ') || '.'}\n`)
     return 1
@@ -187,6 +192,7 @@ async function run(argv: string[]): Promise<number> {
     failOnFlaky: values['fail-on-flaky'] || rc.failOnFlaky === true,
     repeatEach,
     slowest,
+    ...(knownFailures ? { knownFailures } : {}),
     env: {
       ...(configPath ? { BOOTCHECK_CONFIG: configPath } : {}),
       // bootOnce makes snapshots older than this run's start again, once.

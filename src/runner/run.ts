@@ -13,6 +13,7 @@ import { makeScratchDir, sweepDeadScratch } from '../util/scratch.js'
 import { RunnerServer } from './server.js'
 import { readTapRun } from './tap-results.js'
 import { runTapProcess } from './tap-process.js'
+import { applyKnownFailures, type KnownFailure } from './known-failures.js'
 import { writeReports } from './write-reports.js'
 
 /** What `bootcheck run` was asked to do. */
@@ -45,6 +46,8 @@ export interface RunOptions {
   failOnFlaky?: boolean
   /** Run every file this many times (default 1). */
   repeatEach?: number
+  /** Failures already tracked: matching failed tests are `known` (see known-failures.ts). */
+  knownFailures?: KnownFailure[]
   /** End the summary with this many of the slowest files (default none). */
   slowest?: number
   /** Extra environment for the test processes (e.g. `BOOTCHECK_DEBUG`, `BOOTCHECK_CONFIG`). */
@@ -117,6 +120,7 @@ export async function runTests(o: RunOptions): Promise<{ exitCode: number; run: 
   await server.close()
   await rm(sockDir, { recursive: true, force: true })
 
+  if (o.knownFailures?.length) files.splice(0, files.length, ...applyKnownFailures(files, o.knownFailures))
   const outcome = runOutcome(files, { failOnFlaky: o.failOnFlaky === true })
   const run: RunRecord = {
     dir,

@@ -25,10 +25,11 @@ export function summary(run: RunRecord, html: string, junit?: string, slowest = 
   for (const f of run.files) {
     const name = f.repeat !== undefined ? `${f.file} (repeat ${f.repeat})` : f.file
     if (f.status === 'flaky') lines.push(...flakyLines(f, name, rel))
+    for (const t of f.tests) if (t.knownFailure) lines.push(`${t.knownFailure.expired ? '✗' : '!'} ${name} › ${t.name}: known failure ${t.knownFailure.tracker} ${t.knownFailure.expired ? `expired on ${t.knownFailure.expires}: failing again` : `(until ${t.knownFailure.expires})`}`)
     const failed = f.tests.filter(t => t.status === 'failed' || t.status === 'interrupted')
     if (failed.length === 0 && f.status !== 'failed' && f.status !== 'interrupted') continue
     if (failed.length === 0) lines.push(`✗ ${name}: ${f.status}${f.machines.length ? ` — artifacts: ${f.machines.map(m => rel(m.dir)).join(', ')}` : ''}`)
-    for (const t of failed) {
+    for (const t of failed.filter(x => !x.knownFailure)) {
       lines.push(`✗ ${name} › ${t.name}${t.status === 'interrupted' ? ' (interrupted)' : ''}`)
       for (const m of t.machines) lines.push(`    artifacts of ${m.machine}: ${rel(m.dir)}`)
     }
@@ -38,7 +39,7 @@ export function summary(run: RunRecord, html: string, junit?: string, slowest = 
   const how = run.status === 'interrupted' ? `interrupted by ${run.interruptedBy ?? 'a signal'}` : run.status
   const repeats = run.repeatEach ? ` (every file ${run.repeatEach} times)` : ''
   lines.push(
-    `bootcheck: ${how}: ${c.passed} passed, ${c.failed} failed${c.flaky ? `, ${c.flaky} flaky` : ''}, ${c.skipped} skipped${c.todo ? `, ${c.todo} todo` : ''} in ${(run.durationMs / 1000).toFixed(1)} s${repeats}`,
+    `bootcheck: ${how}: ${c.passed} passed, ${c.failed} failed${c.flaky ? `, ${c.flaky} flaky` : ''}${c.known ? `, ${c.known} known` : ''}, ${c.skipped} skipped${c.todo ? `, ${c.todo} todo` : ''} in ${(run.durationMs / 1000).toFixed(1)} s${repeats}`,
     `bootcheck: report ${rel(html)}${junit ? `, JUnit ${rel(junit)}` : ''}`,
     '',
   )

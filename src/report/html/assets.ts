@@ -32,6 +32,7 @@ dl.facts dd { margin: 0; font-weight: 600; }
 .badge[data-status=skipped], .badge[data-status=todo] { background: var(--skipped); }
 .badge[data-status=interrupted] { background: var(--interrupted); }
 .badge[data-status=flaky] { background: #b8860b; }
+.badge[data-status=known] { background: #6a5acd; }
 details.attempt { margin: 6px 0; border-left: 3px solid var(--failed); padding-left: 8px; }
 .time, .muted { color: var(--muted); font-weight: normal; font-size: 12px; }
 nav.filters { display: flex; gap: 6px; margin-top: 8px; }
@@ -71,6 +72,7 @@ export const SCRIPT = `
     all: () => true,
     failed: s => s === 'failed' || s === 'interrupted',
     flaky: s => s === 'flaky',
+    known: s => s === 'known',
     passed: s => s === 'passed',
     skipped: s => s === 'skipped' || s === 'todo',
   };

@@ -75,6 +75,7 @@ export function renderHeader(run: RunRecord): string {
     button('all', 'All', tests.length),
     button('failed', 'Failed', n(isFailure)),
     ...(c.flaky ? [button('flaky', 'Flaky', n(s => s === 'flaky'))] : []),
+    ...(c.known ? [button('known', 'Known', n(s => s === 'known'))] : []),
     button('passed', 'Passed', n(s => s === 'passed')),
     button('skipped', 'Skipped', n(s => s === 'skipped' || s === 'todo')),
     '</nav>',
@@ -148,6 +149,8 @@ export function renderTest(t: TestRecord, ctx: SectionContext): string {
   if (failed && t.message) body.push(`<pre class="failure-message">${esc(t.message)}</pre>`)
   if (failed && !t.message) body.push(`<p class="failure-message">${t.status === 'interrupted' ? 'Interrupted.' : 'Failed (no message).'}</p>`)
   if (t.diagnostic?.trim()) body.push(`<pre class="diagnostic">${esc(t.diagnostic)}</pre>`)
+  if (t.knownFailure) body.push(`<p class="known-failure">Known failure, tracked at ${trackerLink(t.knownFailure.tracker)} (<code>${esc(t.knownFailure.pattern)}</code>) ${t.knownFailure.expired ? `— the entry expired on ${esc(t.knownFailure.expires)}: it fails again` : `until ${esc(t.knownFailure.expires)}`}.</p>`)
+  if (t.status === 'known' && t.message) body.push(`<pre class="failure-message">${esc(t.message)}</pre>`)
   if (t.reason) body.push(`<p class="reason">${t.status === 'todo' ? 'Todo' : 'Skipped'}: ${esc(t.reason)}</p>`)
   const transcriptBytes = failed ? ctx.failedTranscriptBytes : ctx.otherTranscriptBytes
   body.push(...t.machines.map(m => renderMachine(m, { reportDir: ctx.reportDir, open: failed, transcriptBytes })))
@@ -158,6 +161,11 @@ export function renderTest(t: TestRecord, ctx: SectionContext): string {
     `<div class="test-body">${body.join('\n')}</div>`,
     '</details>',
   ].join('\n')
+}
+
+/** A link to an http(s) tracker; anything else (a hand-edited results.json) as text. */
+function trackerLink(url: string): string {
+  return /^https?:\/\//.test(url) ? `<a href="${attr(url)}">${esc(url)}</a>` : `<code>${esc(url)}</code>`
 }
 
 function plural(n: number, word: string): string {
