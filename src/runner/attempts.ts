@@ -70,8 +70,9 @@ export function countTests(files: FileRecord[]): RunRecord['counts'] {
       else if (t.status === 'todo') counts.todo++
     }
   }
-  const { known, ...rest } = counts
-  return known ? counts : rest
+  // Only the counts a run can have: no flaky without retries, no known without the file.
+  const { flaky, known, ...rest } = counts
+  return { ...rest, ...(flaky ? { flaky } : {}), ...(known ? { known } : {}) }
 }
 
 /** A run's status and exit status from its files: 1 when one failed (or, with `failOnFlaky`, was flaky). */

@@ -20,6 +20,8 @@ const USAGE = `Usage:
                                                   merge the run folders of shards into one report
   bootcheck snapshots list [--json]               show the snapshots bootOnce cached (.bootcheck/cache/snapshots)
   bootcheck snapshots prune [--unused-for DAYS]   remove them (all, or those not restored for DAYS days)
+  bootcheck init [--iso FILE | --kernel FILE [--initrd FILE] | --disk FILE]
+                                                  start a project: bootcheck.config.ts, a first test, a CI workflow
   bootcheck help
 
 Options of run (defaults from bootcheck.config.ts 'run', then from the host):
@@ -62,6 +64,8 @@ export async function main(argv: string[]): Promise<number> {
         return await run(rest)
       case 'shell':
         return await shell(rest)
+      case 'init':
+        return await (await import('./init.js')).initCommand(rest)
       case 'media':
         return await media(rest)
       case 'merge-reports':

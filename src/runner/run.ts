@@ -130,7 +130,7 @@ export async function runTests(o: RunOptions): Promise<{ exitCode: number; run: 
     ...(interruptedBy ? { interruptedBy } : {}),
     host: { hostname: hostname(), ...defaultLimits.host(), budgetMiB: o.memoryMiB, jobs: o.jobs },
     files,
-    counts: countTests(files),
+    counts: { ...(policy.retries > 0 ? { flaky: 0 } : {}), ...countTests(files) },
     ...(policy.retries > 0 ? { retries: policy.retries } : {}),
     ...(policy.repeatEach > 1 ? { repeatEach: policy.repeatEach } : {}),
     ...(o.shard ? { shard: o.shard } : {}),
