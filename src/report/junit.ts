@@ -5,7 +5,7 @@
 import { relative } from 'node:path'
 import { earlierFailures, type EarlierFailure } from './attempts.js'
 import type { FileRecord, MachineRecord, RunRecord, TestRecord } from './model.js'
-import { escapeAttribute as attr, escapeMarkup as text, isFailure, seconds, tail } from './text.js'
+import { entryLabel, escapeAttribute as attr, escapeMarkup as text, isFailure, seconds, tail } from './text.js'
 
 /** Options of {@link renderJUnit}. */
 export interface JUnitOptions {
@@ -56,7 +56,7 @@ function renderSuite(run: RunRecord, file: FileRecord, opts: JUnitOptions): { xm
     else if (t.status === 'skipped' || t.status === 'todo' || t.status === 'known') outcome.skipped++
   }
   const cls = className(file.file)
-  const name = file.repeat !== undefined ? `${file.file} (repeat ${file.repeat})` : file.file
+  const name = entryLabel(file)
   const lines = [
     `  <testsuite name="${attr(name)}"${counts(outcome)} time="${seconds(file.durationMs)}" timestamp="${attr(timestamp(run.startedAt))}" hostname="${attr(run.host.hostname)}" file="${attr(file.file)}">`,
     ...tests.map(t => renderCase(t, cls, file, opts)),

@@ -142,6 +142,8 @@ export interface FileRecord {
   attempt?: number
   /** Which repetition of the file this is (`--repeat-each N`: 1 to N). */
   repeat?: number
+  /** The project (machine variant of `bootcheck.config.ts`) the file ran under. */
+  project?: string
   /**
    * The attempts before this one that failed, oldest first (`--retries`): each a whole
    * record of that attempt, with its tests, TAP output and machines (artifacts in `attempt-<n>/`).

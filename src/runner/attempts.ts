@@ -16,11 +16,13 @@ export interface AttemptPolicy {
 
 /**
  * The artifacts folder of one attempt: `artifacts/` in a plain run; `artifacts/attempt-<k>/`
- * with retries; `artifacts/repeat-<r>/…` with `--repeat-each` above 1 — so no attempt's
+ * with retries; `artifacts/repeat-<r>/…` with `--repeat-each` above 1, under
+ * `artifacts/project-<name>/` with projects — so no attempt's
  * machines overwrite another's.
  */
-export function attemptArtifactsDir(root: string, policy: AttemptPolicy, repeat: number, attempt: number): string {
+export function attemptArtifactsDir(root: string, policy: AttemptPolicy, repeat: number, attempt: number, project?: string): string {
   const parts = [root]
+  if (project !== undefined) parts.push(`project-${project}`)
   if (policy.repeatEach > 1) parts.push(`repeat-${repeat}`)
   if (policy.retries > 0) parts.push(`attempt-${attempt}`)
   return join(...parts)

@@ -1,7 +1,7 @@
 import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises'
 import { dirname, join, resolve, sep } from 'node:path'
 import { parseArgs } from 'node:util'
-import { loadConfig } from '../config/config.js'
+import { loadConfig, type ProjectConfig } from '../config/config.js'
 import { parseMemory } from '../spec/spec.js'
 import { defaultLimits } from './limits.js'
 import { runTests } from './run.js'
@@ -49,6 +49,7 @@ Options of run (defaults from bootcheck.config.ts 'run', then from the host):
       --list          print the files and the subtests they name (after --shard); boot nothing
       --forbid-only   fail at once when a file has a t.only (for CI)
       --slowest N     end the summary with the N slowest files
+      --project NAME  run under this project of bootcheck.config.ts only (repeatable; default: all)
       --known-failures FILE  failures matching an unexpired entry of FILE (JSON) are 'known', not failed
       --filmstrip MODE  keep the screen's filmstrip (a frame whenever it changed) for failed
                       tests (default), for all tests, or record none: failed, all or off
@@ -129,6 +130,7 @@ async function run(argv: string[]): Promise<number> {
       'forbid-only': { type: 'boolean', default: false },
       slowest: { type: 'string' },
       'known-failures': { type: 'string' },
+      project: { type: 'string', multiple: true },
     },
   })
   const filmstrip = values.filmstrip
@@ -156,6 +158,7 @@ async function run(argv: string[]): Promise<number> {
   }
   if (values['forbid-only'] || rc.forbidOnly) await forbidOnly(found)
   const knownFile = values['known-failures'] ?? (rc.knownFailures !== undefined && configPath ? resolve(dirname(configPath), rc.knownFailures) : rc.knownFailures)
+  const projects = pickProjects(config.projects ?? [], values.project)
   const knownFailures = knownFile !== undefined ? await loadKnownFailures(knownFile) : undefined
   if (found.length === 0) {
     process.stderr.write(`bootcheck run: no test files (*.test.ts) in ${positionals.join(' ') || '.'}\n`)
@@ -197,6 +200,7 @@ async function run(argv: string[]): Promise<number> {
     repeatEach,
     slowest,
     ...(knownFailures ? { knownFailures } : {}),
+    ...(projects.length ? { projects } : {}),
     env: {
       ...(configPath ? { BOOTCHECK_CONFIG: configPath } : {}),
       // bootOnce makes snapshots older than this run's start again, once.
@@ -313,6 +317,14 @@ export async function findTestFiles(paths: string[]): Promise<string[]> {
 }
 
 const TEST_FILE = /\.test\.(ts|mts|js|mjs)$/
+
+/** The projects to run under: those named by `--project`, else all of the config's. */
+function pickProjects(defined: ProjectConfig[], asked: string[] | undefined): string[] {
+  for (const p of defined) if (!/^[A-Za-z0-9._-]+$/.test(String(p?.name))) throw new UsageError(`bootcheck.config.ts: project name '${String(p?.name)}' may hold only letters, digits, '.', '_' and '-'`)
+  const names = defined.map(p => p.name)
+  for (const a of asked ?? []) if (!names.includes(a)) throw new UsageError(`--project ${a}: bootcheck.config.ts defines ${names.length ? `the projects ${names.join(', ')}` : 'no projects'}`)
+  return asked?.length ? asked : names
+}
 
 /** `--retries -1` as `--retries=-1`, so a negative number gets its own one-line error, not parseArgs' three lines. */
 function joinNegativeValues(args: string[]): string[] {

@@ -7,6 +7,7 @@ import { collectMachines, attachMachines } from './collect.js'
 import { defaultLimits } from './limits.js'
 import { createProgress } from './progress.js'
 import { RUNNER_ENV } from '../lease/protocol.js'
+import { PROJECT_ENV } from '../config/config.js'
 import { MACHINE_SCRATCH_PREFIX } from '../machine/start.js'
 import { SNAPSHOT_SCRATCH_PREFIX } from '../machine/snapshot.js'
 import { makeScratchDir, sweepDeadScratch } from '../util/scratch.js'
@@ -48,6 +49,8 @@ export interface RunOptions {
   repeatEach?: number
   /** Failures already tracked: matching failed tests are `known` (see known-failures.ts). */
   knownFailures?: KnownFailure[]
+  /** Projects (machine variants) to run every file under, by name; none: once, as it is. */
+  projects?: string[]
   /** End the summary with this many of the slowest files (default none). */
   slowest?: number
   /** Extra environment for the test processes (e.g. `BOOTCHECK_DEBUG`, `BOOTCHECK_CONFIG`). */
@@ -102,19 +105,28 @@ export async function runTests(o: RunOptions): Promise<{ exitCode: number; run: 
     const records = fileRecords(files, readTapRun(r.tap, r.interruptedBy !== undefined), r.interruptedBy !== undefined)
     return attachMachines(records, await collectMachines(artifacts))
   }
-  const files: FileRecord[] = []
-  for (let repeat = 1; repeat <= policy.repeatEach && !interruptedBy; repeat++) {
+  // One file list under one project, one repeat: attempts until it passes or retries run out.
+  const runVariant = async (project: string | undefined, repeat: number): Promise<FileRecord[]> => {
+    if (project !== undefined) stderr.write(`bootcheck: project ${project}${policy.repeatEach > 1 ? `, repeat ${repeat}` : ''}\n`)
+    const tags = { ...(policy.repeatEach > 1 ? { repeat } : {}), ...(project !== undefined ? { project } : {}) }
+    const projectEnv: Record<string, string> = project !== undefined ? { [PROJECT_ENV]: project } : {}
     const tries = new Map<string, FileRecord[]>(o.files.map(f => [f, []]))
     let pending = o.files
     for (let n = 1; pending.length > 0; n++) {
-      if (n > 1) stderr.write(`bootcheck: attempt ${n} of ${policy.retries + 1}${policy.repeatEach > 1 ? ` (repeat ${repeat})` : ''} for ${pending.length} failed file(s): ${pending.join(', ')}\n`)
-      const got = await attempt(pending, attemptArtifactsDir(join(dir, 'artifacts'), policy, repeat, n), { BOOTCHECK_ATTEMPT: String(n), BOOTCHECK_REPEAT: String(repeat) })
-      for (const f of got) tries.get(f.file)!.push({ ...f, ...(policy.retries > 0 ? { attempt: n } : {}), ...(policy.repeatEach > 1 ? { repeat } : {}) })
+      if (n > 1) stderr.write(`bootcheck: attempt ${n} of ${policy.retries + 1}${policy.repeatEach > 1 ? ` (repeat ${repeat})` : ''}${project !== undefined ? ` (project ${project})` : ''} for ${pending.length} failed file(s): ${pending.join(', ')}\n`)
+      const got = await attempt(pending, attemptArtifactsDir(join(dir, 'artifacts'), policy, repeat, n, project), { ...projectEnv, BOOTCHECK_ATTEMPT: String(n), BOOTCHECK_REPEAT: String(repeat) })
+      for (const f of got) tries.get(f.file)!.push({ ...f, ...(policy.retries > 0 ? { attempt: n } : {}), ...tags })
       pending = filesToRetry(got)
       if (interruptedBy || n > policy.retries || (o.bail && pending.length > 0)) break
     }
-    for (const f of o.files) files.push(combineAttempts(tries.get(f)!))
-    if (o.bail && files.some(f => f.status === 'failed')) break
+    return o.files.map(f => combineAttempts(tries.get(f)!))
+  }
+  const files: FileRecord[] = []
+  for (const project of o.projects?.length ? o.projects : [undefined]) {
+    for (let repeat = 1; repeat <= policy.repeatEach; repeat++) {
+      if (interruptedBy || (o.bail && files.some(f => f.status === 'failed'))) break
+      files.push(...(await runVariant(project, repeat)))
+    }
   }
   progress.stop()
   await server.close()

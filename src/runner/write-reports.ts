@@ -3,6 +3,7 @@ import { dirname, join, relative, resolve } from 'node:path'
 import { writeHtmlReport } from '../report/html.js'
 import { renderJUnit } from '../report/junit.js'
 import type { FileRecord, RunRecord } from '../report/model.js'
+import { entryLabel } from '../report/text.js'
 
 /**
  * Writes a run's `results.json` and `report.html` into its folder, the JUnit XML where asked,
@@ -23,7 +24,7 @@ export function summary(run: RunRecord, html: string, junit?: string, slowest = 
   const rel = (p: string): string => relative(process.cwd(), p) || p
   const lines: string[] = ['', ...slowestFiles(run, slowest)]
   for (const f of run.files) {
-    const name = f.repeat !== undefined ? `${f.file} (repeat ${f.repeat})` : f.file
+    const name = entryLabel(f)
     if (f.status === 'flaky') lines.push(...flakyLines(f, name, rel))
     for (const t of f.tests) if (t.knownFailure) lines.push(`${t.knownFailure.expired ? '✗' : '!'} ${name} › ${t.name}: known failure ${t.knownFailure.tracker} ${t.knownFailure.expired ? `expired on ${t.knownFailure.expires}: failing again` : `(until ${t.knownFailure.expires})`}`)
     const failed = f.tests.filter(t => t.status === 'failed' || t.status === 'interrupted')
@@ -64,5 +65,5 @@ export function slowestFiles(run: RunRecord, n: number): string[] {
   const total = (f: FileRecord): number => f.durationMs + (f.attempts ?? []).reduce((s, a) => s + a.durationMs, 0)
   const top = [...run.files].sort((a, b) => total(b) - total(a)).slice(0, n)
   const width = Math.max(...top.map(f => (total(f) / 1000).toFixed(1).length))
-  return [`bootcheck: the ${top.length} slowest file(s):`, ...top.map(f => `  ${(total(f) / 1000).toFixed(1).padStart(width)} s  ${f.file}${f.repeat !== undefined ? ` (repeat ${f.repeat})` : ''}${f.attempts?.length ? ` (${f.attempts.length + 1} attempts)` : ''}`), '']
+  return [`bootcheck: the ${top.length} slowest file(s):`, ...top.map(f => `  ${(total(f) / 1000).toFixed(1).padStart(width)} s  ${entryLabel(f)}${f.attempts?.length ? ` (${f.attempts.length + 1} attempts)` : ''}`), '']
 }

@@ -99,7 +99,7 @@ export function renderFile(file: FileRecord, ctx: SectionContext): string {
   const failed = isFailure(file.status)
   const out = [
     `<section class="file" data-file="${attr(file.file)}" data-status="${file.status}">`,
-    `<h2>${badge(file.status)} <span class="file-name">${esc(file.file)}</span>${file.repeat !== undefined ? ` <span class="repeat muted">repeat ${file.repeat}</span>` : ''} <span class="time">${humanDuration(file.durationMs)}</span></h2>`,
+    `<h2>${badge(file.status)} <span class="file-name">${esc(file.file)}</span>${file.project !== undefined ? ` <span class="project muted" data-project="${attr(file.project)}">[${esc(file.project)}]</span>` : ''}${file.repeat !== undefined ? ` <span class="repeat muted">repeat ${file.repeat}</span>` : ''} <span class="time">${humanDuration(file.durationMs)}</span></h2>`,
   ]
   if (file.attempts?.length) out.push(renderAttempts(file, ctx))
   if (failed && !file.tests.some(t => isFailure(t.status))) {
