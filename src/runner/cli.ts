@@ -145,35 +145,18 @@ async function run(argv: string[]): Promise<number> {
   const repeatEach = values['repeat-each'] !== undefined ? wholeNumber(values['repeat-each'], 'repeat-each', 1) : 1
   const slowest = values.slowest !== undefined ? wholeNumber(values.slowest, 'slowest', 0) : 0
   const runsDir = values['runs-dir'] ?? rc.runsDir
-  // Read before this run's folder takes the 'latest' link.
-  const lastFailed = values['last-failed'] ? await lastFailedFiles(resolve(runsDir ?? join('.bootcheck', 'runs'))) : undefined
-  let found = await findTestFiles(positionals.length > 0 ? positionals : (rc.files ?? ['.']))
-  if (lastFailed) {
-    found = narrowTo(lastFailed, found)
-    if (found.length === 0) {
-      process.stderr.write('bootcheck run: --last-failed: no file failed or was flaky in the last run; nothing to run\n')
-      return 0
-    }
-    process.stderr.write(`bootcheck run: --last-failed: ${found.length} file(s) that failed or were flaky last time\n`)
-  }
-  if (values['forbid-only'] || rc.forbidOnly) await forbidOnly(found)
   const knownFile = values['known-failures'] ?? (rc.knownFailures !== undefined && configPath ? resolve(dirname(configPath), rc.knownFailures) : rc.knownFailures)
   const projects = pickProjects(config.projects ?? [], values.project)
   const knownFailures = knownFile !== undefined ? await loadKnownFailures(knownFile) : undefined
-  if (found.length === 0) {
-    process.stderr.write(`bootcheck run: no test files (*.test.ts) in ${positionals.join(' ') || '.'}\n`)
-    return 1
-  }
-  let files = found
-  let shardInfo: ShardInfo | undefined
-  if (shard) {
-    const timings = values.timings !== undefined ? await readTimings(values.timings) : undefined
-    const part = shardFiles(found, shard, timings)
-    files = part.files
-    shardInfo = { ...shard, by: part.by, suiteFiles: new Set(found).size }
-    const estimate = part.estimatedMs !== undefined ? `, about ${(part.estimatedMs / 1000).toFixed(0)} s by the timings` : ''
-    process.stderr.write(`bootcheck run: shard ${shard.index}/${shard.total}: ${files.length} of ${shardInfo.suiteFiles} test file(s), split by ${part.by}${estimate}\n`)
-  }
+  const chosen = await chooseFiles({
+    paths: positionals.length > 0 ? positionals : (rc.files ?? ['.']),
+    ...(values['last-failed'] ? { lastFailedIn: resolve(runsDir ?? join('.bootcheck', 'runs')) } : {}),
+    forbidOnly: values['forbid-only'] || rc.forbidOnly === true,
+    ...(shard ? { shard } : {}),
+    ...(values.timings !== undefined ? { timings: values.timings } : {}),
+  })
+  if ('exitCode' in chosen) return chosen.exitCode
+  const { files, shardInfo } = chosen
   if (values.list) {
     process.stdout.write(await listTests(files))
     return 0
@@ -210,6 +193,46 @@ async function run(argv: string[]): Promise<number> {
   })
   if (values['write-timings'] !== undefined) await writeTimings(values['write-timings'], record)
   return exitCode
+}
+
+/** What `bootcheck run` chooses its files from. */
+interface FileChoice {
+  paths: string[]
+  /** `--last-failed`: the runs folder whose `latest` run is read. */
+  lastFailedIn?: string
+  forbidOnly: boolean
+  shard?: ReturnType<typeof parseShard>
+  timings?: string
+}
+
+/**
+ * The files a run executes: found under the paths, narrowed to the last run's failures
+ * (`--last-failed`, read before this run's folder takes the `latest` link), checked for
+ * `t.only` (`--forbid-only`), then split (`--shard`). Or the exit status when none remain.
+ */
+async function chooseFiles(c: FileChoice): Promise<{ files: string[]; shardInfo?: ShardInfo } | { exitCode: number }> {
+  const lastFailed = c.lastFailedIn !== undefined ? await lastFailedFiles(c.lastFailedIn) : undefined
+  let found = await findTestFiles(c.paths)
+  if (lastFailed) {
+    found = narrowTo(lastFailed, found)
+    if (found.length === 0) {
+      process.stderr.write('bootcheck run: --last-failed: no file failed or was flaky in the last run; nothing to run\n')
+      return { exitCode: 0 }
+    }
+    process.stderr.write(`bootcheck run: --last-failed: ${found.length} file(s) that failed or were flaky last time\n`)
+  }
+  if (c.forbidOnly) await forbidOnly(found)
+  if (found.length === 0) {
+    process.stderr.write(`bootcheck run: no test files (*.test.ts) in ${c.paths.join(' ')}\n`)
+    return { exitCode: 1 }
+  }
+  if (!c.shard) return { files: found }
+  const timings = c.timings !== undefined ? await readTimings(c.timings) : undefined
+  const part = shardFiles(found, c.shard, timings)
+  const shardInfo: ShardInfo = { ...c.shard, by: part.by, suiteFiles: new Set(found).size }
+  const estimate = part.estimatedMs !== undefined ? `, about ${(part.estimatedMs / 1000).toFixed(0)} s by the timings` : ''
+  process.stderr.write(`bootcheck run: shard ${c.shard.index}/${c.shard.total}: ${part.files.length} of ${shardInfo.suiteFiles} test file(s), split by ${part.by}${estimate}\n`)
+  return { files: part.files, shardInfo }
 }
 
 /** Reads `--timings FILE`; a missing file means no timings yet (the first run of a CI cache). */
