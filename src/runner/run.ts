@@ -116,7 +116,8 @@ export async function runTests(o: RunOptions): Promise<{ exitCode: number; run: 
       if (n > 1) stderr.write(`bootcheck: attempt ${n} of ${policy.retries + 1}${policy.repeatEach > 1 ? ` (repeat ${repeat})` : ''}${project !== undefined ? ` (project ${project})` : ''} for ${pending.length} failed file(s): ${pending.join(', ')}\n`)
       const got = await attempt(pending, attemptArtifactsDir(join(dir, 'artifacts'), policy, repeat, n, project), { ...projectEnv, BOOTCHECK_ATTEMPT: String(n), BOOTCHECK_REPEAT: String(repeat) })
       for (const f of got) tries.get(f.file)!.push({ ...f, ...(policy.retries > 0 ? { attempt: n } : {}), ...tags })
-      pending = filesToRetry(got)
+      // A file whose every failure is a known one is not run again.
+      pending = filesToRetry(o.knownFailures?.length ? applyKnownFailures(got, o.knownFailures) : got)
       if (interruptedBy || n > policy.retries || (o.bail && pending.length > 0)) break
     }
     return o.files.map(f => combineAttempts(tries.get(f)!))

@@ -74,10 +74,11 @@ t.test('bootcheck run --known-failures: known in results.json, JUnit (skipped) a
     'broken.test.ts': "import t from 'tap'\nt.test('boots', async t => t.equal(1, 2, 'one is two'))\nt.test('other', async t => t.pass())\n",
     'known.json': JSON.stringify([{ pattern: '*broken.test.ts > boots', tracker: 'https://example.org/issues/7', expires: '2999-12-31' }]),
   })
-  const r = await execa(process.execPath, ['--import', 'tsx', '-e', `import(${JSON.stringify(cliModule)}).then(m => m.main(process.argv.slice(1))).then(c => process.exit(c))`, 'run', '--runs-dir', 'runs', '--progress', 'off', '--known-failures', 'known.json', '--junit', 'junit.xml', 'broken.test.ts'], { cwd: dir, reject: false })
+  const r = await execa(process.execPath, ['--import', 'tsx', '-e', `import(${JSON.stringify(cliModule)}).then(m => m.main(process.argv.slice(1))).then(c => process.exit(c))`, 'run', '--runs-dir', 'runs', '--progress', 'off', '--known-failures', 'known.json', '--junit', 'junit.xml', '--retries', '2', 'broken.test.ts'], { cwd: dir, reject: false })
   t.equal(r.exitCode, 0, r.stderr)
   const res = JSON.parse(readFileSync(join(dir, 'runs', 'latest', 'results.json'), 'utf8')) as RunRecord
   t.equal(res.files[0]!.status, 'known')
+  t.notOk(res.files[0]!.attempts, 'a file failing only as known is not retried')
   t.match(res.files[0]!.tests[0], { status: 'known', message: /one is two/, knownFailure: { tracker: 'https://example.org/issues/7' } })
   t.match(res.counts, { passed: 1, failed: 0, known: 1 })
   t.match(r.stderr, /! broken\.test\.ts › boots: known failure https:\/\/example\.org\/issues\/7 \(until 2999-12-31\)/)
