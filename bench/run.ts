@@ -14,8 +14,8 @@ const { values, positionals: wanted } = parseArgs({ options: { json: { type: 'st
 const jsonOut = values.json ? resolve(values.json) : undefined
 const rowsFile = join(tmpdir(), `bootcheck-bench-rows-${process.pid}.jsonl`)
 writeFileSync(rowsFile, '')
-// The soak (50 killed runs, ~20 min) runs only when named.
-const ONLY_BY_NAME = ['soak.ts']
+// The soak (50 killed runs, ~20 min) and the flake hunt (the integration suite 3 times) run only when named.
+const ONLY_BY_NAME = ['soak.ts', 'flakes.ts']
 const files = (await readdir(dir)).filter(
   f => f.endsWith('.ts') && f !== 'run.ts' && (wanted.length === 0 ? !ONLY_BY_NAME.includes(f) : wanted.some(w => f.includes(w))),
 )

@@ -2,7 +2,7 @@
 # The test suite: setup, type check, build the demo media once, then the unit and
 # integration tests (real QEMU on real images) through bootcheck's own runner, two files
 # at a time: TAP on stdout, progress on stderr, and .bootcheck/runs/latest/report.html
-# plus .bootcheck/junit.xml for CI to keep.
+# plus .bootcheck/junit.xml for CI to keep; the summary ends with the ten slowest files.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -15,4 +15,4 @@ mkdir -p .bootcheck
 node bin/bootcheck.js media > .bootcheck/demo-media.json
 echo "test: building the Debian live-boot ISO (cached)"
 node --import tsx tests/media/debian-live.ts > /dev/null
-exec node bin/bootcheck.js run --jobs 2 --timeout 900 --junit .bootcheck/junit.xml tests/unit tests/integration "$@"
+exec node bin/bootcheck.js run --jobs 2 --timeout 900 --slowest 10 --junit .bootcheck/junit.xml tests/unit tests/integration "$@"

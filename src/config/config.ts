@@ -20,6 +20,14 @@ export interface RunConfig {
   junit?: string
   /** Where run folders go. Default `.bootcheck/runs`. */
   runsDir?: string
+  /** Runs a failed file again up to this many times (`--retries`). Default 0. */
+  retries?: number
+  /** Exit 1 when a file was flaky (`--fail-on-flaky`). */
+  failOnFlaky?: boolean
+  /** A known-failures file (JSON; relative to this config file): matching failures are `known`. */
+  knownFailures?: string
+  /** Fail at once when a file has a `t.only` (`--forbid-only`); say `forbidOnly: !!process.env.CI`. */
+  forbidOnly?: boolean
 }
 
 /** The contents of `bootcheck.config.ts`. */
@@ -30,7 +38,25 @@ export interface BootcheckConfig {
    */
   machines?: Record<string, MachineSpec>
   run?: RunConfig
+  /**
+   * Variants every test file runs under, each a separate entry in every report (`bootcheck
+   * run` runs each file once per project; `--project NAME` picks some). A project's `machine`
+   * fields go over every machine the tests boot by name (`boot(t, 'live')`), under the
+   * test's own overrides: say `[{ name: 'bios', machine: { firmware: 'bios' } }, { name: 'uefi', machine: { firmware: 'uefi' } }]`.
+   */
+  projects?: ProjectConfig[]
 }
+
+/** One named variant of the machines (see {@link BootcheckConfig.projects}). */
+export interface ProjectConfig {
+  /** Shown in reports and artifact folders: letters, digits, `.`, `_`, `-`. */
+  name: string
+  /** Fields over each named machine's definition, e.g. `{ firmware: 'uefi' }`. */
+  machine: Partial<MachineSpec>
+}
+
+/** Set by `bootcheck run` in each test process: the project (of `projects`) the file runs under. */
+export const PROJECT_ENV = 'BOOTCHECK_PROJECT'
 
 /**
  * Types a config file's default export:
@@ -129,5 +155,14 @@ export async function machineFromConfig(name: string, overrides: Partial<Machine
     const where = path ? `in ${path}` : `: no bootcheck.config.ts found from ${process.cwd()} upwards (or set BOOTCHECK_CONFIG)`
     throw new ConfigError(`No machine '${name}' ${where}.${known.length ? ` Known machines: ${known.join(', ')}.` : ''}`)
   }
-  return { ...spec, ...overrides }
+  return { ...spec, ...projectFields(config, name), ...overrides }
+}
+
+/** The fields of the project this process runs under (`BOOTCHECK_PROJECT`), if any. */
+function projectFields(config: BootcheckConfig, machine: string): Partial<MachineSpec> {
+  const name = process.env[PROJECT_ENV]
+  if (!name) return {}
+  const project = config.projects?.find(p => p.name === name)
+  if (!project) throw new ConfigError(`Machine '${machine}': this test runs under project '${name}' (${PROJECT_ENV}), which bootcheck.config.ts does not define. Projects: ${(config.projects ?? []).map(p => p.name).join(', ') || 'none'}.`)
+  return project.machine
 }

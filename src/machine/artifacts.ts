@@ -62,6 +62,10 @@ export interface MachineFacts {
   /** The test file, absolute. */
   file: string
   accel: 'kvm' | 'tcg'
+  /** The guest architecture, from the QEMU binary's name (`x86_64` of `qemu-system-x86_64`). */
+  arch?: string
+  /** `bios` or `uefi`. */
+  firmware?: 'bios' | 'uefi'
   memoryMiB: number
   cpus: number
   startedAt: string

@@ -8,7 +8,7 @@
 import { appendFileSync } from 'node:fs'
 import { rm, writeFile } from 'node:fs/promises'
 import { constants as osConstants } from 'node:os'
-import { join, resolve } from 'node:path'
+import { basename, join, resolve } from 'node:path'
 import { SerialConsole } from '../console/console.js'
 import { DEFAULT_FAILURE_PATTERNS, FailureWatcher } from '../console/failfast.js'
 import { GuestFailureError, MachineExitedError, NetworkError, QemuStartError, SnapshotError } from '../errors/errors.js'
@@ -117,6 +117,8 @@ export async function startMachine(spec: MachineSpec, ctx: StartContext): Promis
       test,
       file: testFile,
       accel: accel.accel,
+      arch: basename(qemu).replace(/^qemu-system-/, ''),
+      firmware: plan.firmware.kind,
       memoryMiB: plan.memoryMiB,
       cpus: plan.cpus,
       startedAt: new Date().toISOString(),

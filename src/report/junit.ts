@@ -3,8 +3,9 @@
  * per test file, one `<testcase>` per test. See {@link renderJUnit}.
  */
 import { relative } from 'node:path'
+import { earlierFailures, type EarlierFailure } from './attempts.js'
 import type { FileRecord, MachineRecord, RunRecord, TestRecord } from './model.js'
-import { escapeAttribute as attr, escapeMarkup as text, isFailure, seconds, tail } from './text.js'
+import { entryLabel, escapeAttribute as attr, escapeMarkup as text, isFailure, seconds, tail } from './text.js'
 
 /** Options of {@link renderJUnit}. */
 export interface JUnitOptions {
@@ -23,7 +24,9 @@ type Outcome = { failures: number; errors: number; skipped: number; tests: numbe
  * Renders a run as JUnit XML. `<testsuites>` carries the run's totals; each file becomes a
  * `<testsuite>` (`classname` of its test cases: the path without extension, `/` → `.`, other
  * dots → `_`); a `failed` test gets `<failure>`, `skipped`/`todo` gets `<skipped>`, an
- * `interrupted` test gets `<error>`. A failed or interrupted file without such a test gets
+ * `interrupted` test gets `<error>`. With retries, as Maven Surefire writes reruns: a `flaky`
+ * test (failed, then passed) gets one `<flakyFailure>` per failed attempt; a test that failed
+ * every attempt gets the first attempt's `<failure>` and a `<rerunFailure>` per later one. A failed or interrupted file without such a test gets
  * one extra test case named after the file, so CI still shows it red. Each test case's
  * `<system-out>` names its artifacts folders and has `[[ATTACHMENT|path]]` lines for screen
  * images (actual first) and transcripts. Times are seconds; timestamps are UTC without zone,
@@ -44,16 +47,19 @@ export function renderJUnit(run: RunRecord, opts: JUnitOptions = {}): string {
 function renderSuite(run: RunRecord, file: FileRecord, opts: JUnitOptions): { xml: string; outcome: Outcome } {
   const tests = [...file.tests]
   if (isFailure(file.status) && !tests.some(t => isFailure(t.status))) tests.push(fileCase(file, run))
+  // A file that crashed on an attempt and passed on the next: one case carries the crash.
+  if (file.status === 'flaky' && !tests.some(t => t.status === 'flaky')) tests.push({ name: file.file, status: 'flaky', durationMs: file.durationMs, machines: [] })
   const outcome: Outcome = { tests: tests.length, failures: 0, errors: 0, skipped: 0 }
   for (const t of tests) {
     if (t.status === 'failed') outcome.failures++
     else if (t.status === 'interrupted') outcome.errors++
-    else if (t.status === 'skipped' || t.status === 'todo') outcome.skipped++
+    else if (t.status === 'skipped' || t.status === 'todo' || t.status === 'known') outcome.skipped++
   }
   const cls = className(file.file)
+  const name = entryLabel(file)
   const lines = [
-    `  <testsuite name="${attr(file.file)}"${counts(outcome)} time="${seconds(file.durationMs)}" timestamp="${attr(timestamp(run.startedAt))}" hostname="${attr(run.host.hostname)}" file="${attr(file.file)}">`,
-    ...tests.map(t => renderCase(t, cls, file.file, opts)),
+    `  <testsuite name="${attr(name)}"${counts(outcome)} time="${seconds(file.durationMs)}" timestamp="${attr(timestamp(run.startedAt))}" hostname="${attr(run.host.hostname)}" file="${attr(file.file)}">`,
+    ...tests.map(t => renderCase(t, cls, file, opts)),
   ]
   const out = suiteOut(file, run, opts)
   if (out) lines.push(`    <system-out>${text(out)}</system-out>`)
@@ -61,14 +67,28 @@ function renderSuite(run: RunRecord, file: FileRecord, opts: JUnitOptions): { xm
   return { xml: lines.join('\n'), outcome }
 }
 
-function renderCase(t: TestRecord, cls: string, file: string, opts: JUnitOptions): string {
-  const open = `    <testcase name="${attr(t.name)}" classname="${attr(cls)}" time="${seconds(t.durationMs)}" file="${attr(file)}"`
+function renderCase(t: TestRecord, cls: string, file: FileRecord, opts: JUnitOptions): string {
+  const open = `    <testcase name="${attr(t.name)}" classname="${attr(cls)}" time="${seconds(t.durationMs)}" file="${attr(file.file)}"`
   const inner: string[] = []
   const body = [t.message, t.diagnostic].filter(s => s && s.trim()).join('\n\n')
-  if (t.status === 'failed') {
+  const earlier = earlierFailures(file, t.name)
+  if (t.status === 'flaky') {
+    // As Maven Surefire writes a test that passed on a rerun: one <flakyFailure> per failed run.
+    for (const e of earlier) inner.push(rerunElement('flakyFailure', e, file, opts))
+  } else if (t.status === 'failed' && earlier.length) {
+    // Surefire: the first run's failure is <failure>, each rerun's failure a <rerunFailure>.
+    const [first, ...rest] = earlier
+    const firstBody = [first!.message, first!.diagnostic].filter(s => s && s.trim()).join('\n\n')
+    inner.push(`      <failure message="${attr(shortMessage(first!.message) || 'failed')}" type="failure">${text(`attempt ${first!.attempt}: ${firstBody}`)}</failure>`)
+    for (const e of rest) inner.push(rerunElement('rerunFailure', e, file, opts))
+    inner.push(rerunElement('rerunFailure', { attempt: file.attempt ?? earlier.length + 1, status: t.status, ...(t.message ? { message: t.message } : {}), ...(t.diagnostic ? { diagnostic: t.diagnostic } : {}) }, file, opts))
+  } else if (t.status === 'failed') {
     inner.push(`      <failure message="${attr(shortMessage(t.message) || 'failed')}" type="failure">${text(body)}</failure>`)
   } else if (t.status === 'interrupted') {
     inner.push(`      <error message="${attr(shortMessage(t.message) || 'interrupted')}" type="interrupted">${text(body)}</error>`)
+  } else if (t.status === 'known' && t.knownFailure) {
+    // CI shows it as skipped, not red: the failure is tracked (message and tracker kept).
+    inner.push(`      <skipped message="${attr(`known failure: ${t.knownFailure.tracker} (until ${t.knownFailure.expires})`)}">${text(body)}</skipped>`)
   } else if (t.status === 'skipped' || t.status === 'todo') {
     const why = t.reason ? `${t.status}: ${t.reason}` : t.status
     inner.push(`      <skipped message="${attr(why)}"/>`)
@@ -76,6 +96,19 @@ function renderCase(t: TestRecord, cls: string, file: string, opts: JUnitOptions
   const out = machinesOut(t.machines, opts)
   if (out) inner.push(`      <system-out>${text(out)}</system-out>`)
   return inner.length === 0 ? `${open}/>` : [`${open}>`, ...inner, '    </testcase>'].join('\n')
+}
+
+/** A `<flakyFailure>`/`<rerunFailure>` as Surefire writes it: message, type, `<stackTrace>` and the attempt's artifacts in `<system-out>`. */
+function rerunElement(tag: 'flakyFailure' | 'rerunFailure', e: EarlierFailure, file: FileRecord, opts: JUnitOptions): string {
+  const body = [e.message, e.diagnostic].filter(s => s && s.trim()).join('\n\n')
+  const attempt = file.attempts?.find(a => a.attempt === e.attempt)
+  const out = attempt ? machinesOut([...attempt.machines, ...attempt.tests.flatMap(x => x.machines)], opts) : ''
+  return [
+    `      <${tag} message="${attr(shortMessage(e.message) || e.status)}" type="${e.status}">`,
+    `        <stackTrace>${text(`attempt ${e.attempt}: ${body}`)}</stackTrace>`,
+    ...(out ? [`        <system-out>${text(out)}</system-out>`] : []),
+    `      </${tag}>`,
+  ].join('\n')
 }
 
 /** A stand-in test for a file that failed or was interrupted outside any listed test. */
@@ -94,6 +127,11 @@ function suiteOut(file: FileRecord, run: RunRecord, opts: JUnitOptions): string 
   if (isFailure(file.status) && file.tap.trim()) {
     const { text: tapText, dropped } = tail(file.tap, opts.tapTailChars ?? 64 * 1024)
     parts.push(`TAP output${dropped ? ` (last ${tapText.length} characters)` : ''}:\n${tapText}`)
+  }
+  for (const a of file.attempts ?? []) {
+    if (!a.tap.trim()) continue
+    const { text: tapText, dropped } = tail(a.tap, opts.tapTailChars ?? 64 * 1024)
+    parts.push(`TAP output of attempt ${a.attempt} (${a.status})${dropped ? ` (last ${tapText.length} characters)` : ''}:\n${tapText}`)
   }
   if (file.status === 'interrupted' && run.interruptedBy) parts.unshift(`Interrupted by ${run.interruptedBy}.`)
   return parts.join('\n\n')

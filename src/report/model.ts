@@ -3,8 +3,12 @@
  * JUnit and HTML reporters. Paths are absolute unless said otherwise.
  */
 
-/** How a run, a file or a test ended. */
-export type Status = 'passed' | 'failed' | 'skipped' | 'todo' | 'interrupted'
+/**
+ * How a run, a file or a test ended. `flaky`: it failed on an attempt and passed on a later
+ * one (`bootcheck run --retries N`); the failed attempts are kept in {@link FileRecord.attempts}.
+ * `known`: it failed, and an unexpired entry of the known-failures file matches it.
+ */
+export type Status = 'passed' | 'failed' | 'skipped' | 'todo' | 'interrupted' | 'flaky' | 'known'
 
 /** One frame of a machine's filmstrip, as the report shows it. */
 export interface FilmstripFrame {
@@ -86,6 +90,9 @@ export interface MachineRecord {
   stderr?: string
   /** 'kvm' or 'tcg'. */
   accel?: string
+  /** The guest architecture (`x86_64`) and firmware (`bios`, `uefi`), for known failures that apply to one. */
+  arch?: string
+  firmware?: string
   memoryMiB?: number
   /** ISO timestamps: QEMU started / the machine was disposed. */
   startedAt?: string
@@ -115,6 +122,19 @@ export interface TestRecord {
   reason?: string
   /** Machines booted by this test (matched by name). */
   machines: MachineRecord[]
+  /** The known-failures entry that matched this failure (status `known`, or still `failed` when it expired). */
+  knownFailure?: KnownFailureMatch
+}
+
+/** A known-failures entry as matched to a failed test. */
+export interface KnownFailureMatch {
+  pattern: string
+  /** The issue tracking it. */
+  tracker: string
+  /** `YYYY-MM-DD`: from the day after, the failure counts again. */
+  expires: string
+  /** The entry had expired: the test stays `failed`. */
+  expired?: boolean
 }
 
 /** One test file: a tap child process. */
@@ -127,6 +147,28 @@ export interface FileRecord {
   /** The file's raw TAP output. */
   tap: string
   /** Machines of this file not tied to a listed test. */
+  machines: MachineRecord[]
+  /** Which attempt this record is (1 unless the file was retried: `--retries`). */
+  attempt?: number
+  /** Which repetition of the file this is (`--repeat-each N`: 1 to N). */
+  repeat?: number
+  /** The project (machine variant of `bootcheck.config.ts`) the file ran under. */
+  project?: string
+  /**
+   * The attempts before this one that failed, oldest first (`--retries`): each a whole
+   * record of that attempt, with its tests, TAP output and machines (artifacts in `attempt-<n>/`).
+   */
+  attempts?: AttemptRecord[]
+}
+
+/** One failed attempt of a test file that was run again (`bootcheck run --retries N`). */
+export interface AttemptRecord {
+  /** 1 for the first run of the file. */
+  attempt: number
+  status: Status
+  durationMs: number
+  tests: TestRecord[]
+  tap: string
   machines: MachineRecord[]
 }
 
@@ -173,7 +215,12 @@ export interface RunRecord {
   /** Host facts shown in the report header. */
   host: { hostname: string; cpus: number; memoryMiB: number; budgetMiB: number; jobs: number }
   files: FileRecord[]
-  counts: { passed: number; failed: number; skipped: number; todo: number }
+  /** Tests by final status; `flaky` (failed, then passed on a retry) is absent in runs without retries. */
+  counts: { passed: number; failed: number; skipped: number; todo: number; flaky?: number; known?: number }
+  /** `--retries`: how many times a failed file was run again. */
+  retries?: number
+  /** `--repeat-each`: how many times every file ran. */
+  repeatEach?: number
   /** Set by `bootcheck run --shard i/n`: this run is one part of the suite. */
   shard?: ShardInfo
   /** Set by `bootcheck merge-reports`: the runs merged into this one, in order. */

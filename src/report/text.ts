@@ -2,7 +2,7 @@
  * Text helpers shared by the JUnit and HTML reporters: escaping for markup, characters that
  * XML 1.0 forbids (serial transcripts are full of them), durations and status words.
  */
-import type { Status } from './model.js'
+import type { FileRecord, Status } from './model.js'
 
 // Everything outside XML 1.0's Char production: C0 controls but tab/LF/CR, lone surrogates, U+FFFE/U+FFFF.
 const ILLEGAL_XML = /[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu
@@ -49,6 +49,11 @@ export function humanDuration(ms: number | undefined): string {
   if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`
   const s = Math.round(ms / 1000)
   return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s`
+}
+
+/** A file's entry as reports name it: `boot.test.ts [uefi] (repeat 2)` with a project and repeats. */
+export function entryLabel(f: Pick<FileRecord, 'file' | 'project' | 'repeat'>): string {
+  return `${f.file}${f.project !== undefined ? ` [${f.project}]` : ''}${f.repeat !== undefined ? ` (repeat ${f.repeat})` : ''}`
 }
 
 /** Whether a status counts as a failure in reports (`failed` or `interrupted`). */

@@ -1,13 +1,15 @@
 import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises'
 import { dirname, join, resolve, sep } from 'node:path'
 import { parseArgs } from 'node:util'
-import { loadConfig } from '../config/config.js'
+import { loadConfig, type ProjectConfig } from '../config/config.js'
 import { parseMemory } from '../spec/spec.js'
 import { defaultLimits } from './limits.js'
 import { runTests } from './run.js'
 import { parseShard, parseTimings, shardFiles, timingsOf } from './shard.js'
 import type { ShardInfo } from '../report/model.js'
 import { UsageError } from '../errors/errors.js'
+import { forbidOnly, lastFailedFiles, listTests, narrowTo } from './select.js'
+import { loadKnownFailures } from './known-failures.js'
 
 const USAGE = `Usage:
   bootcheck run [options] [files or folders…]   run tap test files written in TypeScript
@@ -18,6 +20,8 @@ const USAGE = `Usage:
                                                   merge the run folders of shards into one report
   bootcheck snapshots list [--json]               show the snapshots bootOnce cached (.bootcheck/cache/snapshots)
   bootcheck snapshots prune [--unused-for DAYS]   remove them (all, or those not restored for DAYS days)
+  bootcheck init [--iso FILE | --kernel FILE [--initrd FILE] | --disk FILE]
+                                                  start a project: bootcheck.config.ts, a first test, a CI workflow
   bootcheck help
 
 Options of run (defaults from bootcheck.config.ts 'run', then from the host):
@@ -37,6 +41,16 @@ Options of run (defaults from bootcheck.config.ts 'run', then from the host):
       --timings FILE  balance shards by the durations in FILE (a results.json or a timings file)
       --write-timings FILE  after the run, write its files' durations to FILE (merged with FILE's)
       --fresh         make every bootOnce snapshot again in this run instead of restoring a cached one
+      --retries N     run a failed file again, up to N times, on fresh machines; one that
+                      fails and then passes is 'flaky' (exit 0 unless --fail-on-flaky)
+      --fail-on-flaky exit 1 when a file was flaky
+      --repeat-each N run every file N times (hunting flakes); each repeat has its own artifacts
+      --last-failed   run only the files that failed or were flaky in the last run (runs/latest)
+      --list          print the files and the subtests they name (after --shard); boot nothing
+      --forbid-only   fail at once when a file has a t.only (for CI)
+      --slowest N     end the summary with the N slowest files
+      --project NAME  run under this project of bootcheck.config.ts only (repeatable; default: all)
+      --known-failures FILE  failures matching an unexpired entry of FILE (JSON) are 'known', not failed
       --filmstrip MODE  keep the screen's filmstrip (a frame whenever it changed) for failed
                       tests (default), for all tests, or record none: failed, all or off
   Folders are searched for *.test.ts files; the default is the current folder.
@@ -51,6 +65,8 @@ export async function main(argv: string[]): Promise<number> {
         return await run(rest)
       case 'shell':
         return await shell(rest)
+      case 'init':
+        return await (await import('./init.js')).initCommand(rest)
       case 'media':
         return await media(rest)
       case 'merge-reports':
@@ -88,7 +104,7 @@ async function run(argv: string[]): Promise<number> {
     return false
   })
   const { values, positionals } = parseArgs({
-    args,
+    args: joinNegativeValues(args),
     allowPositionals: true,
     options: {
       jobs: { type: 'string', short: 'j' },
@@ -106,6 +122,15 @@ async function run(argv: string[]): Promise<number> {
       'write-timings': { type: 'string' },
       fresh: { type: 'boolean', default: false },
       filmstrip: { type: 'string' },
+      retries: { type: 'string' },
+      'fail-on-flaky': { type: 'boolean', default: false },
+      'repeat-each': { type: 'string' },
+      'last-failed': { type: 'boolean', default: false },
+      list: { type: 'boolean', default: false },
+      'forbid-only': { type: 'boolean', default: false },
+      slowest: { type: 'string' },
+      'known-failures': { type: 'string' },
+      project: { type: 'string', multiple: true },
     },
   })
   const filmstrip = values.filmstrip
@@ -116,24 +141,28 @@ async function run(argv: string[]): Promise<number> {
   if (!['auto', 'tty', 'plain', 'off'].includes(progress)) throw new UsageError(`--progress takes auto, tty, plain or off, got '${progress}'`)
   const shard = values.shard !== undefined ? parseShard(values.shard) : undefined
   if (values.timings !== undefined && !shard) throw new UsageError('--timings balances shards: it needs --shard I/N')
-  const found = await findTestFiles(positionals.length > 0 ? positionals : (rc.files ?? ['.']))
-  if (found.length === 0) {
-    process.stderr.write(`bootcheck run: no test files (*.test.ts) in ${positionals.join(' ') || '.'}\n`)
-    return 1
-  }
-  let files = found
-  let shardInfo: ShardInfo | undefined
-  if (shard) {
-    const timings = values.timings !== undefined ? await readTimings(values.timings) : undefined
-    const part = shardFiles(found, shard, timings)
-    files = part.files
-    shardInfo = { ...shard, by: part.by, suiteFiles: new Set(found).size }
-    const estimate = part.estimatedMs !== undefined ? `, about ${(part.estimatedMs / 1000).toFixed(0)} s by the timings` : ''
-    process.stderr.write(`bootcheck run: shard ${shard.index}/${shard.total}: ${files.length} of ${shardInfo.suiteFiles} test file(s), split by ${part.by}${estimate}\n`)
+  const retries = values.retries !== undefined ? wholeNumber(values.retries, 'retries', 0) : (rc.retries ?? 0)
+  const repeatEach = values['repeat-each'] !== undefined ? wholeNumber(values['repeat-each'], 'repeat-each', 1) : 1
+  const slowest = values.slowest !== undefined ? wholeNumber(values.slowest, 'slowest', 0) : 0
+  const runsDir = values['runs-dir'] ?? rc.runsDir
+  const knownFile = values['known-failures'] ?? (rc.knownFailures !== undefined && configPath ? resolve(dirname(configPath), rc.knownFailures) : rc.knownFailures)
+  const projects = pickProjects(config.projects ?? [], values.project)
+  const knownFailures = knownFile !== undefined ? await loadKnownFailures(knownFile) : undefined
+  const chosen = await chooseFiles({
+    paths: positionals.length > 0 ? positionals : (rc.files ?? ['.']),
+    ...(values['last-failed'] ? { lastFailedIn: resolve(runsDir ?? join('.bootcheck', 'runs')) } : {}),
+    forbidOnly: values['forbid-only'] || rc.forbidOnly === true,
+    ...(shard ? { shard } : {}),
+    ...(values.timings !== undefined ? { timings: values.timings } : {}),
+  })
+  if ('exitCode' in chosen) return chosen.exitCode
+  const { files, shardInfo } = chosen
+  if (values.list) {
+    process.stdout.write(await listTests(files))
+    return 0
   }
   const debug = values.debug
   const junit = values.junit ?? rc.junit
-  const runsDir = values['runs-dir'] ?? rc.runsDir
   const { exitCode, run: record } = await runTests({
     files,
     ...(shardInfo ? { shard: shardInfo } : {}),
@@ -149,6 +178,12 @@ async function run(argv: string[]): Promise<number> {
     ...(runsDir ? { runsDir } : {}),
     progress: progress as 'auto',
     debug,
+    retries,
+    failOnFlaky: values['fail-on-flaky'] || rc.failOnFlaky === true,
+    repeatEach,
+    slowest,
+    ...(knownFailures ? { knownFailures } : {}),
+    ...(projects.length ? { projects } : {}),
     env: {
       ...(configPath ? { BOOTCHECK_CONFIG: configPath } : {}),
       // bootOnce makes snapshots older than this run's start again, once.
@@ -158,6 +193,46 @@ async function run(argv: string[]): Promise<number> {
   })
   if (values['write-timings'] !== undefined) await writeTimings(values['write-timings'], record)
   return exitCode
+}
+
+/** What `bootcheck run` chooses its files from. */
+interface FileChoice {
+  paths: string[]
+  /** `--last-failed`: the runs folder whose `latest` run is read. */
+  lastFailedIn?: string
+  forbidOnly: boolean
+  shard?: ReturnType<typeof parseShard>
+  timings?: string
+}
+
+/**
+ * The files a run executes: found under the paths, narrowed to the last run's failures
+ * (`--last-failed`, read before this run's folder takes the `latest` link), checked for
+ * `t.only` (`--forbid-only`), then split (`--shard`). Or the exit status when none remain.
+ */
+async function chooseFiles(c: FileChoice): Promise<{ files: string[]; shardInfo?: ShardInfo } | { exitCode: number }> {
+  const lastFailed = c.lastFailedIn !== undefined ? await lastFailedFiles(c.lastFailedIn) : undefined
+  let found = await findTestFiles(c.paths)
+  if (lastFailed) {
+    found = narrowTo(lastFailed, found)
+    if (found.length === 0) {
+      process.stderr.write('bootcheck run: --last-failed: no file failed or was flaky in the last run; nothing to run\n')
+      return { exitCode: 0 }
+    }
+    process.stderr.write(`bootcheck run: --last-failed: ${found.length} file(s) that failed or were flaky last time\n`)
+  }
+  if (c.forbidOnly) await forbidOnly(found)
+  if (found.length === 0) {
+    process.stderr.write(`bootcheck run: no test files (*.test.ts) in ${c.paths.join(' ')}\n`)
+    return { exitCode: 1 }
+  }
+  if (!c.shard) return { files: found }
+  const timings = c.timings !== undefined ? await readTimings(c.timings) : undefined
+  const part = shardFiles(found, c.shard, timings)
+  const shardInfo: ShardInfo = { ...c.shard, by: part.by, suiteFiles: new Set(found).size }
+  const estimate = part.estimatedMs !== undefined ? `, about ${(part.estimatedMs / 1000).toFixed(0)} s by the timings` : ''
+  process.stderr.write(`bootcheck run: shard ${c.shard.index}/${c.shard.total}: ${part.files.length} of ${shardInfo.suiteFiles} test file(s), split by ${part.by}${estimate}\n`)
+  return { files: part.files, shardInfo }
 }
 
 /** Reads `--timings FILE`; a missing file means no timings yet (the first run of a CI cache). */
@@ -265,6 +340,35 @@ export async function findTestFiles(paths: string[]): Promise<string[]> {
 }
 
 const TEST_FILE = /\.test\.(ts|mts|js|mjs)$/
+
+/** The projects to run under: those named by `--project`, else all of the config's. */
+function pickProjects(defined: ProjectConfig[], asked: string[] | undefined): string[] {
+  for (const p of defined) if (!/^[A-Za-z0-9._-]+$/.test(String(p?.name))) throw new UsageError(`bootcheck.config.ts: project name '${String(p?.name)}' may hold only letters, digits, '.', '_' and '-'`)
+  const names = defined.map(p => p.name)
+  for (const a of asked ?? []) if (!names.includes(a)) throw new UsageError(`--project ${a}: bootcheck.config.ts defines ${names.length ? `the projects ${names.join(', ')}` : 'no projects'}`)
+  return asked?.length ? asked : names
+}
+
+/** `--retries -1` as `--retries=-1`, so a negative number gets its own one-line error, not parseArgs' three lines. */
+function joinNegativeValues(args: string[]): string[] {
+  const out: string[] = []
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!
+    const next = args[i + 1]
+    if (/^--[a-z-]+$/.test(a) && next !== undefined && /^-\d/.test(next)) {
+      out.push(`${a}=${next}`)
+      i++
+    } else out.push(a)
+  }
+  return out
+}
+
+/** A whole number of at least `min` for `--name`, or a {@link UsageError} saying so. */
+function wholeNumber(value: string, name: string, min: number): number {
+  const n = Number(value)
+  if (value.trim() === '' || !Number.isInteger(n) || n < min) throw new UsageError(`--${name} needs a whole number of at least ${min}, got '${value}'`)
+  return n
+}
 
 function positiveInt(value: string, name: string): number {
   const n = Number(value)

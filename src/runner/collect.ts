@@ -34,6 +34,8 @@ export async function collectMachines(root: string): Promise<Array<MachineRecord
       test: facts.test,
       dir,
       accel: facts.accel,
+      ...(facts.arch ? { arch: facts.arch } : {}),
+      ...(facts.firmware ? { firmware: facts.firmware } : {}),
       memoryMiB: facts.memoryMiB,
       startedAt: facts.startedAt,
       ...(facts.endedAt ? { endedAt: facts.endedAt } : {}),

@@ -113,6 +113,8 @@ export function combine(out: string, runs: RunRecord[], shards: MergedShard[], m
       failed: sum(r => r.counts.failed),
       skipped: sum(r => r.counts.skipped),
       todo: sum(r => r.counts.todo),
+      // Shards run with --retries report flaky tests; older results.json files have no such count.
+      ...(runs.some(r => r.counts.flaky !== undefined) ? { flaky: sum(r => r.counts.flaky ?? 0) } : {}),
     },
     shards,
     ...(missingShards.length ? { missingShards } : {}),

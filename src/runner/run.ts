@@ -1,18 +1,20 @@
 import { mkdir, rename, rm, symlink } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { basename, dirname, join, relative, resolve, sep } from 'node:path'
-import { execa } from 'execa'
-import type { RunRecord, ShardInfo } from '../report/model.js'
+import type { FileRecord, RunRecord, ShardInfo } from '../report/model.js'
+import { attemptArtifactsDir, combineAttempts, countTests, filesToRetry, runOutcome, type AttemptPolicy } from './attempts.js'
 import { collectMachines, attachMachines } from './collect.js'
 import { defaultLimits } from './limits.js'
 import { createProgress } from './progress.js'
 import { RUNNER_ENV } from '../lease/protocol.js'
+import { PROJECT_ENV } from '../config/config.js'
 import { MACHINE_SCRATCH_PREFIX } from '../machine/start.js'
 import { SNAPSHOT_SCRATCH_PREFIX } from '../machine/snapshot.js'
 import { makeScratchDir, sweepDeadScratch } from '../util/scratch.js'
 import { RunnerServer } from './server.js'
 import { readTapRun } from './tap-results.js'
-import { tapBin, topLevelEnv } from './tap.js'
+import { runTapProcess } from './tap-process.js'
+import { applyKnownFailures, type KnownFailure } from './known-failures.js'
 import { writeReports } from './write-reports.js'
 
 /** What `bootcheck run` was asked to do. */
@@ -39,6 +41,18 @@ export interface RunOptions {
   debug?: boolean
   /** This run is one shard of the suite (`--shard`): recorded in results.json. */
   shard?: ShardInfo
+  /** Run a failed file again, up to this many times, on fresh machines (default 0). */
+  retries?: number
+  /** Exit non-zero when a file was flaky (failed, then passed on a retry). */
+  failOnFlaky?: boolean
+  /** Run every file this many times (default 1). */
+  repeatEach?: number
+  /** Failures already tracked: matching failed tests are `known` (see known-failures.ts). */
+  knownFailures?: KnownFailure[]
+  /** Projects (machine variants) to run every file under, by name; none: once, as it is. */
+  projects?: string[]
+  /** End the summary with this many of the slowest files (default none). */
+  slowest?: number
   /** Extra environment for the test processes (e.g. `BOOTCHECK_DEBUG`, `BOOTCHECK_CONFIG`). */
   env?: Record<string, string>
   stdout?: NodeJS.WriteStream
@@ -66,116 +80,97 @@ export async function runTests(o: RunOptions): Promise<{ exitCode: number; run: 
   const progress = createProgress({ stdout, stderr, mode: o.debug ? 'off' : (o.progress ?? 'auto') })
   const server = await RunnerServer.listen(join(sockDir, 'runner.sock'), { memoryMiB: o.memoryMiB, cpus: o.cpus }, (m, why) => progress.update(m, why))
   stderr.write(`bootcheck: run folder ${relative(process.cwd(), dir) || dir}; ${o.files.length} test file(s), ${o.jobs} at a time, memory budget ${o.memoryMiB} MiB, ${o.cpus} vCPU\n`)
-  // A shard can be empty (more shards than files): tap given no files would run its default
-  // folders, so it is not started, and the run passes with an empty report.
-  const noFiles = o.files.length === 0
-
+  const policy: AttemptPolicy = { retries: o.retries ?? 0, repeatEach: o.repeatEach ?? 1 }
   const tapArgs = ['--disable-coverage', '--reporter=tap', `--jobs=${o.jobs}`, `--timeout=${o.timeoutS}`]
   for (const g of o.grep ?? []) tapArgs.push(`--grep=${g}`)
   if (o.bail) tapArgs.push('--bail')
-  const child = execa(process.execPath, noFiles ? ['-e', ''] : [tapBin(), ...tapArgs, ...o.files], {
-    stdin: 'ignore',
-    stdout: 'pipe',
-    stderr: 'inherit',
-    reject: false,
-    // Its own process group, so an interrupt reaches tap and every test process, and each
-    // ends its own QEMU processes (by pid) on the way out. Not with --debug: a failing
-    // test then attaches its machine to this terminal, which needs the same session.
-    detached: !o.debug,
-    extendEnv: false,
-    env: {
-      ...topLevelEnv(process.env),
-      [RUNNER_ENV]: server.socketPath,
-      BOOTCHECK_ARTIFACTS: join(dir, 'artifacts'),
-      ...(o.updateScreens ? { BOOTCHECK_UPDATE_SCREENS: o.updateScreens } : {}),
-      ...(o.debug ? { BOOTCHECK_DEBUG: '1' } : {}),
-      ...o.env,
-    },
-  })
-  let tap = ''
-  let partial = ''
-  child.stdout?.on('data', (d: Buffer) => {
-    const text = partial + d.toString()
-    const cut = text.lastIndexOf('\n') + 1
-    partial = text.slice(cut)
-    tap += text.slice(0, cut)
-    if (cut > 0) progress.write(text.slice(0, cut))
-  })
-
-  let interruptedBy: NodeJS.Signals | undefined
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (interruptedBy) {
-      // A second interrupt: stop waiting for a clean end.
-      if (o.debug) child.kill('SIGKILL')
-      else killGroup(child.pid, 'SIGKILL')
-      return
-    }
-    interruptedBy = signal
-    stderr.write(`\nbootcheck: ${signal}: stopping the tests and their machines…\n`)
-    if (o.debug) child.kill(signal)
-    else killGroup(child.pid, signal)
+  const baseEnv: Record<string, string> = {
+    [RUNNER_ENV]: server.socketPath,
+    ...(o.updateScreens ? { BOOTCHECK_UPDATE_SCREENS: o.updateScreens } : {}),
+    ...(o.debug ? { BOOTCHECK_DEBUG: '1' } : {}),
+    ...o.env,
   }
-  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP']
-  for (const s of signals) process.on(s, onSignal)
-  const result = await child
-  for (const s of signals) process.off(s, onSignal)
-  tap += partial
-  if (partial) progress.write(partial + '\n')
+  let interruptedBy: NodeJS.Signals | undefined
+  const attempt = async (files: string[], artifacts: string, env: Record<string, string>): Promise<FileRecord[]> => {
+    await mkdir(artifacts, { recursive: true })
+    const r = await runTapProcess({
+      files,
+      tapArgs,
+      env: { ...baseEnv, BOOTCHECK_ARTIFACTS: artifacts, ...env },
+      debug: o.debug === true,
+      onLines: text => progress.write(text),
+      onInterrupt: signal => stderr.write(`\nbootcheck: ${signal}: stopping the tests and their machines…\n`),
+    })
+    interruptedBy ??= r.interruptedBy
+    const records = fileRecords(files, readTapRun(r.tap, r.interruptedBy !== undefined), r.interruptedBy !== undefined)
+    return attachMachines(records, await collectMachines(artifacts))
+  }
+  // One file list under one project, one repeat: attempts until it passes or retries run out.
+  const runVariant = async (project: string | undefined, repeat: number): Promise<FileRecord[]> => {
+    if (project !== undefined) stderr.write(`bootcheck: project ${project}${policy.repeatEach > 1 ? `, repeat ${repeat}` : ''}\n`)
+    const tags = { ...(policy.repeatEach > 1 ? { repeat } : {}), ...(project !== undefined ? { project } : {}) }
+    const projectEnv: Record<string, string> = project !== undefined ? { [PROJECT_ENV]: project } : {}
+    const tries = new Map<string, FileRecord[]>(o.files.map(f => [f, []]))
+    let pending = o.files
+    for (let n = 1; pending.length > 0; n++) {
+      if (n > 1) stderr.write(`bootcheck: attempt ${n} of ${policy.retries + 1}${policy.repeatEach > 1 ? ` (repeat ${repeat})` : ''}${project !== undefined ? ` (project ${project})` : ''} for ${pending.length} failed file(s): ${pending.join(', ')}\n`)
+      const got = await attempt(pending, attemptArtifactsDir(join(dir, 'artifacts'), policy, repeat, n, project), { ...projectEnv, BOOTCHECK_ATTEMPT: String(n), BOOTCHECK_REPEAT: String(repeat) })
+      for (const f of got) tries.get(f.file)!.push({ ...f, ...(policy.retries > 0 ? { attempt: n } : {}), ...tags })
+      // A file whose every failure is a known one is not run again.
+      pending = filesToRetry(o.knownFailures?.length ? applyKnownFailures(got, o.knownFailures) : got)
+      if (interruptedBy || n > policy.retries || (o.bail && pending.length > 0)) break
+    }
+    return o.files.map(f => combineAttempts(tries.get(f)!))
+  }
+  const files: FileRecord[] = []
+  for (const project of o.projects?.length ? o.projects : [undefined]) {
+    for (let repeat = 1; repeat <= policy.repeatEach; repeat++) {
+      if (interruptedBy || (o.bail && files.some(f => f.status === 'failed'))) break
+      files.push(...(await runVariant(project, repeat)))
+    }
+  }
   progress.stop()
   await server.close()
   await rm(sockDir, { recursive: true, force: true })
 
-  // tap names files relative to its project root (the nearest package.json), which may not
-  // be the working folder: match them to the files given by their path's end.
-  const parsed = readTapRun(tap, interruptedBy !== undefined)
-  const files = o.files.map(f => {
-    const found = parsed.find(r => sameFile(r.file, f))
-    return found ? { ...found, file: f } : { file: f, status: interruptedBy ? ('interrupted' as const) : ('failed' as const), durationMs: 0, tests: [], tap: '' }
-  })
+  if (o.knownFailures?.length) files.splice(0, files.length, ...applyKnownFailures(files, o.knownFailures))
+  const outcome = runOutcome(files, { failOnFlaky: o.failOnFlaky === true })
   const run: RunRecord = {
     dir,
     startedAt: started.toISOString(),
     durationMs: Date.now() - started.getTime(),
-    status: interruptedBy ? 'interrupted' : result.exitCode === 0 ? 'passed' : 'failed',
+    status: interruptedBy ? 'interrupted' : outcome.status,
     ...(interruptedBy ? { interruptedBy } : {}),
     host: { hostname: hostname(), ...defaultLimits.host(), budgetMiB: o.memoryMiB, jobs: o.jobs },
-    files: attachMachines(
-      files.map(f => ({ ...f, machines: [] })),
-      await collectMachines(join(dir, 'artifacts')),
-    ),
-    counts: { passed: 0, failed: 0, skipped: 0, todo: 0 },
+    files,
+    counts: { ...(policy.retries > 0 ? { flaky: 0 } : {}), ...countTests(files) },
+    ...(policy.retries > 0 ? { retries: policy.retries } : {}),
+    ...(policy.repeatEach > 1 ? { repeatEach: policy.repeatEach } : {}),
     ...(o.shard ? { shard: o.shard } : {}),
   }
-  for (const f of run.files) {
-    // A file that failed outside any test (it did not load, it crashed) counts as one failure.
-    if ((f.status === 'failed' || f.status === 'interrupted') && !f.tests.some(t => t.status === 'failed' || t.status === 'interrupted')) run.counts.failed++
-    for (const t of f.tests) {
-      if (t.status === 'passed') run.counts.passed++
-      else if (t.status === 'failed' || t.status === 'interrupted') run.counts.failed++
-      else if (t.status === 'skipped') run.counts.skipped++
-      else if (t.status === 'todo') run.counts.todo++
-    }
-  }
-  await writeReports(run, { ...(o.junit ? { junit: o.junit } : {}), stderr })
+  await writeReports(run, { ...(o.junit ? { junit: o.junit } : {}), ...(o.slowest ? { slowest: o.slowest } : {}), stderr })
   // Again at the end: a run started meanwhile (say, by a test of this run) took the link.
   await linkLatest(dir)
-  const exitCode = interruptedBy ? 128 + ({ SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as Record<string, number>)[interruptedBy]! : (result.exitCode ?? 1)
+  const exitCode = interruptedBy ? 128 + ({ SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as Record<string, number>)[interruptedBy]! : outcome.exitCode
   return { exitCode, run }
+}
+
+/**
+ * The records of the files given to one tap process. tap names files relative to its project
+ * root (the nearest package.json), which may not be the working folder: they are matched to
+ * the files given by their path's end. A file without a record failed (or was interrupted).
+ */
+function fileRecords(given: string[], parsed: ReturnType<typeof readTapRun>, interrupted: boolean): FileRecord[] {
+  return given.map(f => {
+    const found = parsed.find(r => sameFile(r.file, f))
+    return { ...(found ?? { status: interrupted ? ('interrupted' as const) : ('failed' as const), durationMs: 0, tests: [], tap: '' }), file: f, machines: [] }
+  })
 }
 
 function sameFile(tapName: string, given: string): boolean {
   const a = resolve(given)
   const b = tapName.split(/[\\/]/).filter(p => p && p !== '.').join(sep)
   return a === resolve(tapName) || a.endsWith(sep + b)
-}
-
-function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
-  if (!pid) return
-  try {
-    process.kill(-pid, signal)
-  } catch {
-    // already gone
-  }
 }
 
 /** `<runsDir>/<date>T<time>-<n>`, plus a `latest` link to it. */

@@ -52,12 +52,17 @@ function toTest(r: Result, nestedFailures: string[]): TestRecord {
 /** Failing assertions under a subtest, as `✗ outer > inner > name` lines with their error messages. */
 function collectFailures(p: Parser, path: string[], add: (lines: string[]) => void): void {
   const here = [...path, p.name]
-  p.on('child', (c: Parser) => collectFailures(c, here, add))
+  const subtests = new Set<string>()
+  p.on('child', (c: Parser) => {
+    subtests.add(c.name)
+    collectFailures(c, here, add)
+  })
   p.on('assert', (r: Result) => {
     if (r.ok || r.todo || r.skip) return
-    // A failed subtest is reported by the assertions inside it.
+    // A failed subtest is reported by the assertions inside it; a failed plain assertion
+    // (t.ok, t.notOk: no diff, no message) by its own name.
     const message = r.diag && typeof r.diag.message === 'string' ? r.diag.message : undefined
-    if (r.diag && !message && !r.diag.diff && !r.diag.found && Object.keys(r.diag).every(k => ['at', 'source', 'stack'].includes(k))) return
+    if (subtests.has(r.name) && r.diag && !message && !r.diag.diff && !r.diag.found && Object.keys(r.diag).every(k => ['at', 'source', 'stack'].includes(k))) return
     const detail = r.diag ? diagText(r.diag) : ''
     add([`✗ ${[...here.slice(1), r.name].join(' > ')}${message && message !== r.name ? `: ${message}` : ''}`, ...(detail ? [indent(detail)] : [])])
   })

@@ -4,46 +4,34 @@
 // `npx bootcheck run`.
 import t from 'tap'
 import { execa } from 'execa'
-import { cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { RunRecord } from '../../src/report/model.js'
-import { topLevelEnv } from '../../src/runner/tap.js'
 import { demoMedia } from '../../vm-configs/demo.js'
 import { directBootFields, root } from './cli-helpers.js'
+import { freshProjectWith, packEnv as env, packTarball } from './pack-helpers.js'
 
 const media = await demoMedia()
-const env = { ...topLevelEnv(process.env), CI: '1' }
 
 t.test('npm pack, npm install into a fresh project, npx bootcheck run', async t => {
   const work = await mkdtemp(join(tmpdir(), 'bootcheck-package-'))
   t.teardown(() => rm(work, { recursive: true, force: true }))
 
-  // Packed from a copy of the sources, so prepack's fresh dist/ does not disturb the
-  // repository's (other tests run bin/bootcheck.js on it meanwhile).
-  const src = join(work, 'src-copy')
-  await mkdir(src)
-  for (const f of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'README.md', 'bin', 'src', 'vm-configs']) await cp(join(root, f), join(src, f), { recursive: true })
-  await symlink(join(root, 'node_modules'), join(src, 'node_modules'))
+  // Packed from a copy of the sources (see pack-helpers.ts).
   let at = Date.now()
-  const pack = await execa('npm', ['pack', '--json', '--pack-destination', work], { cwd: src, env, reject: false })
-  t.equal(pack.exitCode, 0, 'npm pack works', { stderr: pack.stderr.slice(-3000) })
-  const [info] = JSON.parse(pack.stdout) as Array<{ filename: string; files: Array<{ path: string }> }>
-  const tarball = join(work, info!.filename)
-  t.comment(`npm pack (with prepack's build) took ${((Date.now() - at) / 1000).toFixed(1)} s: ${info!.filename}, ${info!.files.length} files`)
-  const shipped = info!.files.map(f => f.path)
+  const { tarball, filename, files: shipped } = await packTarball(work)
+  t.comment(`npm pack (with prepack's build) took ${((Date.now() - at) / 1000).toFixed(1)} s: ${filename}, ${shipped.length} files`)
   for (const f of ['package.json', 'bin/bootcheck.js', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/runner/cli.js', 'dist/vm-configs/demo.js', 'README.md']) t.ok(shipped.includes(f), `ships ${f}`)
   t.notOk(shipped.some(f => f.startsWith('tests/') || f.startsWith('bench/') || f.startsWith('dist/tests/')), 'no tests or benches')
   const manifest = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string> }
   t.ok(manifest.dependencies.tsx && manifest.dependencies.tap, 'tap and tsx are dependencies, not devDependencies')
 
   const project = join(work, 'fresh-project')
-  await mkdir(join(project, 'tests'), { recursive: true })
-  await writeFile(join(project, 'package.json'), JSON.stringify({ name: 'fresh-project', version: '1.0.0', private: true, type: 'module' }, null, 2))
   at = Date.now()
-  const install = await execa('npm', ['install', '--no-audit', '--no-fund', tarball], { cwd: project, env, reject: false })
-  t.equal(install.exitCode, 0, 'npm install of the tarball works', { stderr: install.stderr.slice(-3000) })
+  await freshProjectWith(project, tarball)
+  await mkdir(join(project, 'tests'), { recursive: true })
   t.comment(`npm install took ${((Date.now() - at) / 1000).toFixed(1)} s`)
   t.ok(existsSync(join(project, 'node_modules', '.bin', 'bootcheck')), 'the bootcheck command is installed')
 

@@ -94,3 +94,36 @@ t.test('each file keeps its own raw TAP, de-indented', async t => {
   t.match(raw.get('a.test.ts'), /^# Subtest: outer\n    ok 1 - x\n/)
   t.match(raw.get('b.test.ts'), /not ok 2 - b\.test\.ts # time=47\.395ms\n$/)
 })
+
+t.test('a failed t.ok/t.notOk (no diff, no message) is named in its test\'s message', async t => {
+  // What tap prints for t.notOk(true, 'the marker was there') inside a subtest.
+  const tap = `TAP version 14
+1..1
+# Subtest: c.test.ts
+    # Subtest: marker
+        not ok 1 - the marker was there
+          ---
+          at:
+            fileName: c.test.ts
+            lineNumber: 8
+          source: |
+            t.notOk(first, 'the marker was there')
+          ...
+        1..1
+    not ok 1 - marker # time=5ms
+      ---
+      at:
+        fileName: c.test.ts
+        lineNumber: 4
+      source: |
+        t.test('marker', async t => {
+      ...
+
+    1..1
+not ok 1 - c.test.ts # time=9ms
+`
+  const [file] = readTapRun(tap)
+  t.equal(file!.tests[0]!.status, 'failed')
+  t.match(file!.tests[0]!.message, /^✗ the marker was there\n {4}at: c.test.ts:8$/m, 'the failing assertion is named, with where it is')
+  t.notMatch(file!.tests[0]!.message, /✗ marker$/m, 'the subtest itself is not listed as a failure of its own')
+})

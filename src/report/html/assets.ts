@@ -39,6 +39,9 @@ dl.facts dd { margin: 0; font-weight: 600; }
 .badge[data-status=failed] { background: var(--failed); }
 .badge[data-status=skipped], .badge[data-status=todo] { background: var(--skipped); }
 .badge[data-status=interrupted] { background: var(--interrupted); }
+.badge[data-status=flaky] { background: #b8860b; }
+.badge[data-status=known] { background: #6a5acd; }
+details.attempt { margin: 6px 0; border-left: 3px solid var(--failed); padding-left: 8px; }
 .time, .muted { color: var(--muted); font-weight: normal; font-size: 12px; }
 nav.filters { display: flex; gap: 6px; margin-top: 8px; }
 nav.filters button { font: inherit; padding: 3px 12px; border-radius: 6px; border: 1px solid var(--line); background: var(--panel); color: var(--fg); cursor: pointer; }
@@ -76,6 +79,8 @@ export const SCRIPT = `
   const match = {
     all: () => true,
     failed: s => s === 'failed' || s === 'interrupted',
+    flaky: s => s === 'flaky',
+    known: s => s === 'known',
     passed: s => s === 'passed',
     skipped: s => s === 'skipped' || s === 'todo',
   };
@@ -86,7 +91,7 @@ export const SCRIPT = `
     for (const b of document.querySelectorAll('nav.filters button[data-filter]')) b.setAttribute('aria-pressed', String(b.dataset.filter === filter));
     for (const file of document.querySelectorAll('section.file')) {
       let shown = 0;
-      for (const t of file.querySelectorAll('.test')) { const on = ok(t.dataset.status); t.hidden = !on; if (on) shown++; }
+      for (const t of file.querySelectorAll(':scope > .test')) { const on = ok(t.dataset.status); t.hidden = !on; if (on) shown++; }
       file.hidden = shown === 0 && !ok(file.dataset.status);
     }
     const empty = document.querySelector('.filter-empty');

@@ -54,6 +54,7 @@ export function renderHeader(run: RunRecord): string {
     '<dl class="facts counts">',
     fact('Passed', String(c.passed), 'passed'),
     fact('Failed', String(c.failed), 'failed'),
+    ...(c.flaky !== undefined ? [fact('Flaky', String(c.flaky), 'flaky')] : []),
     fact('Skipped', String(c.skipped), 'skipped'),
     fact('Todo', String(c.todo), 'todo'),
     fact('Files', String(run.files.length), 'files'),
@@ -73,6 +74,8 @@ export function renderHeader(run: RunRecord): string {
     '<nav class="filters" aria-label="Show tests by status">',
     button('all', 'All', tests.length),
     button('failed', 'Failed', n(isFailure)),
+    ...(c.flaky ? [button('flaky', 'Flaky', n(s => s === 'flaky'))] : []),
+    ...(c.known ? [button('known', 'Known', n(s => s === 'known'))] : []),
     button('passed', 'Passed', n(s => s === 'passed')),
     button('skipped', 'Skipped', n(s => s === 'skipped' || s === 'todo')),
     '</nav>',
@@ -96,8 +99,9 @@ export function renderFile(file: FileRecord, ctx: SectionContext): string {
   const failed = isFailure(file.status)
   const out = [
     `<section class="file" data-file="${attr(file.file)}" data-status="${file.status}">`,
-    `<h2>${badge(file.status)} <span class="file-name">${esc(file.file)}</span> <span class="time">${humanDuration(file.durationMs)}</span></h2>`,
+    `<h2>${badge(file.status)} <span class="file-name">${esc(file.file)}</span>${file.project !== undefined ? ` <span class="project muted" data-project="${attr(file.project)}">[${esc(file.project)}]</span>` : ''}${file.repeat !== undefined ? ` <span class="repeat muted">repeat ${file.repeat}</span>` : ''} <span class="time">${humanDuration(file.durationMs)}</span></h2>`,
   ]
+  if (file.attempts?.length) out.push(renderAttempts(file, ctx))
   if (failed && !file.tests.some(t => isFailure(t.status))) {
     const why = file.status === 'interrupted' ? 'The file was interrupted before it finished.' : 'The file failed outside any test (it crashed, timed out or exited non-zero).'
     out.push(`<p class="file-failure">${why}</p>`)
@@ -119,6 +123,25 @@ export function renderFile(file: FileRecord, ctx: SectionContext): string {
   return out.join('\n')
 }
 
+/**
+ * The failed attempts before a retried file's last, each a `<details class="attempt"
+ * data-attempt data-status>` with its failed tests and their machines (folders `attempt-<n>/`).
+ */
+function renderAttempts(file: FileRecord, ctx: SectionContext): string {
+  const attempts = file.attempts ?? []
+  const last = file.attempt ?? attempts.length + 1
+  const out = [`<p class="attempts">${file.status === 'flaky' ? 'Flaky: failed' : 'Failed'} on attempt ${attempts.map(a => a.attempt).join(', ')}; the tests below are attempt ${last}'s.</p>`]
+  for (const a of attempts) {
+    const failed = a.tests.filter(t => isFailure(t.status))
+    const body = failed.map(t => renderTest(t, ctx))
+    if (!failed.length) body.push(`<p class="file-failure">Attempt ${a.attempt} failed outside any test (it crashed, timed out or exited non-zero).</p>`)
+    body.push(...a.machines.map(m => renderMachine(m, { reportDir: ctx.reportDir, open: false, transcriptBytes: ctx.otherTranscriptBytes })))
+    if (a.tap.trim()) body.push(`<details class="tap-output"><summary>TAP output of attempt ${a.attempt}</summary><pre class="tap">${esc(tail(a.tap, ctx.tapChars).text)}</pre></details>`)
+    out.push(`<details class="attempt" data-attempt="${a.attempt}" data-status="${a.status}"><summary>${badge(a.status)} attempt ${a.attempt} <span class="time">${humanDuration(a.durationMs)}</span></summary>${body.join('\n')}</details>`)
+  }
+  return out.join('\n')
+}
+
 /** A test as `<details class="test" data-test data-status>`, open when it failed. */
 export function renderTest(t: TestRecord, ctx: SectionContext): string {
   const failed = isFailure(t.status)
@@ -126,6 +149,8 @@ export function renderTest(t: TestRecord, ctx: SectionContext): string {
   if (failed && t.message) body.push(`<pre class="failure-message">${esc(t.message)}</pre>`)
   if (failed && !t.message) body.push(`<p class="failure-message">${t.status === 'interrupted' ? 'Interrupted.' : 'Failed (no message).'}</p>`)
   if (t.diagnostic?.trim()) body.push(`<pre class="diagnostic">${esc(t.diagnostic)}</pre>`)
+  if (t.knownFailure) body.push(`<p class="known-failure">Known failure, tracked at ${trackerLink(t.knownFailure.tracker)} (<code>${esc(t.knownFailure.pattern)}</code>) ${t.knownFailure.expired ? `— the entry expired on ${esc(t.knownFailure.expires)}: it fails again` : `until ${esc(t.knownFailure.expires)}`}.</p>`)
+  if (t.status === 'known' && t.message) body.push(`<pre class="failure-message">${esc(t.message)}</pre>`)
   if (t.reason) body.push(`<p class="reason">${t.status === 'todo' ? 'Todo' : 'Skipped'}: ${esc(t.reason)}</p>`)
   const transcriptBytes = failed ? ctx.failedTranscriptBytes : ctx.otherTranscriptBytes
   body.push(...t.machines.map(m => renderMachine(m, { reportDir: ctx.reportDir, open: failed, transcriptBytes })))
@@ -136,6 +161,11 @@ export function renderTest(t: TestRecord, ctx: SectionContext): string {
     `<div class="test-body">${body.join('\n')}</div>`,
     '</details>',
   ].join('\n')
+}
+
+/** A link to an http(s) tracker; anything else (a hand-edited results.json) as text. */
+function trackerLink(url: string): string {
+  return /^https?:\/\//.test(url) ? `<a href="${attr(url)}">${esc(url)}</a>` : `<code>${esc(url)}</code>`
 }
 
 function plural(n: number, word: string): string {
