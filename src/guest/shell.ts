@@ -85,6 +85,14 @@ const AFTER_PROMPT_QUIET = 3000
  * systemd starting), and a probe then would be typed into the boot.
  */
 const LONG_QUIET = 30_000
+/**
+ * The long silence is this many times longer when the last line is a kernel or boot
+ * message (`[   69.679728] …`, `[  OK  ] Started …`): the guest is still booting, and on a
+ * loaded host a systemd guest was seen silent for 45 s right after such a line.
+ */
+const BOOTING_FACTOR = 3
+/** A line the kernel's log or a booting init prints, never a shell prompt. */
+const BOOT_MESSAGE = /^\[\s*(?:\d+\.\d+|OK|FAILED|DEPEND|TIME|\*+)\s*\]|^Begin: |^\s+(?:Starting|Stopping|Mounting) /
 /** How long a probe waits for its answer. */
 const PROBE_WAIT = 4000
 /** Quiet mode: pauses after unanswered probes, doubling up to the last. */
@@ -334,7 +342,14 @@ export class GuestShell {
     if (this.promptKnown) return true
     if (kind === 'prompt') return quietFor >= SETTLE
     if (this.promptSeenAt > 0) return quietFor >= AFTER_PROMPT_QUIET
-    return quietFor >= (this.options.silentProbeAfter ?? LONG_QUIET)
+    const long = this.options.silentProbeAfter ?? LONG_QUIET
+    return quietFor >= (this.lastLineIsBootMessage() ? long * BOOTING_FACTOR : long)
+  }
+
+  /** Whether the last line with text on it is a kernel or boot message (the guest is still booting). */
+  private lastLineIsBootMessage(): boolean {
+    const last = this.console.lastLines(3).filter(l => l.trim() !== '').at(-1)
+    return last !== undefined && BOOT_MESSAGE.test(last)
   }
 
   /** Waits for any of the patterns; `null` on timeout. */

@@ -182,6 +182,17 @@ t.test('quiet mode: a shell with no prompt at all is found after a long silence'
   t.ok(took >= 4500 && took < 12_000, `found after ${took} ms`)
 })
 
+t.test('quiet mode: after a kernel message with no prompt anywhere, the long silence is three times as long', async t => {
+  // A guest still booting: its last line a kernel message, then silence (seen for 45 s on a loaded host).
+  const { shell, typed } = rig(t, '/bin/sh', ['-c', `echo '[   69.679728] clocksource: Long readout interval'; exec /bin/sh -i`], undefined, { ps1: '', silentProbeAfter: 2000 })
+  const started = Date.now()
+  t.equal((await shell.run('echo found', 10_000, 30_000)).output, 'found\n')
+  const firstProbe = typed.find(x => x.data.includes('BCR'))
+  t.ok(firstProbe, 'found by a probe')
+  const took = Date.now() - started
+  t.ok(took >= 5500 && took < 15_000, `found after ${took} ms (6 s: three times 2 s)`)
+})
+
 t.test('quiet mode: a prompt followed by kernel messages is still probed', async t => {
   const { shell } = rig(t, '/bin/sh', ['-c', `(sleep 0.7; echo '[   12.000000] random: crng init done') & exec /bin/sh -i`])
   const started = Date.now()
