@@ -20,7 +20,8 @@ export function mountCommand(share: PlannedShare): string {
   return (
     `grep -qw 9p /proc/filesystems || modprobe -q 9pnet_virtio 9p 2>/dev/null; ` +
     `grep -qw 9p /proc/filesystems || exit ${NO_9P_STATUS}; ` +
-    `grep -q "^${share.tag} ${share.guest} 9p " /proc/mounts || { mkdir -p ${guest} && mount -t 9p -o ${options} ${share.tag} ${guest}; }`
+    // Every part quoted: a guest path is never shell text (a fixed-string search, no $()).
+    `grep -qF ${shQuote(`${share.tag} ${share.guest} 9p `)} /proc/mounts || { mkdir -p ${guest} && mount -t 9p -o ${options} ${share.tag} ${guest}; }`
   )
 }
 
