@@ -69,7 +69,7 @@ export async function ensureCachedSnapshot(root: string, key: string, make: (dir
       await utimes(dir, now, now).catch(() => undefined)
       return dir
     }
-    await mkdir(root, { recursive: true })
+    await mkdir(root, { recursive: true, mode: 0o700 })
     if (await tryLock(lock)) {
       const temp = join(root, `.tmp-${key}-${process.pid}-${randomBytes(4).toString('hex')}`)
       try {

@@ -19,6 +19,7 @@ import { ARTIFACT_FILES } from './artifacts.js'
 import { loadUri, waitForMigration } from './migration.js'
 import type { Owned } from './prepare.js'
 import { assertNoChanges, snapshotChanges, SNAPSHOT_STATE, type SnapshotManifest } from './snapshot-manifest.js'
+import { restoreExtraArgs } from './snapshot-check.js'
 import type { MachineOrigin } from './snapshot-save.js'
 
 /** What a restore prepared: the plan to start QEMU with, and the new machine's origin for its own snapshots. */
@@ -36,6 +37,8 @@ export interface RestoreTarget {
   accel: 'kvm' | 'tcg'
   workDir: string
   artifactsDir: string
+  /** The restoring spec's `qemuArgs`: the only QEMU arguments a restore adds (see restoreExtraArgs). */
+  qemuArgs?: readonly string[]
 }
 
 /** The magic a QEMU migration stream starts with (`QEVM`, then version 3). */
@@ -82,8 +85,10 @@ export async function prepareRestore(dir: string, manifest: SnapshotManifest, ta
     http = { root, bootPath: manifest.httpBootPath }
     net = { ...net, bootfile: owned.http.guestUrl + manifest.httpBootPath.split('/').map(encodeURIComponent).join('/') }
   }
+  const { shares: _shares, ...data } = saved
   const plan: LaunchPlan = {
-    ...saved,
+    ...data,
+    extraArgs: restoreExtraArgs(manifest, target.qemuArgs, dir),
     name: target.name,
     accel: target.accel,
     machineType: manifest.qemu.machineType,

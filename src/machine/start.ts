@@ -102,7 +102,7 @@ export async function startMachine(spec: MachineSpec, ctx: StartContext): Promis
     let origin: MachineOrigin
     let restore: PreparedRestore | undefined
     if (restoreDir) {
-      restore = await prepareRestore(restoreDir, manifest!, { name, qemu, accel: accel.accel, workDir, artifactsDir }, owned)
+      restore = await prepareRestore(restoreDir, manifest!, { name, qemu, accel: accel.accel, workDir, artifactsDir, ...(spec.qemuArgs ? { qemuArgs: spec.qemuArgs } : {}) }, owned)
       ;({ plan, origin } = restore)
     } else {
       const prepared = await prepareLaunch(spec, workDir, artifactsDir, owned)

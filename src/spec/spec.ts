@@ -110,7 +110,7 @@ export interface SnapshotRef {
  * The fields a machine restored from a snapshot may still set: everything else (media,
  * memory, firmware, QEMU arguments) is the snapshot's.
  */
-export const RESTORE_FIELDS = ['from', 'name', 'testFile', 'timeout', 'bootTimeout', 'failOn', 'login', 'shellProbe', 'qemu', 'accel', 'syncClock'] as const
+export const RESTORE_FIELDS = ['from', 'name', 'testFile', 'timeout', 'bootTimeout', 'failOn', 'login', 'shellProbe', 'qemu', 'accel', 'syncClock', 'qemuArgs'] as const
 
 /** How the machine is described by the user. Every field is optional but something must boot. */
 export interface MachineSpec {
