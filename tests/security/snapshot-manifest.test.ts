@@ -26,8 +26,9 @@ function manifest(): Record<string, any> {
 }
 
 /** Writes a snapshot folder with `m` as its manifest; prepares its restore; the plan or the error. */
-async function restore(t: { testdir: (fixture?: object) => string }, m: Record<string, any>, prepare?: (dir: string) => void): Promise<unknown> {
-  const root = t.testdir({ a: { b: { work: {}, art: {} } } })
+async function restore(root: string, m: Record<string, any>, prepare?: (dir: string) => void): Promise<unknown> {
+  mkdirSync(join(root, 'a', 'b', 'work'), { recursive: true })
+  mkdirSync(join(root, 'a', 'b', 'art'), { recursive: true })
   const dir = join(root, 'snap')
   mkdirSync(dir, { mode: 0o700 })
   writeFileSync(join(dir, 'state.bin'), Buffer.concat([Buffer.from([0x51, 0x45, 0x56, 0x4d, 0, 0, 0, 3]), Buffer.alloc(8)]))
@@ -44,26 +45,26 @@ async function restore(t: { testdir: (fixture?: object) => string }, m: Record<s
 t.test('QEMU arguments in the manifest are not run (-plugin)', async t => {
   const m = manifest()
   m.plan.extraArgs = ['-plugin', 'file=/tmp/evil.so']
-  t.type(await restore(t, m), SnapshotError)
+  t.type(await restore(t.testdir(), m), SnapshotError)
 })
 
 t.test('a writable share of /root in the saved plan', async t => {
   const m = manifest()
   m.plan.shares = [{ tag: 'share0', host: '/root', guest: '/mnt', readOnly: false }]
-  t.type(await restore(t, m), SnapshotError)
+  t.type(await restore(t.testdir(), m), SnapshotError)
 })
 
 t.test('/etc/shadow as the CD (not among the checksummed media)', async t => {
   const m = manifest()
   m.removable = { cdrom: { medium: '/etc/shadow', trayOpen: false } }
-  t.type(await restore(t, m), SnapshotError)
+  t.type(await restore(t.testdir(), m), SnapshotError)
 })
 
 t.test("a disk id '../../victim' writes no overlay outside the machine's folder", async t => {
   const m = manifest()
   m.files.disks = [{ id: '../../victim', file: 'disk.qcow2' }]
   let root = ''
-  const r = await restore(t, m, dir => {
+  const r = await restore(t.testdir(), m, dir => {
     root = join(dir, '..')
     execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', join(dir, 'disk.qcow2'), '1M'])
     writeFileSync(join(root, 'a', 'victim.qcow2'), 'precious')
@@ -73,13 +74,13 @@ t.test("a disk id '../../victim' writes no overlay outside the machine's folder"
 })
 
 t.test('a snapshot folder others may write is refused', async t => {
-  const r = await restore(t, manifest(), dir => chmodSync(dir, 0o777))
+  const r = await restore(t.testdir(), manifest(), dir => chmodSync(dir, 0o777))
   t.type(r, SnapshotError)
   t.match(String((r as Error).message), /writable by others/)
 })
 
 t.test('a sound manifest still restores (the plan is data from it)', async t => {
-  const r = await restore(t, manifest())
+  const r = await restore(t.testdir(), manifest())
   t.notOk(r instanceof Error, `no error (${(r as Error)?.message})`)
   t.ok(existsSync(QEMU))
 })
