@@ -65,10 +65,13 @@ export async function prepareRestore(dir: string, manifest: SnapshotManifest, ta
   assertNoChanges(dir, snapshotChanges(manifest, { version: identity.version, machineTypes: identity.machineTypes, accel: target.accel }, now))
 
   const { plan: saved, files, removable } = manifest
+  // A snapshot's disk copies lie on the base images it recorded (and checksummed), no other file.
+  const checked = new Set(manifest.media.map(m => m.path))
+  const trustedBases = { format: 'qcow2', allowBacking: Object.values(manifest.bases).filter(b => checked.has(b)) }
   const disks = await Promise.all(
-    files.disks.map(async d => ({ id: d.id, file: await createOverlay(join(dir, d.file), join(target.workDir, `${d.id}.qcow2`), `snapshot disk '${d.id}'`) })),
+    files.disks.map(async d => ({ id: d.id, file: await createOverlay(join(dir, d.file), join(target.workDir, `${d.id}.qcow2`), `snapshot disk '${d.id}'`, 'qemu-img', trustedBases) })),
   )
-  const usb = files.usb ? await createOverlay(join(dir, files.usb), join(target.workDir, 'usb.qcow2'), 'snapshot USB stick') : undefined
+  const usb = files.usb ? await createOverlay(join(dir, files.usb), join(target.workDir, 'usb.qcow2'), 'snapshot USB stick', 'qemu-img', trustedBases) : undefined
   let firmware = saved.firmware
   if (firmware.kind === 'uefi' && files.vars) {
     const vars = join(target.workDir, 'vars.fd')

@@ -183,7 +183,7 @@ async function copyOverlay(from: string, to: string, base: string | undefined): 
   const info = await execa('qemu-img', ['info', '--output=json', '-U', to], { reject: false })
   const backing = info.exitCode === 0 ? (JSON.parse(info.stdout) as { 'full-backing-filename'?: string })['full-backing-filename'] : undefined
   if (backing === undefined || resolve(backing) === resolve(base)) return
-  const format = (await inspectImage(base, 'base image')).format
+  const format = (await inspectImage(base, 'base image', 'qemu-img', { allowBacking: true })).format
   const r = await execa('qemu-img', ['rebase', '-q', '-f', 'qcow2', '-F', format, '-b', resolve(base), to], { reject: false })
   if (r.exitCode !== 0) throw new SnapshotError(`Could not rebase the snapshot's copy '${to}' onto '${base}': ${r.stderr.trim()}`)
 }
