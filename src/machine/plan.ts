@@ -83,6 +83,7 @@ export function launchPlan(
     qmpSocket: join(where.workDir, 'qmp.sock'),
     disks: prepared.disks,
     extraArgs: spec.qemuArgs ?? [],
+    ...(spec.restrictNetwork ? { restrictNetwork: true } : {}),
     ...(spec.cdrom ? { cdrom: resolve(spec.cdrom) } : {}),
     ...(prepared.usb ? { usb: prepared.usb } : {}),
     ...(spec.tablet ? { tablet: true } : {}),
