@@ -5,6 +5,7 @@
  * the artifacts folder).
  * @module
  */
+import { maskSecrets } from './secret.js'
 
 /** The stable codes of {@link BootcheckError} subclasses, for programs that branch on them. */
 export type BootcheckErrorCode =
@@ -43,7 +44,8 @@ export class BootcheckError extends Error {
   readonly code: BootcheckErrorCode = 'BOOTCHECK'
 
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options)
+    // Values marked secret() (typed passwords, login passwords) never reach a message.
+    super(maskSecrets(message), options)
     this.name = new.target.name
   }
 }

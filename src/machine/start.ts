@@ -30,6 +30,7 @@ import { launchPlan } from './plan.js'
 import { bootOrigin } from './origin.js'
 import { prepareLaunch, type Owned } from './prepare.js'
 import { readManifest } from './snapshot-manifest.js'
+import { secret } from '../errors/secret.js'
 import { loadSnapshotState, prepareRestore, type PreparedRestore } from './snapshot-restore.js'
 import type { MachineOrigin } from './snapshot-save.js'
 
@@ -79,6 +80,8 @@ const ADMIT_AT_ONCE: Admit = async () => ({ status: () => {}, release: () => {} 
  */
 export async function startMachine(spec: MachineSpec, ctx: StartContext): Promise<Machine> {
   checkSpec(spec)
+  // A login password is a secret: masked in every log, report and message from now on.
+  if (spec.login?.password) secret(spec.login.password)
   const restoreDir = spec.from === undefined ? undefined : typeof spec.from === 'string' ? spec.from : spec.from.dir
   // A bad snapshot folder fails here, before anything starts.
   const manifest = restoreDir ? await readManifest(restoreDir) : undefined
