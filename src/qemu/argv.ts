@@ -118,7 +118,12 @@ export function buildQemuArgv(plan: LaunchPlan): string[] {
     if (nic.capture !== undefined) push('-object', `filter-dump,id=${nic.id}.dump,netdev=${dev},queue=rx,file=${escapeOpt(nic.capture)}`)
   }
   for (const share of plan.shares ?? []) {
-    push('-fsdev', `local,id=${share.tag},path=${escapeOpt(share.host)},security_model=none${share.readOnly ? ',readonly=on' : ''}`)
+    // A writable share with security_model=none lets a guest plant on the host what QEMU (often
+    // root) may create: setuid-root files, device nodes, links. mapped-xattr keeps the guest's
+    // owners, modes, devices and links in extended attributes: on the host they are plain
+    // files of QEMU's user, mode 0600/0700.
+    const model = share.readOnly ? 'none' : 'mapped-xattr'
+    push('-fsdev', `local,id=${share.tag},path=${escapeOpt(share.host)},security_model=${model}${share.readOnly ? ',readonly=on' : ''}`)
     push('-device', `virtio-9p-pci,fsdev=${share.tag},mount_tag=${share.tag},id=${share.tag}-dev`)
   }
   if (plan.kernel !== undefined) push('-kernel', plan.kernel)

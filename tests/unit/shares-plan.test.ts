@@ -24,7 +24,7 @@ t.test('shares become -fsdev local + virtio-9p-pci, read-only when asked', async
   ])
   const argv = buildQemuArgv(plan)
   const fsdevs = argv.flatMap((a, i) => (a === '-fsdev' ? [argv[i + 1]] : []))
-  t.same(fsdevs, [`local,id=share0,path=${join(process.cwd(), 'data')},security_model=none`, 'local,id=share1,path=/srv/ro,,dir,security_model=none,readonly=on'])
+  t.same(fsdevs, [`local,id=share0,path=${join(process.cwd(), 'data')},security_model=mapped-xattr`, 'local,id=share1,path=/srv/ro,,dir,security_model=none,readonly=on'])
   t.ok(argv.includes('virtio-9p-pci,fsdev=share1,mount_tag=share1,id=share1-dev'))
   t.equal(buildQemuArgv(launchPlan({ cdrom: 'x.iso' }, where, none)).includes('-fsdev'), false, 'no shares, no 9p device')
 })
