@@ -58,7 +58,7 @@ export class BootcheckError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     // Values marked secret() (typed passwords, login passwords) never reach a message, and
     // a guest cannot make one huge: lines and the whole are capped.
-    super(capMessage(maskSecrets(message)), options)
+    super(typeof message === 'string' ? capMessage(maskSecrets(message)) : message, options)
     this.name = new.target.name
   }
 }
