@@ -2,12 +2,15 @@
 // (not JSON objects, wrong types, a lease asked for twice, an endless line) must be dropped,
 // not crash `bootcheck run`, and a well-formed lease afterwards is still granted.
 import t from 'tap'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { connect } from 'node:net'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { RunnerServer } from '../../src/runner/server.js'
 
 t.test('malformed lines are dropped; the runner keeps granting', async t => {
-  const dir = t.testdir()
+  const dir = mkdtempSync(join(tmpdir(), 'bootcheck-runner-sock-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   const server = await RunnerServer.listen(join(dir, 'runner.sock'), { memoryMiB: 4096, cpus: 4 })
   t.teardown(() => server.close())
   const crashes: unknown[] = []
