@@ -15,4 +15,4 @@ mkdir -p .bootcheck
 node bin/bootcheck.js media > .bootcheck/demo-media.json
 echo "test: building the Debian live-boot ISO (cached)"
 node --import tsx tests/media/debian-live.ts > /dev/null
-exec node bin/bootcheck.js run --jobs 2 --timeout 900 --slowest 10 --junit .bootcheck/junit.xml tests/unit tests/integration "$@"
+exec node bin/bootcheck.js run --jobs 2 --timeout 900 --slowest 10 --junit .bootcheck/junit.xml tests/unit tests/security tests/integration "$@"

@@ -47,6 +47,8 @@ export { Snapshot } from './machine/snapshot.js'
 export type { SnapshotManifest, SnapshotMedium, SnapshotQemu } from './machine/snapshot-manifest.js'
 /** Parses memory sizes such as `'1G'` into MiB. */
 export { parseMemory } from './spec/spec.js'
+/** Marks a value as secret (`vm.type(secret('hunter2'))`): used as it is, masked as `[secret]` in actions.jsonl, the report, snapshot.json and error messages. */
+export { secret, Secret, maskSecrets, MASK } from './errors/secret.js'
 /** Files laid over a served network root (`pxe.overlay`, `ipxe.overlay`). */
 export type { Overlay, OverlayFile } from './net/tree.js'
 /** The HTTP server of an iPXE boot (`machine.http`) and the requests it answered. */

@@ -15,6 +15,7 @@ import { readManifest, type SnapshotManifest } from '../machine/snapshot-manifes
 import type { QemuIdentity } from '../qemu/identity.js'
 import type { MachineSpec } from '../spec/spec.js'
 import { cacheRoot } from '../util/cache-root.js'
+import { SnapshotError } from '../errors/errors.js'
 import { lockOwner, tryLock, unlock } from '../util/lock.js'
 import { sleep } from '../util/sleep.js'
 
@@ -48,6 +49,8 @@ export interface EnsureOptions {
   freshSince?: number
   /** Told once when another process is making the entry and this one waits. */
   onWait?: (ownerPid: number | undefined) => void
+  /** How long to wait for another process making the entry before a SnapshotError (default 30 minutes). */
+  maxWaitMs?: number
 }
 
 /**
@@ -63,13 +66,14 @@ export async function ensureCachedSnapshot(root: string, key: string, make: (dir
     return m !== undefined && (options.freshSince === undefined || Date.parse(m.createdAt) >= options.freshSince)
   }
   let told = false
+  const deadline = Date.now() + (options.maxWaitMs ?? 30 * 60_000)
   for (;;) {
     if (await usable()) {
       const now = new Date()
       await utimes(dir, now, now).catch(() => undefined)
       return dir
     }
-    await mkdir(root, { recursive: true })
+    await mkdir(root, { recursive: true, mode: 0o700 })
     if (await tryLock(lock)) {
       const temp = join(root, `.tmp-${key}-${process.pid}-${randomBytes(4).toString('hex')}`)
       try {
@@ -86,6 +90,13 @@ export async function ensureCachedSnapshot(root: string, key: string, make: (dir
     if (!told) {
       told = true
       options.onWait?.(await lockOwner(lock))
+    }
+    if (Date.now() > deadline) {
+      const owner = await lockOwner(lock)
+      throw new SnapshotError(
+        `The cached snapshot '${dir}' is still being made by ${owner === undefined ? 'another process' : `process ${owner}`} after ${Math.round((options.maxWaitMs ?? 30 * 60_000) / 1000)} s: ` +
+          `if that process hangs, end it (or remove '${lock}') and run again`,
+      )
     }
     await sleep(250)
   }

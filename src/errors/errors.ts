@@ -5,6 +5,7 @@
  * the artifacts folder).
  * @module
  */
+import { maskSecrets } from './secret.js'
 
 /** The stable codes of {@link BootcheckError} subclasses, for programs that branch on them. */
 export type BootcheckErrorCode =
@@ -34,6 +35,18 @@ export type BootcheckErrorCode =
   | 'BOOTCHECK_QMP_CONNECT'
   | 'BOOTCHECK_QMP_TIMEOUT'
 
+/** The longest line of an error message (a guest's console line may be endless). */
+export const MAX_MESSAGE_LINE = 4096
+/** The longest error message. */
+export const MAX_MESSAGE = 64 * 1024
+
+/** `message` with each line cut at {@link MAX_MESSAGE_LINE} and the whole at {@link MAX_MESSAGE}, saying how much was left out. */
+export function capMessage(message: string): string {
+  const lines = message.split('\n').map(l => (l.length > MAX_MESSAGE_LINE ? `${l.slice(0, MAX_MESSAGE_LINE)}… (${l.length - MAX_MESSAGE_LINE} more characters)` : l))
+  const out = lines.join('\n')
+  return out.length > MAX_MESSAGE ? `${out.slice(0, MAX_MESSAGE)}… (${out.length - MAX_MESSAGE} more characters)` : out
+}
+
 /**
  * Base class of every error bootcheck throws on purpose. `cause` is kept when one exists,
  * and the message always names what failed and, where it helps, what to do about it.
@@ -43,7 +56,9 @@ export class BootcheckError extends Error {
   readonly code: BootcheckErrorCode = 'BOOTCHECK'
 
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options)
+    // Values marked secret() (typed passwords, login passwords) never reach a message, and
+    // a guest cannot make one huge: lines and the whole are capped.
+    super(typeof message === 'string' ? capMessage(maskSecrets(message)) : message, options)
     this.name = new.target.name
   }
 }

@@ -9,6 +9,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { appendFileSync } from 'node:fs'
 import type { ActionAttachment, ActionCommand, ActionRecord } from '../report/model.js'
+import { maskSecrets } from '../errors/secret.js'
 
 export type { ActionAttachment, ActionCommand, ActionRecord }
 
@@ -49,7 +50,7 @@ export class ActionLog {
       }
       if (this.file) {
         try {
-          appendFileSync(this.file, JSON.stringify(record) + '\n')
+          appendFileSync(this.file, maskSecrets(JSON.stringify(record)) + '\n')
         } catch {
           // the artifacts folder went away (a test removed it): the log is lost, the test is not
         }

@@ -6,7 +6,8 @@
  * @module
  */
 import { randomBytes } from 'node:crypto'
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { constants } from 'node:fs'
+import { mkdir, open, readFile, rm, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { CommandFailedError, CommandOutputDamagedError, SpecError } from '../errors/errors.js'
 import type { ByteResult, CommandResult, Feed } from '../guest/shell.js'
@@ -177,7 +178,7 @@ export async function copyFromGuest(ctx: CopyContext, guestPath: string, hostPat
     try {
       const command = `cp ${shQuote(guestPath)} ${shQuote(guestTemp)} && sync`
       await expectOk(ctx, 'copyFrom', guestPath, command, await ctx.run(command, timeout))
-      const data = await readFile(hostFile)
+      const data = await readShareFile(hostFile, info.size, ctx.name)
       if (data.length !== info.size || md5Hex(data) !== info.md5) {
         throw new CommandOutputDamagedError(`copyFrom: '${guestPath}' arrived through the share ${route.share.guest} with ${data.length} bytes, MD5 ${md5Hex(data)}; the guest has ${info.size} bytes, MD5 ${info.md5}`)
       }
@@ -227,4 +228,26 @@ export async function expectOk(ctx: CopyContext, method: string, guestPath: stri
   if (r.status === 0) return
   const why = (r.stderr || r.output).trim().split('\n').slice(-5).join('; ')
   throw new CommandFailedError(`${method}: '${guestPath}' in ${ctx.name}: ${why || `status ${r.status}`} (command ${JSON.stringify(command)} exited with status ${r.status})`, command, r.status, r.output, r.stderr)
+}
+
+/**
+ * Reads the file the guest left in a share without trusting it: not through a link
+ * (O_NOFOLLOW), not blocking on a FIFO (O_NONBLOCK), only a regular file of the size the
+ * guest announced.
+ */
+async function readShareFile(path: string, size: number, machine: string): Promise<Buffer> {
+  let fh
+  try {
+    fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
+  } catch (e) {
+    throw new CommandOutputDamagedError(`copyFrom: ${machine} left no readable regular file at '${path}' in the share (${(e as NodeJS.ErrnoException).code ?? String(e)}): a link or something else stood there`)
+  }
+  try {
+    const st = await fh.stat()
+    if (!st.isFile()) throw new CommandOutputDamagedError(`copyFrom: ${machine} left a ${st.isFIFO() ? 'FIFO' : 'special file'} at '${path}' in the share, not a regular file`)
+    if (st.size !== size) throw new CommandOutputDamagedError(`copyFrom: '${path}' in the share has ${st.size} bytes; the guest announced ${size}`)
+    return await fh.readFile()
+  } finally {
+    await fh.close()
+  }
 }

@@ -10,10 +10,11 @@
 import { randomBytes } from 'node:crypto'
 import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { execa } from 'execa'
 import { SpecError } from '../errors/errors.js'
 import { shQuote } from '../guest/protocol.js'
+import { moveInPlainTree } from './folder-unpack.js'
 import { copyFromGuest, copyToGuest, expectOk, type CopyContext, type CopyOptions, type FileCopyResult } from './files.js'
 
 /** The guest command that unpacks `archive` into `folder` (created) and removes the archive. */
@@ -79,10 +80,14 @@ async function copyFolderFromGuest(ctx: CopyContext, guestPath: string, hostPath
     await runOk(ctx, 'copyFrom', guestPath, packCommand(guestPath, guestArchive), options)
     const archive = join(work, 'folder.tar')
     const got = await copyFromGuest(ctx, guestArchive, archive, options)
+    // The guest's archive is not trusted: unpacked into a private folder, then moved in
+    // without devices, FIFOs, special modes or links leaving the destination (folder-unpack.ts).
+    const stage = join(work, 'stage')
+    await mkdir(stage, { mode: 0o700 })
+    await hostTar('copyFrom', ['-xf', archive, '-C', stage, '--no-same-owner', '--no-same-permissions'])
     await mkdir(hostPath, { recursive: true })
-    // GNU tar refuses members that climb out of the folder (`..`) and strips leading `/`.
-    const files = await hostTar('copyFrom', ['-xvf', archive, '-C', hostPath, '--no-same-owner'])
-    return { ...got, files: files.length, durationMs: Date.now() - started }
+    const moved = await moveInPlainTree(stage, resolve(hostPath))
+    return { ...got, files: moved.files.length, durationMs: Date.now() - started }
   } finally {
     await ctx.run(`rm -f ${shQuote(guestArchive)}`, options.timeout ?? ctx.timeout).catch(() => undefined)
     await rm(work, { recursive: true, force: true })

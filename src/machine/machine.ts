@@ -37,6 +37,7 @@ import { classifyHandover, FACTS_COMMAND, parseFacts, type HandoverResult } from
 import { findNic, forwardPort, interfaceOf, LIST_INTERFACES, nicInfos, setLink, type ForwardPortOptions, type NicInfo } from './nics.js'
 import { explainSilentConsole } from './silent.js'
 import { SNAPSHOT_SCRATCH_PREFIX, Snapshot } from './snapshot.js'
+import { reveal, type Secret } from '../errors/secret.js'
 import { SNAPSHOT_MANIFEST } from './snapshot-manifest.js'
 import { saveSnapshot, type MachineOrigin } from './snapshot-save.js'
 import { copyToGuest, describeCopy, type CopyContext, type CopyOptions, type FileCopyResult } from './files.js'
@@ -346,10 +347,11 @@ export class Machine {
 
   /**
    * Types text on the keyboard (US layout), one key at a time with `delay` milliseconds
-   * between keys (default 50), so neither firmware nor guest drops characters.
+   * between keys (default 50), so neither firmware nor guest drops characters. Text marked
+   * with {@link secret} is typed as it is but shows as `[secret]` in the step log and report.
    */
-  type(text: string, options: { delay?: number } = {}): Promise<void> {
-    return this.step('type', { text, ...options }, () => typeText(this.qmp, text, options.delay ?? 50))
+  type(text: string | Secret, options: { delay?: number } = {}): Promise<void> {
+    return this.step('type', { text, ...options }, () => typeText(this.qmp, reveal(text), options.delay ?? 50))
   }
 
   /** True until QEMU has exited. */

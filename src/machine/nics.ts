@@ -89,8 +89,11 @@ export function freePort(): Promise<number> {
  */
 export async function forwardPort(qmp: QmpClient, machine: string, nic: NicInfo, options: ForwardPortOptions): Promise<number> {
   const protocol = options.protocol ?? 'tcp'
-  if (!Number.isInteger(options.guest) || options.guest < 1 || options.guest > 65535) {
-    throw new NetworkError(`forwardPort: guest port must be 1–65535, got ${options.guest}`)
+  // Everything below goes into one HMP command line: only known values get there.
+  if (protocol !== 'tcp' && protocol !== 'udp') throw new NetworkError(`forwardPort: protocol must be 'tcp' or 'udp', got ${JSON.stringify(protocol)}`)
+  for (const [what, port] of [['guest', options.guest], ['host', options.host]] as const) {
+    if (what === 'host' && port === undefined) continue
+    if (!Number.isInteger(port) || (port as number) < 1 || (port as number) > 65535) throw new NetworkError(`forwardPort: ${what} port must be 1–65535, got ${JSON.stringify(port)}`)
   }
   for (let attempt = 0; ; attempt++) {
     const host = options.host ?? (await freePort())

@@ -25,12 +25,16 @@ export function kernelSource(spec: MachineSpec): KernelSource {
  * The disks of a spec with their device ids and the file each gets in `workDir`: an
  * overlay over `image`, or a blank disk of `size`.
  */
-export function diskOverlays(spec: MachineSpec, workDir: string): Array<{ id: string; file: string } & ({ image: string; size?: undefined } | { image?: undefined; size: string })> {
+export function diskOverlays(
+  spec: MachineSpec,
+  workDir: string,
+): Array<{ id: string; file: string; format?: 'qcow2' | 'raw'; allowBacking?: boolean } & ({ image: string; size?: undefined } | { image?: undefined; size: string })> {
   return (spec.disks ?? []).map((d, i) => {
     const disk: DiskSpec = typeof d === 'string' ? { image: d } : d
     const id = disk.id ?? `disk${i}`
     const file = join(workDir, `${id}.qcow2`)
-    return disk.image !== undefined ? { id, image: disk.image, file } : { id, size: disk.size!, file }
+    const trust = { ...(disk.format ? { format: disk.format } : {}), ...(disk.allowBacking ? { allowBacking: true } : {}) }
+    return disk.image !== undefined ? { id, image: disk.image, file, ...trust } : { id, size: disk.size!, file }
   })
 }
 
@@ -79,6 +83,7 @@ export function launchPlan(
     qmpSocket: join(where.workDir, 'qmp.sock'),
     disks: prepared.disks,
     extraArgs: spec.qemuArgs ?? [],
+    ...(spec.restrictNetwork ? { restrictNetwork: true } : {}),
     ...(spec.cdrom ? { cdrom: resolve(spec.cdrom) } : {}),
     ...(prepared.usb ? { usb: prepared.usb } : {}),
     ...(spec.tablet ? { tablet: true } : {}),

@@ -36,7 +36,7 @@ export async function prepareLaunch(spec: MachineSpec, workDir: string, artifact
   const disks = await Promise.all(
     diskOverlays(spec, workDir).map(async d => ({
       id: d.id,
-      file: d.image !== undefined ? await createOverlay(d.image, d.file, `disk image '${d.id}'`) : await createBlankDisk(d.file, d.size, `blank disk '${d.id}'`),
+      file: d.image !== undefined ? await createOverlay(d.image, d.file, `disk image '${d.id}'`, 'qemu-img', { ...(d.format ? { format: d.format } : {}), allowBacking: d.allowBacking ?? false }) : await createBlankDisk(d.file, d.size, `blank disk '${d.id}'`),
     })),
   )
   const usb = spec.usb ? await createOverlay(spec.usb, join(workDir, 'usb.qcow2'), 'USB stick image') : undefined

@@ -28,7 +28,8 @@ export function mountCommand(share: PlannedShare): string {
   const modules = 'k=$(uname -r); echo "kernel $k, /lib/modules/$k: $([ -d /lib/modules/$k ] && echo present || echo missing)"'
   return (
     `if ! grep -qw 9p /proc/filesystems; then ${load}; grep -qw 9p /proc/filesystems || { ${modules}; exit ${NO_9P_STATUS}; }; fi; ` +
-    `grep -q "^${share.tag} ${share.guest} 9p " /proc/mounts || { mkdir -p ${guest} && mount -t 9p -o ${options} ${share.tag} ${guest}; }`
+    // Every part quoted: a guest path is never shell text (a fixed-string search, no $()).
+    `grep -qF ${shQuote(`${share.tag} ${share.guest} 9p `)} /proc/mounts || { mkdir -p ${guest} && mount -t 9p -o ${options} ${share.tag} ${guest}; }`
   )
 }
 

@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { SnapshotError, SnapshotMismatchError } from '../errors/errors.js'
 import type { LaunchPlan } from '../qemu/argv.js'
+import { checkFolderTrust, checkManifest } from './snapshot-check.js'
 
 /** The manifest's file name in a snapshot folder; written last, so a folder with it is complete. */
 export const SNAPSHOT_MANIFEST = 'snapshot.json'
@@ -87,8 +88,10 @@ export async function readManifest(dir: string): Promise<SnapshotManifest> {
   const file = join(resolve(dir), SNAPSHOT_MANIFEST)
   let text: string
   try {
+    checkFolderTrust(resolve(dir), file)
     text = await readFile(file, 'utf8')
   } catch (e) {
+    if (e instanceof SnapshotError) throw e
     const code = (e as NodeJS.ErrnoException).code
     throw new SnapshotError(
       code === 'ENOENT'
@@ -106,6 +109,7 @@ export async function readManifest(dir: string): Promise<SnapshotManifest> {
   if (m.format !== FORMAT || !m.plan || !m.qemu || !m.state || !Array.isArray(m.media)) {
     throw new SnapshotError(`The snapshot manifest '${file}' is of another format (${String(m.format)}, this bootcheck reads ${FORMAT}); take the snapshot again`)
   }
+  checkManifest(m, file)
   return m
 }
 

@@ -19,6 +19,7 @@ import { ARTIFACT_FILES } from './artifacts.js'
 import { loadUri, waitForMigration } from './migration.js'
 import type { Owned } from './prepare.js'
 import { assertNoChanges, snapshotChanges, SNAPSHOT_STATE, type SnapshotManifest } from './snapshot-manifest.js'
+import { restoreExtraArgs } from './snapshot-check.js'
 import type { MachineOrigin } from './snapshot-save.js'
 
 /** What a restore prepared: the plan to start QEMU with, and the new machine's origin for its own snapshots. */
@@ -36,6 +37,8 @@ export interface RestoreTarget {
   accel: 'kvm' | 'tcg'
   workDir: string
   artifactsDir: string
+  /** The restoring spec's `qemuArgs`: the only QEMU arguments a restore adds (see restoreExtraArgs). */
+  qemuArgs?: readonly string[]
 }
 
 /** The magic a QEMU migration stream starts with (`QEVM`, then version 3). */
@@ -62,10 +65,13 @@ export async function prepareRestore(dir: string, manifest: SnapshotManifest, ta
   assertNoChanges(dir, snapshotChanges(manifest, { version: identity.version, machineTypes: identity.machineTypes, accel: target.accel }, now))
 
   const { plan: saved, files, removable } = manifest
+  // A snapshot's disk copies lie on the base images it recorded (and checksummed), no other file.
+  const checked = new Set(manifest.media.map(m => m.path))
+  const trustedBases = { format: 'qcow2', allowBacking: Object.values(manifest.bases).filter(b => checked.has(b)) }
   const disks = await Promise.all(
-    files.disks.map(async d => ({ id: d.id, file: await createOverlay(join(dir, d.file), join(target.workDir, `${d.id}.qcow2`), `snapshot disk '${d.id}'`) })),
+    files.disks.map(async d => ({ id: d.id, file: await createOverlay(join(dir, d.file), join(target.workDir, `${d.id}.qcow2`), `snapshot disk '${d.id}'`, 'qemu-img', trustedBases) })),
   )
-  const usb = files.usb ? await createOverlay(join(dir, files.usb), join(target.workDir, 'usb.qcow2'), 'snapshot USB stick') : undefined
+  const usb = files.usb ? await createOverlay(join(dir, files.usb), join(target.workDir, 'usb.qcow2'), 'snapshot USB stick', 'qemu-img', trustedBases) : undefined
   let firmware = saved.firmware
   if (firmware.kind === 'uefi' && files.vars) {
     const vars = join(target.workDir, 'vars.fd')
@@ -82,8 +88,10 @@ export async function prepareRestore(dir: string, manifest: SnapshotManifest, ta
     http = { root, bootPath: manifest.httpBootPath }
     net = { ...net, bootfile: owned.http.guestUrl + manifest.httpBootPath.split('/').map(encodeURIComponent).join('/') }
   }
+  const { shares: _shares, ...data } = saved
   const plan: LaunchPlan = {
-    ...saved,
+    ...data,
+    extraArgs: restoreExtraArgs(manifest, target.qemuArgs, dir),
     name: target.name,
     accel: target.accel,
     machineType: manifest.qemu.machineType,

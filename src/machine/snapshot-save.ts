@@ -57,7 +57,8 @@ export interface SnapshotSource {
 /** Saves the machine into the empty (or new) folder `dir`; returns the manifest written there. */
 export async function saveSnapshot(src: SnapshotSource, dir: string, name: string): Promise<SnapshotManifest> {
   dir = resolve(dir)
-  await mkdir(dir, { recursive: true })
+  await mkdir(dir, { recursive: true, mode: 0o700 })
+  await chmod(dir, 0o700)
   if ((await readdir(dir)).length > 0) throw new SnapshotError(`Cannot save snapshot '${name}' into '${dir}': the folder is not empty`)
   const { qmp, origin } = src
   const version = await qmp.execute('query-version')
@@ -103,12 +104,14 @@ export async function saveSnapshot(src: SnapshotSource, dir: string, name: strin
     shellReady: src.shellReady,
     shellProtocol: SHELL_PROTOCOL,
     state,
-    ...(origin.login ? { login: origin.login } : {}),
+    // The password is a secret: never written to the manifest (a restore's spec gives it again).
+    ...(origin.login ? { login: { user: origin.login.user } } : {}),
     ...(origin.shellProbe ? { shellProbe: origin.shellProbe } : {}),
   }
-  // Nothing in a snapshot is written again: restores put overlays on its disks.
-  for (const f of await readdir(dir)) await chmod(join(dir, f), 0o444).catch(() => undefined)
-  await writeFile(join(dir, SNAPSHOT_MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o444 })
+  // Nothing in a snapshot is written again (restores put overlays on its disks), and only
+  // its owner reads it: it holds the guest's RAM.
+  for (const f of await readdir(dir, { withFileTypes: true })) await chmod(join(dir, f.name), f.isDirectory() ? 0o700 : 0o400).catch(() => undefined)
+  await writeFile(join(dir, SNAPSHOT_MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o400 })
   return manifest
 }
 
@@ -180,7 +183,7 @@ async function copyOverlay(from: string, to: string, base: string | undefined): 
   const info = await execa('qemu-img', ['info', '--output=json', '-U', to], { reject: false })
   const backing = info.exitCode === 0 ? (JSON.parse(info.stdout) as { 'full-backing-filename'?: string })['full-backing-filename'] : undefined
   if (backing === undefined || resolve(backing) === resolve(base)) return
-  const format = (await inspectImage(base, 'base image')).format
+  const format = (await inspectImage(base, 'base image', 'qemu-img', { allowBacking: true })).format
   const r = await execa('qemu-img', ['rebase', '-q', '-f', 'qcow2', '-F', format, '-b', resolve(base), to], { reject: false })
   if (r.exitCode !== 0) throw new SnapshotError(`Could not rebase the snapshot's copy '${to}' onto '${base}': ${r.stderr.trim()}`)
 }

@@ -30,6 +30,7 @@ import { launchPlan } from './plan.js'
 import { bootOrigin } from './origin.js'
 import { prepareLaunch, type Owned } from './prepare.js'
 import { readManifest } from './snapshot-manifest.js'
+import { secret } from '../errors/secret.js'
 import { loadSnapshotState, prepareRestore, type PreparedRestore } from './snapshot-restore.js'
 import type { MachineOrigin } from './snapshot-save.js'
 import { quoteLines } from '../util/quote.js'
@@ -80,6 +81,8 @@ const ADMIT_AT_ONCE: Admit = async () => ({ status: () => {}, release: () => {} 
  */
 export async function startMachine(spec: MachineSpec, ctx: StartContext): Promise<Machine> {
   checkSpec(spec)
+  // A login password is a secret: masked in every log, report and message from now on.
+  if (spec.login?.password) secret(spec.login.password)
   const restoreDir = spec.from === undefined ? undefined : typeof spec.from === 'string' ? spec.from : spec.from.dir
   // A bad snapshot folder fails here, before anything starts.
   const manifest = restoreDir ? await readManifest(restoreDir) : undefined
@@ -103,7 +106,7 @@ export async function startMachine(spec: MachineSpec, ctx: StartContext): Promis
     let origin: MachineOrigin
     let restore: PreparedRestore | undefined
     if (restoreDir) {
-      restore = await prepareRestore(restoreDir, manifest!, { name, qemu, accel: accel.accel, workDir, artifactsDir }, owned)
+      restore = await prepareRestore(restoreDir, manifest!, { name, qemu, accel: accel.accel, workDir, artifactsDir, ...(spec.qemuArgs ? { qemuArgs: spec.qemuArgs } : {}) }, owned)
       ;({ plan, origin } = restore)
     } else {
       const prepared = await prepareLaunch(spec, workDir, artifactsDir, owned)

@@ -7,8 +7,8 @@
  */
 import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
-import { mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises'
-import { join, relative, resolve } from 'node:path'
+import { mkdir, readdir, readFile, readlink, realpath, rename, stat, writeFile } from 'node:fs/promises'
+import { isAbsolute, join, relative, resolve, sep } from 'node:path'
 import { cacheRoot } from '../util/cache-root.js'
 
 const memo = new Map<string, Promise<string>>()
@@ -27,25 +27,48 @@ export async function fileChecksum(path: string, cache: string | null = join(cac
   return pending
 }
 
+/** The deepest folder {@link treeChecksum} descends to. */
+export const MAX_TREE_DEPTH = 64
+
 /**
  * One checksum for a folder tree: every file's path (relative) and checksum, sorted, so a
- * file added, removed, renamed or changed anywhere gives another value. Links are followed.
+ * file added, removed, renamed or changed anywhere gives another value. Links to files are
+ * followed; links to folders only when the folder lies inside the tree and is not one the
+ * walk is already in (a link loop such as `x -> .` is recorded as a link, not walked), and
+ * no deeper than {@link MAX_TREE_DEPTH}.
  */
 export async function treeChecksum(dir: string, cache?: string | null): Promise<string> {
-  const root = resolve(dir)
+  const root = await realpath(resolve(dir))
   const files: string[] = []
-  const walk = async (d: string): Promise<void> => {
+  const links: string[] = []
+  const walk = async (d: string, real: string, ancestors: ReadonlySet<string>, depth: number): Promise<void> => {
     for (const e of await readdir(d, { withFileTypes: true })) {
       const p = join(d, e.name)
-      const st = e.isSymbolicLink() ? await stat(p).catch(() => undefined) : undefined
-      if (e.isDirectory() || st?.isDirectory()) await walk(p)
-      else if (e.isFile() || st?.isFile()) files.push(p)
+      if (e.isDirectory()) {
+        if (depth < MAX_TREE_DEPTH) await walk(p, join(real, e.name), new Set([...ancestors, join(real, e.name)]), depth + 1)
+        continue
+      }
+      if (e.isFile()) {
+        files.push(p)
+        continue
+      }
+      if (!e.isSymbolicLink()) continue
+      const st = await stat(p).catch(() => undefined)
+      if (st?.isFile()) files.push(p)
+      else if (st?.isDirectory()) {
+        const target = await realpath(p)
+        const rel = relative(root, target)
+        const inside = rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel))
+        if (inside && !ancestors.has(target) && depth < MAX_TREE_DEPTH) await walk(p, target, new Set([...ancestors, target]), depth + 1)
+        else links.push(`${relative(root, p)}\0-> ${await readlink(p)}\n`)
+      }
     }
   }
-  await walk(root)
+  await walk(root, root, new Set([root]), 0)
   files.sort()
   const h = createHash('sha256')
   for (const f of files) h.update(`${relative(root, f)}\0${await fileChecksum(f, cache)}\n`)
+  for (const l of links.sort()) h.update(l)
   return h.digest('hex')
 }
 

@@ -4,7 +4,8 @@ import { join } from 'node:path'
 import { MediumError } from '../errors/errors.js'
 
 // Debian's ovmf package: the 4 MiB builds first, then the older 2 MiB ones.
-const CANDIDATES = [
+/** Where Debian's OVMF builds live (code, variables): the only firmware a restored snapshot may name. */
+export const UEFI_CANDIDATES = [
   ['/usr/share/OVMF/OVMF_CODE_4M.fd', '/usr/share/OVMF/OVMF_VARS_4M.fd'],
   ['/usr/share/OVMF/OVMF_CODE.fd', '/usr/share/OVMF/OVMF_VARS.fd'],
 ] as const
@@ -14,7 +15,7 @@ const CANDIDATES = [
  * boot entries there; the system's copy stays untouched).
  */
 export async function prepareUefi(workDir: string): Promise<{ code: string; vars: string }> {
-  const found = CANDIDATES.find(([code, vars]) => existsSync(code) && existsSync(vars))
+  const found = UEFI_CANDIDATES.find(([code, vars]) => existsSync(code) && existsSync(vars))
   if (!found) {
     throw new MediumError('UEFI firmware not found (looked for OVMF in /usr/share/OVMF): install it with apt-get install ovmf')
   }

@@ -8,6 +8,19 @@ export interface ImageInfo {
   path: string
   format: string
   virtualSize: number
+  /** The backing file a qcow2 names (absolute), if any. */
+  backing?: string
+}
+
+/** How {@link inspectImage} reads an image it does not trust. */
+export interface ImageTrust {
+  /** The format to read it as (`qemu-img info -f`); default: what qemu-img finds. */
+  format?: string
+  /**
+   * Whether a backing file is allowed: false (default) refuses any, true allows any, a list
+   * allows exactly those files (a snapshot's disks lie on the bases it recorded).
+   */
+  allowBacking?: boolean | readonly string[]
 }
 
 /**
@@ -34,15 +47,23 @@ export async function checkFile(path: string, role: string): Promise<void> {
  * Reads an image's format and size with `qemu-img info`. A corrupt or truncated image fails
  * here with qemu-img's own explanation, before any machine starts.
  */
-export async function inspectImage(path: string, role: string, qemuImg = 'qemu-img'): Promise<ImageInfo> {
+export async function inspectImage(path: string, role: string, qemuImg = 'qemu-img', trust: ImageTrust = {}): Promise<ImageInfo> {
   await checkFile(path, role)
-  const r = await execa(qemuImg, ['info', '--output=json', path], { reject: false })
+  const r = await execa(qemuImg, ['info', '--output=json', ...(trust.format ? ['-f', trust.format] : []), path], { reject: false })
   if (r.failed || r.exitCode !== 0) {
     const why = (r.stderr || r.message || '').trim()
     throw new MediumError(`The ${role} '${path}' cannot be read as a disk image: ${why}`)
   }
-  const info = JSON.parse(r.stdout) as { format: string; 'virtual-size': number }
-  return { path, format: info.format, virtualSize: info['virtual-size'] }
+  const info = JSON.parse(r.stdout) as { format: string; 'virtual-size': number; 'backing-filename'?: string; 'full-backing-filename'?: string }
+  const backing = info['full-backing-filename'] ?? info['backing-filename']
+  const allow = trust.allowBacking ?? false
+  if (backing !== undefined && (allow === false || (Array.isArray(allow) && !allow.includes(backing)))) {
+    // A backing file may name any host file, which the guest would then read.
+    throw new MediumError(
+      `The ${role} '${path}' is a ${info.format} image backed by '${backing}'; images with backing files are refused (the backing file can be any host file): give the disk allowBacking: true if you trust it, or flatten it (qemu-img convert)`,
+    )
+  }
+  return { path, format: info.format, virtualSize: info['virtual-size'], ...(backing !== undefined ? { backing } : {}) }
 }
 
 /** What a boot medium is used as, for {@link checkBootImage}. */

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path'
 import { execa } from 'execa'
-import { inspectImage } from './image.js'
+import { inspectImage, type ImageTrust } from './image.js'
 import { MediumError } from '../errors/errors.js'
 
 /** Creates a blank qcow2 disk of `size` (qemu-img's syntax, e.g. `2G`) at `dest`; returns its path. */
@@ -14,8 +14,8 @@ export async function createBlankDisk(dest: string, size: string, role: string, 
  * Creates a qcow2 overlay at `dest` backed by the base image, so the guest writes to the
  * overlay and the base image is never written. Returns the overlay's path.
  */
-export async function createOverlay(base: string, dest: string, role: string, qemuImg = 'qemu-img'): Promise<string> {
-  const info = await inspectImage(base, role, qemuImg)
+export async function createOverlay(base: string, dest: string, role: string, qemuImg = 'qemu-img', trust: ImageTrust = {}): Promise<string> {
+  const info = await inspectImage(base, role, qemuImg, trust)
   const r = await execa(qemuImg, ['create', '-q', '-f', 'qcow2', '-F', info.format, '-b', resolve(base), dest], {
     reject: false,
   })

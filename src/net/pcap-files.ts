@@ -6,7 +6,11 @@
  * @module
  */
 import { open, type FileHandle } from 'node:fs/promises'
+import { NetworkError } from '../errors/errors.js'
 import { parsePcapHeader, parseRecordHeader, pcapFileHeader, pcapRecordHeader, type PcapHeader, type PcapPacket } from './pcap.js'
+/** The longest frame record read (jumbo frames fit; a damaged length does not). */
+const MAX_FRAME = 256 * 1024
+
 /** Bytes read from an input, or gathered for the output, at a time. */
 const CHUNK = 1 << 20
 
@@ -57,6 +61,11 @@ export class PcapFileReader {
   async next(): Promise<PcapPacket | undefined> {
     if (!(await this.fill(16))) return undefined
     const r = parseRecordHeader(this.buf.subarray(this.pos, this.pos + 16), this.header)
+    // A damaged length would make fill() allocate gigabytes (Node aborts): no frame is
+    // longer than the snapshot length (nor than 256 KiB, whatever a header claims).
+    if (r.captured > Math.min(Math.max(this.header.snapLen, 65_535), MAX_FRAME)) {
+      throw new NetworkError(`${this.path}: a frame record claims ${r.captured} bytes, more than the capture's snapshot length ${this.header.snapLen}: the pcap file is damaged`)
+    }
     if (!(await this.fill(16 + r.captured))) return undefined
     this.take(16)
     return { timeUs: r.timeUs, length: r.length, data: Buffer.from(this.take(r.captured)) }

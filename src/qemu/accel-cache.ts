@@ -4,7 +4,7 @@
  * one process probes while the others wait for its result.
  */
 import { createHash, randomBytes } from 'node:crypto'
-import { readFile, rename, unlink, writeFile } from 'node:fs/promises'
+import { lstat, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises'
 import { tmpdir, uptime } from 'node:os'
 import { basename, dirname, join } from 'node:path'
 import { execa } from 'execa'
@@ -36,10 +36,27 @@ interface CacheFileContent {
   entries: Record<string, CacheEntry>
 }
 
-/** The default cache file: `<os.tmpdir()>/bootcheck-accel-<uid>.json`. */
+/** The default cache file: `<os.tmpdir()>/bootcheck-<uid>/accel.json`, in a folder only this user may use. */
 export function defaultAccelCacheFile(): string {
   const uid = typeof process.getuid === 'function' ? String(process.getuid()) : 'user'
-  return join(tmpdir(), `bootcheck-accel-${uid}.json`)
+  return join(tmpdir(), `bootcheck-${uid}`, 'accel.json')
+}
+
+/**
+ * Whether `path` may be trusted as this user's own: it is not a link, belongs to this user
+ * and no one else may write it. Another user could plant a cache file in a shared /tmp
+ * that says 'kvm' where KVM hangs, or the reverse.
+ */
+async function ownedByMe(path: string): Promise<boolean> {
+  const st = await lstat(path).catch(() => undefined)
+  const me = typeof process.getuid === 'function' ? process.getuid() : undefined
+  return !!st && !st.isSymbolicLink() && (me === undefined || st.uid === me) && (st.mode & 0o022) === 0
+}
+
+/** Makes the cache's folder (0700) when missing; whether it is this user's own. */
+async function privateFolder(dir: string): Promise<boolean> {
+  await mkdir(dir, { recursive: true, mode: 0o700 }).catch(() => undefined)
+  return ownedByMe(dir)
 }
 
 /** This host boot, the QEMU binary (an absolute path) and its version, the probe image. */
@@ -73,6 +90,7 @@ export function cacheKey(identity: HostIdentity): string {
 }
 
 async function readCache(file: string): Promise<CacheFileContent> {
+  if (!(await ownedByMe(file))) return { format: CACHE_FORMAT, entries: {} }
   try {
     const parsed = JSON.parse(await readFile(file, 'utf8')) as Partial<CacheFileContent>
     if (parsed && parsed.format === CACHE_FORMAT && parsed.entries && typeof parsed.entries === 'object') {
@@ -94,6 +112,7 @@ async function lookupCache(file: string, key: string): Promise<AccelDecision | u
 
 /** Adds the entry (dropping entries of earlier boots) and replaces the file atomically. */
 async function writeCache(file: string, key: string, entry: CacheEntry): Promise<void> {
+  if (!(await privateFolder(dirname(file)))) return
   const content = await readCache(file)
   for (const [k, e] of Object.entries(content.entries)) if (e?.bootId !== entry.bootId) delete content.entries[k]
   content.entries[key] = entry
@@ -119,6 +138,8 @@ export async function cachedDecision(
   probe: () => Promise<AccelDecision>,
 ): Promise<AccelDecision> {
   const key = cacheKey(identity)
+  // A folder that is not this user's own is not used at all: probe, remember nothing.
+  if (!(await privateFolder(dirname(file)))) return probe()
   const hit = await lookupCache(file, key)
   if (hit) return hit
 

@@ -33,7 +33,7 @@ export interface DetectOptions {
   qemu?: string
   /** Probe timeout in ms (default 5000). */
   timeoutMs?: number
-  /** Cache file (default `<os.tmpdir()>/bootcheck-accel-<uid>.json`); null disables the cache. */
+  /** Cache file (default `<os.tmpdir()>/bootcheck-<uid>/accel.json`, a 0700 folder of this user); null disables the cache. */
   cacheFile?: string | null
   /** Environment for BOOTCHECK_ACCEL and PATH (default process.env). */
   env?: NodeJS.ProcessEnv

@@ -43,6 +43,8 @@ export interface LaunchPlan {
    * tag; the guest mounts them itself, at `guest`.
    */
   shares?: Array<{ tag: string; host: string; guest: string; readOnly: boolean }>
+  /** QEMU user networking with `restrict=on`: the guest cannot reach the host (127.0.0.1 services) or beyond. */
+  restrictNetwork?: boolean
   /** Start paused and wait for the saved state of a snapshot (`-S -incoming defer`, then QMP `migrate-incoming`). */
   incoming?: boolean
   extraArgs: string[]
@@ -99,7 +101,7 @@ export function buildQemuArgv(plan: LaunchPlan): string[] {
     push('-device', `virtio-blk-pci,drive=${d.id}-drive,id=${d.id}${i === 0 ? bootIndex(order, 'disk') : ''}`)
   })
   if (plan.net) {
-    let netdev = 'user,id=net0-user'
+    let netdev = `user,id=net0-user${plan.restrictNetwork ? ',restrict=on' : ''}`
     if (plan.net.tftpRoot !== undefined) netdev += `,tftp=${escapeOpt(plan.net.tftpRoot)}`
     if (plan.net.bootfile !== undefined) netdev += `,bootfile=${escapeOpt(plan.net.bootfile)}`
     push('-netdev', netdev)
@@ -108,7 +110,7 @@ export function buildQemuArgv(plan: LaunchPlan): string[] {
   const bootNic = plan.net || plan.bootFrom !== 'net' ? undefined : plan.nics?.find(n => n.backend.kind === 'vde')
   for (const nic of plan.nics ?? []) {
     const dev = `${nic.id}.dev`
-    push('-netdev', nic.backend.kind === 'vde' ? `vde,id=${dev},sock=${escapeOpt(nic.backend.socketDir)}` : `user,id=${dev}`)
+    push('-netdev', nic.backend.kind === 'vde' ? `vde,id=${dev},sock=${escapeOpt(nic.backend.socketDir)}` : `user,id=${dev}${plan.restrictNetwork ? ',restrict=on' : ''}`)
     // Only the booting card loads its iPXE ROM: the others would only slow the firmware down.
     push('-device', `virtio-net-pci,netdev=${dev},id=${nic.id},mac=${nic.mac}${nic === bootNic ? bootIndex(order, 'net') : ',romfile='}`)
     // queue=rx: the frames the netdev receives from the card, i.e. what the guest sends;
@@ -116,7 +118,12 @@ export function buildQemuArgv(plan: LaunchPlan): string[] {
     if (nic.capture !== undefined) push('-object', `filter-dump,id=${nic.id}.dump,netdev=${dev},queue=rx,file=${escapeOpt(nic.capture)}`)
   }
   for (const share of plan.shares ?? []) {
-    push('-fsdev', `local,id=${share.tag},path=${escapeOpt(share.host)},security_model=none${share.readOnly ? ',readonly=on' : ''}`)
+    // A writable share with security_model=none lets a guest plant on the host what QEMU (often
+    // root) may create: setuid-root files, device nodes, links. mapped-xattr keeps the guest's
+    // owners, modes, devices and links in extended attributes: on the host they are plain
+    // files of QEMU's user, mode 0600/0700.
+    const model = share.readOnly ? 'none' : 'mapped-xattr'
+    push('-fsdev', `local,id=${share.tag},path=${escapeOpt(share.host)},security_model=${model}${share.readOnly ? ',readonly=on' : ''}`)
     push('-device', `virtio-9p-pci,fsdev=${share.tag},mount_tag=${share.tag},id=${share.tag}-dev`)
   }
   if (plan.kernel !== undefined) push('-kernel', plan.kernel)

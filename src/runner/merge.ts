@@ -4,12 +4,14 @@
  * `report.html` and `junit.xml`, with each run's artifacts copied to `shards/<n>/` and the
  * paths in the records pointed there, so the merged report's links and images work from it.
  */
-import { cp, mkdir, mkdtemp, readFile, readdir, realpath, rm, stat, writeFile } from 'node:fs/promises'
+import { lstat, mkdir, mkdtemp, readFile, readdir, realpath, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { basename, dirname, join, relative, resolve, sep } from 'node:path'
 import { execa } from 'execa'
 import { UsageError } from '../errors/errors.js'
 import type { MergedShard, RunRecord } from '../report/model.js'
+import { copyPlainTree, safeExtractArgs } from './merge-copy.js'
+import { confineRecord, MAX_SHARD_FILE, parseRunRecord } from './merge-record.js'
 import { writeReports } from './write-reports.js'
 
 /** What {@link mergeReports} merges and where to. */
@@ -50,10 +52,12 @@ export async function mergeReports(o: MergeOptions): Promise<{ run: RunRecord }>
     for (const [i, r] of runs.entries()) {
       const dir = join(out, 'shards', labels[i]!)
       await mkdir(dir, { recursive: true })
-      if (await exists(join(r.dir, 'artifacts'))) await cp(join(r.dir, 'artifacts'), join(dir, 'artifacts'), { recursive: true, verbatimSymlinks: true })
+      const art = await lstat(join(r.dir, 'artifacts')).catch(() => undefined)
+      if (art?.isDirectory()) await copyPlainTree(join(r.dir, 'artifacts'), join(dir, 'artifacts'))
       await writeFile(join(dir, 'results.json'), JSON.stringify(r.record, null, 2) + '\n')
       // Paths were recorded where the run ran; its folder may since have moved (a CI download).
-      const moved = relocate(relocate(r.record, r.record.dir, dir), r.dir, dir)
+      // Only regular files inside the shard's new folder are kept: the report reads them.
+      const moved = confineRecord(relocate(relocate(r.record, r.record.dir, dir), r.dir, dir), dir)
       merged.push(moved)
       shards.push({
         ...(r.record.shard ? { shard: r.record.shard } : {}),
@@ -170,7 +174,7 @@ async function readInput(input: string, scratch: string): Promise<FoundRun[]> {
   if (st.isFile()) {
     if (!/\.(tar\.gz|tgz)$/.test(input)) throw new UsageError(`merge-reports: '${input}' is neither a folder nor a .tar.gz archive`)
     dir = await mkdtemp(join(scratch, `${basename(input).replace(/\W+/g, '-')}-`))
-    const r = await execa('tar', ['-xzf', resolve(input), '-C', dir], { reject: false })
+    const r = await execa('tar', safeExtractArgs(resolve(input), dir), { reject: false })
     if (r.exitCode !== 0) throw new UsageError(`merge-reports: cannot extract '${input}': ${r.stderr.trim() || `tar exited ${r.exitCode}`}`)
   }
   const found: FoundRun[] = []
@@ -179,13 +183,9 @@ async function readInput(input: string, scratch: string): Promise<FoundRun[]> {
     const runDir = await realpath(dirname(file))
     if (seen.has(runDir)) continue
     seen.add(runDir)
-    let record: RunRecord
-    try {
-      record = JSON.parse(await readFile(file, 'utf8')) as RunRecord
-    } catch (e) {
-      throw new UsageError(`merge-reports: ${file} is not a results.json (${(e as Error).message})`)
-    }
-    if (!Array.isArray(record.files) || !record.counts || !record.host) throw new UsageError(`merge-reports: ${file} is not a results.json of bootcheck run`)
+    const st = await lstat(file)
+    if (!st.isFile() || st.size > MAX_SHARD_FILE) throw new UsageError(`merge-reports: ${file} is not a results.json: not a regular file of at most ${MAX_SHARD_FILE} bytes`)
+    const record = parseRunRecord(await readFile(file, 'utf8'), file)
     const where = st.isFile() ? `${input}:${relative(dir, runDir) || '.'}` : relative(process.cwd(), runDir) || '.'
     found.push({ source: where, dir: runDir, record })
   }

@@ -1,6 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net'
 import { Budget, type Limits, type Request } from './budget.js'
-import { frame, lineReader, type ClientMessage } from '../lease/protocol.js'
+import { checkClientMessage, frame, lineReader, type ClientMessage } from '../lease/protocol.js'
 
 /** What the runner knows about one machine of one test process. */
 export interface MachineState {
@@ -79,13 +79,22 @@ export class RunnerServer {
     this.sockets.set(client, socket)
     socket.on(
       'data',
-      lineReader<ClientMessage>(m => {
+      lineReader<unknown>(raw => {
+        // Any process of this user can connect: a malformed line is dropped, never thrown.
+        const m = checkClientMessage(raw)
+        if (!m) return
         if (m.t === 'hello') {
           this.sockets.delete(client)
           client = `${m.client}#${client}`
           this.sockets.set(client, socket)
           this.files.set(client, m.file)
-        } else this.handle(client, m)
+        } else {
+          try {
+            this.handle(client, m)
+          } catch {
+            // e.g. a lease asked for twice: that client's mistake, not the run's end
+          }
+        }
       }),
     )
     socket.on('error', () => {})

@@ -1,4 +1,6 @@
+import { totalmem } from 'node:os'
 import { SpecError } from '../errors/errors.js'
+import { fieldProblem } from './fields.js'
 import { parseMemory, RESTORE_FIELDS, type MachineSpec } from './spec.js'
 
 /**
@@ -6,6 +8,9 @@ import { parseMemory, RESTORE_FIELDS, type MachineSpec } from './spec.js'
  * {@link SpecError} naming the field. Pure; files are checked later, when they are opened.
  */
 export function checkSpec(spec: MachineSpec): void {
+  // Every field's type, enum and bounds first (fields.ts), so the checks below see sound values.
+  const problem = fieldProblem(spec)
+  if (problem) throw new SpecError(`boot: ${problem}`)
   if (spec.from !== undefined) return checkRestoreSpec(spec)
   if (spec.syncClock) throw new SpecError('boot: syncClock is for a machine restored from a snapshot (with from)')
   checkNics(spec)
@@ -32,9 +37,15 @@ export function checkSpec(spec: MachineSpec): void {
   if (spec.cpus !== undefined && (!Number.isInteger(spec.cpus) || spec.cpus < 1)) {
     throw new SpecError(`boot: cpus must be a positive integer, got ${spec.cpus}`)
   }
-  if (spec.memory !== undefined) parseMemory(spec.memory)
+  if (spec.memory !== undefined) {
+    const host = Math.floor(totalmem() / 2 ** 20)
+    if (parseMemory(spec.memory) > host) throw new SpecError(`boot: memory ${JSON.stringify(spec.memory)} is more than this host has (${host} MiB)`)
+  }
+  const ids = new Set<string>()
   spec.disks?.forEach((d, i) => {
     if (typeof d === 'string') return
+    if (d.id !== undefined && ids.has(d.id)) throw new SpecError(`boot: disks[${i}].id '${d.id}' is used twice; device ids must be unique`)
+    if (d.id !== undefined) ids.add(d.id)
     if ((d.image === undefined) === (d.size === undefined)) throw new SpecError(`boot: disks[${i}] needs image (a disk image) or size (a blank disk), not ${d.image === undefined ? 'neither' : 'both'}`)
     if (d.size !== undefined && !/^\d+(\.\d+)?[KMGT]$/.test(d.size)) throw new SpecError(`boot: disks[${i}].size: write it like '2G' or '512M', got ${JSON.stringify(d.size)}`)
   })
@@ -51,8 +62,8 @@ function checkShares(spec: MachineSpec): void {
     if (typeof guest !== 'string' || !guest.startsWith('/')) {
       throw new SpecError(`boot: shares[${i}].guest must be an absolute path in the guest (where the share is mounted), got ${JSON.stringify(guest)}`)
     }
-    if (guest === '/' || /[\s'"\\]/.test(guest) || guest.split('/').includes('..')) {
-      throw new SpecError(`boot: shares[${i}].guest: ${JSON.stringify(guest)} cannot be a mount point (not '/', no '..', no spaces or quotes)`)
+    if (guest === '/' || !/^[\w./+@:=-]+$/.test(guest) || guest.split('/').includes('..')) {
+      throw new SpecError(`boot: shares[${i}].guest: ${JSON.stringify(guest)} cannot be a mount point (not '/', no '..', no spaces, quotes or shell characters such as $ \` ; |)`)
     }
     const norm = guest.replace(/\/+$/, '')
     if (seen.has(norm)) throw new SpecError(`boot: shares[${i}].guest: two shares are mounted at ${norm}`)

@@ -14,6 +14,17 @@ export interface DiskSpec {
   size?: string
   /** Device id used in QMP and in messages. Default `disk0`, `disk1`, … */
   id?: string
+  /**
+   * The image's format, given rather than guessed from its contents (default: what
+   * `qemu-img info -f` finds for `qcow2`, else `raw`). Naming it stops a raw image that
+   * looks like a qcow2 from being read as one.
+   */
+  format?: 'qcow2' | 'raw'
+  /**
+   * Allow a qcow2 image with a backing file (default false: refused, since its backing
+   * file may name any host file, which the guest could then read).
+   */
+  allowBacking?: boolean
 }
 
 /**
@@ -99,7 +110,7 @@ export interface SnapshotRef {
  * The fields a machine restored from a snapshot may still set: everything else (media,
  * memory, firmware, QEMU arguments) is the snapshot's.
  */
-export const RESTORE_FIELDS = ['from', 'name', 'testFile', 'timeout', 'bootTimeout', 'failOn', 'login', 'shellProbe', 'qemu', 'accel', 'syncClock'] as const
+export const RESTORE_FIELDS = ['from', 'name', 'testFile', 'timeout', 'bootTimeout', 'failOn', 'login', 'shellProbe', 'qemu', 'accel', 'syncClock', 'qemuArgs'] as const
 
 /** How the machine is described by the user. Every field is optional but something must boot. */
 export interface MachineSpec {
@@ -209,6 +220,11 @@ export interface MachineSpec {
    * to watch nothing (for a test that provokes a panic on purpose).
    */
   failOn?: readonly FailurePattern[] | false
+  /**
+   * With QEMU user networking (`pxe`, `ipxe`, `'user'` in `nics`): `restrict=on`, so the
+   * guest cannot reach the host's own services (127.0.0.1) or beyond; default false.
+   */
+  restrictNetwork?: boolean
 }
 
 /** Parses `'1G'`, `'512M'`, `'1.5G'` or a number of MiB into MiB; throws a {@link SpecError} for anything else. */

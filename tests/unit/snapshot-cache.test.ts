@@ -19,7 +19,14 @@ function maker(delayMs = 0) {
     mkdirSync(dir, { recursive: true })
     await sleep(delayMs)
     writeFileSync(join(dir, 'state.bin'), Buffer.alloc(1000))
-    const manifest = { format: MANIFEST_FORMAT, name: 'demo', machine: 'demo.boot-once', createdAt: new Date().toISOString(), qemu: {}, plan: {}, state: { bytes: 1000 }, media: [] }
+    // A manifest as sound as a real one: readManifest checks every field (snapshot-check.ts).
+    const manifest = {
+      format: MANIFEST_FORMAT, name: 'demo', machine: 'demo.boot-once', createdAt: new Date().toISOString(),
+      qemu: { version: '7.2.0', package: '', machineType: 'pc-q35-7.2', accel: 'tcg' },
+      plan: { memoryMiB: 512, cpus: 1, firmware: { kind: 'bios' }, disks: [], extraArgs: [] },
+      files: { disks: [] }, removable: {}, media: [], bases: {}, shellReady: true, shellProtocol: 'x',
+      state: { bytes: 1000, sha256: '0'.repeat(64) },
+    }
     writeFileSync(join(dir, SNAPSHOT_MANIFEST), JSON.stringify(manifest))
   }
   return { calls, make }

@@ -16,7 +16,7 @@ export function renderActions(actions: ActionRecord[], log: string | undefined, 
       .join(' ')
     const outcome = a.outcome === 'ok' ? esc(a.result ?? 'ok') : esc(a.error ?? 'error')
     return [
-      `<tr class="action action-${a.outcome}" data-action="${attr(a.action)}" data-depth="${indent}">`,
+      `<tr class="action action-${attr(String(a.outcome))}" data-action="${attr(a.action)}" data-depth="${indent}">`,
       `<td class="action-at">+${esc(seconds(a.offsetMs))}</td>`,
       `<td class="action-name" style="padding-left:${0.4 + indent * 1.2}em"><code>${esc(a.action)}</code></td>`,
       `<td class="action-args"><code>${esc(describeArgs(a.args))}</code></td>`,

@@ -3,7 +3,7 @@
  * (so the folder can be moved or served as a whole), `file:` links or data: URIs outside it,
  * and the tail of a transcript read at render time.
  */
-import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs'
+import { closeSync, constants, existsSync, fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs'
 import { isAbsolute, relative, sep } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { AnsiStripper } from '../../console/ansi.js'
@@ -28,7 +28,8 @@ const MAX_INLINE_IMAGE = 8 * 1024 * 1024
  * is too big to inline), or undefined when the file does not exist.
  */
 export function imageSrc(file: string, dir: string): string | undefined {
-  if (!existsSync(file)) return undefined
+  // Only regular files: a device (/dev/zero) or FIFO would be read forever.
+  if (!existsSync(file) || !statSync(file).isFile()) return undefined
   const rel = relativeUrl(file, dir)
   if (rel !== undefined) return rel
   if (statSync(file).size > MAX_INLINE_IMAGE) return pathToFileURL(file).href
@@ -56,12 +57,14 @@ export interface TranscriptTail {
 export function readTranscriptTail(file: string, maxBytes: number): TranscriptTail | undefined {
   let fd: number
   try {
-    fd = openSync(file, 'r')
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK)
   } catch {
     return undefined
   }
   try {
-    const size = fstatSync(fd).size
+    const st = fstatSync(fd)
+    if (!st.isFile()) return undefined
+    const size = st.size
     const length = Math.min(size, Math.max(0, maxBytes))
     const buf = Buffer.alloc(length)
     let got = 0

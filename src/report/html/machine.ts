@@ -20,7 +20,7 @@ export interface MachineContext {
 export function renderMachine(m: MachineRecord, ctx: MachineContext): string {
   const facts: string[] = []
   if (m.accel) facts.push(esc(m.accel))
-  if (m.memoryMiB !== undefined) facts.push(`${m.memoryMiB} MiB`)
+  if (m.memoryMiB !== undefined) facts.push(`${esc(String(m.memoryMiB))} MiB`)
   const ran = duration(m.startedAt, m.endedAt)
   if (ran !== undefined) facts.push(`ran ${humanDuration(ran)}`)
   facts.push(`artifacts: <a class="artifacts-dir" href="${attr(fileHref(m.dir, ctx.reportDir))}">${esc(m.dir)}</a>`)
@@ -74,7 +74,7 @@ function renderFilmstrip(frames: FilmstripFrame[], reportDir: string): string {
     const time = `+${(f.offsetMs / 1000).toFixed(1)} s`
     const img = src === undefined ? `<p class="missing">Missing file ${esc(f.file)}</p>` : `<img src="${attr(src)}" alt="${attr(`Screen at ${time}`)}" loading="eager">`
     const lines = f.console.length ? `<pre class="frame-console">${esc(f.console.join('\n'))}</pre>` : ''
-    return `<figure class="filmstrip-frame" data-offset-ms="${f.offsetMs}">${img}<figcaption><span class="frame-time">${esc(time)}</span> <span class="muted">${esc(f.at.slice(11, 19))}</span>${lines}</figcaption></figure>`
+    return `<figure class="filmstrip-frame" data-offset-ms="${attr(String(f.offsetMs))}">${img}<figcaption><span class="frame-time">${esc(time)}</span> <span class="muted">${esc(f.at.slice(11, 19))}</span>${lines}</figcaption></figure>`
   })
   return [
     `<section class="filmstrip" data-frames="${frames.length}">`,

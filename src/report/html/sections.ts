@@ -16,7 +16,7 @@ export interface SectionContext {
 
 /** A status word as a badge. */
 export function badge(status: Status | 'running'): string {
-  return `<span class="badge" data-status="${status}">${status}</span>`
+  return `<span class="badge" data-status="${attr(status)}">${esc(status)}</span>`
 }
 
 /** One line on why the run ended as it did. */
@@ -43,32 +43,32 @@ export function runSummary(run: RunRecord): string {
 export function renderHeader(run: RunRecord): string {
   const tests = run.files.flatMap(f => f.tests)
   const n = (ok: (s: Status) => boolean): number => tests.filter(t => ok(t.status)).length
-  const fact = (label: string, value: string, key: string): string => `<div data-fact="${key}"><dt>${label}</dt><dd>${value}</dd></div>`
+  const fact = (label: string, value: string, key: string): string => `<div data-fact="${key}"><dt>${label}</dt><dd>${value}</dd></div>` // label, key: literals; value: escaped by the caller
   const c = run.counts
   const button = (filter: string, label: string, count: number): string =>
-    `<button type="button" data-filter="${filter}" aria-pressed="${filter === 'all'}">${label} (${count})</button>`
+    `<button type="button" data-filter="${filter}" aria-pressed="${filter === 'all'}">${label} (${esc(String(count))})</button>`
   return [
-    `<header class="run" data-status="${run.status}">`,
+    `<header class="run" data-status="${attr(run.status)}">`,
     `<h1>bootcheck run ${badge(run.status)}</h1>`,
     `<p class="why">${esc(runSummary(run))}</p>`,
     '<dl class="facts counts">',
-    fact('Passed', String(c.passed), 'passed'),
-    fact('Failed', String(c.failed), 'failed'),
-    ...(c.flaky !== undefined ? [fact('Flaky', String(c.flaky), 'flaky')] : []),
-    fact('Skipped', String(c.skipped), 'skipped'),
-    fact('Todo', String(c.todo), 'todo'),
-    fact('Files', String(run.files.length), 'files'),
-    fact('Duration', humanDuration(run.durationMs), 'duration'),
+    fact('Passed', esc(String(c.passed)), 'passed'),
+    fact('Failed', esc(String(c.failed)), 'failed'),
+    ...(c.flaky !== undefined ? [fact('Flaky', esc(String(c.flaky)), 'flaky')] : []),
+    fact('Skipped', esc(String(c.skipped)), 'skipped'),
+    fact('Todo', esc(String(c.todo)), 'todo'),
+    fact('Files', esc(String(run.files.length)), 'files'),
+    fact('Duration', esc(humanDuration(run.durationMs)), 'duration'),
     '</dl>',
     '<dl class="facts host">',
     fact('Started', `<time datetime="${attr(run.startedAt)}">${esc(run.startedAt)}</time>`, 'started'),
     fact('Host', esc(run.host.hostname), 'hostname'),
-    fact('CPUs', String(run.host.cpus), 'cpus'),
-    fact('Memory', `${run.host.memoryMiB} MiB`, 'memory'),
-    fact('QEMU budget', `${run.host.budgetMiB} MiB`, 'budget'),
-    fact('Jobs', String(run.host.jobs), 'jobs'),
+    fact('CPUs', esc(String(run.host.cpus)), 'cpus'),
+    fact('Memory', `${esc(String(run.host.memoryMiB))} MiB`, 'memory'),
+    fact('QEMU budget', `${esc(String(run.host.budgetMiB))} MiB`, 'budget'),
+    fact('Jobs', esc(String(run.host.jobs)), 'jobs'),
     fact('Run folder', `<code>${esc(run.dir)}</code>`, 'dir'),
-    ...(run.shard ? [fact('Shard', `${run.shard.index}/${run.shard.total} <span class="muted">(${run.files.length} of ${run.shard.suiteFiles} files, by ${run.shard.by})</span>`, 'shard')] : []),
+    ...(run.shard ? [fact('Shard', `${esc(`${run.shard.index}/${run.shard.total}`)} <span class="muted">(${run.files.length} of ${esc(String(run.shard.suiteFiles))} files, by ${esc(run.shard.by)})</span>`, 'shard')] : []),
     '</dl>',
     ...(run.shards?.length || run.missingShards?.length ? [renderShards(run)] : []),
     '<nav class="filters" aria-label="Show tests by status">',
@@ -88,9 +88,9 @@ function renderShards(run: RunRecord): string {
   const items = (run.shards ?? []).map((s, i) => {
     const label = s.shard ? `${s.shard.index}/${s.shard.total}` : String(i + 1)
     const c = s.counts
-    return `<li data-shard="${attr(label)}" data-status="${s.status}">${badge(s.status)} shard <b>${esc(label)}</b> on <code>${esc(s.hostname)}</code>: ${plural(s.files, 'file')}, ${c.passed} passed, ${c.failed} failed, ${c.skipped + c.todo} skipped, ${humanDuration(s.durationMs)} <span class="muted">(from ${esc(s.source)})</span></li>`
+    return `<li data-shard="${attr(label)}" data-status="${attr(s.status)}">${badge(s.status)} shard <b>${esc(label)}</b> on <code>${esc(s.hostname)}</code>: ${esc(plural(s.files, 'file'))}, ${esc(String(c.passed))} passed, ${esc(String(c.failed))} failed, ${esc(String(c.skipped + c.todo))} skipped, ${humanDuration(s.durationMs)} <span class="muted">(from ${esc(s.source)})</span></li>`
   })
-  for (const m of run.missingShards ?? []) items.push(`<li data-shard="${m}" data-status="failed" class="missing">${badge('failed')} shard <b>${m}</b> is missing: its files did not run, or its report was not merged</li>`)
+  for (const m of run.missingShards ?? []) items.push(`<li data-shard="${attr(String(m))}" data-status="failed" class="missing">${badge('failed')} shard <b>${esc(String(m))}</b> is missing: its files did not run, or its report was not merged</li>`)
   return `<ul class="shards" aria-label="Merged runs">${items.join('')}</ul>`
 }
 
@@ -98,8 +98,8 @@ function renderShards(run: RunRecord): string {
 export function renderFile(file: FileRecord, ctx: SectionContext): string {
   const failed = isFailure(file.status)
   const out = [
-    `<section class="file" data-file="${attr(file.file)}" data-status="${file.status}">`,
-    `<h2>${badge(file.status)} <span class="file-name">${esc(file.file)}</span>${file.project !== undefined ? ` <span class="project muted" data-project="${attr(file.project)}">[${esc(file.project)}]</span>` : ''}${file.repeat !== undefined ? ` <span class="repeat muted">repeat ${file.repeat}</span>` : ''} <span class="time">${humanDuration(file.durationMs)}</span></h2>`,
+    `<section class="file" data-file="${attr(file.file)}" data-status="${attr(file.status)}">`,
+    `<h2>${badge(file.status)} <span class="file-name">${esc(file.file)}</span>${file.project !== undefined ? ` <span class="project muted" data-project="${attr(file.project)}">[${esc(file.project)}]</span>` : ''}${file.repeat !== undefined ? ` <span class="repeat muted">repeat ${esc(String(file.repeat))}</span>` : ''} <span class="time">${esc(humanDuration(file.durationMs))}</span></h2>`,
   ]
   if (file.attempts?.length) out.push(renderAttempts(file, ctx))
   if (failed && !file.tests.some(t => isFailure(t.status))) {
@@ -156,8 +156,8 @@ export function renderTest(t: TestRecord, ctx: SectionContext): string {
   body.push(...t.machines.map(m => renderMachine(m, { reportDir: ctx.reportDir, open: failed, transcriptBytes })))
   if (!body.length) body.push('<p class="muted">Nothing more to show.</p>')
   return [
-    `<details class="test" data-test="${attr(t.name)}" data-status="${t.status}"${failed ? ' open' : ''}>`,
-    `<summary>${badge(t.status)} <h3 class="test-name">${esc(t.name)}</h3> <span class="time">${t.durationMs === undefined ? '' : humanDuration(t.durationMs)}</span></summary>`,
+    `<details class="test" data-test="${attr(t.name)}" data-status="${attr(t.status)}"${failed ? ' open' : ''}>`,
+    `<summary>${badge(t.status)} <h3 class="test-name">${esc(t.name)}</h3> <span class="time">${t.durationMs === undefined ? '' : esc(humanDuration(t.durationMs))}</span></summary>`,
     `<div class="test-body">${body.join('\n')}</div>`,
     '</details>',
   ].join('\n')
@@ -169,7 +169,7 @@ function trackerLink(url: string): string {
 }
 
 function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`
+  return `${esc(String(n))} ${word}${n === 1 ? '' : 's'}`
 }
 
 function cap(s: string): string {

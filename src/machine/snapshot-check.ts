@@ -1,0 +1,103 @@
+/**
+ * A snapshot folder may come from a shared CI cache: its `snapshot.json` is data, checked
+ * here before anything of it is used. Names of devices and files are plain (no paths out of
+ * the folder, nothing that could slip into a QEMU option list); the saved launch plan may
+ * name no shares, only Debian's OVMF as firmware, a CD medium only when it is one of the
+ * checksummed media, and QEMU arguments only when the restoring spec gives the same ones
+ * (`qemuArgs`): a manifest never adds to QEMU's command line by itself.
+ * @module
+ */
+import { lstatSync } from 'node:fs'
+import { SnapshotError } from '../errors/errors.js'
+import { UEFI_CANDIDATES } from '../media/firmware.js'
+import { any, arrayOf, bool, int, nullable, object, oneOf, optional, recordOf, str, type Shape } from '../util/shape.js'
+import type { SnapshotManifest } from './snapshot-manifest.js'
+
+const ID = str(64, /^[A-Za-z][\w-]*$/, "a plain id (a letter, then letters, digits, '_' or '-')")
+/** A file of the snapshot folder: one or two plain name segments (`disk0.qcow2`, `boot/vmlinuz`). */
+const FILE = str(255, /^[\w][\w.-]*(\/[\w][\w.-]*)?$/, 'a plain file name inside the snapshot folder')
+const PATH = str(4096, /^\/[^\0]*$/, 'an absolute path')
+const HEX = str(64, /^[0-9a-f]{64}$/, 'a SHA-256')
+
+const MANIFEST: Shape = object(
+  {
+    format: int(1, 1),
+    name: str(256),
+    machine: str(64, /^[A-Za-z0-9._-]+$/, 'a machine name'),
+    createdAt: str(64),
+    qemu: object({ version: str(64), package: str(256), machineType: str(64, /^[\w.-]+$/, 'a machine type'), accel: oneOf('kvm', 'tcg') }),
+    plan: any,
+    files: object({ disks: arrayOf(object({ id: ID, file: FILE }), 32), usb: optional(FILE), vars: optional(FILE), kernel: optional(FILE), initrd: optional(FILE), tftpRoot: optional(FILE), httpRoot: optional(FILE) }),
+    httpBootPath: optional(str(1024)),
+    removable: object({ cdrom: optional(object({ medium: nullable(PATH), trayOpen: bool })), usbPlugged: optional(bool) }),
+    media: arrayOf(object({ role: str(64), path: PATH, kind: oneOf('file', 'tree'), sha256: HEX }), 64),
+    bases: recordOf(PATH, 64),
+    shellReady: bool,
+    shellProtocol: str(128),
+    state: object({ bytes: int(1, Number.MAX_SAFE_INTEGER), sha256: HEX }),
+    login: optional(object({ user: str(256), password: optional(str(4096)) })),
+    shellProbe: optional(oneOf('quiet', 'eager')),
+  },
+  true,
+)
+
+const PLAN: Shape = object(
+  {
+    memoryMiB: int(16, 2 ** 24),
+    cpus: int(1, 1024),
+    firmware: (v, p) =>
+      object({ kind: oneOf('bios', 'uefi') }, true)(v, p) ??
+      ((v as { kind: string }).kind === 'uefi' && !UEFI_CANDIDATES.some(([code]) => code === (v as { code?: unknown }).code) ? `${p}.code must be one of Debian's OVMF builds` : undefined),
+    cdrom: optional(nullable(PATH)),
+    disks: arrayOf(object({ id: ID, file: PATH }), 32),
+    append: optional(str(65_536)),
+    extraArgs: arrayOf(str(4096), 256),
+    shares: optional(arrayOf(any, 0)),
+    nics: optional(arrayOf(object({ id: ID, backend: object({ kind: oneOf('user') }) }, true), 8)),
+    bootFrom: optional(oneOf('cdrom', 'usb', 'disk', 'net')),
+  },
+  true,
+)
+
+/** Throws a {@link SnapshotError} naming `file` and the field unless the manifest is sound data. */
+export function checkManifest(m: unknown, file: string): asserts m is SnapshotManifest {
+  const problem = MANIFEST(m, '') ?? PLAN((m as SnapshotManifest).plan, 'plan')
+  if (problem) throw new SnapshotError(`The snapshot manifest '${file}' is not trusted: ${problem}. Take the snapshot again (a snapshot folder is data; bootcheck does not run what a manifest asks for).`)
+  const s = m as SnapshotManifest
+  const ids = s.files.disks.map(d => d.id)
+  if (new Set(ids).size !== ids.length) throw new SnapshotError(`The snapshot manifest '${file}' is not trusted: a disk id is given twice`)
+  const medium = s.removable.cdrom?.medium
+  if (medium && !s.media.some(x => x.role === 'cdrom' && x.path === medium)) {
+    throw new SnapshotError(`The snapshot manifest '${file}' is not trusted: its CD medium '${medium}' is not among its checksummed media`)
+  }
+}
+
+/**
+ * The QEMU arguments a restore may use: the manifest's only when the restoring spec gives
+ * exactly the same (`qemuArgs`, which bootOnce passes on); a {@link SnapshotError} otherwise.
+ */
+export function restoreExtraArgs(m: SnapshotManifest, given: readonly string[] | undefined, dir: string): string[] {
+  const saved = m.plan.extraArgs
+  const same = saved.length === (given?.length ?? 0) && saved.every((a, i) => a === given![i])
+  if (!same) {
+    throw new SnapshotError(
+      `The snapshot '${dir}' was taken with QEMU arguments ${JSON.stringify(saved)}; a restore adds QEMU arguments only from its own spec: give qemuArgs: ${JSON.stringify(saved)} with from to restore it`,
+    )
+  }
+  return [...saved]
+}
+
+/**
+ * A snapshot folder and its manifest must belong to this user (or root) and be writable by
+ * no one else: another user's folder in a shared cache could say anything.
+ */
+export function checkFolderTrust(dir: string, manifestFile: string): void {
+  const me = process.getuid?.()
+  if (me === undefined) return
+  for (const p of [dir, manifestFile]) {
+    const st = lstatSync(p)
+    if (st.isSymbolicLink() && p === manifestFile) throw new SnapshotError(`The snapshot manifest '${p}' is a link; a snapshot's files are its own`)
+    if (st.uid !== me && st.uid !== 0) throw new SnapshotError(`The snapshot '${dir}' is not trusted: '${p}' belongs to user ${st.uid}, not to this user (${me})`)
+    if (st.mode & 0o022) throw new SnapshotError(`The snapshot '${dir}' is not trusted: '${p}' is writable by others (mode ${(st.mode & 0o777).toString(8)}); chmod go-w it if you trust it`)
+  }
+}
