@@ -20,6 +20,8 @@ declare -A needs=(
   [mmdebstrap]=mmdebstrap
   # OCR for vm.screenText/waitForText/clickText (src/screens/ocr.ts)
   [tesseract]=tesseract-ocr
+  # other architectures (README "Other architectures and boards")
+  [qemu-system-aarch64]=qemu-system-arm [qemu-system-riscv64]=qemu-system-misc [qemu-system-mips64el]=qemu-system-mips
 )
 # files -> Debian package
 declare -A files=(
@@ -35,6 +37,9 @@ declare -A files=(
   [/usr/lib/debian-installer/images/12/amd64/gtk/pxelinux.0]=debian-installer-12-netboot-amd64
   [/usr/share/tesseract-ocr/5/tessdata/eng.traineddata]=tesseract-ocr-eng
   [/usr/share/tesseract-ocr/5/tessdata/fra.traineddata]=tesseract-ocr-fra
+  # firmware of the other architectures: AAVMF (aarch64 UEFI), U-Boot for QEMU's boards, OpenSBI (riscv64)
+  [/usr/share/AAVMF/AAVMF_CODE.fd]=qemu-efi-aarch64 [/usr/lib/u-boot/qemu_arm64/u-boot.bin]=u-boot-qemu
+  [/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.elf]=opensbi
 )
 missing=()
 for cmd in "${!needs[@]}"; do command -v "$cmd" >/dev/null 2>&1 || missing+=("${needs[$cmd]}"); done

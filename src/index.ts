@@ -45,6 +45,8 @@ export { RESTORE_FIELDS } from './spec/spec.js'
 /** Snapshots: a saved machine (`vm.snapshot()`), restored by `boot(t, { from })`, and what its manifest says. */
 export { Snapshot } from './machine/snapshot.js'
 export type { SnapshotManifest, SnapshotMedium, SnapshotQemu } from './machine/snapshot-manifest.js'
+/** Guest architectures (`arch`) and what QEMU needs for each: binary, Debian package, board, CPU, console, firmware. */
+export { ARCHES, ARCH_PROFILES, type Arch, type ArchProfile, type FirmwareChoice, type FirmwareFiles, type PackagedFile } from './spec/arch.js'
 /** Parses memory sizes such as `'1G'` into MiB. */
 export { parseMemory } from './spec/spec.js'
 /** Files laid over a served network root (`pxe.overlay`, `ipxe.overlay`). */

@@ -8,6 +8,7 @@
 import { join, resolve } from 'node:path'
 import { stableMac } from '../net/mac.js'
 import type { LaunchPlan, PlanNic } from '../qemu/argv.js'
+import { ARCH_PROFILES } from '../spec/arch.js'
 import { parseMemory, type DiskSpec, type MachineSpec } from '../spec/spec.js'
 
 /** How the kernel is found: given directly, read from an ISO's boot entry, or left to the firmware. */
@@ -58,8 +59,8 @@ export interface Prepared {
   usb?: string
   /** With {@link KernelSource} `iso-entry`: the kernel, initrd and command line read from the ISO. */
   isoEntry?: { kernel: string; initrd?: string; params: string[] }
-  /** With UEFI: the firmware code and a private copy of the variables store. */
-  uefi?: { code: string; vars: string }
+  /** The firmware, its files checked (with UEFI: a private copy of the variables store). Default: x86's BIOS. */
+  firmware?: LaunchPlan['firmware']
   /** With `pxe` or `ipxe`: the served TFTP root and/or the boot file (a TFTP path or an HTTP URL). */
   net?: { tftpRoot?: string; bootfile?: string }
 }
@@ -75,7 +76,8 @@ export function launchPlan(
     accel: where.accel,
     memoryMiB: parseMemory(spec.memory ?? '1G'),
     cpus: spec.cpus ?? 1,
-    firmware: prepared.uefi ? { kind: 'uefi', ...prepared.uefi } : { kind: 'bios' },
+    ...archPlan(spec),
+    firmware: prepared.firmware ?? { kind: 'bios' },
     qmpSocket: join(where.workDir, 'qmp.sock'),
     disks: prepared.disks,
     extraArgs: spec.qemuArgs ?? [],
@@ -87,6 +89,24 @@ export function launchPlan(
     ...(spec.nics?.length ? { nics: planNics(spec, where.name) } : {}),
     ...(spec.bootFrom ? { bootFrom: spec.bootFrom } : {}),
     ...(spec.shares?.length ? { shares: plannedShares(spec) } : {}),
+  }
+}
+
+/**
+ * What the spec's architecture gives the plan: machine type, TCG CPU model, CD bus and
+ * display (none of them for x86_64, whose defaults are the argv's). Pure.
+ */
+export function archPlan(spec: MachineSpec): Pick<LaunchPlan, 'arch' | 'machineType' | 'cpu' | 'cdromBus' | 'display'> {
+  const arch = spec.arch ?? 'x86_64'
+  if (arch === 'x86_64') return {}
+  const p = ARCH_PROFILES[arch]
+  return {
+    arch,
+    machineType: p.machine,
+    ...(p.tcgCpu ? { cpu: p.tcgCpu } : {}),
+    cdromBus: p.cdrom,
+    // aarch64's UEFI and Linux drive virtio-gpu; the other boards here are used headless
+    display: arch === 'aarch64' ? 'virtio-gpu' : 'none',
   }
 }
 

@@ -1,4 +1,5 @@
 import { SpecError } from '../errors/errors.js'
+import { checkArchSpec } from './check-arch.js'
 import { parseMemory, RESTORE_FIELDS, type MachineSpec } from './spec.js'
 
 /**
@@ -8,6 +9,7 @@ import { parseMemory, RESTORE_FIELDS, type MachineSpec } from './spec.js'
 export function checkSpec(spec: MachineSpec): void {
   if (spec.from !== undefined) return checkRestoreSpec(spec)
   if (spec.syncClock) throw new SpecError('boot: syncClock is for a machine restored from a snapshot (with from)')
+  checkArchSpec(spec)
   checkNics(spec)
   const netNics = (spec.nics ?? []).filter(n => n !== 'user')
   const netBootsFromNic = spec.bootFrom === 'net' && netNics.length > 0 && !spec.pxe && !spec.ipxe

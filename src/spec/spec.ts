@@ -1,6 +1,7 @@
 import { SpecError } from '../errors/errors.js'
 import type { FailurePattern } from '../console/failfast.js'
 import type { Overlay } from '../net/tree.js'
+import type { Arch, FirmwareChoice } from './arch.js'
 
 /**
  * A virtio disk: an image (never written: writes go to a qcow2 overlay), or a blank disk
@@ -121,8 +122,21 @@ export interface MachineSpec {
   memory?: string | number
   /** Virtual CPUs. Default 1. */
   cpus?: number
-  /** `'bios'` (SeaBIOS, the default) or `'uefi'` (Debian's OVMF, package `ovmf`). */
-  firmware?: 'bios' | 'uefi'
+  /**
+   * The guest's architecture: `'x86_64'` (the default, a q35 PC), `'aarch64'` (QEMU's
+   * `virt` board), `'riscv64'` (`virt`) or `'mips64el'` (`malta`). A foreign architecture
+   * runs under TCG. See {@link ARCH_PROFILES} for each one's QEMU binary, CPU, console and
+   * firmware.
+   */
+  arch?: Arch
+  /**
+   * The firmware. On x86_64: `'bios'` (SeaBIOS, the default) or `'uefi'` (Debian's OVMF,
+   * package `ovmf`). On aarch64: `'uefi'` (AAVMF, package `qemu-efi-aarch64`, the default
+   * without `kernel`) or `'u-boot'` (package `u-boot-qemu`). On riscv64 and mips64el:
+   * `'u-boot'` (the default without `kernel`). With `kernel` and no `firmware`, a non-x86
+   * machine boots the kernel directly, with no firmware.
+   */
+  firmware?: FirmwareChoice
   /** An ISO image attached as a removable CD (device id `cdrom`), read-only. */
   cdrom?: string
   /**
