@@ -47,6 +47,9 @@ export { Snapshot } from './machine/snapshot.js'
 export type { SnapshotManifest, SnapshotMedium, SnapshotQemu } from './machine/snapshot-manifest.js'
 /** Guest architectures (`arch`) and what QEMU needs for each: binary, Debian package, board, CPU, console, firmware. */
 export { ARCHES, ARCH_PROFILES, type Arch, type ArchProfile, type FirmwareChoice, type FirmwareFiles, type PackagedFile } from './spec/arch.js'
+/** U-Boot at the console (`vm.uboot`), its prompt, error lines and fail-fast patterns. */
+export { UBoot } from './machine/uboot.js'
+export { UBOOT_ERROR_LINES, UBOOT_FAILURE_PATTERNS, UBOOT_PROMPT, parseUbootEnv, ubootError } from './console/uboot.js'
 /** Parses memory sizes such as `'1G'` into MiB. */
 export { parseMemory } from './spec/spec.js'
 /** Files laid over a served network root (`pxe.overlay`, `ipxe.overlay`). */

@@ -26,6 +26,7 @@ import type { ScreenText } from '../screens/ocr-tsv.js'
 import { ScreenReader, waitForText, type ScreenTextOptions, type WaitForTextOptions } from '../screens/text.js'
 import { makeScratchDir } from '../util/scratch.js'
 import { sleep, within } from '../util/sleep.js'
+import { UBoot } from './uboot.js'
 import { ActionLog } from './actions.js'
 import { FilmstripRecorder, filmstripMode } from './filmstrip.js'
 import { ARTIFACT_FILES, slug } from './artifacts.js'
@@ -139,6 +140,8 @@ export class Machine {
    * folder. Closed by `dispose`.
    */
   readonly http: NetbootHttpServer | undefined
+  /** U-Boot at the serial console (a machine with `firmware: 'u-boot'`): stop autoboot, run commands, read the environment. */
+  readonly uboot: UBoot
   /** The machine's network cards (`nics` in its spec), with their device ids and MAC addresses. */
   readonly nics: readonly NicInfo[]
   /** Default timeout of commands and console waits, in milliseconds. */
@@ -179,6 +182,7 @@ export class Machine {
     // command at once and makes the next one wait for the new boot.
     this.qmp.on('RESET', e => this.shell.guestReset(`QEMU reported RESET, ${e.data?.reason ?? 'no reason given'}`))
     this.actions = new ActionLog(join(parts.artifactsDir, ARTIFACT_FILES.actions))
+    this.uboot = new UBoot(this.console, this.name, () => this.timeout, (action, args, fn, describe) => this.step(action, args, fn, describe))
     this.screens = { capture: () => captureScreen(this.qmp, this.workDir), testFile: parts.testFile, artifactsDir: this.artifactsDir }
     this.reader = new ScreenReader(this.screens.capture)
     this.filmstrip = filmstripMode() === 'off' ? undefined : new FilmstripRecorder(() => captureScreenPpm(this.qmp, this.workDir), n => this.console.lastLines(n)).start()

@@ -11,6 +11,7 @@ import { constants as osConstants } from 'node:os'
 import { join, resolve } from 'node:path'
 import { SerialConsole } from '../console/console.js'
 import { DEFAULT_FAILURE_PATTERNS, FailureWatcher } from '../console/failfast.js'
+import { UBOOT_FAILURE_PATTERNS } from '../console/uboot.js'
 import { GuestFailureError, MachineExitedError, NetworkError, QemuStartError, SnapshotError, SpecError } from '../errors/errors.js'
 import { isProtocolLine, SHELL_PROTOCOL } from '../guest/protocol.js'
 import { buildQemuArgv, shellQuote, type LaunchPlan } from '../qemu/argv.js'
@@ -152,7 +153,8 @@ export async function startMachine(spec: MachineSpec, ctx: StartContext): Promis
     })
     console.onText(progressLines(line => admitted.status({ line })))
     if (spec.failOn !== false) {
-      const watcher = new FailureWatcher(spec.failOn ?? DEFAULT_FAILURE_PATTERNS, f => {
+      const patterns = spec.failOn ?? (plan.firmware.kind === 'u-boot' ? [...DEFAULT_FAILURE_PATTERNS, ...UBOOT_FAILURE_PATTERNS] : DEFAULT_FAILURE_PATTERNS)
+      const watcher = new FailureWatcher(patterns, f => {
         const lines = f.context.map(l => `  | ${l}`).join('\n')
         const message = `${name}: ${f.name} on the serial console:\n${lines}\nFull transcript: ${console.logFile}\nArtifacts: ${artifactsDir}`
         console.fail(new GuestFailureError(message, f.name, f.line))
