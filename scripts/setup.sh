@@ -41,6 +41,15 @@ declare -A files=(
   [/usr/share/AAVMF/AAVMF_CODE.fd]=qemu-efi-aarch64 [/usr/lib/u-boot/qemu_arm64/u-boot.bin]=u-boot-qemu
   [/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.elf]=opensbi
 )
+# the Raspberry Pi's U-Boot exists only as an arm64 package: apt needs that foreign architecture
+# (the aarch64 board media of vm-configs/debian/boards/ download arm64 .debs the same way)
+if [ "$(dpkg --print-architecture)" != arm64 ] && ! dpkg --print-foreign-architectures | grep -qx arm64; then
+  echo "setup: dpkg --add-architecture arm64 (aarch64 boards)"
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo dpkg --add-architecture arm64
+  $sudo apt-get update -qq
+fi
+files[/usr/lib/u-boot/rpi_arm64/u-boot.bin]=u-boot-rpi:arm64
 missing=()
 for cmd in "${!needs[@]}"; do command -v "$cmd" >/dev/null 2>&1 || missing+=("${needs[$cmd]}"); done
 for f in "${!files[@]}"; do [ -e "$f" ] || missing+=("${files[$f]}"); done

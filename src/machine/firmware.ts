@@ -6,7 +6,7 @@
  */
 import { checkFirmwareFile, prepareUefi } from '../media/firmware.js'
 import type { LaunchPlan } from '../qemu/argv.js'
-import { ARCH_PROFILES, chosenFirmware } from '../spec/arch.js'
+import { ARCH_PROFILES, chosenBoard, chosenFirmware, RASPI3B } from '../spec/arch.js'
 import type { MachineSpec } from '../spec/spec.js'
 
 /** The firmware part of the launch plan for `spec`, its files checked. */
@@ -14,6 +14,7 @@ export async function prepareFirmware(spec: MachineSpec, workDir: string): Promi
   const arch = spec.arch ?? 'x86_64'
   const choice = chosenFirmware(spec)
   if (choice === 'none') return { kind: 'none' }
+  if (choice === 'u-boot' && chosenBoard(spec) === 'raspi3b') return { kind: 'u-boot', image: checkFirmwareFile(RASPI3B.uboot, 'U-Boot for the Raspberry Pi (arm64)'), loader: 'kernel' }
   const files = ARCH_PROFILES[arch].firmware[choice]
   // checkArchSpec refused a choice the arch does not have; this is the caller's bug otherwise
   if (!files) throw new Error(`prepareFirmware: ${arch} has no firmware '${choice}'`)

@@ -497,6 +497,7 @@ export class Machine {
                 'Snapshot a machine without shares and copy files into the restored one with vm.copyTo.',
             )
           }
+          if (this.origin.plan.sd) throw new SnapshotError(`${this.name} cannot be snapshotted: it has an SD card, whose overlay snapshots do not carry yet. Snapshot a machine without sd.`)
           const name = options.name ?? 'snapshot'
           const wired = this.nics.filter(n => n.network !== 'user')
           if (wired.length) {
@@ -528,8 +529,10 @@ export class Machine {
    */
   saveDisk(id: string, path: string): Promise<void> {
     return this.step('saveDisk', { id, path }, async () => {
-      const disk = this.origin.plan.disks.find(d => d.id === id)
-      if (!disk) throw new SpecError(`saveDisk: ${this.name} has no disk '${id}' (it has ${this.origin.plan.disks.map(d => `'${d.id}'`).join(', ') || 'none'})`)
+      const plan = this.origin.plan
+      const disks = [...plan.disks, ...(plan.sd ? [{ id: 'sd', file: plan.sd.file }] : [])]
+      const disk = disks.find(d => d.id === id)
+      if (!disk) throw new SpecError(`saveDisk: ${this.name} has no disk '${id}' (it has ${disks.map(d => `'${d.id}'`).join(', ') || 'none'})`)
       await flattenDisk(this.qmp, disk.file, path)
       this.actions.attach('disk', path)
     })

@@ -8,7 +8,7 @@
 import { join, resolve } from 'node:path'
 import { stableMac } from '../net/mac.js'
 import type { LaunchPlan, PlanNic } from '../qemu/argv.js'
-import { ARCH_PROFILES } from '../spec/arch.js'
+import { ARCH_PROFILES, chosenBoard, RASPI3B } from '../spec/arch.js'
 import { parseMemory, type DiskSpec, type MachineSpec } from '../spec/spec.js'
 
 /** How the kernel is found: given directly, read from an ISO's boot entry, or left to the firmware. */
@@ -57,6 +57,8 @@ export interface Prepared {
   disks: Array<{ id: string; file: string }>
   /** The USB stick's overlay. */
   usb?: string
+  /** The SD card's overlay. */
+  sd?: string
   /** With {@link KernelSource} `iso-entry`: the kernel, initrd and command line read from the ISO. */
   isoEntry?: { kernel: string; initrd?: string; params: string[] }
   /** The firmware, its files checked (with UEFI: a private copy of the variables store). Default: x86's BIOS. */
@@ -75,7 +77,7 @@ export function launchPlan(
     name: where.name,
     accel: where.accel,
     memoryMiB: parseMemory(spec.memory ?? '1G'),
-    cpus: spec.cpus ?? 1,
+    cpus: spec.cpus ?? (chosenBoard(spec) === 'raspi3b' ? RASPI3B.cpus : 1),
     ...archPlan(spec),
     firmware: prepared.firmware ?? { kind: 'bios' },
     qmpSocket: join(where.workDir, 'qmp.sock'),
@@ -83,6 +85,7 @@ export function launchPlan(
     extraArgs: spec.qemuArgs ?? [],
     ...(spec.cdrom ? { cdrom: resolve(spec.cdrom) } : {}),
     ...(prepared.usb ? { usb: prepared.usb } : {}),
+    ...(prepared.sd ? { sd: { file: prepared.sd, slot: chosenBoard(spec) === 'raspi3b' ? ('board' as const) : ('sdhci-pci' as const) } } : {}),
     ...(spec.tablet ? { tablet: true } : {}),
     ...directBoot(spec, prepared),
     ...(prepared.net ? { net: prepared.net } : {}),
@@ -96,11 +99,15 @@ export function launchPlan(
  * What the spec's architecture gives the plan: machine type, TCG CPU model, CD bus and
  * display (none of them for x86_64, whose defaults are the argv's). Pure.
  */
-export function archPlan(spec: MachineSpec): Pick<LaunchPlan, 'arch' | 'machineType' | 'cpu' | 'cdromBus' | 'display'> {
+export function archPlan(spec: MachineSpec): Pick<LaunchPlan, 'arch' | 'machineType' | 'cpu' | 'cdromBus' | 'display' | 'serialIndex' | 'dtb'> {
   const arch = spec.arch ?? 'x86_64'
   if (arch === 'x86_64') return {}
   const p = ARCH_PROFILES[arch]
+  const dtb = spec.dtb ? { dtb: resolve(spec.dtb) } : {}
+  // the Pi's CPU is the board's own (cortex-a53)
+  if (chosenBoard(spec) === 'raspi3b') return { arch, machineType: RASPI3B.machine, display: 'none', serialIndex: RASPI3B.serialIndex, ...dtb }
   return {
+    ...dtb,
     arch,
     machineType: p.machine,
     ...(p.tcgCpu ? { cpu: p.tcgCpu } : {}),

@@ -40,6 +40,8 @@ export async function prepareLaunch(spec: MachineSpec, workDir: string, artifact
     })),
   )
   const usb = spec.usb ? await createOverlay(spec.usb, join(workDir, 'usb.qcow2'), 'USB stick image') : undefined
+  const sd = spec.sd ? await createOverlay(spec.sd, join(workDir, 'sd.qcow2'), 'SD card image') : undefined
+  if (spec.dtb) await checkFile(spec.dtb, 'device tree (dtb)')
   // A file that cannot boot in its role fails now, not after the firmware found nothing.
   for (const { path, role } of bootMedia(spec)) await checkBootImage(path, role)
   const isoEntry =
@@ -52,6 +54,7 @@ export async function prepareLaunch(spec: MachineSpec, workDir: string, artifact
   return {
     disks,
     ...(usb ? { usb } : {}),
+    ...(sd ? { sd } : {}),
     ...(isoEntry ? { isoEntry: { kernel: isoEntry.kernel, params: isoEntry.params, ...(isoEntry.initrd ? { initrd: isoEntry.initrd } : {}) } } : {}),
     firmware,
     ...(net ? { net } : {}),

@@ -15,7 +15,13 @@ export interface LaunchPlan {
    * copy of the variables store (pflash), U-Boot (`-bios`; on riscv64 started by OpenSBI:
    * `-bios opensbi -kernel u-boot`), or none: QEMU loads `kernel` itself (a non-x86 board).
    */
-  firmware: { kind: 'bios' } | { kind: 'uefi'; code: string; vars: string } | { kind: 'u-boot'; image: string; opensbi?: string } | { kind: 'none' }
+  firmware: { kind: 'bios' } | { kind: 'uefi'; code: string; vars: string } | { kind: 'u-boot'; image: string; opensbi?: string; loader?: 'bios' | 'kernel' } | { kind: 'none' }
+  /** The SD card's overlay (qcow2), device id `sd`: on `sdhci-pci` + `sd-card`, or in the board's own slot (`board`, e.g. raspi3b). */
+  sd?: { file: string; slot: 'sdhci-pci' | 'board' }
+  /** A device tree blob (`-dtb`). */
+  dtb?: string
+  /** Which of the board's serial ports is the console (the others are `null`). Default 0. */
+  serialIndex?: number
   /** The CD drive's bus: `ide` (a PC, malta) or `scsi` (virtio-scsi, on boards with no IDE). Default `ide`. */
   cdromBus?: 'ide' | 'scsi'
   /** The display device: `vga` (std VGA, default), `virtio-gpu` (virtio-gpu-pci) or `none`. */
@@ -49,7 +55,7 @@ export interface LaunchPlan {
    * `bootFrom: 'net'` and no `net`, the first switch NIC boots (the only one with a ROM).
    */
   nics?: PlanNic[]
-  bootFrom?: 'cdrom' | 'usb' | 'disk' | 'net'
+  bootFrom?: 'cdrom' | 'usb' | 'disk' | 'net' | 'sd'
   /**
    * Host folders exported with 9p (`-fsdev local` + `virtio-9p-pci`), each under its mount
    * tag; the guest mounts them itself, at `guest`.
@@ -88,7 +94,10 @@ export function buildQemuArgv(plan: LaunchPlan): string[] {
   push(...firmwareArgs(plan.firmware))
   push('-display', 'none', ...displayArgs(plan.display ?? 'vga'))
   // The serial console on stdio; signal=off lets Ctrl-C reach the guest instead of QEMU.
-  push('-chardev', 'stdio,id=serial0,signal=off', '-serial', 'chardev:serial0')
+  push('-chardev', 'stdio,id=serial0,signal=off')
+  // ports before the console's go nowhere (a plain `-serial null` would take the id serial0)
+  for (let i = 0; i < (plan.serialIndex ?? 0); i++) push('-chardev', `null,id=unused-serial${i}`, '-serial', `chardev:unused-serial${i}`)
+  push('-serial', 'chardev:serial0')
   push('-chardev', `socket,id=qmp,path=${escapeOpt(plan.qmpSocket)},server=on,wait=off`, '-mon', 'chardev=qmp,mode=control')
   const order = bootOrder(plan)
   if (plan.cdrom !== undefined) push(...cdromArgs(plan.cdrom, plan.cdromBus ?? 'ide', bootIndex(order, 'cdrom')))
@@ -97,6 +106,12 @@ export function buildQemuArgv(plan: LaunchPlan): string[] {
   if (plan.usb !== undefined) {
     push('-drive', `if=none,id=usb0,format=qcow2,file=${escapeOpt(plan.usb)}`)
     push('-device', `usb-storage,bus=xhci.0,drive=usb0,id=usb,removable=on${bootIndex(order, 'usb')}`)
+  }
+  if (plan.sd?.slot === 'board') push('-drive', `if=sd,index=0,id=sd,format=qcow2,file=${escapeOpt(plan.sd.file)}`)
+  else if (plan.sd) {
+    push('-device', 'sdhci-pci,id=sdhci')
+    push('-drive', `if=none,id=sd-drive,format=qcow2,file=${escapeOpt(plan.sd.file)}`)
+    push('-device', 'sd-card,drive=sd-drive,id=sd')
   }
   plan.disks.forEach((d, i) => {
     push('-drive', `if=none,id=${d.id}-drive,format=qcow2,file=${escapeOpt(d.file)}`)
@@ -123,6 +138,7 @@ export function buildQemuArgv(plan: LaunchPlan): string[] {
     push('-fsdev', `local,id=${share.tag},path=${escapeOpt(share.host)},security_model=none${share.readOnly ? ',readonly=on' : ''}`)
     push('-device', `virtio-9p-pci,fsdev=${share.tag},mount_tag=${share.tag},id=${share.tag}-dev`)
   }
+  if (plan.dtb !== undefined) push('-dtb', plan.dtb)
   if (plan.kernel !== undefined) push('-kernel', plan.kernel)
   if (plan.initrd !== undefined) push('-initrd', plan.initrd)
   if (plan.append !== undefined) push('-append', plan.append)
@@ -140,7 +156,9 @@ function firmwareArgs(fw: LaunchPlan['firmware']): string[] {
       ]
     case 'u-boot':
       // riscv64: OpenSBI is the machine-mode firmware and starts U-Boot as its payload.
-      return fw.opensbi !== undefined ? ['-bios', fw.opensbi, '-kernel', fw.image] : ['-bios', fw.image]
+      // the Raspberry Pi loads U-Boot as its kernel (at 0x80000, as its boot ROM would)
+      if (fw.opensbi !== undefined) return ['-bios', fw.opensbi, '-kernel', fw.image]
+      return fw.loader === 'kernel' ? ['-kernel', fw.image] : ['-bios', fw.image]
     case 'bios':
       return []
     case 'none':
@@ -163,7 +181,7 @@ function cdromArgs(cdrom: string | null, bus: 'ide' | 'scsi', bootindex: string)
   return [...drive, '-device', 'virtio-scsi-pci,id=scsi0', '-device', `scsi-cd,bus=scsi0.0,drive=cd0,id=cdrom${bootindex}`]
 }
 
-type Bootable = 'cdrom' | 'usb' | 'disk' | 'net'
+type Bootable = 'cdrom' | 'usb' | 'disk' | 'net' | 'sd'
 
 function bootOrder(plan: LaunchPlan): Bootable[] {
   const present: Bootable[] = []
@@ -171,6 +189,7 @@ function bootOrder(plan: LaunchPlan): Bootable[] {
   if (plan.cdrom !== undefined) present.push('cdrom')
   if (plan.usb !== undefined) present.push('usb')
   if (plan.disks.length > 0) present.push('disk')
+  if (plan.sd) present.push('sd')
   if (plan.bootFrom && present.includes(plan.bootFrom)) {
     return [plan.bootFrom, ...present.filter(p => p !== plan.bootFrom)]
   }

@@ -130,6 +130,25 @@ export const ARCH_PROFILES: Readonly<Record<Arch, ArchProfile>> = {
   },
 }
 
+/** The Raspberry Pi 3B on aarch64: what differs from `virt`. */
+export const RASPI3B = {
+  machine: 'raspi3b',
+  /** fixed by the board: QEMU refuses anything else */
+  memoryMiB: 1024,
+  cpus: 4,
+  /** U-Boot and Linux (`ttyS1`) use the mini UART, QEMU's second serial port (the PL011 drives Bluetooth on a real Pi 3) */
+  console: 'ttyS1',
+  serialIndex: 1,
+  uboot: { path: '/usr/lib/u-boot/rpi_arm64/u-boot.bin', debianPackage: 'u-boot-rpi:arm64' } as PackagedFile,
+} as const
+
+/** The board a spec runs on: `raspi3b` when named, or for an aarch64 U-Boot SD boot; else the arch's. Pure. */
+export function chosenBoard(spec: { arch?: Arch; board?: 'virt' | 'raspi3b'; firmware?: FirmwareChoice; sd?: string }): string {
+  const arch = spec.arch ?? 'x86_64'
+  if (arch === 'aarch64' && (spec.board === 'raspi3b' || (spec.board === undefined && spec.firmware === 'u-boot' && spec.sd))) return 'raspi3b'
+  return ARCH_PROFILES[arch].machine
+}
+
 /** The profile of `arch` (default x86_64). */
 export function archProfile(arch: Arch = 'x86_64'): ArchProfile {
   return ARCH_PROFILES[arch]

@@ -13,7 +13,7 @@ export function checkSpec(spec: MachineSpec): void {
   checkNics(spec)
   const netNics = (spec.nics ?? []).filter(n => n !== 'user')
   const netBootsFromNic = spec.bootFrom === 'net' && netNics.length > 0 && !spec.pxe && !spec.ipxe
-  if (!spec.cdrom && !spec.usb && !spec.disks?.length && !spec.kernel && !spec.pxe && !spec.ipxe && !netBootsFromNic) {
+  if (!spec.cdrom && !spec.usb && !spec.sd && !spec.disks?.length && !spec.kernel && !spec.pxe && !spec.ipxe && !netBootsFromNic) {
     throw new SpecError("boot: nothing to boot; give cdrom, usb, disks, kernel, pxe or ipxe (or nics with bootFrom: 'net')")
   }
   if (spec.pxe && spec.ipxe) throw new SpecError('boot: give pxe or ipxe, not both (one NIC boots one way)')

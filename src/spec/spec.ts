@@ -137,6 +137,21 @@ export interface MachineSpec {
    * machine boots the kernel directly, with no firmware.
    */
   firmware?: FirmwareChoice
+  /**
+   * The board, on aarch64: `'virt'` (QEMU's virtual board, the default) or `'raspi3b'` (an
+   * emulated Raspberry Pi 3B: 1 GiB, 4 cores, SD card, no PCI), which Debian's
+   * `u-boot-rpi` boots from an SD card. Default: `raspi3b` for `firmware: 'u-boot'` with
+   * `sd`, else `virt`.
+   */
+  board?: 'virt' | 'raspi3b'
+  /** A device tree blob for the firmware or kernel (`-dtb`); the Raspberry Pi needs one (e.g. `bcm2837-rpi-3-b.dtb` from the kernel package). */
+  dtb?: string
+  /**
+   * An image attached as an SD card (device id `sd`): on `virt` an `sd-card` on `sdhci-pci`,
+   * on `raspi3b` the board's own slot. It runs on a qcow2 overlay (the image is never
+   * written; `vm.saveDisk('sd', path)` keeps it). QEMU wants a power-of-two size.
+   */
+  sd?: string
   /** An ISO image attached as a removable CD (device id `cdrom`), read-only. */
   cdrom?: string
   /**
@@ -190,7 +205,7 @@ export interface MachineSpec {
    */
   shares?: ShareSpec[]
   /** What firmware boots first when several are attached. Default: net (with `pxe`/`ipxe`), cdrom, usb, disk. */
-  bootFrom?: 'cdrom' | 'usb' | 'disk' | 'net'
+  bootFrom?: 'cdrom' | 'usb' | 'disk' | 'net' | 'sd'
   /** The test file whose `<name>.screens/` folder holds screen references. Default: the running script. */
   testFile?: string
   /** `'kvm'`, `'tcg'` or `'auto'` (the default: KVM when a probe boot proves it works). */

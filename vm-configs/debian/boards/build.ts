@@ -8,7 +8,7 @@
  * board init, and a TFTP folder for U-Boot (kernel, initramfs, `pxelinux.cfg/default`).
  * Cached like the x86 media: one entry per hash of every input, built in a temp folder and
  * renamed into place. Steps: debs.ts (foreign .debs), initrd.ts (the tree and initramfs),
- * tftp.ts (the network boot folder).
+ * tftp.ts (the network boot folder), sd-image.ts (the SD card).
  */
 import { copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { existsSync } from 'node:fs'
@@ -24,6 +24,7 @@ import { boardDebs } from './debs.js'
 import { boardInitrd, boardTree } from './initrd.js'
 import { BOARD_MODULES, BOARDS, type BoardArch } from './boards.js'
 import { buildTftpRoot } from './tftp.js'
+import { buildSdImage, SD_ROOT_LABEL } from './sd-image.js'
 
 /** A board's media: files in one cache entry, and how to boot them. */
 export interface BoardMedia {
@@ -39,6 +40,12 @@ export interface BoardMedia {
   kernelVersion: string
   /** a TFTP root for U-Boot: the kernel, the initramfs and `pxelinux.cfg/default` */
   tftpRoot: string
+  /** the SD card image (MBR: FAT firmware partition, bootable ext4 root with /boot/extlinux/extlinux.conf) */
+  sdImage: string
+  /** the kernel command line of a direct boot with the root on the SD card */
+  sdKernelParams: string[]
+  /** the Raspberry Pi 3B's device tree (from the kernel package), for `board: 'raspi3b'` */
+  raspiDtb: string
 }
 
 /** Options of {@link buildBoardMedia}. */
@@ -75,6 +82,9 @@ export async function buildBoardMedia(arch: BoardArch, opts: BoardMediaOptions =
     await writeFile(join(tmp, 'initrd'), boardInitrd(tree))
     await copyFile(join(unpack('kernel'), 'boot', vmlinuz), join(tmp, board.kernelFile))
     await buildTftpRoot(join(tmp, 'tftp'), { kernel: join(tmp, board.kernelFile), kernelName: board.kernelFile, initrd: join(tmp, 'initrd'), params: [`console=${board.console}`] })
+    // the SD card boots on the Raspberry Pi (U-Boot reads its extlinux.conf): the Pi's console first, /dev/console the last that exists
+    await buildSdImage(work, join(tmp, 'sd.img'), { tree, kernel: join(tmp, board.kernelFile), kernelFile: board.kernelFile, initrd: join(tmp, 'initrd'), params: [`console=${board.console}`, `console=${board.raspiConsole},115200`] }, log)
+    await copyFile(join(unpack('kernel'), 'usr', 'lib', `linux-image-${kernelVersion}`, board.raspiDtb), join(tmp, 'raspi.dtb'))
     const manifest = { arch, kernelFile: board.kernelFile, kernelParams: [`console=${board.console}`], kernelVersion }
     await writeFile(join(tmp, MANIFEST), JSON.stringify(manifest, null, 2) + '\n')
     await rm(work, { recursive: true, force: true })
@@ -98,8 +108,11 @@ async function readEntry(dir: string): Promise<BoardMedia | undefined> {
       kernelParams: m.kernelParams,
       kernelVersion: m.kernelVersion,
       tftpRoot: join(dir, 'tftp'),
+      sdImage: join(dir, 'sd.img'),
+      sdKernelParams: [...m.kernelParams, `root=LABEL=${SD_ROOT_LABEL}`],
+      raspiDtb: join(dir, 'raspi.dtb'),
     }
-    return [media.kernel, media.initrd, media.tftpRoot].every(f => existsSync(f)) ? media : undefined
+    return [media.kernel, media.initrd, media.tftpRoot, media.sdImage, media.raspiDtb].every(f => existsSync(f)) ? media : undefined
   } catch {
     return undefined
   }
