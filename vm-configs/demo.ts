@@ -80,3 +80,16 @@ export function readDemoMediaJson(path: string = process.env.BOOTCHECK_DEMO_MEDI
 }
 
 export { netbootServerDisk, serveScript, type NetbootServerOptions } from './netboot-server.js'
+
+/** Where scripts/demo.sh saves the aarch64 board media (`vm-configs/debian/boards/build.ts aarch64`), in the repo. */
+export const BOARD_MEDIA_JSON = join(repoRoot(), '.bootcheck', 'board-media-aarch64.json')
+
+/** The aarch64 board media as the boards' builder printed it (`$BOOTCHECK_BOARD_MEDIA` or {@link BOARD_MEDIA_JSON}). Does not build. */
+export function readBoardMediaJson(path: string = process.env.BOOTCHECK_BOARD_MEDIA ?? BOARD_MEDIA_JSON): BoardMedia {
+  const file = resolve(path)
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as BoardMedia
+  } catch (e) {
+    throw new Error(`no board media at ${file} (${(e as NodeJS.ErrnoException).code ?? String(e)}): run \`node --import tsx vm-configs/debian/boards/build.ts aarch64 > .bootcheck/board-media-aarch64.json\` first, as scripts/demo.sh does`)
+  }
+}
