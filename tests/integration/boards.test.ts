@@ -50,3 +50,18 @@ t.test("U-Boot TFTP netboot on aarch64: interrupt autoboot, dhcp + pxe get from 
   t.match(await vm.succeed('ip -4 -o addr show eth0'), /inet 10\.0\.2\.\d+\/24/, "the board's init took a DHCP address")
   t.match(await vm.succeed('wget -qO- http://127.0.0.1/'), /bootcheck aarch64 access point aarch64/, 'its service answers')
 })
+
+t.test('aarch64 snapshot: restored on qemu-system-aarch64 from the manifest, RAM state kept, first command timed against a cold boot', async t => {
+  const cold = Date.now()
+  const src = await boot(t, { name: 'arm64-snap-src', arch: 'aarch64', kernel: arm.kernel, initrd: arm.initrd, kernelParams: arm.kernelParams, memory: '512M' })
+  await src.succeed('echo in-ram > /root/mark')
+  const coldMs = Date.now() - cold
+  const snap = await src.snapshot({ name: 'arm64' })
+  await src.dispose()
+  const warm = Date.now()
+  const vm = await boot(t, { from: snap, name: 'arm64-restored' })
+  t.equal(await vm.succeed('cat /root/mark; uname -m'), 'in-ram\naarch64\n', 'the RAM of the moment of the snapshot, on aarch64')
+  const warmMs = Date.now() - warm
+  // a figure, not a target (speed targets belong in the benches)
+  t.comment(`cold boot + first command ${coldMs} ms, restore + first command ${warmMs} ms (${(coldMs / warmMs).toFixed(1)}×)`)
+})
