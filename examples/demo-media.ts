@@ -7,4 +7,4 @@ import { readBoardMediaJson, readDemoMediaJson, type BoardMedia, type LiveMedia 
 export const media: LiveMedia = readDemoMediaJson()
 
 /** The aarch64 board: Debian's arm64 kernel, a busybox initramfs, an SD card image and a U-Boot TFTP root. */
-export const arm: BoardMedia = readBoardMediaJson()
+export const arm = readBoardMediaJson() as Required<BoardMedia>

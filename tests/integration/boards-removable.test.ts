@@ -22,7 +22,7 @@ t.test('aarch64 virt: the CD ejects and takes a new medium, the USB stick unplug
     await execa('xorriso', ['-as', 'mkisofs', '-quiet', '-R', '-V', name.toUpperCase(), '-o', iso, join(dir, name)])
     isos.push(iso)
   }
-  const vm = await boot(t, { name: 'arm64-removable', arch: 'aarch64', kernel: arm.kernel, initrd: arm.initrd, kernelParams: arm.kernelParams, cdrom: isos[0], usb: arm.sdImage, memory: '512M' })
+  const vm = await boot(t, { name: 'arm64-removable', arch: 'aarch64', kernel: arm.kernel, initrd: arm.initrd, kernelParams: arm.kernelParams, cdrom: isos[0], usb: arm.sdImage!, memory: '512M' })
   await vm.succeed('mkdir -p /cd && mount -t iso9660 -o ro /dev/sr0 /cd')
   t.equal(await vm.succeed('cat /cd/which.txt'), 'first disc\n', 'the CD is read on scsi-cd')
   await vm.succeed('umount /cd')

@@ -65,3 +65,13 @@ t.test('aarch64 snapshot: restored on qemu-system-aarch64 from the manifest, RAM
   // a figure, not a target (speed targets belong in the benches)
   t.comment(`cold boot + first command ${coldMs} ms, restore + first command ${warmMs} ms (${(coldMs / warmMs).toFixed(1)}×)`)
 })
+
+t.test("mips64el direct kernel boot: malta, Debian's 5kc-malta ELF kernel, busybox-static:mips64el, a shell on ttyS0", async t => {
+  const mips = await boardMedia('mips64el')
+  const started = Date.now()
+  const vm = await boot(t, { name: 'mips-direct', arch: 'mips64el', kernel: mips.kernel, initrd: mips.initrd, kernelParams: mips.kernelParams, memory: '512M' })
+  t.equal((await vm.succeed('uname -m')).trim(), 'mips64', 'a 64-bit MIPS kernel')
+  t.comment(`boot to the first command: ${((Date.now() - started) / 1000).toFixed(1)} s`)
+  t.match(await vm.succeed('cat /proc/cpuinfo'), /MIPS 5KE/, 'the TCG CPU model of the profile')
+  t.match(await vm.succeed('cat /proc/cpuinfo'), /system type\s*: MIPS Malta/)
+})

@@ -40,12 +40,12 @@ export interface BoardMedia {
   kernelVersion: string
   /** a TFTP root for U-Boot: the kernel, the initramfs and `pxelinux.cfg/default` */
   tftpRoot: string
-  /** the SD card image (MBR: FAT firmware partition, bootable ext4 root with /boot/extlinux/extlinux.conf) */
-  sdImage: string
-  /** the kernel command line of a direct boot with the root on the SD card */
-  sdKernelParams: string[]
-  /** the Raspberry Pi 3B's device tree (from the kernel package), for `board: 'raspi3b'` */
-  raspiDtb: string
+  /** aarch64: the SD card image (MBR: FAT firmware partition, bootable ext4 root with /boot/extlinux/extlinux.conf) */
+  sdImage?: string
+  /** aarch64: the kernel command line of a direct boot with the root on the SD card */
+  sdKernelParams?: string[]
+  /** aarch64: the Raspberry Pi 3B's device tree (from the kernel package), for `board: 'raspi3b'` */
+  raspiDtb?: string
 }
 
 /** Options of {@link buildBoardMedia}. */
@@ -82,9 +82,11 @@ export async function buildBoardMedia(arch: BoardArch, opts: BoardMediaOptions =
     await writeFile(join(tmp, 'initrd'), boardInitrd(tree))
     await copyFile(join(unpack('kernel'), 'boot', vmlinuz), join(tmp, board.kernelFile))
     await buildTftpRoot(join(tmp, 'tftp'), { kernel: join(tmp, board.kernelFile), kernelName: board.kernelFile, initrd: join(tmp, 'initrd'), params: [`console=${board.console}`] })
-    // the SD card boots on the Raspberry Pi (U-Boot reads its extlinux.conf): the Pi's console first, /dev/console the last that exists
-    await buildSdImage(work, join(tmp, 'sd.img'), { tree, kernel: join(tmp, board.kernelFile), kernelFile: board.kernelFile, initrd: join(tmp, 'initrd'), params: [`console=${board.console}`, `console=${board.raspiConsole},115200`] }, log)
-    await copyFile(join(unpack('kernel'), 'usr', 'lib', `linux-image-${kernelVersion}`, board.raspiDtb), join(tmp, 'raspi.dtb'))
+    if (board.raspi) {
+      // the SD card boots on the Raspberry Pi (U-Boot reads its extlinux.conf): the Pi's console last, /dev/console is the last that exists
+      await buildSdImage(work, join(tmp, 'sd.img'), { tree, kernel: join(tmp, board.kernelFile), kernelFile: board.kernelFile, initrd: join(tmp, 'initrd'), params: [`console=${board.console}`, `console=${board.raspi.console},115200`] }, log)
+      await copyFile(join(unpack('kernel'), 'usr', 'lib', `linux-image-${kernelVersion}`, board.raspi.dtb), join(tmp, 'raspi.dtb'))
+    }
     const manifest = { arch, kernelFile: board.kernelFile, kernelParams: [`console=${board.console}`], kernelVersion }
     await writeFile(join(tmp, MANIFEST), JSON.stringify(manifest, null, 2) + '\n')
     await rm(work, { recursive: true, force: true })
@@ -100,6 +102,9 @@ export async function buildBoardMedia(arch: BoardArch, opts: BoardMediaOptions =
 async function readEntry(dir: string): Promise<BoardMedia | undefined> {
   try {
     const m = JSON.parse(await readFile(join(dir, MANIFEST), 'utf8')) as { arch: BoardArch; kernelFile: string; kernelParams: string[]; kernelVersion: string }
+    const sd = BOARDS[m.arch].raspi
+      ? { sdImage: join(dir, 'sd.img'), sdKernelParams: [...m.kernelParams, `root=LABEL=${SD_ROOT_LABEL}`], raspiDtb: join(dir, 'raspi.dtb') }
+      : undefined
     const media: BoardMedia = {
       arch: m.arch,
       dir,
@@ -108,11 +113,9 @@ async function readEntry(dir: string): Promise<BoardMedia | undefined> {
       kernelParams: m.kernelParams,
       kernelVersion: m.kernelVersion,
       tftpRoot: join(dir, 'tftp'),
-      sdImage: join(dir, 'sd.img'),
-      sdKernelParams: [...m.kernelParams, `root=LABEL=${SD_ROOT_LABEL}`],
-      raspiDtb: join(dir, 'raspi.dtb'),
+      ...sd,
     }
-    return [media.kernel, media.initrd, media.tftpRoot, media.sdImage, media.raspiDtb].every(f => existsSync(f)) ? media : undefined
+    return [media.kernel, media.initrd, media.tftpRoot, ...(sd ? [sd.sdImage, sd.raspiDtb] : [])].every(f => existsSync(f)) ? media : undefined
   } catch {
     return undefined
   }
