@@ -75,3 +75,11 @@ t.test("mips64el direct kernel boot: malta, Debian's 5kc-malta ELF kernel, busyb
   t.match(await vm.succeed('cat /proc/cpuinfo'), /MIPS 5KE/, 'the TCG CPU model of the profile')
   t.match(await vm.succeed('cat /proc/cpuinfo'), /system type\s*: MIPS Malta/)
 })
+
+t.test('aarch64 UEFI: AAVMF on a private variables store boots the kernel (EFI stub) to a shell; the virtio-gpu screen can be captured', async t => {
+  const vm = await boot(t, { name: 'arm64-uefi', arch: 'aarch64', firmware: 'uefi', kernel: arm.kernel, initrd: arm.initrd, kernelParams: arm.kernelParams, memory: '512M' })
+  t.equal((await vm.succeed('uname -m')).trim(), 'aarch64')
+  t.equal((await vm.succeed('test -d /sys/firmware/efi && echo efi')).trim(), 'efi', 'the kernel was started by UEFI')
+  const png = await vm.screenshot()
+  t.same([...png.subarray(1, 4)].map(c => String.fromCharCode(c)).join(''), 'PNG', 'a screenshot of the virtio-gpu display')
+})
