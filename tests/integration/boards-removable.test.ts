@@ -38,3 +38,16 @@ t.test('aarch64 virt: the CD ejects and takes a new medium, the USB stick unplug
   await vm.waitUntilSucceeds(`test ! -e /sys/block/${stick}`, { timeout: 30_000 })
   t.pass('the guest saw the USB stick go')
 })
+
+t.test('aarch64 live ISO under UEFI (AAVMF, GRUB arm64-efi on the scsi-cd): copytoram chosen at the GRUB menu, then the CD ejected', async t => {
+  const vm = await boot(t, { name: 'arm64-live-iso', arch: 'aarch64', cdrom: arm.iso!, memory: '512M' })
+  await vm.console.waitFor('live-copytoram', { timeout: 120_000 })
+  vm.console.send('\x1b[B') // down to the copytoram entry
+  vm.console.send('\r')
+  t.match(await vm.succeed('cat /proc/cmdline'), /bootcheck\.live copytoram/, 'the entry chosen at the menu')
+  t.equal(await vm.succeed('cat /run/copytoram/payload.txt'), 'bootcheck board live medium payload\n')
+  t.notMatch(await vm.succeed('cat /proc/mounts'), / \/iso /, 'the medium is no longer mounted')
+  await vm.eject()
+  t.equal(await vm.succeed('cat /run/copytoram/payload.txt'), 'bootcheck board live medium payload\n', 'still there with the CD gone')
+  t.equal((await vm.succeed('uname -m')).trim(), 'aarch64')
+})

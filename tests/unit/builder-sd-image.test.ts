@@ -23,3 +23,12 @@ t.test('extlinux.conf: the kernel and initrd in /boot, root by label', async t =
   t.match(c, /^ {2}initrd \/boot\/initrd$/m)
   t.match(c, new RegExp(`^  append console=ttyAMA0 root=LABEL=${SD_ROOT_LABEL} rootwait$`, 'm'))
 })
+
+t.test("the board ISO's GRUB menu: live, then live-copytoram, both marked bootcheck.live", async t => {
+  const { boardGrubCfg } = await import('../../vm-configs/debian/boards/iso.js')
+  const c = boardGrubCfg('Image', ['console=ttyAMA0'])
+  t.match(c, /^set default=live$/m)
+  t.match(c, /menuentry 'live' --id live \{\n {2}linux \/boot\/Image console=ttyAMA0 bootcheck\.live\n {2}initrd \/boot\/initrd\n\}/)
+  t.match(c, /menuentry 'live-copytoram' --id live-copytoram \{\n {2}linux \/boot\/Image console=ttyAMA0 bootcheck\.live copytoram\n/)
+  t.ok(c.indexOf("'live'") < c.indexOf("'live-copytoram'"), 'copytoram is the second entry (one Down at the menu)')
+})

@@ -15,11 +15,13 @@ export interface Board {
   kernelFile: string
   /** aarch64: the Raspberry Pi's device tree in the kernel package's /usr/lib/linux-image-<release>/, and its console (the mini UART) */
   raspi?: { dtb: string; console: string }
+  /** the GRUB EFI package of the live ISO and its GRUB format (aarch64) */
+  grubEfi?: { pkg: string; format: string }
 }
 
 /** The boards, by architecture. */
 export const BOARDS: Readonly<Record<BoardArch, Board>> = {
-  aarch64: { debArch: 'arm64', kernelMeta: 'linux-image-arm64', console: 'ttyAMA0', kernelFile: 'Image', raspi: { dtb: 'broadcom/bcm2837-rpi-3-b.dtb', console: 'ttyS1' } },
+  aarch64: { debArch: 'arm64', kernelMeta: 'linux-image-arm64', console: 'ttyAMA0', kernelFile: 'Image', raspi: { dtb: 'broadcom/bcm2837-rpi-3-b.dtb', console: 'ttyS1' }, grubEfi: { pkg: 'grub-efi-arm64-bin', format: 'arm64-efi' } },
   // malta: Debian's 5kc-malta kernel is an ELF vmlinux (QEMU loads it as -kernel)
   mips64el: { debArch: 'mips64el', kernelMeta: 'linux-image-5kc-malta', console: 'ttyS0', kernelFile: 'vmlinux' },
 }

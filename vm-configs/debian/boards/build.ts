@@ -25,6 +25,7 @@ import { boardInitrd, boardTree } from './initrd.js'
 import { BOARD_MODULES, BOARDS, type BoardArch } from './boards.js'
 import { buildTftpRoot } from './tftp.js'
 import { buildSdImage, SD_ROOT_LABEL } from './sd-image.js'
+import { buildBoardIso } from './iso.js'
 
 /** A board's media: files in one cache entry, and how to boot them. */
 export interface BoardMedia {
@@ -46,6 +47,8 @@ export interface BoardMedia {
   sdKernelParams?: string[]
   /** aarch64: the Raspberry Pi 3B's device tree (from the kernel package), for `board: 'raspi3b'` */
   raspiDtb?: string
+  /** aarch64: a live ISO booted by UEFI (GRUB EFI; entries `live` and `live-copytoram`) */
+  iso?: string
 }
 
 /** Options of {@link buildBoardMedia}. */
@@ -65,7 +68,7 @@ export async function buildBoardMedia(arch: BoardArch, opts: BoardMediaOptions =
   const debDir = resolve(opts.debCacheDir ?? join(root, '.bootcheck', 'cache', 'debs'))
   await mkdir(cacheDir, { recursive: true })
   const board = BOARDS[arch]
-  const debs = await boardDebs(board.debArch, board.kernelMeta, ['busybox-static'], debDir, log)
+  const debs = await boardDebs(board.debArch, board.kernelMeta, ['busybox-static', ...(board.grubEfi ? [board.grubEfi.pkg] : [])], debDir, log)
   const key = cacheKey({
     debs: [...debs.values()].map(d => ({ file: d.file, sha256: d.sha256 })),
     sources: await boardSources(),
@@ -87,6 +90,10 @@ export async function buildBoardMedia(arch: BoardArch, opts: BoardMediaOptions =
       await buildSdImage(work, join(tmp, 'sd.img'), { tree, kernel: join(tmp, board.kernelFile), kernelFile: board.kernelFile, initrd: join(tmp, 'initrd'), params: [`console=${board.console}`, `console=${board.raspi.console},115200`] }, log)
       await copyFile(join(unpack('kernel'), 'usr', 'lib', `linux-image-${kernelVersion}`, board.raspi.dtb), join(tmp, 'raspi.dtb'))
     }
+    if (board.grubEfi) {
+      const grubDir = join(unpack(board.grubEfi.pkg), 'usr', 'lib', 'grub', board.grubEfi.format)
+      await buildBoardIso(work, join(tmp, 'live.iso'), { kernel: join(tmp, board.kernelFile), kernelFile: board.kernelFile, initrd: join(tmp, 'initrd'), params: [`console=${board.console}`], grubDir }, log)
+    }
     const manifest = { arch, kernelFile: board.kernelFile, kernelParams: [`console=${board.console}`], kernelVersion }
     await writeFile(join(tmp, MANIFEST), JSON.stringify(manifest, null, 2) + '\n')
     await rm(work, { recursive: true, force: true })
@@ -105,6 +112,7 @@ async function readEntry(dir: string): Promise<BoardMedia | undefined> {
     const sd = BOARDS[m.arch].raspi
       ? { sdImage: join(dir, 'sd.img'), sdKernelParams: [...m.kernelParams, `root=LABEL=${SD_ROOT_LABEL}`], raspiDtb: join(dir, 'raspi.dtb') }
       : undefined
+    const iso = BOARDS[m.arch].grubEfi ? { iso: join(dir, 'live.iso') } : undefined
     const media: BoardMedia = {
       arch: m.arch,
       dir,
@@ -114,8 +122,9 @@ async function readEntry(dir: string): Promise<BoardMedia | undefined> {
       kernelVersion: m.kernelVersion,
       tftpRoot: join(dir, 'tftp'),
       ...sd,
+      ...iso,
     }
-    return [media.kernel, media.initrd, media.tftpRoot, ...(sd ? [sd.sdImage, sd.raspiDtb] : [])].every(f => existsSync(f)) ? media : undefined
+    return [media.kernel, media.initrd, media.tftpRoot, ...(sd ? [sd.sdImage, sd.raspiDtb] : []), ...(iso ? [iso.iso] : [])].every(f => existsSync(f)) ? media : undefined
   } catch {
     return undefined
   }

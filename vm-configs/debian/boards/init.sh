@@ -16,11 +16,15 @@ exec </dev/console >/dev/console 2>&1
 root=
 net=
 httpd=
+live=
+copytoram=
 for o in $(cat /proc/cmdline); do
   case "$o" in
     root=*) root="${o#root=}" ;;
     bootcheck.net) net=1 ;;
     bootcheck.httpd) httpd=1 ;;
+    bootcheck.live) live=1 ;;
+    copytoram) copytoram=1 ;;
   esac
 done
 
@@ -50,6 +54,24 @@ if [ -n "$root" ] && [ ! -e /etc/board-root ]; then
     exec switch_root /mnt /init
   fi
   echo "board: FAILED to mount the root $root"
+fi
+
+# a live medium: the CD with the ISO's label at /iso; copytoram copies its payload to RAM and lets it go
+if [ -n "$live" ]; then
+  mkdir -p /iso
+  i=0
+  while [ $i -lt 300 ]; do
+    dev=$(findfs LABEL=BOARDLIVE 2>/dev/null) && [ -b "$dev" ] && break
+    sleep 0.1; i=$((i + 1))
+  done
+  if mount -t iso9660 -o ro "$dev" /iso; then
+    echo "board: live medium $dev at /iso"
+    if [ -n "$copytoram" ]; then
+      mkdir -p /run/copytoram && cp /iso/payload.txt /run/copytoram/ && umount /iso && echo "board: copytoram: the payload is in /run/copytoram, the medium is free"
+    fi
+  else
+    echo "board: FAILED to mount the live medium"
+  fi
 fi
 
 [ -e /etc/board-root ] && echo "board: running from the root file system $(awk '$2 == "/" {print $1}' /proc/mounts | tail -1)"
