@@ -51,3 +51,12 @@ t.test('aarch64 live ISO under UEFI (AAVMF, GRUB arm64-efi on the scsi-cd): copy
   t.equal(await vm.succeed('cat /run/copytoram/payload.txt'), 'bootcheck board live medium payload\n', 'still there with the CD gone')
   t.equal((await vm.succeed('uname -m')).trim(), 'aarch64')
 })
+
+t.test("screens on aarch64: the GRUB menu on AAVMF's virtio-gpu display is read as text", async t => {
+  const vm = await boot(t, { name: 'arm64-grub-screen', arch: 'aarch64', cdrom: arm.iso!, memory: '512M' })
+  await vm.console.waitFor('live-copytoram', { timeout: 120_000 })
+  vm.console.send('\x1b[B') // stop the countdown on the second entry
+  const found = await vm.waitForText('live-copytoram', { timeout: 60_000 })
+  t.match(found.line, /live-copytoram/, "GRUB's entry, found by OCR on the screen")
+  t.match((await vm.screenText()).text, /live/, 'the screen as text')
+})
