@@ -20,6 +20,8 @@ declare -A needs=(
   [mmdebstrap]=mmdebstrap
   # OCR for vm.screenText/waitForText/clickText (src/screens/ocr.ts)
   [tesseract]=tesseract-ocr
+  # other architectures (README "Other architectures and boards")
+  [qemu-system-aarch64]=qemu-system-arm [qemu-system-riscv64]=qemu-system-misc [qemu-system-mips64el]=qemu-system-mips
 )
 # files -> Debian package
 declare -A files=(
@@ -35,7 +37,19 @@ declare -A files=(
   [/usr/lib/debian-installer/images/12/amd64/gtk/pxelinux.0]=debian-installer-12-netboot-amd64
   [/usr/share/tesseract-ocr/5/tessdata/eng.traineddata]=tesseract-ocr-eng
   [/usr/share/tesseract-ocr/5/tessdata/fra.traineddata]=tesseract-ocr-fra
+  # firmware of the other architectures: AAVMF (aarch64 UEFI), U-Boot for QEMU's boards, OpenSBI (riscv64)
+  [/usr/share/AAVMF/AAVMF_CODE.fd]=qemu-efi-aarch64 [/usr/lib/u-boot/qemu_arm64/u-boot.bin]=u-boot-qemu
+  [/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.elf]=opensbi
 )
+# the Raspberry Pi's U-Boot exists only as an arm64 package: apt needs that foreign architecture
+# (the aarch64 board media of vm-configs/debian/boards/ download arm64 .debs the same way)
+if [ "$(dpkg --print-architecture)" != arm64 ] && ! dpkg --print-foreign-architectures | grep -qx arm64; then
+  echo "setup: dpkg --add-architecture arm64 (aarch64 boards)"
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo dpkg --add-architecture arm64
+  $sudo apt-get update -qq
+fi
+files[/usr/lib/u-boot/rpi_arm64/u-boot.bin]=u-boot-rpi:arm64
 missing=()
 for cmd in "${!needs[@]}"; do command -v "$cmd" >/dev/null 2>&1 || missing+=("${needs[$cmd]}"); done
 for f in "${!files[@]}"; do [ -e "$f" ] || missing+=("${files[$f]}"); done

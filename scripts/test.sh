@@ -15,4 +15,7 @@ mkdir -p .bootcheck
 node bin/bootcheck.js media > .bootcheck/demo-media.json
 echo "test: building the Debian live-boot ISO (cached)"
 node --import tsx tests/media/debian-live.ts > /dev/null
+echo "test: building the aarch64 board media (cached)"
+node --import tsx vm-configs/debian/boards/build.ts aarch64 > .bootcheck/board-media-aarch64.json
+node --import tsx vm-configs/debian/boards/build.ts mips64el > /dev/null
 exec node bin/bootcheck.js run --jobs 2 --timeout 900 --slowest 10 --junit .bootcheck/junit.xml tests/unit tests/security tests/integration "$@"

@@ -45,6 +45,11 @@ export { RESTORE_FIELDS } from './spec/spec.js'
 /** Snapshots: a saved machine (`vm.snapshot()`), restored by `boot(t, { from })`, and what its manifest says. */
 export { Snapshot } from './machine/snapshot.js'
 export type { SnapshotManifest, SnapshotMedium, SnapshotQemu } from './machine/snapshot-manifest.js'
+/** Guest architectures (`arch`) and what QEMU needs for each: binary, Debian package, board, CPU, console, firmware. */
+export { ARCHES, ARCH_PROFILES, type Arch, type ArchProfile, type FirmwareChoice, type FirmwareFiles, type PackagedFile } from './spec/arch.js'
+/** U-Boot at the console (`vm.uboot`), its prompt, error lines and fail-fast patterns. */
+export { UBoot } from './machine/uboot.js'
+export { UBOOT_ERROR_LINES, UBOOT_FAILURE_PATTERNS, UBOOT_PROMPT, parseUbootEnv, ubootError } from './console/uboot.js'
 /** Parses memory sizes such as `'1G'` into MiB. */
 export { parseMemory } from './spec/spec.js'
 /** Marks a value as secret (`vm.type(secret('hunter2'))`): used as it is, masked as `[secret]` in actions.jsonl, the report, snapshot.json and error messages. */

@@ -14,9 +14,12 @@ import { join, resolve } from 'node:path'
 import type { PxeSpec } from '../src/index.js'
 import { buildLiveMedia, type LiveMedia } from './debian/build.js'
 import { repoRoot } from './debian/contract.js'
+import { buildBoardMedia, type BoardMedia } from './debian/boards/build.js'
+import type { BoardArch } from './debian/boards/boards.js'
 
 export { buildLiveMedia }
 export type { LiveMedia, LiveMediaOptions, NetbootMedia } from './debian/build.js'
+export { buildBoardMedia, type BoardMedia, type BoardMediaOptions } from './debian/boards/build.js'
 
 let cached: Promise<LiveMedia> | undefined
 
@@ -24,6 +27,15 @@ let cached: Promise<LiveMedia> | undefined
 export function demoMedia(): Promise<LiveMedia> {
   cached ??= buildLiveMedia({ log: line => process.stderr.write(`media: ${line}\n`) })
   return cached
+}
+
+const boards = new Map<BoardArch, Promise<BoardMedia>>()
+
+/** Builds (or reuses) the demo media of a board (`aarch64`: kernel, initramfs, TFTP root); one build per process. */
+export function boardMedia(arch: BoardArch = 'aarch64'): Promise<BoardMedia> {
+  let m = boards.get(arch)
+  if (!m) boards.set(arch, (m = buildBoardMedia(arch, { log: line => process.stderr.write(`board media: ${line}\n`) })))
+  return m
 }
 
 /** The default command line plus extra parameters. */
@@ -68,3 +80,16 @@ export function readDemoMediaJson(path: string = process.env.BOOTCHECK_DEMO_MEDI
 }
 
 export { netbootServerDisk, serveScript, type NetbootServerOptions } from './netboot-server.js'
+
+/** Where scripts/demo.sh saves the aarch64 board media (`vm-configs/debian/boards/build.ts aarch64`), in the repo. */
+export const BOARD_MEDIA_JSON = join(repoRoot(), '.bootcheck', 'board-media-aarch64.json')
+
+/** The aarch64 board media as the boards' builder printed it (`$BOOTCHECK_BOARD_MEDIA` or {@link BOARD_MEDIA_JSON}). Does not build. */
+export function readBoardMediaJson(path: string = process.env.BOOTCHECK_BOARD_MEDIA ?? BOARD_MEDIA_JSON): BoardMedia {
+  const file = resolve(path)
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as BoardMedia
+  } catch (e) {
+    throw new Error(`no board media at ${file} (${(e as NodeJS.ErrnoException).code ?? String(e)}): run \`node --import tsx vm-configs/debian/boards/build.ts aarch64 > .bootcheck/board-media-aarch64.json\` first, as scripts/demo.sh does`)
+  }
+}

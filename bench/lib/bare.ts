@@ -23,12 +23,16 @@ export interface BareQemu {
   stop(): Promise<void>
 }
 
-/** Starts QEMU for `spec` (direct-kernel or CD specs without network) with bootcheck's argv. */
-export async function startBare(spec: MachineSpec, accel: 'kvm' | 'tcg'): Promise<BareQemu> {
+/**
+ * Starts QEMU for `spec` (direct-kernel or CD specs without network) with bootcheck's argv,
+ * on `qemu` (default `$BOOTCHECK_QEMU` or `qemu-system-x86_64`; another arch's binary for
+ * its specs).
+ */
+export async function startBare(spec: MachineSpec, accel: 'kvm' | 'tcg', qemu = process.env.BOOTCHECK_QEMU ?? 'qemu-system-x86_64'): Promise<BareQemu> {
   const workDir = await makeScratchDir('bootcheck-bench-bare-')
   const prepared = await prepareLaunch(spec, workDir, workDir, {})
   const argv = buildQemuArgv(launchPlan(spec, { name: 'bench-bare', accel, workDir }, prepared))
-  const term = pty.spawn(process.env.BOOTCHECK_QEMU ?? 'qemu-system-x86_64', argv, { name: 'dumb', cols: 250, rows: 50, encoding: 'utf8' })
+  const term = pty.spawn(qemu, argv, { name: 'dumb', cols: 250, rows: 50, encoding: 'utf8' })
   let text = ''
   let cursor = 0
   let wake: (() => void) | null = null

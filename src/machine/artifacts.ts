@@ -64,8 +64,8 @@ export interface MachineFacts {
   accel: 'kvm' | 'tcg'
   /** The guest architecture, from the QEMU binary's name (`x86_64` of `qemu-system-x86_64`). */
   arch?: string
-  /** `bios` or `uefi`. */
-  firmware?: 'bios' | 'uefi'
+  /** `bios`, `uefi`, `u-boot`, or `none` (a board's kernel loaded by QEMU itself). */
+  firmware?: 'bios' | 'uefi' | 'u-boot' | 'none'
   memoryMiB: number
   cpus: number
   startedAt: string

@@ -26,6 +26,7 @@ import type { ScreenText } from '../screens/ocr-tsv.js'
 import { ScreenReader, waitForText, type ScreenTextOptions, type WaitForTextOptions } from '../screens/text.js'
 import { makeScratchDir } from '../util/scratch.js'
 import { sleep, within } from '../util/sleep.js'
+import { UBoot } from './uboot.js'
 import { ActionLog } from './actions.js'
 import { FilmstripRecorder, filmstripMode } from './filmstrip.js'
 import { ARTIFACT_FILES, slug } from './artifacts.js'
@@ -140,6 +141,8 @@ export class Machine {
    * folder. Closed by `dispose`.
    */
   readonly http: NetbootHttpServer | undefined
+  /** U-Boot at the serial console (a machine with `firmware: 'u-boot'`): stop autoboot, run commands, read the environment. */
+  readonly uboot: UBoot
   /** The machine's network cards (`nics` in its spec), with their device ids and MAC addresses. */
   readonly nics: readonly NicInfo[]
   /** Default timeout of commands and console waits, in milliseconds. */
@@ -184,6 +187,7 @@ export class Machine {
     // command at once and makes the next one wait for the new boot.
     this.qmp.on('RESET', e => this.shell.guestReset(`QEMU reported RESET, ${e.data?.reason ?? 'no reason given'}`))
     this.actions = new ActionLog(join(parts.artifactsDir, ARTIFACT_FILES.actions))
+    this.uboot = new UBoot(this.console, this.name, () => this.timeout, (action, args, fn, describe) => this.step(action, args, fn, describe))
     this.screens = { capture: () => captureScreen(this.qmp, this.workDir), testFile: parts.testFile, artifactsDir: this.artifactsDir }
     this.reader = new ScreenReader(this.screens.capture)
     this.filmstrip = filmstripMode() === 'off' ? undefined : new FilmstripRecorder(() => captureScreenPpm(this.qmp, this.workDir), n => this.console.lastLines(n)).start()
@@ -499,6 +503,7 @@ export class Machine {
                 'Snapshot a machine without shares and copy files into the restored one with vm.copyTo.',
             )
           }
+          if (this.origin.plan.sd) throw new SnapshotError(`${this.name} cannot be snapshotted: it has an SD card, whose overlay snapshots do not carry yet. Snapshot a machine without sd.`)
           const name = options.name ?? 'snapshot'
           const wired = this.nics.filter(n => n.network !== 'user')
           if (wired.length) {
@@ -530,8 +535,10 @@ export class Machine {
    */
   saveDisk(id: string, path: string): Promise<void> {
     return this.step('saveDisk', { id, path }, async () => {
-      const disk = this.origin.plan.disks.find(d => d.id === id)
-      if (!disk) throw new SpecError(`saveDisk: ${this.name} has no disk '${id}' (it has ${this.origin.plan.disks.map(d => `'${d.id}'`).join(', ') || 'none'})`)
+      const plan = this.origin.plan
+      const disks = [...plan.disks, ...(plan.sd ? [{ id: 'sd', file: plan.sd.file }] : [])]
+      const disk = disks.find(d => d.id === id)
+      if (!disk) throw new SpecError(`saveDisk: ${this.name} has no disk '${id}' (it has ${disks.map(d => `'${d.id}'`).join(', ') || 'none'})`)
       await flattenDisk(this.qmp, disk.file, path)
       this.actions.attach('disk', path)
     })

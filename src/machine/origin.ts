@@ -20,6 +20,8 @@ export function specMedia(spec: MachineSpec, options: { cdrom: boolean }): Mediu
   file('kernel', spec.kernel)
   file('initrd', spec.initrd)
   file('USB stick base', spec.usb)
+  file('SD card base', spec.sd)
+  file('device tree', spec.dtb)
   for (const d of diskOverlays(spec, '')) file(`${d.id} base`, d.image)
   if (spec.pxe) media.push({ role: 'TFTP root', path: resolve(spec.pxe.tftpRoot), kind: 'tree' })
   if (spec.ipxe) media.push({ role: 'HTTP root', path: resolve(spec.ipxe.httpRoot), kind: 'tree' })
@@ -33,6 +35,7 @@ export function bootOrigin(spec: MachineSpec, qemu: string, plan: LaunchPlan, wo
   const bases: Record<string, string> = {}
   for (const d of diskOverlays(spec, workDir)) if (d.image !== undefined) bases[d.id] = resolve(d.image)
   if (spec.usb) bases.usb = resolve(spec.usb)
+  if (spec.sd) bases.sd = resolve(spec.sd)
   const bootfile = plan.net?.bootfile
   const httpOrigin =
     http && bootfile?.startsWith(http.guestUrl)

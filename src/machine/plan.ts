@@ -8,6 +8,7 @@
 import { join, resolve } from 'node:path'
 import { stableMac } from '../net/mac.js'
 import type { LaunchPlan, PlanNic } from '../qemu/argv.js'
+import { ARCH_PROFILES, chosenBoard, RASPI3B } from '../spec/arch.js'
 import { parseMemory, type DiskSpec, type MachineSpec } from '../spec/spec.js'
 
 /** How the kernel is found: given directly, read from an ISO's boot entry, or left to the firmware. */
@@ -60,10 +61,12 @@ export interface Prepared {
   disks: Array<{ id: string; file: string }>
   /** The USB stick's overlay. */
   usb?: string
+  /** The SD card's overlay. */
+  sd?: string
   /** With {@link KernelSource} `iso-entry`: the kernel, initrd and command line read from the ISO. */
   isoEntry?: { kernel: string; initrd?: string; params: string[] }
-  /** With UEFI: the firmware code and a private copy of the variables store. */
-  uefi?: { code: string; vars: string }
+  /** The firmware, its files checked (with UEFI: a private copy of the variables store). Default: x86's BIOS. */
+  firmware?: LaunchPlan['firmware']
   /** With `pxe` or `ipxe`: the served TFTP root and/or the boot file (a TFTP path or an HTTP URL). */
   net?: { tftpRoot?: string; bootfile?: string }
 }
@@ -78,20 +81,44 @@ export function launchPlan(
     name: where.name,
     accel: where.accel,
     memoryMiB: parseMemory(spec.memory ?? '1G'),
-    cpus: spec.cpus ?? 1,
-    firmware: prepared.uefi ? { kind: 'uefi', ...prepared.uefi } : { kind: 'bios' },
+    cpus: spec.cpus ?? (chosenBoard(spec) === 'raspi3b' ? RASPI3B.cpus : 1),
+    ...archPlan(spec),
+    firmware: prepared.firmware ?? { kind: 'bios' },
     qmpSocket: join(where.workDir, 'qmp.sock'),
     disks: prepared.disks,
     extraArgs: spec.qemuArgs ?? [],
     ...(spec.restrictNetwork ? { restrictNetwork: true } : {}),
     ...(spec.cdrom ? { cdrom: resolve(spec.cdrom) } : {}),
     ...(prepared.usb ? { usb: prepared.usb } : {}),
+    ...(prepared.sd ? { sd: { file: prepared.sd, slot: chosenBoard(spec) === 'raspi3b' ? ('board' as const) : ('sdhci-pci' as const) } } : {}),
     ...(spec.tablet ? { tablet: true } : {}),
     ...directBoot(spec, prepared),
     ...(prepared.net ? { net: prepared.net } : {}),
     ...(spec.nics?.length ? { nics: planNics(spec, where.name) } : {}),
     ...(spec.bootFrom ? { bootFrom: spec.bootFrom } : {}),
     ...(spec.shares?.length ? { shares: plannedShares(spec) } : {}),
+  }
+}
+
+/**
+ * What the spec's architecture gives the plan: machine type, TCG CPU model, CD bus and
+ * display (none of them for x86_64, whose defaults are the argv's). Pure.
+ */
+export function archPlan(spec: MachineSpec): Pick<LaunchPlan, 'arch' | 'machineType' | 'cpu' | 'cdromBus' | 'display' | 'serialIndex' | 'dtb'> {
+  const arch = spec.arch ?? 'x86_64'
+  if (arch === 'x86_64') return {}
+  const p = ARCH_PROFILES[arch]
+  const dtb = spec.dtb ? { dtb: resolve(spec.dtb) } : {}
+  // the Pi's CPU is the board's own (cortex-a53)
+  if (chosenBoard(spec) === 'raspi3b') return { arch, machineType: RASPI3B.machine, display: 'none', serialIndex: RASPI3B.serialIndex, ...dtb }
+  return {
+    ...dtb,
+    arch,
+    machineType: p.machine,
+    ...(p.tcgCpu ? { cpu: p.tcgCpu } : {}),
+    cdromBus: p.cdrom,
+    // aarch64's UEFI and Linux drive virtio-gpu; the other boards here are used headless
+    display: arch === 'aarch64' ? 'virtio-gpu' : 'none',
   }
 }
 

@@ -1,7 +1,7 @@
 /**
  * The effects a boot needs before QEMU starts, each in the machine's temporary folder:
- * disk and USB overlays, the kernel and initrd of an ISO entry, a private UEFI variables
- * store, and the root a network boot serves (a PXE TFTP root, or an iPXE HTTP server).
+ * disk and USB overlays, the kernel and initrd of an ISO entry, the firmware (with a private
+ * UEFI variables store), and the root a network boot serves (a PXE TFTP root, or an iPXE HTTP server).
  * Their results go into the pure {@link launchPlan}.
  * @module
  */
@@ -11,12 +11,12 @@ import { MediumError } from '../errors/errors.js'
 import { extractBootFiles } from '../media/bootconfig.js'
 import { checkBootImage, checkFile } from '../media/image.js'
 import { createBlankDisk, createOverlay } from '../media/overlay.js'
-import { prepareUefi } from '../media/firmware.js'
 import { NetbootHttpServer } from '../net/http.js'
 import { IPXE_CHAIN_SCRIPT, ipxeChainScript } from '../net/ipxe.js'
 import { checkServedRoot, isServedFile, layOverlay, resolveServedPath, type Overlay } from '../net/tree.js'
 import type { MachineSpec } from '../spec/spec.js'
 import { ARTIFACT_FILES } from './artifacts.js'
+import { prepareFirmware } from './firmware.js'
 import { bootMedia, diskOverlays, kernelSource, type Prepared } from './plan.js'
 
 /** What a boot starts besides QEMU and must stop again (on failure, or in `dispose`). */
@@ -40,20 +40,23 @@ export async function prepareLaunch(spec: MachineSpec, workDir: string, artifact
     })),
   )
   const usb = spec.usb ? await createOverlay(spec.usb, join(workDir, 'usb.qcow2'), 'USB stick image') : undefined
+  const sd = spec.sd ? await createOverlay(spec.sd, join(workDir, 'sd.qcow2'), 'SD card image') : undefined
+  if (spec.dtb) await checkFile(spec.dtb, 'device tree (dtb)')
   // A file that cannot boot in its role fails now, not after the firmware found nothing.
   for (const { path, role } of bootMedia(spec)) await checkBootImage(path, role)
   const isoEntry =
     kernelSource(spec) === 'iso-entry'
       ? await extractBootFiles((spec.cdrom ?? spec.usb)!, workDir, spec.bootEntry ? { entry: spec.bootEntry } : {})
       : undefined
-  const uefi = spec.firmware === 'uefi' ? await prepareUefi(workDir) : undefined
+  const firmware = await prepareFirmware(spec, workDir)
   // last: it may start the HTTP server, which nothing after it should have to stop
   const net = await netBoot(spec, workDir, artifactsDir, owned)
   return {
     disks,
     ...(usb ? { usb } : {}),
+    ...(sd ? { sd } : {}),
     ...(isoEntry ? { isoEntry: { kernel: isoEntry.kernel, params: isoEntry.params, ...(isoEntry.initrd ? { initrd: isoEntry.initrd } : {}) } } : {}),
-    ...(uefi ? { uefi } : {}),
+    firmware,
     ...(net ? { net } : {}),
   }
 }

@@ -2,14 +2,15 @@
  * A snapshot folder may come from a shared CI cache: its `snapshot.json` is data, checked
  * here before anything of it is used. Names of devices and files are plain (no paths out of
  * the folder, nothing that could slip into a QEMU option list); the saved launch plan may
- * name no shares, only Debian's OVMF as firmware, a CD medium only when it is one of the
+ * name no shares, only firmware files an architecture profile names (Debian's OVMF,
+ * AAVMF, U-Boot, OpenSBI), no SD card or device tree, a CD medium only when it is one of the
  * checksummed media, and QEMU arguments only when the restoring spec gives the same ones
  * (`qemuArgs`): a manifest never adds to QEMU's command line by itself.
  * @module
  */
 import { lstatSync } from 'node:fs'
 import { SnapshotError } from '../errors/errors.js'
-import { UEFI_CANDIDATES } from '../media/firmware.js'
+import { ARCHES, ARCH_PROFILES, RASPI3B } from '../spec/arch.js'
 import { any, arrayOf, bool, int, nullable, object, oneOf, optional, recordOf, str, type Shape } from '../util/shape.js'
 import type { SnapshotManifest } from './snapshot-manifest.js'
 
@@ -45,9 +46,14 @@ const PLAN: Shape = object(
   {
     memoryMiB: int(16, 2 ** 24),
     cpus: int(1, 1024),
-    firmware: (v, p) =>
-      object({ kind: oneOf('bios', 'uefi') }, true)(v, p) ??
-      ((v as { kind: string }).kind === 'uefi' && !UEFI_CANDIDATES.some(([code]) => code === (v as { code?: unknown }).code) ? `${p}.code must be one of Debian's OVMF builds` : undefined),
+    firmware: (v, p) => object({ kind: oneOf('bios', 'uefi', 'u-boot', 'none') }, true)(v, p) ?? firmwareFilesProblem(v as Record<string, unknown>, p),
+    arch: optional(oneOf(...ARCHES)),
+    cpu: optional(str(64, /^[\w.-]+$/, 'a CPU model')),
+    serialIndex: optional(int(0, 3)),
+    cdromBus: optional(oneOf('ide', 'scsi')),
+    display: optional(oneOf('vga', 'virtio-gpu', 'none')),
+    sd: absent('a machine with an SD card is not snapshotted'),
+    dtb: absent('a machine with a device tree is not snapshotted'),
     cdrom: optional(nullable(PATH)),
     disks: arrayOf(object({ id: ID, file: PATH }), 32),
     append: optional(str(65_536)),
@@ -58,6 +64,27 @@ const PLAN: Shape = object(
   },
   true,
 )
+
+/** A field the saved plan must not have. */
+function absent(why: string): Shape {
+  return (v, p) => (v === undefined ? undefined : `${p}: ${why}`)
+}
+
+/** Every firmware file an architecture profile names: the only ones a restored snapshot may load. */
+const KNOWN_FIRMWARE: ReadonlySet<string> = new Set([
+  RASPI3B.uboot.path,
+  ...Object.values(ARCH_PROFILES).flatMap(profile =>
+    Object.values(profile.firmware).flatMap(f =>
+      f?.kind === 'uefi' ? f.candidates.map(c => c.code.path) : f?.kind === 'u-boot' ? [f.image.path, ...(f.opensbi ? [f.opensbi.path] : [])] : [],
+    ),
+  ),
+])
+
+function firmwareFilesProblem(fw: Record<string, unknown>, p: string): string | undefined {
+  const files = fw.kind === 'uefi' ? ['code'] : fw.kind === 'u-boot' ? ['image', ...(fw.opensbi === undefined ? [] : ['opensbi'])] : []
+  for (const k of files) if (!KNOWN_FIRMWARE.has(fw[k] as string)) return `${p}.${k} must be a firmware file of Debian's packages (${[...KNOWN_FIRMWARE].join(', ')})`
+  return undefined
+}
 
 /** Throws a {@link SnapshotError} naming `file` and the field unless the manifest is sound data. */
 export function checkManifest(m: unknown, file: string): asserts m is SnapshotManifest {

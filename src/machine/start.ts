@@ -11,7 +11,8 @@ import { constants as osConstants } from 'node:os'
 import { basename, join, resolve } from 'node:path'
 import { SerialConsole } from '../console/console.js'
 import { DEFAULT_FAILURE_PATTERNS, FailureWatcher } from '../console/failfast.js'
-import { GuestFailureError, MachineExitedError, NetworkError, QemuStartError, SnapshotError } from '../errors/errors.js'
+import { UBOOT_FAILURE_PATTERNS } from '../console/uboot.js'
+import { GuestFailureError, MachineExitedError, NetworkError, QemuStartError, SnapshotError, SpecError } from '../errors/errors.js'
 import { isProtocolLine, SHELL_PROTOCOL } from '../guest/protocol.js'
 import { buildQemuArgv, shellQuote, type LaunchPlan } from '../qemu/argv.js'
 import { detectAccelerator, resolveQemuBinary } from '../qemu/accel.js'
@@ -19,6 +20,7 @@ import { DEFAULT_QEMU } from '../qemu/binary.js'
 import { QemuProcess } from '../qemu/process.js'
 import { trackScratch, untrackScratch } from '../qemu/registry.js'
 import { QmpClient } from '../qmp/client.js'
+import { ARCH_PROFILES, foreignArchReason, type Arch } from '../spec/arch.js'
 import { checkSpec } from '../spec/check.js'
 import type { MachineSpec } from '../spec/spec.js'
 import { makeScratchDir } from '../util/scratch.js'
@@ -65,9 +67,28 @@ export interface StartContext {
   note?: (line: string) => void
 }
 
-/** The QEMU binary a spec runs on: `qemu`, else `$BOOTCHECK_QEMU`, else `qemu-system-x86_64`, found in PATH. */
-export function specQemuBinary(spec: MachineSpec): Promise<string> {
-  return resolveQemuBinary(spec.qemu ?? process.env.BOOTCHECK_QEMU ?? DEFAULT_QEMU)
+/**
+ * The QEMU binary a spec runs on, found in PATH: `qemu`, else for x86_64 `$BOOTCHECK_QEMU`
+ * or `qemu-system-x86_64`, else the architecture's binary (e.g. `qemu-system-aarch64`). A
+ * missing one is a {@link QemuStartError} naming its Debian package.
+ */
+export function specQemuBinary(spec: MachineSpec, arch: Arch = spec.arch ?? 'x86_64'): Promise<string> {
+  const profile = ARCH_PROFILES[arch]
+  const fallback = arch === 'x86_64' ? (process.env.BOOTCHECK_QEMU ?? DEFAULT_QEMU) : profile.qemu
+  return resolveQemuBinary(spec.qemu ?? fallback, process.env, profile.qemuPackage)
+}
+
+/**
+ * The accelerator: the spec's `accel` when it names one, TCG for a guest architecture the
+ * host's KVM cannot run (`accel: 'kvm'` there is a {@link SpecError}), else the probe's
+ * decision.
+ */
+export async function chooseAccelerator(spec: MachineSpec, arch: Arch, qemu: string): Promise<{ accel: 'kvm' | 'tcg'; reason: string }> {
+  const foreign = foreignArchReason(arch)
+  if (foreign && spec.accel === 'kvm') throw new SpecError(`boot: accel 'kvm' is impossible here: ${foreign}; use 'tcg' or 'auto'`)
+  if (spec.accel === 'kvm' || spec.accel === 'tcg') return { accel: spec.accel, reason: 'chosen in the machine spec' }
+  if (foreign) return { accel: 'tcg', reason: foreign }
+  return detectAccelerator({ qemu })
 }
 
 /** The prefix of a machine's temporary folder in the system's temp folder. */
@@ -87,9 +108,9 @@ export async function startMachine(spec: MachineSpec, ctx: StartContext): Promis
   // A bad snapshot folder fails here, before anything starts.
   const manifest = restoreDir ? await readManifest(restoreDir) : undefined
   const name = spec.name ?? manifest?.machine ?? 'machine'
-  const qemu = await specQemuBinary(spec)
-  const accel =
-    spec.accel === 'kvm' || spec.accel === 'tcg' ? { accel: spec.accel, reason: 'chosen in the machine spec' } : await detectAccelerator({ qemu })
+  const arch = (manifest?.plan.arch as Arch | undefined) ?? spec.arch ?? 'x86_64'
+  const qemu = await specQemuBinary(spec, arch)
+  const accel = await chooseAccelerator(spec, arch, qemu)
   const note = ctx.note ?? (line => process.stderr.write(`bootcheck: ${line}\n`))
   note(`${name}: ${accel.accel === 'kvm' ? 'KVM' : 'TCG (software emulation)'}: ${accel.reason}`)
 
@@ -138,7 +159,8 @@ export async function startMachine(spec: MachineSpec, ctx: StartContext): Promis
     })
     console.onText(progressLines(line => admitted.status({ line })))
     if (spec.failOn !== false) {
-      const watcher = new FailureWatcher(spec.failOn ?? DEFAULT_FAILURE_PATTERNS, f => {
+      const patterns = spec.failOn ?? (plan.firmware.kind === 'u-boot' ? [...DEFAULT_FAILURE_PATTERNS, ...UBOOT_FAILURE_PATTERNS] : DEFAULT_FAILURE_PATTERNS)
+      const watcher = new FailureWatcher(patterns, f => {
         const lines = quoteLines(f.context)
         const message = `${name}: ${f.name} on the serial console:\n${lines}\nFull transcript: ${console.logFile}\nArtifacts: ${artifactsDir}`
         console.fail(new GuestFailureError(message, f.name, f.line))

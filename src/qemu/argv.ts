@@ -4,10 +4,28 @@ export interface LaunchPlan {
   accel: 'kvm' | 'tcg'
   /** QEMU's machine type. Default `q35` (an alias: a restored machine names the versioned type, e.g. `pc-q35-7.2`). */
   machineType?: string
+  /** The guest architecture, for records and messages (the binary is chosen by the caller). Default `x86_64`. */
+  arch?: string
+  /** The CPU model under TCG (`-cpu`); under KVM the CPU is always `host`. Default: QEMU's own for the machine type. */
+  cpu?: string
   memoryMiB: number
   cpus: number
-  /** BIOS, or UEFI with the firmware code and a private writable copy of the variables store. */
-  firmware: { kind: 'bios' } | { kind: 'uefi'; code: string; vars: string }
+  /**
+   * BIOS (x86's SeaBIOS, QEMU's default), UEFI with the firmware code and a private writable
+   * copy of the variables store (pflash), U-Boot (`-bios`; on riscv64 started by OpenSBI:
+   * `-bios opensbi -kernel u-boot`), or none: QEMU loads `kernel` itself (a non-x86 board).
+   */
+  firmware: { kind: 'bios' } | { kind: 'uefi'; code: string; vars: string } | { kind: 'u-boot'; image: string; opensbi?: string; loader?: 'bios' | 'kernel' } | { kind: 'none' }
+  /** The SD card's overlay (qcow2), device id `sd`: on `sdhci-pci` + `sd-card`, or in the board's own slot (`board`, e.g. raspi3b). */
+  sd?: { file: string; slot: 'sdhci-pci' | 'board' }
+  /** A device tree blob (`-dtb`). */
+  dtb?: string
+  /** Which of the board's serial ports is the console (the others are `null`). Default 0. */
+  serialIndex?: number
+  /** The CD drive's bus: `ide` (a PC, malta) or `scsi` (virtio-scsi, on boards with no IDE). Default `ide`. */
+  cdromBus?: 'ide' | 'scsi'
+  /** The display device: `vga` (std VGA, default), `virtio-gpu` (virtio-gpu-pci) or `none`. */
+  display?: 'vga' | 'virtio-gpu' | 'none'
   /** The QMP unix socket QEMU listens on. */
   qmpSocket: string
   /** The ISO, attached read-only as a removable CD with device id `cdrom`; `null`: the CD drive with no medium. */
@@ -37,7 +55,7 @@ export interface LaunchPlan {
    * `bootFrom: 'net'` and no `net`, the first switch NIC boots (the only one with a ROM).
    */
   nics?: PlanNic[]
-  bootFrom?: 'cdrom' | 'usb' | 'disk' | 'net'
+  bootFrom?: 'cdrom' | 'usb' | 'disk' | 'net' | 'sd'
   /**
    * Host folders exported with 9p (`-fsdev local` + `virtio-9p-pci`), each under its mount
    * tag; the guest mounts them itself, at `guest`.
@@ -73,28 +91,29 @@ export function buildQemuArgv(plan: LaunchPlan): string[] {
   push('-nodefaults', '-no-user-config')
   push('-machine', plan.machineType ?? 'q35', '-accel', plan.accel)
   if (plan.accel === 'kvm') push('-cpu', 'host')
+  else if (plan.cpu !== undefined) push('-cpu', plan.cpu)
   push('-m', `${plan.memoryMiB}M`, '-smp', String(plan.cpus))
-  if (plan.firmware.kind === 'uefi') {
-    push('-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${escapeOpt(plan.firmware.code)}`)
-    push('-drive', `if=pflash,format=raw,unit=1,file=${escapeOpt(plan.firmware.vars)}`)
-  }
-  push('-display', 'none', '-vga', 'std')
+  push(...firmwareArgs(plan.firmware))
+  push('-display', 'none', ...displayArgs(plan.display ?? 'vga'))
   // The serial console on stdio; signal=off lets Ctrl-C reach the guest instead of QEMU.
-  push('-chardev', 'stdio,id=serial0,signal=off', '-serial', 'chardev:serial0')
+  push('-chardev', 'stdio,id=serial0,signal=off')
+  // ports before the console's go nowhere (a plain `-serial null` would take the id serial0)
+  for (let i = 0; i < (plan.serialIndex ?? 0); i++) push('-chardev', `null,id=unused-serial${i}`, '-serial', `chardev:unused-serial${i}`)
+  push('-serial', 'chardev:serial0')
   push('-chardev', `socket,id=qmp,path=${escapeOpt(plan.qmpSocket)},server=on,wait=off`, '-mon', 'chardev=qmp,mode=control')
   const order = bootOrder(plan)
-  if (plan.cdrom === null) {
-    push('-drive', 'if=none,id=cd0,media=cdrom,readonly=on')
-    push('-device', `ide-cd,drive=cd0,id=cdrom${bootIndex(order, 'cdrom')}`)
-  } else if (plan.cdrom !== undefined) {
-    push('-drive', `if=none,id=cd0,media=cdrom,readonly=on,format=raw,file=${escapeOpt(plan.cdrom)}`)
-    push('-device', `ide-cd,drive=cd0,id=cdrom${bootIndex(order, 'cdrom')}`)
-  }
+  if (plan.cdrom !== undefined) push(...cdromArgs(plan.cdrom, plan.cdromBus ?? 'ide', bootIndex(order, 'cdrom')))
   if (plan.usb !== undefined || plan.tablet || plan.xhci) push('-device', 'qemu-xhci,id=xhci')
   if (plan.tablet) push('-device', 'usb-tablet,bus=xhci.0,id=tablet')
   if (plan.usb !== undefined) {
     push('-drive', `if=none,id=usb0,format=qcow2,file=${escapeOpt(plan.usb)}`)
     push('-device', `usb-storage,bus=xhci.0,drive=usb0,id=usb,removable=on${bootIndex(order, 'usb')}`)
+  }
+  if (plan.sd?.slot === 'board') push('-drive', `if=sd,index=0,id=sd,format=qcow2,file=${escapeOpt(plan.sd.file)}`)
+  else if (plan.sd) {
+    push('-device', 'sdhci-pci,id=sdhci')
+    push('-drive', `if=none,id=sd-drive,format=qcow2,file=${escapeOpt(plan.sd.file)}`)
+    push('-device', 'sd-card,drive=sd-drive,id=sd')
   }
   plan.disks.forEach((d, i) => {
     push('-drive', `if=none,id=${d.id}-drive,format=qcow2,file=${escapeOpt(d.file)}`)
@@ -126,6 +145,7 @@ export function buildQemuArgv(plan: LaunchPlan): string[] {
     push('-fsdev', `local,id=${share.tag},path=${escapeOpt(share.host)},security_model=${model}${share.readOnly ? ',readonly=on' : ''}`)
     push('-device', `virtio-9p-pci,fsdev=${share.tag},mount_tag=${share.tag},id=${share.tag}-dev`)
   }
+  if (plan.dtb !== undefined) push('-dtb', plan.dtb)
   if (plan.kernel !== undefined) push('-kernel', plan.kernel)
   if (plan.initrd !== undefined) push('-initrd', plan.initrd)
   if (plan.append !== undefined) push('-append', plan.append)
@@ -134,7 +154,41 @@ export function buildQemuArgv(plan: LaunchPlan): string[] {
   return a
 }
 
-type Bootable = 'cdrom' | 'usb' | 'disk' | 'net'
+function firmwareArgs(fw: LaunchPlan['firmware']): string[] {
+  switch (fw.kind) {
+    case 'uefi':
+      return [
+        '-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${escapeOpt(fw.code)}`,
+        '-drive', `if=pflash,format=raw,unit=1,file=${escapeOpt(fw.vars)}`,
+      ]
+    case 'u-boot':
+      // riscv64: OpenSBI is the machine-mode firmware and starts U-Boot as its payload.
+      // the Raspberry Pi loads U-Boot as its kernel (at 0x80000, as its boot ROM would)
+      if (fw.opensbi !== undefined) return ['-bios', fw.opensbi, '-kernel', fw.image]
+      return fw.loader === 'kernel' ? ['-kernel', fw.image] : ['-bios', fw.image]
+    case 'bios':
+      return []
+    case 'none':
+      // QEMU's own loader starts -kernel (riscv64: QEMU's default OpenSBI does)
+      return []
+  }
+}
+
+function displayArgs(display: 'vga' | 'virtio-gpu' | 'none'): string[] {
+  if (display === 'vga') return ['-vga', 'std']
+  if (display === 'virtio-gpu') return ['-device', 'virtio-gpu-pci,id=gpu']
+  return []
+}
+
+/** The CD drive (device id `cdrom`), with a medium or empty (`null`). */
+function cdromArgs(cdrom: string | null, bus: 'ide' | 'scsi', bootindex: string): string[] {
+  const file = cdrom === null ? '' : `,format=raw,file=${escapeOpt(cdrom)}`
+  const drive = ['-drive', `if=none,id=cd0,media=cdrom,readonly=on${file}`]
+  if (bus === 'ide') return [...drive, '-device', `ide-cd,drive=cd0,id=cdrom${bootindex}`]
+  return [...drive, '-device', 'virtio-scsi-pci,id=scsi0', '-device', `scsi-cd,bus=scsi0.0,drive=cd0,id=cdrom${bootindex}`]
+}
+
+type Bootable = 'cdrom' | 'usb' | 'disk' | 'net' | 'sd'
 
 function bootOrder(plan: LaunchPlan): Bootable[] {
   const present: Bootable[] = []
@@ -142,6 +196,7 @@ function bootOrder(plan: LaunchPlan): Bootable[] {
   if (plan.cdrom !== undefined) present.push('cdrom')
   if (plan.usb !== undefined) present.push('usb')
   if (plan.disks.length > 0) present.push('disk')
+  if (plan.sd) present.push('sd')
   if (plan.bootFrom && present.includes(plan.bootFrom)) {
     return [plan.bootFrom, ...present.filter(p => p !== plan.bootFrom)]
   }

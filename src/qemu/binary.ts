@@ -8,9 +8,10 @@ export const DEFAULT_QEMU = 'qemu-system-x86_64'
 
 /**
  * Finds the QEMU binary: a name is looked up in PATH, a path is used as is (made absolute).
- * Throws {@link QemuStartError} with an install hint when there is none.
+ * Throws {@link QemuStartError} with an install hint (the Debian package `debianPackage`)
+ * when there is none.
  */
-export async function resolveQemuBinary(qemu: string = DEFAULT_QEMU, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+export async function resolveQemuBinary(qemu: string = DEFAULT_QEMU, env: NodeJS.ProcessEnv = process.env, debianPackage = 'qemu-system-x86'): Promise<string> {
   const candidates = qemu.includes('/')
     ? [resolve(qemu)]
     : (env.PATH ?? process.env.PATH ?? '')
@@ -27,13 +28,13 @@ export async function resolveQemuBinary(qemu: string = DEFAULT_QEMU, env: NodeJS
       // not this one
     }
   }
-  throw missingQemu(qemu)
+  throw missingQemu(qemu, undefined, debianPackage)
 }
 
 /** The error for a QEMU binary that is not there (or could not be started). */
-export function missingQemu(qemu: string, cause?: unknown): QemuStartError {
+export function missingQemu(qemu: string, cause?: unknown, debianPackage = 'qemu-system-x86'): QemuStartError {
   return new QemuStartError(
-    `QEMU binary '${qemu}' not found: install it (Debian: apt-get install qemu-system-x86)`,
+    `QEMU binary '${qemu}' not found: install it (Debian: apt-get install ${debianPackage})`,
     cause === undefined ? undefined : { cause },
   )
 }

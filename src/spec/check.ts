@@ -1,5 +1,6 @@
 import { totalmem } from 'node:os'
 import { SpecError } from '../errors/errors.js'
+import { checkArchSpec } from './check-arch.js'
 import { fieldProblem } from './fields.js'
 import { parseMemory, RESTORE_FIELDS, type MachineSpec } from './spec.js'
 
@@ -13,10 +14,11 @@ export function checkSpec(spec: MachineSpec): void {
   if (problem) throw new SpecError(`boot: ${problem}`)
   if (spec.from !== undefined) return checkRestoreSpec(spec)
   if (spec.syncClock) throw new SpecError('boot: syncClock is for a machine restored from a snapshot (with from)')
+  checkArchSpec(spec)
   checkNics(spec)
   const netNics = (spec.nics ?? []).filter(n => n !== 'user')
   const netBootsFromNic = spec.bootFrom === 'net' && netNics.length > 0 && !spec.pxe && !spec.ipxe
-  if (!spec.cdrom && !spec.usb && !spec.disks?.length && !spec.kernel && !spec.pxe && !spec.ipxe && !netBootsFromNic) {
+  if (!spec.cdrom && !spec.usb && !spec.sd && !spec.disks?.length && !spec.kernel && !spec.pxe && !spec.ipxe && !netBootsFromNic) {
     throw new SpecError("boot: nothing to boot; give cdrom, usb, disks, kernel, pxe or ipxe (or nics with bootFrom: 'net')")
   }
   if (spec.pxe && spec.ipxe) throw new SpecError('boot: give pxe or ipxe, not both (one NIC boots one way)')

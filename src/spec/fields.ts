@@ -6,6 +6,7 @@
  */
 import { availableParallelism, totalmem } from 'node:os'
 import { any, arrayOf, bool, either, int, object, oneOf, optional, str, type Shape } from '../util/shape.js'
+import { ARCHES } from './arch.js'
 import type { MachineSpec } from './spec.js'
 
 /** The longest timeout Node's timers can hold (2³¹−1 ms, about 24.8 days); longer ones fire at once. */
@@ -33,7 +34,11 @@ export const SPEC_FIELDS: Readonly<Record<keyof MachineSpec, Shape>> = {
   name: str(64, /^[A-Za-z0-9._-]+$/, "letters, digits, '.', '_' and '-'"),
   memory,
   cpus: int(1, Math.max(availableParallelism(), 1) * 4),
-  firmware: oneOf('bios', 'uefi'),
+  firmware: oneOf('bios', 'uefi', 'u-boot'),
+  arch: oneOf(...ARCHES),
+  board: oneOf('virt', 'raspi3b'),
+  sd: path,
+  dtb: path,
   cdrom: path,
   usb: path,
   tablet: bool,
@@ -46,7 +51,7 @@ export const SPEC_FIELDS: Readonly<Record<keyof MachineSpec, Shape>> = {
   ipxe: object({ httpRoot: path, script: optional(str(1 << 20)), overlay: any }),
   nics: any,
   shares: arrayOf(share, 32),
-  bootFrom: oneOf('cdrom', 'usb', 'disk', 'net'),
+  bootFrom: oneOf('cdrom', 'usb', 'disk', 'net', 'sd'),
   testFile: path,
   accel: oneOf('kvm', 'tcg', 'auto'),
   qemu: path,

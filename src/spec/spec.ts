@@ -1,6 +1,7 @@
 import { SpecError } from '../errors/errors.js'
 import type { FailurePattern } from '../console/failfast.js'
 import type { Overlay } from '../net/tree.js'
+import type { Arch, FirmwareChoice } from './arch.js'
 
 /**
  * A virtio disk: an image (never written: writes go to a qcow2 overlay), or a blank disk
@@ -132,8 +133,36 @@ export interface MachineSpec {
   memory?: string | number
   /** Virtual CPUs. Default 1. */
   cpus?: number
-  /** `'bios'` (SeaBIOS, the default) or `'uefi'` (Debian's OVMF, package `ovmf`). */
-  firmware?: 'bios' | 'uefi'
+  /**
+   * The guest's architecture: `'x86_64'` (the default, a q35 PC), `'aarch64'` (QEMU's
+   * `virt` board), `'riscv64'` (`virt`) or `'mips64el'` (`malta`). A foreign architecture
+   * runs under TCG. See {@link ARCH_PROFILES} for each one's QEMU binary, CPU, console and
+   * firmware.
+   */
+  arch?: Arch
+  /**
+   * The firmware. On x86_64: `'bios'` (SeaBIOS, the default) or `'uefi'` (Debian's OVMF,
+   * package `ovmf`). On aarch64: `'uefi'` (AAVMF, package `qemu-efi-aarch64`, the default
+   * without `kernel`) or `'u-boot'` (package `u-boot-qemu`). On riscv64 and mips64el:
+   * `'u-boot'` (the default without `kernel`). With `kernel` and no `firmware`, a non-x86
+   * machine boots the kernel directly, with no firmware.
+   */
+  firmware?: FirmwareChoice
+  /**
+   * The board, on aarch64: `'virt'` (QEMU's virtual board, the default) or `'raspi3b'` (an
+   * emulated Raspberry Pi 3B: 1 GiB, 4 cores, SD card, no PCI), which Debian's
+   * `u-boot-rpi` boots from an SD card. Default: `raspi3b` for `firmware: 'u-boot'` with
+   * `sd`, else `virt`.
+   */
+  board?: 'virt' | 'raspi3b'
+  /** A device tree blob for the firmware or kernel (`-dtb`); the Raspberry Pi needs one (e.g. `bcm2837-rpi-3-b.dtb` from the kernel package). */
+  dtb?: string
+  /**
+   * An image attached as an SD card (device id `sd`): on `virt` an `sd-card` on `sdhci-pci`,
+   * on `raspi3b` the board's own slot. It runs on a qcow2 overlay (the image is never
+   * written; `vm.saveDisk('sd', path)` keeps it). QEMU wants a power-of-two size.
+   */
+  sd?: string
   /** An ISO image attached as a removable CD (device id `cdrom`), read-only. */
   cdrom?: string
   /**
@@ -187,7 +216,7 @@ export interface MachineSpec {
    */
   shares?: ShareSpec[]
   /** What firmware boots first when several are attached. Default: net (with `pxe`/`ipxe`), cdrom, usb, disk. */
-  bootFrom?: 'cdrom' | 'usb' | 'disk' | 'net'
+  bootFrom?: 'cdrom' | 'usb' | 'disk' | 'net' | 'sd'
   /** The test file whose `<name>.screens/` folder holds screen references. Default: the running script. */
   testFile?: string
   /** `'kvm'`, `'tcg'` or `'auto'` (the default: KVM when a probe boot proves it works). */

@@ -38,6 +38,7 @@ interface Evaluated {
   persistDisk: { name: string; script: string; nativeBuildInputs: string[] } | null
   bootcheck: { pname: string; version: string; npmDepsHash: string; postInstall: string }
   app: { type: string; program: string }
+  aarch64: Record<string, string>
   checks: Record<string, { name: string; requiredSystemFeatures: string[]; manifest: string; script: string; nativeBuildInputs: string[] }>
 }
 
@@ -57,7 +58,9 @@ t.test('flake outputs evaluate against a stub nixpkgs', { skip: haveNix ? false 
     stateless: ['stateless'],
     'stateless-iso': ['copytoram-iso', 'stateless'],
     netboot: ['netboot'],
+    'sd-image-aarch64': ['sd-image-aarch64'],
   }, 'each NixOS system and the modules of vm-configs/nixos/ it is made of')
+  t.same(out.aarch64, { 'sd-image': '/nix/store/sdImage-of-sd-image-aarch64' }, 'packages.aarch64-linux.sd-image is the aarch64 SD image system')
   t.same(Object.keys(out.checks).sort(), Object.keys(CHECK_EXAMPLES).sort(), 'the checks, by name')
   for (const [name, c] of Object.entries(out.checks)) {
     t.equal(c.name, `bootcheck-check-${name}`)

@@ -17,7 +17,7 @@ let
       in {
         modules = files;
         config = {
-          system.build = { isoImage = of "isoImage"; vm = of "vm"; netbootDir = of "netbootDir";
+          system.build = { isoImage = of "isoImage"; vm = of "vm"; netbootDir = of "netbootDir"; sdImage = of "sdImage";
             kernel = of "kernel"; initialRamdisk = of "initialRamdisk"; toplevel = of "toplevel"; };
           system.boot.loader = { kernelFile = "bzImage"; initrdFile = "initrd"; };
           boot.kernelParams = [ "console=ttyS0" ];
@@ -43,5 +43,6 @@ in {
   bootcheck = { inherit (p.bootcheck) pname version npmDepsHash postInstall; };
   persistDisk = if p ? persist-disk then { inherit (p.persist-disk) name script; nativeBuildInputs = map toString p.persist-disk.nativeBuildInputs; } else null;
   app = out.apps.x86_64-linux.default;
+  aarch64 = builtins.mapAttrs (n: v: toString v) out.packages.aarch64-linux;
   checks = builtins.mapAttrs (n: v: { inherit (v) name requiredSystemFeatures manifest script; nativeBuildInputs = map toString v.nativeBuildInputs; }) c;
 }

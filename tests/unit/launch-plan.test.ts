@@ -75,7 +75,7 @@ t.test('UEFI firmware, disks, USB, tablet, memory, cpus and extra arguments', as
   const plan = launchPlan(spec, where, {
     disks: overlays.map(({ id, file }) => ({ id, file })),
     usb: '/w/usb.qcow2',
-    uefi: { code: '/ovmf/CODE.fd', vars: '/w/VARS.fd' },
+    firmware: { kind: 'uefi', code: '/ovmf/CODE.fd', vars: '/w/VARS.fd' },
   })
   t.same(plan.firmware, { kind: 'uefi', code: '/ovmf/CODE.fd', vars: '/w/VARS.fd' })
   t.match(plan, { usb: '/w/usb.qcow2', tablet: true, memoryMiB: 1536, cpus: 2, extraArgs: ['-rtc', 'base=utc'] })

@@ -66,16 +66,22 @@ async function indexModules(modDir: string): Promise<ModuleEntry[]> {
 
 /**
  * The modules to put in the initrd, in load order: {@link REQUIRED_MODULES} and the
- * available {@link OPTIONAL_MODULES} with their dependencies, minus those built in.
+ * available {@link OPTIONAL_MODULES} with their dependencies (or the lists of `wanted`, for
+ * the boards' initrds in boards/), minus those built in.
  *
  * @param modDir the kernel's /lib/modules/<release> (unpacked)
  */
-export async function selectModules(modDir: string, kernelVersion: string, log: Log): Promise<ClosureResult> {
+export async function selectModules(
+  modDir: string,
+  kernelVersion: string,
+  log: Log,
+  wanted: { required: readonly string[]; optional: readonly string[] } = { required: REQUIRED_MODULES, optional: OPTIONAL_MODULES },
+): Promise<ClosureResult> {
   log(`kernel ${kernelVersion}: reading module info`)
   const builtinFile = join(modDir, 'modules.builtin')
   const builtin = existsSync(builtinFile) ? parseModulesBuiltin(await readFile(builtinFile, 'utf8')) : new Set<string>()
   const index = await indexModules(modDir)
-  const closure = moduleClosure(index, builtin, { required: [...REQUIRED_MODULES], optional: [...OPTIONAL_MODULES] })
+  const closure = moduleClosure(index, builtin, { required: [...wanted.required], optional: [...wanted.optional] })
   log(
     `modules: ${closure.order.length} to load (${closure.order.map((m) => m.name).join(' ')})` +
       (closure.builtin.length ? `; built in: ${closure.builtin.join(' ')}` : '') +

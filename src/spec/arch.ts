@@ -1,0 +1,186 @@
+/**
+ * The guest architectures bootcheck starts, each with what QEMU needs for it: the binary and
+ * its Debian package, the machine type, the CPU model under TCG, the serial console's name
+ * in the guest, the firmware choices there and where Debian installs them. Pure data and
+ * pure lookups: `machine/prepare.ts` checks the files, `machine/plan.ts` puts them in the plan.
+ * @module
+ */
+
+/** A guest architecture. */
+export type Arch = 'x86_64' | 'aarch64' | 'riscv64' | 'mips64el'
+
+/** Every {@link Arch}, in the order messages list them. */
+export const ARCHES: readonly Arch[] = ['x86_64', 'aarch64', 'riscv64', 'mips64el']
+
+/** A firmware choice of the spec (`firmware`). */
+export type FirmwareChoice = 'bios' | 'uefi' | 'u-boot'
+
+/** A file a firmware needs, with the Debian package that installs it. */
+export interface PackagedFile {
+  path: string
+  debianPackage: string
+}
+
+/** What QEMU needs for one guest architecture. */
+export interface ArchProfile {
+  arch: Arch
+  /** The QEMU binary's name, looked up in PATH. */
+  qemu: string
+  /** The Debian package that installs {@link qemu}. */
+  qemuPackage: string
+  /** QEMU's machine type. */
+  machine: string
+  /** The CPU model under TCG (under KVM: `host`). */
+  tcgCpu?: string
+  /** The first serial port's device name in a Linux guest, for `console=`. */
+  console: string
+  /** The firmware used when the spec names none and nothing is booted directly. */
+  defaultFirmware: FirmwareChoice
+  /** The firmware choices this architecture has, and their files. */
+  firmware: Partial<Record<FirmwareChoice, FirmwareFiles>>
+  /** The CD drive: IDE where the board has one, else a SCSI CD on virtio-scsi. */
+  cdrom: 'ide' | 'scsi'
+  /** The host architectures (Node's `process.arch`) on which KVM can run this guest. */
+  kvmHosts: readonly string[]
+}
+
+/** The files of a firmware choice: alternatives in order of preference, each a set that must all exist. */
+export type FirmwareFiles =
+  | { kind: 'builtin' }
+  | { kind: 'uefi'; candidates: ReadonlyArray<{ code: PackagedFile; vars: PackagedFile }> }
+  | { kind: 'u-boot'; image: PackagedFile; opensbi?: PackagedFile }
+
+const ovmf = (code: string, vars: string) => ({ code: { path: code, debianPackage: 'ovmf' }, vars: { path: vars, debianPackage: 'ovmf' } })
+const uboot = (board: string): PackagedFile => ({ path: `/usr/lib/u-boot/${board}/u-boot.bin`, debianPackage: 'u-boot-qemu' })
+
+/** The profiles, by architecture. */
+export const ARCH_PROFILES: Readonly<Record<Arch, ArchProfile>> = {
+  x86_64: {
+    arch: 'x86_64',
+    qemu: 'qemu-system-x86_64',
+    qemuPackage: 'qemu-system-x86',
+    machine: 'q35',
+    console: 'ttyS0',
+    defaultFirmware: 'bios',
+    firmware: {
+      bios: { kind: 'builtin' },
+      uefi: {
+        kind: 'uefi',
+        // Debian's ovmf package: the 4 MiB builds first, then the older 2 MiB ones.
+        candidates: [ovmf('/usr/share/OVMF/OVMF_CODE_4M.fd', '/usr/share/OVMF/OVMF_VARS_4M.fd'), ovmf('/usr/share/OVMF/OVMF_CODE.fd', '/usr/share/OVMF/OVMF_VARS.fd')],
+      },
+    },
+    cdrom: 'ide',
+    kvmHosts: ['x64'],
+  },
+  aarch64: {
+    arch: 'aarch64',
+    qemu: 'qemu-system-aarch64',
+    qemuPackage: 'qemu-system-arm',
+    machine: 'virt',
+    // cortex-a57 rather than max: max emulates pointer authentication, which costs TCG a lot.
+    tcgCpu: 'cortex-a57',
+    console: 'ttyAMA0',
+    defaultFirmware: 'uefi',
+    firmware: {
+      uefi: {
+        kind: 'uefi',
+        candidates: [
+          {
+            code: { path: '/usr/share/AAVMF/AAVMF_CODE.fd', debianPackage: 'qemu-efi-aarch64' },
+            vars: { path: '/usr/share/AAVMF/AAVMF_VARS.fd', debianPackage: 'qemu-efi-aarch64' },
+          },
+        ],
+      },
+      'u-boot': { kind: 'u-boot', image: uboot('qemu_arm64') },
+    },
+    cdrom: 'scsi',
+    kvmHosts: ['arm64'],
+  },
+  riscv64: {
+    arch: 'riscv64',
+    qemu: 'qemu-system-riscv64',
+    qemuPackage: 'qemu-system-misc',
+    machine: 'virt',
+    tcgCpu: 'rv64',
+    console: 'ttyS0',
+    defaultFirmware: 'u-boot',
+    firmware: {
+      // U-Boot in supervisor mode, started by OpenSBI (the machine-mode firmware).
+      'u-boot': {
+        kind: 'u-boot',
+        image: uboot('qemu-riscv64_smode'),
+        opensbi: { path: '/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.elf', debianPackage: 'opensbi' },
+      },
+    },
+    cdrom: 'scsi',
+    kvmHosts: ['riscv64'],
+  },
+  mips64el: {
+    arch: 'mips64el',
+    qemu: 'qemu-system-mips64el',
+    qemuPackage: 'qemu-system-mips',
+    machine: 'malta',
+    tcgCpu: '5KEc',
+    console: 'ttyS0',
+    defaultFirmware: 'u-boot',
+    firmware: { 'u-boot': { kind: 'u-boot', image: uboot('malta64el') } },
+    cdrom: 'ide',
+    kvmHosts: [],
+  },
+}
+
+/** The Raspberry Pi 3B on aarch64: what differs from `virt`. */
+export const RASPI3B = {
+  machine: 'raspi3b',
+  /** fixed by the board: QEMU refuses anything else */
+  memoryMiB: 1024,
+  cpus: 4,
+  /** U-Boot and Linux (`ttyS1`) use the mini UART, QEMU's second serial port (the PL011 drives Bluetooth on a real Pi 3) */
+  console: 'ttyS1',
+  serialIndex: 1,
+  uboot: { path: '/usr/lib/u-boot/rpi_arm64/u-boot.bin', debianPackage: 'u-boot-rpi:arm64' } as PackagedFile,
+} as const
+
+/** The board a spec runs on: `raspi3b` when named, or for an aarch64 U-Boot SD boot; else the arch's. Pure. */
+export function chosenBoard(spec: { arch?: Arch; board?: 'virt' | 'raspi3b'; firmware?: FirmwareChoice; sd?: string }): string {
+  const arch = spec.arch ?? 'x86_64'
+  if (arch === 'aarch64' && (spec.board === 'raspi3b' || (spec.board === undefined && spec.firmware === 'u-boot' && spec.sd))) return 'raspi3b'
+  return ARCH_PROFILES[arch].machine
+}
+
+/** The profile of `arch` (default x86_64). */
+export function archProfile(arch: Arch = 'x86_64'): ArchProfile {
+  return ARCH_PROFILES[arch]
+}
+
+/** Whether `arch` is a known architecture. */
+export function isArch(arch: unknown): arch is Arch {
+  return typeof arch === 'string' && (ARCHES as readonly string[]).includes(arch)
+}
+
+/** The firmware choices of `arch`, for messages: e.g. `'uefi', 'u-boot' or none (direct kernel boot)`. */
+export function firmwareChoices(arch: Arch): FirmwareChoice[] {
+  return Object.keys(ARCH_PROFILES[arch].firmware) as FirmwareChoice[]
+}
+
+/**
+ * Why KVM cannot run `arch` on a host of `hostArch` (Node's `process.arch`), or undefined
+ * when it may (then the accelerator probe decides).
+ */
+export function foreignArchReason(arch: Arch, hostArch: string = process.arch): string | undefined {
+  if (ARCH_PROFILES[arch].kvmHosts.includes(hostArch)) return undefined
+  return `${arch} guest on a ${hostArch === 'x64' ? 'x86_64' : hostArch} host: KVM runs only the host's own architecture`
+}
+
+/**
+ * The firmware a machine of `arch` boots with: the one named, else `'none'` (QEMU loads the
+ * kernel itself) when a non-x86 machine boots a `kernel` directly, else the architecture's
+ * default. Pure; {@link checkArchSpec} has refused the choices that do not exist.
+ */
+export function chosenFirmware(spec: { arch?: Arch; firmware?: FirmwareChoice; kernel?: string }): FirmwareChoice | 'none' {
+  const arch = spec.arch ?? 'x86_64'
+  if (spec.firmware) return spec.firmware
+  if (arch !== 'x86_64' && spec.kernel) return 'none'
+  return ARCH_PROFILES[arch].defaultFirmware
+}
