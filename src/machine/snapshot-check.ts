@@ -8,7 +8,7 @@
  * (`qemuArgs`): a manifest never adds to QEMU's command line by itself.
  * @module
  */
-import { lstatSync } from 'node:fs'
+import { lstatSync, realpathSync } from 'node:fs'
 import { SnapshotError } from '../errors/errors.js'
 import { ARCHES, ARCH_PROFILES, RASPI3B } from '../spec/arch.js'
 import { any, arrayOf, bool, int, nullable, object, oneOf, optional, recordOf, str, type Shape } from '../util/shape.js'
@@ -93,6 +93,26 @@ export function checkManifest(m: unknown, file: string): asserts m is SnapshotMa
   const s = m as SnapshotManifest
   const ids = s.files.disks.map(d => d.id)
   if (new Set(ids).size !== ids.length) throw new SnapshotError(`The snapshot manifest '${file}' is not trusted: a disk id is given twice`)
+  // Host files the restored machine is handed (fw_cfg kernel/initrd the guest can read back,
+  // a served TFTP root, the writable UEFI variables) come from the snapshot's own folder or
+  // from its checksummed media, never from a path the manifest names alone.
+  const real = (p: string): string | undefined => {
+    try {
+      return realpathSync(p)
+    } catch {
+      return undefined
+    }
+  }
+  // The plan may hold a medium's real path (a served root is resolved), the media its path as given.
+  const inMedia = (role: string, path: unknown): boolean => s.media.some(x => x.role === role && (x.path === path || (typeof path === 'string' && real(x.path) === real(path))))
+  const plan = s.plan as unknown as { kernel?: unknown; initrd?: unknown; net?: { tftpRoot?: unknown }; firmware: { kind: string } }
+  const untrusted = [
+    plan.kernel !== undefined && !s.files.kernel && !inMedia('kernel', plan.kernel) ? `kernel '${String(plan.kernel)}'` : '',
+    plan.initrd !== undefined && !s.files.initrd && !inMedia('initrd', plan.initrd) ? `initrd '${String(plan.initrd)}'` : '',
+    plan.net?.tftpRoot !== undefined && !s.files.tftpRoot && !inMedia('TFTP root', plan.net.tftpRoot) ? `TFTP root '${String(plan.net.tftpRoot)}'` : '',
+    plan.firmware.kind === 'uefi' && !s.files.vars ? 'UEFI variables outside the snapshot folder' : '',
+  ].filter(Boolean)
+  if (untrusted.length) throw new SnapshotError(`The snapshot manifest '${file}' is not trusted: its ${untrusted.join(', ')} ${untrusted.length > 1 ? 'are' : 'is'} neither in the snapshot folder nor among its checksummed media`)
   const medium = s.removable.cdrom?.medium
   if (medium && !s.media.some(x => x.role === 'cdrom' && x.path === medium)) {
     throw new SnapshotError(`The snapshot manifest '${file}' is not trusted: its CD medium '${medium}' is not among its checksummed media`)

@@ -73,6 +73,20 @@ t.test("a disk id '../../victim' writes no overlay outside the machine's folder"
   t.equal(readFileSync(join(root, 'a', 'victim.qcow2'), 'utf8'), 'precious', 'the unrelated .qcow2 is untouched')
 })
 
+t.test('a kernel, initrd or TFTP root outside the snapshot and its media (fw_cfg hands them to the guest)', async t => {
+  for (const [field, value] of [['kernel', '/etc/shadow'], ['initrd', '/root/.ssh/id_rsa'], ['net', { tftpRoot: '/root' }]] as const) {
+    const m = manifest()
+    m.plan[field] = value
+    t.type(await restore(t.testdir(), m), SnapshotError, field)
+  }
+})
+
+t.test('UEFI variables outside the snapshot folder (QEMU would write the file they name)', async t => {
+  const m = manifest()
+  m.plan.firmware = { kind: 'uefi', code: '/usr/share/OVMF/OVMF_CODE_4M.fd', vars: '/etc/passwd' }
+  t.type(await restore(t.testdir(), m), SnapshotError)
+})
+
 t.test('a snapshot folder others may write is refused', async t => {
   const r = await restore(t.testdir(), manifest(), dir => chmodSync(dir, 0o777))
   t.type(r, SnapshotError)
