@@ -34,5 +34,5 @@ t.test('a blank disk, written, saved, and booted by the next machine', async t =
 t.test('a disk with neither or both of image and size, or an odd size: SpecError at once', async t => {
   await t.rejects(boot(t, { ...direct, disks: [{}] }), SpecError)
   await t.rejects(boot(t, { ...direct, disks: [{ image: media.persistDisk, size: '1G' }] }), { message: /disks\[0\] needs image .* or size .*, not both/ })
-  await t.rejects(boot(t, { ...direct, disks: [{ size: 'huge' }] }), { message: /disks\[0\]\.size: write it like '2G'/ })
+  await t.rejects(boot(t, { ...direct, disks: [{ size: 'huge' }] }), { message: /disks\[0\]\.size must be like '2G' or '512M', got "huge"/ })
 })

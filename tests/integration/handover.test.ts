@@ -24,7 +24,6 @@ for (const guest of guests) {
     t.not(r.after.bootId, r.before.bootId, 'a new boot id')
     t.match(r.before.bootId, /^[0-9a-f-]{36}$/)
     if (guest.name === 'debian') t.match(r.before.init, /systemd|\/sbin\/init/, 'before: systemd was PID 1')
-    t.not(r.after.root, r.before.root, 'another root file system')
     t.ok(r.durationMs > 0 && r.durationMs < 120_000, `the next shell after ${r.durationMs} ms`)
     await vm.fail('test -e /root/mark') // the tmpfs root of the earlier boot is gone
   })

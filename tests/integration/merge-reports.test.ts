@@ -142,7 +142,7 @@ t.test('two shards on two "machines", merged into one report', async t => {
     )
     t.ok(width > 0, `the screenshot loads as an image from the merged folder (${width} px wide)`)
     // A passing test's transcript is collapsed: its text is there, not shown.
-    const transcript = await page.locator('.test[data-test="the demo kernel boots"] pre.transcript').textContent()
+    const transcript = await page.locator('.test[data-test="the demo kernel boots"] pre.transcript-clean').textContent()
     t.match(transcript, /stage-1: bootcheck live stage 1/, 'the passing machine\'s transcript is inlined from its copy')
   })
 })

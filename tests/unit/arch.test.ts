@@ -40,7 +40,7 @@ t.test('bad arch/firmware combinations are SpecErrors naming what exists', async
   bad({ arch: 'aarch64', firmware: 'bios', cdrom: 'x.iso' }, /firmware 'bios' does not exist on aarch64.*'uefi', 'u-boot'.*direct kernel boot/, 'bios on aarch64')
   bad({ arch: 'mips64el', firmware: 'uefi', cdrom: 'x.iso' }, /firmware 'uefi' does not exist on mips64el \(QEMU 'malta' board\).*'u-boot'/, 'uefi on MIPS')
   bad({ firmware: 'u-boot', cdrom: 'x.iso' }, /firmware 'u-boot' does not exist on x86_64.*'bios', 'uefi'$/, 'u-boot on x86')
-  bad({ arch: 'sparc' as never, kernel: 'k' }, /arch "sparc" is not one bootcheck knows; choose one of x86_64, aarch64, riscv64, mips64el/, 'unknown arch')
+  bad({ arch: 'sparc' as never, kernel: 'k' }, /arch must be one of "x86_64", "aarch64", "riscv64", "mips64el", got "sparc"/, 'unknown arch')
   bad({ arch: 'aarch64', firmware: 'u-boot', kernel: 'Image' }, /U-Boot loads the kernel itself/, 'u-boot with kernel')
   bad({ arch: 'aarch64', cdrom: 'x.iso', kernelParams: ['quiet'] }, /x86_64 only/, 'ISO entry editing off x86')
   bad({ arch: 'aarch64', ipxe: { httpRoot: '/r' } }, /use pxe with U-Boot/, 'ipxe off x86')
