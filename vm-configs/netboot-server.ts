@@ -11,7 +11,7 @@
 import { execFile } from 'node:child_process'
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { promisify } from 'node:util'
 import type { LiveMedia } from './debian/build.js'
 
@@ -23,6 +23,12 @@ export interface NetbootServerOptions {
   httpClients?: string[]
   /** Kernel parameters added for the clients. */
   extraParams?: string[]
+  /**
+   * More files to serve, by their path in the served tree: a host file (`{ path }`) or a
+   * text. E.g. a board's kernel and a `pxelinux.cfg/01-<mac>` that U-Boot's `pxe get` finds
+   * before the x86 clients' `pxelinux.cfg/default`.
+   */
+  files?: Record<string, string | { path: string }>
 }
 
 /** The server side, run in the guest as `sh /srv/serve.sh` once the disk is mounted at /srv (`mkdir -p /srv && mount -o ro /dev/vda /srv`). */
@@ -56,7 +62,7 @@ export function serveScript(address: string): string {
 }
 
 /**
- * Writes an ext4 image (label `netboot`, 64 MiB) at `out` holding the demo netboot image
+ * Writes an ext4 image (label `netboot`, 64 MiB or as large as its files need) at `out` holding the demo netboot image
  * (`bzImage`, `initrd`, `netboot.ipxe`), pxelinux with a configuration for the serial
  * console, the dispatching `boot.ipxe` and `serve.sh`. Uses the host's pxelinux
  * (Debian pxelinux, syslinux-common) and `mke2fs -d` (e2fsprogs); no root needed.
@@ -90,8 +96,16 @@ export async function netbootServerDisk(media: LiveMedia, out: string, options: 
       ].join('\n'),
     )
     await writeFile(join(tree, 'serve.sh'), serveScript(address), { mode: 0o755 })
+    for (const [name, file] of Object.entries(options.files ?? {})) {
+      await mkdir(dirname(join(tree, name)), { recursive: true })
+      if (typeof file === 'string') await writeFile(join(tree, name), file)
+      else await copyFile(file.path, join(tree, name))
+    }
     await rm(out, { force: true })
-    await promisify(execFile)('mke2fs', ['-q', '-F', '-t', 'ext4', '-L', 'netboot', '-d', tree, out, '64M'], {
+    // 64 MiB, or room for what the tree holds and a third more (a board's kernel is large)
+    const usedKiB = Number((await promisify(execFile)('du', ['-sk', tree])).stdout.split(/\s/)[0])
+    const sizeMiB = Math.max(64, Math.ceil((usedKiB * 4) / 3 / 1024) + 16)
+    await promisify(execFile)('mke2fs', ['-q', '-F', '-t', 'ext4', '-L', 'netboot', '-d', tree, out, `${sizeMiB}M`], {
       env: { ...process.env, E2FSPROGS_FAKE_TIME: '1700000000' },
     })
     return out
