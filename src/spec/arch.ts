@@ -154,11 +154,6 @@ export function archProfile(arch: Arch = 'x86_64'): ArchProfile {
   return ARCH_PROFILES[arch]
 }
 
-/** Whether `arch` is a known architecture. */
-export function isArch(arch: unknown): arch is Arch {
-  return typeof arch === 'string' && (ARCHES as readonly string[]).includes(arch)
-}
-
 /** The firmware choices of `arch`, for messages: e.g. `'uefi', 'u-boot' or none (direct kernel boot)`. */
 export function firmwareChoices(arch: Arch): FirmwareChoice[] {
   return Object.keys(ARCH_PROFILES[arch].firmware) as FirmwareChoice[]

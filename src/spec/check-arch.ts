@@ -1,19 +1,20 @@
 /**
- * The architecture checks of a machine spec: a known `arch`, a firmware that exists there,
+ * The architecture checks of a machine spec: a firmware that exists on its `arch`,
  * and no device the board cannot have. Pure, so a bad combination fails before anything
  * starts; whether the files are installed is checked when the launch is prepared.
  * @module
  */
 import { SpecError } from '../errors/errors.js'
-import { ARCHES, ARCH_PROFILES, chosenBoard, firmwareChoices, isArch, RASPI3B } from './arch.js'
+import { ARCH_PROFILES, chosenBoard, firmwareChoices, RASPI3B } from './arch.js'
 import { parseMemory } from './spec.js'
 import type { MachineSpec } from './spec.js'
 
-/** Throws a {@link SpecError} for an unknown arch or a firmware the arch does not have. */
+/**
+ * Throws a {@link SpecError} for a firmware the arch does not have or a device its board
+ * cannot have. An unknown `arch` was refused before, with the other fields' values
+ * (`fields.ts`).
+ */
 export function checkArchSpec(spec: MachineSpec): void {
-  if (spec.arch !== undefined && !isArch(spec.arch)) {
-    throw new SpecError(`boot: arch ${JSON.stringify(spec.arch)} is not one bootcheck knows; choose one of ${ARCHES.join(', ')}`)
-  }
   const arch = spec.arch ?? 'x86_64'
   const profile = ARCH_PROFILES[arch]
   const choices = firmwareChoices(arch)
