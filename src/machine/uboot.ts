@@ -8,6 +8,7 @@ import { SerialConsole } from '../console/console.js'
 import { parseUbootEnv, ubootError, UBOOT_AUTOBOOT, UBOOT_PROMPT } from '../console/uboot.js'
 import { CommandFailedError } from '../errors/errors.js'
 import type { TimeoutError } from '../errors/errors.js'
+import { quoteLines } from '../util/quote.js'
 
 /** Runs one logged step of the machine (its `actions.jsonl`). */
 type Step = <T>(action: string, args: object, fn: () => Promise<T>, describe?: (r: T) => string) => Promise<T>
@@ -57,7 +58,7 @@ export class UBoot {
       const line = options.errorLines === 'allow' ? undefined : ubootError(output)
       if (status !== 0 || line) {
         const why = line ? `${line.name}: ${line.line.trim()}` : `status ${status}`
-        const shown = output.trimEnd().split('\n').slice(-20).map(l => `  | ${l}`).join('\n')
+        const shown = quoteLines(output.trimEnd().split('\n').slice(-20))
         throw new CommandFailedError(`U-Boot command '${command}' on ${this.name} failed (${why})\n${shown}`, command, status || 1, output, '')
       }
       return output
