@@ -2,15 +2,13 @@
 // live-boot ISO with systemd), while a background job prints critical kernel messages on
 // the same console all along: commands that print nothing (the one-line answer), exact
 // stdout, stderr and status, all 256 byte values, and 20,000 lines with kernel messages cut
-// out of the middle of the transfer. One QEMU at a time.
+// out of the middle of the transfer. One QEMU at a time. Both guests are restored at their
+// shell from the snapshots the guest tests share (guests.ts): a cold boot of each proves
+// nothing here that debian-live.test.ts and console.test.ts do not.
 import t, { type Test } from 'tap'
 import { createHash } from 'node:crypto'
-import { boot, type MachineSpec } from '../../src/index.js'
-import { demoMedia, params } from '../../vm-configs/demo.js'
-import { debianLiveIso } from '../media/debian-live.js'
-
-const media = await demoMedia()
-const live = await debianLiveIso()
+import type { Machine } from '../../src/index.js'
+import { guests } from './guests.js'
 
 const BYTES = Buffer.from(Array.from({ length: 256 }, (_, i) => i))
 // Made in the guest, one byte at a time: a short command line (a 1 KB line typed while the
@@ -20,8 +18,7 @@ const SEQ = Array.from({ length: 20000 }, (_, i) => `${i + 1}\n`).join('')
 // Critical messages (printed on the console whatever the log level), one every ~30 ms.
 const NOISE = `(i=0; while [ $i -lt 1500 ]; do i=$((i+1)); echo "<2>bootcheck-noise $i" > /dev/kmsg; usleep 30000 2>/dev/null || sleep 0.03; done) >/dev/null 2>&1 &`
 
-async function protocolCases(t: Test, spec: MachineSpec, shell: 'busybox' | 'bash'): Promise<void> {
-  const vm = await boot(t, spec)
+async function protocolCases(t: Test, vm: Machine, shell: 'busybox' | 'bash'): Promise<void> {
   let seen = ''
   vm.console.onText(text => {
     seen += text
@@ -50,10 +47,10 @@ async function protocolCases(t: Test, spec: MachineSpec, shell: 'busybox' | 'bas
   t.equal(await vm.succeed('echo after-noise'), 'after-noise\n')
 }
 
-t.test('busybox ash (demo media, direct kernel boot)', async t => {
-  await protocolCases(t, { name: 'protocol-busybox', cdrom: media.iso, kernel: media.kernel, initrd: media.initrd, kernelParams: params(media) }, 'busybox')
-})
-
-t.test('bash (Debian live-boot ISO, systemd, autologin on ttyS0)', async t => {
-  await protocolCases(t, { name: 'protocol-bash', cdrom: live.iso, kernel: live.kernel, initrd: live.initrd, kernelParams: live.entries.live!, memory: '2G' }, 'bash')
-})
+const SHELLS = { demo: 'busybox', debian: 'bash' } as const
+for (const guest of guests) {
+  const label = guest.name === 'demo' ? 'busybox ash (demo media)' : 'bash (Debian live-boot ISO, systemd, autologin on ttyS0)'
+  t.test(label, async t => {
+    await protocolCases(t, await guest.shell(t, `protocol-${SHELLS[guest.name]}`), SHELLS[guest.name])
+  })
+}
