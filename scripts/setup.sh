@@ -37,6 +37,8 @@ declare -A files=(
   [/usr/lib/debian-installer/images/12/amd64/gtk/pxelinux.0]=debian-installer-12-netboot-amd64
   [/usr/share/tesseract-ocr/5/tessdata/eng.traineddata]=tesseract-ocr-eng
   [/usr/share/tesseract-ocr/5/tessdata/fra.traineddata]=tesseract-ocr-fra
+  # a medium with no serial console at all (GRUB's rescue CD, on the VGA screen only): bootcheck init's screen test
+  [/usr/lib/grub-rescue/grub-rescue-cdrom.iso]=grub-rescue-pc
   # firmware of the other architectures: AAVMF (aarch64 UEFI), U-Boot for QEMU's boards, OpenSBI (riscv64)
   [/usr/share/AAVMF/AAVMF_CODE.fd]=qemu-efi-aarch64 [/usr/lib/u-boot/qemu_arm64/u-boot.bin]=u-boot-qemu
   [/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.elf]=opensbi

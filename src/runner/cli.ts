@@ -21,7 +21,10 @@ const USAGE = `Usage:
   bootcheck snapshots list [--json]               show the snapshots bootOnce cached (.bootcheck/cache/snapshots)
   bootcheck snapshots prune [--unused-for DAYS]   remove them (all, or those not restored for DAYS days)
   bootcheck init [--iso FILE | --kernel FILE [--initrd FILE] | --disk FILE]
-                                                  start a project: bootcheck.config.ts, a first test, a CI workflow
+                 [--console serial|screen] [--probe-timeout SECONDS]
+                                                  start a project: bootcheck.config.ts, a first test, a CI workflow;
+                                                  boots the image once to see whether a shell answers on its serial
+                                                  console (a shell test) or not (a screen test); --console skips that
   bootcheck help
 
 Options of run (defaults from bootcheck.config.ts 'run', then from the host):

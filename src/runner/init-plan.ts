@@ -4,9 +4,20 @@
  * effects (recognising the image, refusing to overwrite, writing) are in `init.ts`.
  */
 import { basename, isAbsolute, relative } from 'node:path'
+import type { MachineSpec } from '../spec/spec.js'
 
 /** The image `init` was given. */
 export type InitImage = { kind: 'iso'; iso: string } | { kind: 'kernel'; kernel: string; initrd?: string } | { kind: 'disk'; disk: string; format: 'qcow2' | 'raw' }
+
+/**
+ * How the first test talks to the machine: `serial` (its shell answered on the serial
+ * console when `init` booted it) or `screen` (none did: the test waits for the first still
+ * screen and compares it with a reference, which `--update-screens=missing` writes).
+ */
+export type InitConsole = 'serial' | 'screen'
+
+/** The reference the screen variant of the first test compares with. */
+export const FIRST_SCREEN = 'first-still-screen'
 
 /** One file `init` writes, relative to the project folder. */
 export interface InitFile {
@@ -21,8 +32,19 @@ export function machineName(image: InitImage): string {
   return stem || 'machine'
 }
 
+/**
+ * The machine `init` boots to look for a shell on the serial console: the one the config
+ * will define, with absolute paths, no display needed beyond the default.
+ */
+export function probeSpec(image: InitImage, name: string): MachineSpec {
+  const base = { name: `${name}-init-probe` }
+  if (image.kind === 'iso') return { ...base, cdrom: image.iso, memory: '2G' }
+  if (image.kind === 'disk') return { ...base, disks: [image.disk], memory: '1G' }
+  return { ...base, kernel: image.kernel, ...(image.initrd ? { initrd: image.initrd } : {}), kernelParams: ['console=ttyS0'], memory: '1G' }
+}
+
 /** The files of a project for `image`, with paths in the config relative to `projectDir` when inside it. */
-export function initFiles(image: InitImage, projectDir: string): { name: string; files: InitFile[] } {
+export function initFiles(image: InitImage, projectDir: string, via: InitConsole = 'serial'): { name: string; files: InitFile[] } {
   const name = machineName(image)
   const rel = (p: string): string => {
     const r = relative(projectDir, p)
@@ -46,7 +68,19 @@ export function initFiles(image: InitImage, projectDir: string): { name: string;
     `})`,
     ``,
   ].join('\n')
-  const test = [
+  const test = via === 'serial' ? serialTest(name) : screenTest(name)
+  return {
+    name,
+    files: [
+      { path: 'bootcheck.config.ts', text: config },
+      { path: `tests/${name}.test.ts`, text: test },
+      { path: '.github/workflows/bootcheck.yml', text: WORKFLOW },
+    ],
+  }
+}
+
+function serialTest(name: string): string {
+  return [
     `// The first boot test (written by bootcheck init): the machine boots and its shell answers.`,
     `import t from 'tap'`,
     `import { boot } from 'bootcheck'`,
@@ -57,14 +91,25 @@ export function initFiles(image: InitImage, projectDir: string): { name: string;
     `})`,
     ``,
   ].join('\n')
-  return {
-    name,
-    files: [
-      { path: 'bootcheck.config.ts', text: config },
-      { path: `tests/${name}.test.ts`, text: test },
-      { path: '.github/workflows/bootcheck.yml', text: WORKFLOW },
-    ],
-  }
+}
+
+function screenTest(name: string): string {
+  return [
+    `// The first boot test (written by bootcheck init): no shell answered on the serial console`,
+    `// when init booted the machine, so this test watches the screen: it waits until the screen`,
+    `// stays still for 3 s and compares it with the reference ${FIRST_SCREEN}.png beside this file`,
+    `// (in ${name}.test.screens/). The first \`npx bootcheck run --update-screens=missing\` writes it:`,
+    `// look at it, and commit it. A blinking cursor is within maxDiffPixels.`,
+    `import t from 'tap'`,
+    `import { boot } from 'bootcheck'`,
+    ``,
+    `t.test(${JSON.stringify(`${name} boots to a still screen`)}, async t => {`,
+    `  const vm = await boot(t, ${JSON.stringify(name)})`,
+    `  await vm.waitForStillScreen({ stillFor: 3000, maxDiffPixels: 64, timeout: 300_000 })`,
+    `  await vm.expectScreen(${JSON.stringify(FIRST_SCREEN)}, { maxDiffPixels: 64 })`,
+    `})`,
+    ``,
+  ].join('\n')
 }
 
 /** The script `init` adds to package.json (`npm run bootcheck`). */

@@ -1,27 +1,36 @@
 /**
  * `bootcheck init [--iso PATH | --kernel PATH [--initrd PATH] | --disk PATH]`: recognises the
- * image by its signature, refuses to overwrite any file (writing none), writes the plan of
- * `init-plan.ts`, adds the package.json script, and prints the next two commands.
+ * image by its signature, refuses to overwrite any file (writing none), boots the image to
+ * see whether a shell answers on its serial console (`init-probe.ts`; `--console` skips
+ * that), writes the plan of `init-plan.ts`, adds the package.json script, and prints the
+ * next two commands.
  */
 import { existsSync } from 'node:fs'
 import { mkdir, open, readFile, writeFile } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { UsageError } from '../errors/errors.js'
-import { INIT_SCRIPT, initFiles, type InitImage } from './init-plan.js'
+import { FIRST_SCREEN, INIT_SCRIPT, initFiles, machineName, probeSpec, type InitConsole, type InitImage } from './init-plan.js'
+import { probeConsole } from './init-probe.js'
+
+/** How long the probe waits for a shell by default: a systemd live ISO needs 80–100 s under TCG. */
+const DEFAULT_PROBE_S = 180
 
 /** Runs `bootcheck init` in `cwd`; returns the exit status (errors are thrown as {@link UsageError}). */
 export async function initCommand(argv: string[], cwd = process.cwd(), out: NodeJS.WritableStream = process.stdout): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { iso: { type: 'string' }, kernel: { type: 'string' }, initrd: { type: 'string' }, disk: { type: 'string' } } })
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: OPTIONS })
   if (positionals.length) throw new UsageError(`init takes --iso, --kernel/--initrd or --disk, not '${positionals[0]}'`)
   const given = [values.iso && '--iso', values.kernel && '--kernel', values.disk && '--disk'].filter(Boolean)
   if (given.length !== 1) throw new UsageError(`init needs exactly one of --iso PATH, --kernel PATH [--initrd PATH] or --disk PATH${given.length ? `, got ${given.join(' and ')}` : ''}`)
   if (values.initrd && !values.kernel) throw new UsageError('init: --initrd goes with --kernel')
+  const chosen = consoleFlag(values.console)
+  const probeS = probeSeconds(values['probe-timeout'])
   const image = await recognise(values, cwd)
-  const { name, files } = initFiles(image, cwd)
-  const existing = files.filter(f => existsSync(join(cwd, f.path))).map(f => f.path)
+  const existing = initFiles(image, cwd).files.filter(f => existsSync(join(cwd, f.path))).map(f => f.path)
   if (existing.length) throw new UsageError(`init: ${existing.join(', ')} already exist${existing.length === 1 ? 's' : ''}; nothing was written (move ${existing.length === 1 ? 'it' : 'them'} away to start again)`)
   const pkg = await readPackage(cwd)
+  const via = chosen ?? (await probe(image, probeS, out))
+  const { name, files } = initFiles(image, cwd, via)
   for (const f of files) {
     await mkdir(dirname(join(cwd, f.path)), { recursive: true })
     // 'wx': a file that appeared meanwhile is not overwritten either.
@@ -32,12 +41,49 @@ export async function initCommand(argv: string[], cwd = process.cwd(), out: Node
     [
       `bootcheck init: machine '${name}' (${image.kind}); wrote ${files.map(f => f.path).join(', ')}${script}`,
       'Next:',
-      `  npx bootcheck run               # boots ${name} and runs tests/${name}.test.ts`,
+      via === 'serial'
+        ? `  npx bootcheck run               # boots ${name} and runs tests/${name}.test.ts`
+        : `  npx bootcheck run --update-screens=missing   # boots ${name}; writes tests/${name}.test.screens/${FIRST_SCREEN}.png`,
       `  npx bootcheck shell ${name.padEnd(11)} # a terminal on its serial console`,
       '',
     ].join('\n'),
   )
   return 0
+}
+
+const OPTIONS = {
+  iso: { type: 'string' },
+  kernel: { type: 'string' },
+  initrd: { type: 'string' },
+  disk: { type: 'string' },
+  console: { type: 'string' },
+  'probe-timeout': { type: 'string' },
+} as const
+
+function consoleFlag(value: string | undefined): InitConsole | undefined {
+  if (value === undefined || value === 'serial' || value === 'screen') return value
+  throw new UsageError(`init: --console takes serial or screen, got '${value}'`)
+}
+
+function probeSeconds(value: string | undefined): number {
+  if (value === undefined) return DEFAULT_PROBE_S
+  if (!/^[1-9]\d*$/.test(value)) throw new UsageError(`init: --probe-timeout takes a whole number of seconds, got '${value}'`)
+  return Number(value)
+}
+
+/** Boots the image once to see whether a shell answers on its serial console. */
+async function probe(image: InitImage, seconds: number, out: NodeJS.WritableStream): Promise<InitConsole> {
+  const name = machineName(image)
+  out.write(`bootcheck init: booting ${name} to look for a shell on its serial console (up to ${seconds} s; --console serial|screen skips this)\n`)
+  const started = Date.now()
+  const via = await probeConsole(probeSpec(image, name), seconds * 1000)
+  const took = ((Date.now() - started) / 1000).toFixed(0)
+  out.write(
+    via === 'serial'
+      ? `bootcheck init: its shell answered after ${took} s: the first test runs a command\n`
+      : `bootcheck init: no shell answered within ${seconds} s: the first test watches the screen\n`,
+  )
+  return via
 }
 
 /** The image, checked to be what the flag says by its first bytes. */

@@ -1,5 +1,7 @@
-// `bootcheck init` without booting: what it writes for each kind of image, that it refuses to
-// overwrite (writing nothing), and that it names an image it cannot recognise.
+// `bootcheck init` without booting (`--console` given, so no probe: the probe boots real
+// images in tests/integration/init-probe.test.ts): what it writes for each kind of image and
+// console, that it refuses to overwrite (writing nothing), and that it names an image it
+// cannot recognise.
 import t from 'tap'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -17,7 +19,7 @@ function image(file: string, at: number, bytes: Buffer | string, size = at + 64)
 async function init(dir: string, ...args: string[]): Promise<string> {
   let text = ''
   const out = new Writable({ write(chunk, _enc, done) { text += String(chunk); done() } })
-  t.equal(await initCommand(args, dir, out), 0)
+  t.equal(await initCommand(args.includes('--console') ? args : [...args, '--console', 'serial'], dir, out), 0)
   return text
 }
 
@@ -60,6 +62,16 @@ t.test('--kernel/--initrd and --disk in an empty folder (package.json made)', as
   t.ok(existsSync(join(d3, 'tests', 'raw.test.ts')), 'a raw disk with a partition table is recognised')
 })
 
+t.test('--console screen: the first test waits for a still screen and compares it; the next command writes the reference', async t => {
+  const dir = t.testdir({})
+  image(join(dir, 'rescue.iso'), 0x8001, 'CD001')
+  const out = await init(dir, '--iso', 'rescue.iso', '--console', 'screen')
+  const test = readFileSync(join(dir, 'tests', 'rescue.test.ts'), 'utf8')
+  t.match(test, /await boot\(t, "rescue"\)\n {2}await vm\.waitForStillScreen\(\{ stillFor: 3000, maxDiffPixels: 64, timeout: 300_000 \}\)\n {2}await vm\.expectScreen\("first-still-screen", \{ maxDiffPixels: 64 \}\)/)
+  t.notMatch(test, /succeed/, 'no command on a console nobody answers')
+  t.match(out, /Next:\n {2}npx bootcheck run --update-screens=missing .*rescue\.test\.screens\/first-still-screen\.png\n/)
+})
+
 t.test('refuses to overwrite: names the files, writes nothing', async t => {
   const dir = t.testdir({ 'bootcheck.config.ts': '// mine\n' })
   image(join(dir, 'live.iso'), 0x8001, 'CD001')
@@ -81,6 +93,8 @@ t.test('bad input: named, one-line UsageErrors', async t => {
     [['--disk', 'notes.txt'], /neither a qcow2 image nor a raw disk/],
     [['--kernel', 'notes.txt'], /not a Linux kernel QEMU can boot directly/],
     [['--iso', 'live.iso'], /package\.json is not valid JSON .*nothing was written/],
+    [['--iso', 'live.iso', '--console', 'vga'], /--console takes serial or screen, got 'vga'/],
+    [['--iso', 'live.iso', '--probe-timeout', '0'], /--probe-timeout takes a whole number of seconds, got '0'/],
   ]
   for (const [args, message] of cases) {
     await t.rejects(initCommand(args, dir), { name: 'UsageError', message }, args.join(' ') || '(no flags)')
