@@ -15,11 +15,14 @@ t.test('install the live system on a blank disk, then boot from the disk', async
   t.equal(r.kind, 'reset') // the firmware ran again, and booted the disk
   t.match(await vm.succeed('cat /proc/cmdline'), /root=LABEL=bootcheck-root/)
   t.match(await vm.succeed('grep " / " /proc/mounts'), /^\/dev\/vda2 \/ ext4 /) // / is the disk
+  await vm.fail('grep -q " /iso " /proc/mounts') // no live medium
   t.equal(await vm.succeed('hello'), 'Hello, world!\n') // a program from the installed store
+  await vm.succeed('echo "written after the first boot from disk" > /root/note && sync')
   await vm.saveDisk('disk0', saved)
 })
 
 t.test('the installed disk boots on its own', async t => {
   const vm = await boot(t, { disks: [saved], memory: '1G' })
   t.match(await vm.succeed('grep " / " /proc/mounts'), /^\/dev\/vda2 \/ ext4 /)
+  t.equal(await vm.succeed('cat /root/note'), 'written after the first boot from disk\n') // the root persists
 })

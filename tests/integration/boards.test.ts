@@ -1,6 +1,7 @@
 // Other architectures on real QEMU under TCG: the aarch64 demo board (Debian's arm64
 // kernel, busybox-static:arm64) booted directly, and the named errors of bad arch and
-// firmware combinations, which fail before any QEMU starts.
+// firmware combinations, which fail before any QEMU starts. U-Boot's TFTP netboot of the
+// board is examples/uboot-tftp.test.ts (run by cli.test.ts through `bootcheck run examples/`).
 import t from 'tap'
 import { boot, SpecError } from '../../src/index.js'
 import { boardMedia } from '../../vm-configs/demo.js'
@@ -23,32 +24,6 @@ t.test('bad combinations are named errors within a second, before QEMU starts', 
   await t.rejects(boot(t, { arch: 'aarch64', accel: 'kvm', kernel: arm.kernel }), { constructor: SpecError, message: /accel 'kvm' is impossible here/ })
   await t.rejects(boot(t, { arch: 'aarch64', kernel: arm.kernel, qemu: 'qemu-system-aarch64-missing' }), { code: 'BOOTCHECK_QEMU_START', message: /apt-get install qemu-system-arm/ })
   t.ok(Date.now() - t0 < 1000, `three refusals in ${Date.now() - t0} ms`)
-})
-
-t.test("U-Boot TFTP netboot on aarch64: interrupt autoboot, dhcp + pxe get from QEMU's TFTP, pxe boot to a shell", async t => {
-  const started = Date.now()
-  const vm = await boot(t, {
-    name: 'arm64-uboot-tftp',
-    arch: 'aarch64',
-    firmware: 'u-boot',
-    memory: '512M',
-    // U-Boot's pxe get looks for pxelinux.cfg/ beside the DHCP boot file: the kernel, at the root
-    pxe: { tftpRoot: arm.tftpRoot, bootfile: 'Image' },
-  })
-  await vm.uboot.interrupt()
-  const env = await vm.uboot.env()
-  t.equal(env.arch, 'arm', "U-Boot's environment, read with printenv")
-  t.equal(env.board, 'qemu-arm')
-  t.match(env.kernel_addr_r, /^0x[0-9a-f]+$/)
-  t.match(await vm.uboot.run('setenv autoload no; dhcp'), /DHCP client bound to address 10\.0\.2\.15/)
-  await t.rejects(vm.uboot.run('tftpboot ${kernel_addr_r} no-such-file'), { code: 'BOOTCHECK_COMMAND_FAILED', message: /TFTP error/ }, "U-Boot's error lines fail run()")
-  t.match(await vm.uboot.run('pxe get', { errorLines: 'allow' }), /Retrieving file: pxelinux\.cfg\/default\n/, 'pxe get fetched pxelinux.cfg/default')
-  await vm.uboot.boot('pxe boot')
-  t.equal((await vm.succeed('uname -m')).trim(), 'aarch64')
-  t.comment(`U-Boot TFTP boot to the first command: ${((Date.now() - started) / 1000).toFixed(1)} s`)
-  t.match(await vm.succeed('cat /proc/cmdline'), /bootcheck\.net bootcheck\.httpd/, 'the command line of pxelinux.cfg/default')
-  t.match(await vm.succeed('ip -4 -o addr show eth0'), /inet 10\.0\.2\.\d+\/24/, "the board's init took a DHCP address")
-  t.match(await vm.succeed('wget -qO- http://127.0.0.1/'), /bootcheck aarch64 access point aarch64/, 'its service answers')
 })
 
 t.test('aarch64 snapshot: restored on qemu-system-aarch64 from the manifest, RAM state kept, first command timed against a cold boot', async t => {

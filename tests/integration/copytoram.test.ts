@@ -1,6 +1,8 @@
 // copytoram: stage 1 copies the ISO into RAM, so the medium can be removed after boot.
 // Each test proves the removal is real (the guest sees no medium) and that the system
-// still works; the test without copytoram proves the difference.
+// still works; the test without copytoram proves the difference. The ISO's own entry with
+// copytoram added, and the USB stick unplugged, are examples/copytoram.test.ts (run by
+// cli.test.ts through `bootcheck run examples/`).
 import t from 'tap'
 import { boot } from '../../src/index.js'
 import { demoMedia, params } from '../../vm-configs/demo.js'
@@ -30,40 +32,6 @@ t.test('copytoram from a CD: eject, the checksum still matches, programs still r
   t.match(await vm.fail('dd if=/dev/sr0 of=/dev/null bs=2048 count=1'), /No medium found|medium/i, 'the guest sees no medium')
   t.equal(sha(await vm.succeed(fresh(`sha256sum ${SQUASHFS}`))), before, 'checksum unchanged after eject')
   t.equal(await vm.succeed('hello'), 'Hello, world!\n', 'a program from the squashfs still runs')
-})
-
-t.test('the unmodified ISO, its default entry booted with copytoram added', async t => {
-  // No kernel given: bootcheck reads kernel, initrd and command line from the ISO's
-  // isolinux.cfg, appends copytoram, and keeps the ISO attached as the CD.
-  const vm = await boot(t, { name: 'iso-params', cdrom: media.iso, kernelParams: ['copytoram'], memory: '1G' })
-  await vm.console.waitFor('stage-1: copied ISO to RAM')
-  const cmdline = await vm.succeed('cat /proc/cmdline')
-  for (const p of [...media.kernelParams, 'copytoram']) t.ok(cmdline.split(/\s+/).includes(p), `cmdline has ${p}`)
-  const before = sha(await vm.succeed(`sha256sum ${SQUASHFS}`))
-  t.equal(before, media.squashfsSha256)
-  await vm.eject('cdrom')
-  t.equal(sha(await vm.succeed(fresh(`sha256sum ${SQUASHFS}`))), before, 'checksum unchanged after eject')
-})
-
-t.test('copytoram from a USB stick: unplug, the checksum still matches', async t => {
-  const vm = await boot(t, {
-    name: 'usb-copytoram',
-    usb: media.iso,
-    kernel: media.kernel,
-    initrd: media.initrd,
-    kernelParams: params(media, 'copytoram'),
-    memory: '1G',
-  })
-  await vm.console.waitFor('stage-1: copied ISO to RAM')
-  const before = sha(await vm.succeed(`sha256sum ${SQUASHFS}`))
-  t.equal(before, media.squashfsSha256)
-  const disk = (await vm.succeed(`for d in /sys/block/sd*; do [ -e "$d" ] && echo "\${d##*/}"; done`)).trim()
-  t.match(disk, /^sd[a-z]$/, 'the stick is a SCSI disk in the guest')
-
-  await vm.unplug('usb')
-  await vm.waitUntilFails(`test -e /sys/block/${disk}`, { timeout: 30_000 })
-  t.equal(sha(await vm.succeed(fresh(`sha256sum ${SQUASHFS}`))), before, 'checksum unchanged after unplug')
-  t.equal(await vm.succeed('hello'), 'Hello, world!\n')
 })
 
 t.test('without copytoram, reading the squashfs fails once the CD is gone', async t => {

@@ -119,7 +119,7 @@ t.test('a kernel that cannot find its root fails at once, naming the panic', asy
 })
 
 t.test('with failOn: false the same boot runs into the timeout, which shows the last lines', async t => {
-  const vm = await boot(t, { ...noRoot(t, 'no-root-unwatched'), bootTimeout: 30_000, failOn: false })
+  const vm = await boot(t, { ...noRoot(t, 'no-root-unwatched'), bootTimeout: 20_000, failOn: false })
   const e = await vm.succeed('true', { timeout: 3000 }).catch(x => x)
   t.type(e, TimeoutError)
   t.match(e.message, /No shell answered on the serial console of no-root-unwatched/)

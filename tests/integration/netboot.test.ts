@@ -1,7 +1,8 @@
 // The demo system as a NixOS-style netboot image (kernel, an initrd carrying the store,
 // netboot.ipxe), booted three ways a real machine boots it: straight from the kernel and
-// initrd, by PXE (pxelinux over QEMU's TFTP), and by iPXE over HTTP (BIOS and UEFI). Each
-// time the guest proves that no block device holds its root and that the store works.
+// initrd, by PXE (pxelinux over QEMU's TFTP), and by iPXE over HTTP (UEFI here, BIOS in
+// examples/netboot.test.ts). Each time the guest proves that no block device holds its root
+// and that the store works.
 import t, { type Test } from 'tap'
 import { readFileSync, statSync } from 'node:fs'
 import { readdir } from 'node:fs/promises'
@@ -102,7 +103,9 @@ t.test('UEFI PXE: OVMF, a GRUB network image over TFTP, its grub.cfg laid over t
   t.same(await snapshot(), before, 'the netboot folder is unchanged')
 })
 
-for (const firmware of ['bios', 'uefi'] as const) {
+// BIOS: examples/netboot.test.ts (the same boot and requests, run by cli.test.ts through
+// `bootcheck run examples/`).
+for (const firmware of ['uefi'] as const) {
   t.test(`iPXE over HTTP (${firmware}): the NIC's iPXE chains to netboot.ipxe served by bootcheck`, async t => {
     const before = await snapshot()
     const vm = await boot(t, {

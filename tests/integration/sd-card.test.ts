@@ -1,7 +1,8 @@
 // SD cards on aarch64, real QEMU under TCG: the demo board's SD image (MBR, FAT firmware
 // partition, ext4 root with /boot/extlinux/extlinux.conf) on virt's sdhci-pci with a direct
-// kernel boot, and on an emulated Raspberry Pi 3B booted by Debian's U-Boot (distro boot
-// finds extlinux.conf). The image is never written; saveDisk keeps what the guest wrote.
+// kernel boot. The image is never written; saveDisk keeps what the guest wrote. The
+// emulated Raspberry Pi 3B booted by Debian's U-Boot (distro boot finds extlinux.conf) is
+// examples/sd-card.test.ts, run by cli.test.ts through `bootcheck run examples/`.
 import { createHash } from 'node:crypto'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -32,12 +33,3 @@ t.test('virt + sdhci-pci: root on the SD card, the base image untouched, saveDis
   t.equal(await again.succeed('cat /root/note'), 'written-on-the-card\n', 'the saved card holds the write')
 })
 
-t.test("raspi3b + Debian's U-Boot: distro boot finds extlinux.conf on the SD card and boots to a shell with root on it", async t => {
-  const started = Date.now()
-  const vm = await boot(t, { name: 'raspi3b-sd', arch: 'aarch64', firmware: 'u-boot', sd: arm.sdImage!, dtb: arm.raspiDtb!, bootFrom: 'sd' })
-  await vm.console.waitFor('Found /boot/extlinux/extlinux.conf', { timeout: 120_000 })
-  t.equal((await vm.succeed('uname -m')).trim(), 'aarch64')
-  t.comment(`U-Boot SD boot to the first command: ${((Date.now() - started) / 1000).toFixed(1)} s`)
-  t.match(await vm.succeed('cat /proc/device-tree/model'), /Raspberry Pi 3 Model B/)
-  t.match(await vm.succeed('cat /proc/mounts'), /^\/dev\/mmcblk\dp2 \/ ext4 /m, "the root is the SD card's ext4 partition")
-})
