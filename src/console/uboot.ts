@@ -6,8 +6,11 @@
  */
 import type { FailurePattern } from './failfast.js'
 
-/** U-Boot's prompt at the end of the output so far (`=> `). */
-export const UBOOT_PROMPT = /(^|\n)=> $/
+/** U-Boot's prompt as a regular expression's source: `=> `, or a board's own (`maltael # `). */
+export const UBOOT_PROMPT_SOURCE = '(?:=>|[\\w.-]+ #) $'
+
+/** U-Boot's prompt at the end of the output so far. */
+export const UBOOT_PROMPT = new RegExp(`(^|\\n)${UBOOT_PROMPT_SOURCE}`)
 
 /** What U-Boot prints before autoboot, when a key press stops it. */
 export const UBOOT_AUTOBOOT = /Hit any key to stop autoboot|Press SPACE to abort autoboot/

@@ -4,6 +4,8 @@
  * variables store in the machine's temporary folder.
  * @module
  */
+import { readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { checkFirmwareFile, prepareUefi } from '../media/firmware.js'
 import type { LaunchPlan } from '../qemu/argv.js'
 import { ARCH_PROFILES, chosenBoard, chosenFirmware, RASPI3B } from '../spec/arch.js'
@@ -24,9 +26,23 @@ export async function prepareFirmware(spec: MachineSpec, workDir: string): Promi
     case 'uefi':
       return { kind: 'uefi', ...(await prepareUefi(workDir, files.candidates)) }
     case 'u-boot': {
-      const image = checkFirmwareFile(files.image, `U-Boot for ${arch}`)
+      const packaged = checkFirmwareFile(files.image, `U-Boot for ${arch}`)
+      const image = files.wordSwapped ? await swappedCopy(packaged, join(workDir, 'u-boot-swap.bin')) : packaged
       const opensbi = files.opensbi ? checkFirmwareFile(files.opensbi, `OpenSBI (which starts U-Boot on ${arch})`) : undefined
       return { kind: 'u-boot', image, ...(opensbi ? { opensbi } : {}) }
     }
   }
+}
+
+/** A copy of `file` at `to` with the bytes of each 32-bit word reversed (zero-padded to a whole word). */
+async function swappedCopy(file: string, to: string): Promise<string> {
+  await writeFile(to, swapWords(await readFile(file)))
+  return to
+}
+
+/** The bytes of each 32-bit word of `data` reversed, padded with zeros to a whole word. Pure. */
+export function swapWords(data: Buffer): Buffer {
+  const out = Buffer.alloc(Math.ceil(data.length / 4) * 4)
+  data.copy(out)
+  return out.swap32()
 }

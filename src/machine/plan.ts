@@ -104,7 +104,7 @@ export function launchPlan(
  * What the spec's architecture gives the plan: machine type, TCG CPU model, CD bus and
  * display (none of them for x86_64, whose defaults are the argv's). Pure.
  */
-export function archPlan(spec: MachineSpec): Pick<LaunchPlan, 'arch' | 'machineType' | 'cpu' | 'cdromBus' | 'display' | 'serialIndex' | 'dtb'> {
+export function archPlan(spec: MachineSpec): Pick<LaunchPlan, 'arch' | 'machineType' | 'cpu' | 'cdromBus' | 'display' | 'serialIndex' | 'dtb' | 'nicModel'> {
   const arch = spec.arch ?? 'x86_64'
   if (arch === 'x86_64') return {}
   const p = ARCH_PROFILES[arch]
@@ -117,6 +117,7 @@ export function archPlan(spec: MachineSpec): Pick<LaunchPlan, 'arch' | 'machineT
     machineType: p.machine,
     ...(p.tcgCpu ? { cpu: p.tcgCpu } : {}),
     cdromBus: p.cdrom,
+    ...(p.nic ? { nicModel: p.nic } : {}),
     // aarch64's UEFI and Linux drive virtio-gpu; the other boards here are used headless
     display: arch === 'aarch64' ? 'virtio-gpu' : 'none',
   }

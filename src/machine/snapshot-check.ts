@@ -51,6 +51,8 @@ const PLAN: Shape = object(
     cpu: optional(str(64, /^[\w.-]+$/, 'a CPU model')),
     serialIndex: optional(int(0, 3)),
     cdromBus: optional(oneOf('ide', 'scsi')),
+    // the QEMU device of the NICs: only the models the arch profiles name (it goes into -device)
+    nicModel: optional(oneOf('virtio-net-pci', 'pcnet')),
     display: optional(oneOf('vga', 'virtio-gpu', 'none')),
     sd: absent('a machine with an SD card is not snapshotted'),
     dtb: absent('a machine with a device tree is not snapshotted'),

@@ -5,7 +5,7 @@
  * @module
  */
 import { SerialConsole } from '../console/console.js'
-import { parseUbootEnv, ubootError, UBOOT_AUTOBOOT, UBOOT_PROMPT } from '../console/uboot.js'
+import { parseUbootEnv, ubootError, UBOOT_AUTOBOOT, UBOOT_PROMPT, UBOOT_PROMPT_SOURCE } from '../console/uboot.js'
 import { CommandFailedError } from '../errors/errors.js'
 import type { TimeoutError } from '../errors/errors.js'
 import { quoteLines } from '../util/quote.js'
@@ -26,13 +26,15 @@ export class UBoot {
 
   /**
    * Waits for U-Boot's autoboot countdown, presses a key to stop it, and waits for the
-   * prompt. Fails with a {@link TimeoutError} when no countdown comes (U-Boot booted on
-   * with `bootdelay=0`, or the machine does not run U-Boot).
+   * prompt; a U-Boot with nothing to autoboot (malta's) is at its prompt already. Fails with
+   * a {@link TimeoutError} when neither comes (U-Boot booted on with `bootdelay=0`, or the
+   * machine does not run U-Boot).
    */
   interrupt(options: { timeout?: number } = {}): Promise<void> {
     const timeout = options.timeout ?? this.timeout()
     return this.step('uboot.interrupt', { timeout }, async () => {
-      await this.console.waitFor(UBOOT_AUTOBOOT, { timeout })
+      const first = await this.console.waitFor(new RegExp(`${UBOOT_AUTOBOOT.source}|${UBOOT_PROMPT.source}`), { timeout })
+      if (!UBOOT_AUTOBOOT.test(first.text)) return
       this.console.send(' ')
       await this.console.waitFor(UBOOT_PROMPT, { timeout })
     })
@@ -51,7 +53,7 @@ export class UBoot {
     return this.step('uboot.run', { command, timeout }, async () => {
       const marker = `bootcheck-uboot-${++this.serial}`
       this.console.sendLine(`${command}; echo ${marker}=$?`)
-      const m = await this.console.waitFor(new RegExp(`\\n${marker}=(\\d*)\\n[^]*?=> $`), { timeout })
+      const m = await this.console.waitFor(new RegExp(`\\n${marker}=(\\d*)\\n[^]*?${UBOOT_PROMPT_SOURCE}`), { timeout })
       // `before` is the echo of the typed line and the output; drop the echo
       const output = m.before.slice(m.before.indexOf('\n') + 1)
       const status = m.groups?.[1] ? Number(m.groups[1]) : 0

@@ -24,6 +24,8 @@ export interface LaunchPlan {
   serialIndex?: number
   /** The CD drive's bus: `ide` (a PC, malta) or `scsi` (virtio-scsi, on boards with no IDE). Default `ide`. */
   cdromBus?: 'ide' | 'scsi'
+  /** The network cards' QEMU device. Default `virtio-net-pci`. */
+  nicModel?: string
   /** The display device: `vga` (std VGA, default), `virtio-gpu` (virtio-gpu-pci) or `none`. */
   display?: 'vga' | 'virtio-gpu' | 'none'
   /** The QMP unix socket QEMU listens on. */
@@ -124,14 +126,14 @@ export function buildQemuArgv(plan: LaunchPlan): string[] {
     if (plan.net.tftpRoot !== undefined) netdev += `,tftp=${escapeOpt(plan.net.tftpRoot)}`
     if (plan.net.bootfile !== undefined) netdev += `,bootfile=${escapeOpt(plan.net.bootfile)}`
     push('-netdev', netdev)
-    push('-device', `virtio-net-pci,netdev=net0-user,id=net0${bootIndex(order, 'net')}`)
+    push('-device', `${plan.nicModel ?? 'virtio-net-pci'},netdev=net0-user,id=net0${bootIndex(order, 'net')}`)
   }
   const bootNic = plan.net || plan.bootFrom !== 'net' ? undefined : plan.nics?.find(n => n.backend.kind === 'vde')
   for (const nic of plan.nics ?? []) {
     const dev = `${nic.id}.dev`
     push('-netdev', nic.backend.kind === 'vde' ? `vde,id=${dev},sock=${escapeOpt(nic.backend.socketDir)}` : `user,id=${dev}${plan.restrictNetwork ? ',restrict=on' : ''}`)
     // Only the booting card loads its iPXE ROM: the others would only slow the firmware down.
-    push('-device', `virtio-net-pci,netdev=${dev},id=${nic.id},mac=${nic.mac}${nic === bootNic ? bootIndex(order, 'net') : ',romfile='}`)
+    push('-device', `${plan.nicModel ?? 'virtio-net-pci'},netdev=${dev},id=${nic.id},mac=${nic.mac}${nic === bootNic ? bootIndex(order, 'net') : ',romfile='}`)
     // queue=rx: the frames the netdev receives from the card, i.e. what the guest sends;
     // every frame on a switch is sent by one card, so the NICs' files together hold each once.
     if (nic.capture !== undefined) push('-object', `filter-dump,id=${nic.id}.dump,netdev=${dev},queue=rx,file=${escapeOpt(nic.capture)}`)

@@ -42,13 +42,25 @@ export interface ArchProfile {
   cdrom: 'ide' | 'scsi'
   /** The host architectures (Node's `process.arch`) on which KVM can run this guest. */
   kvmHosts: readonly string[]
+  /** The network card's QEMU device, where the board's firmware drives no virtio-net (default `virtio-net-pci`). */
+  nic?: string
 }
 
 /** The files of a firmware choice: alternatives in order of preference, each a set that must all exist. */
 export type FirmwareFiles =
   | { kind: 'builtin' }
   | { kind: 'uefi'; candidates: ReadonlyArray<{ code: PackagedFile; vars: PackagedFile }> }
-  | { kind: 'u-boot'; image: PackagedFile; opensbi?: PackagedFile }
+  | {
+      kind: 'u-boot'
+      image: PackagedFile
+      opensbi?: PackagedFile
+      /**
+       * QEMU's little-endian malta reads its boot flash with each 32-bit word byte-swapped
+       * (U-Boot builds a `u-boot-swap.bin` for it, which Debian does not ship): the machine
+       * gets a swapped copy of `image`.
+       */
+      wordSwapped?: true
+    }
 
 const ovmf = (code: string, vars: string) => ({ code: { path: code, debianPackage: 'ovmf' }, vars: { path: vars, debianPackage: 'ovmf' } })
 const uboot = (board: string): PackagedFile => ({ path: `/usr/lib/u-boot/${board}/u-boot.bin`, debianPackage: 'u-boot-qemu' })
@@ -124,9 +136,11 @@ export const ARCH_PROFILES: Readonly<Record<Arch, ArchProfile>> = {
     tcgCpu: '5KEc',
     console: 'ttyS0',
     defaultFirmware: 'u-boot',
-    firmware: { 'u-boot': { kind: 'u-boot', image: uboot('malta64el') } },
+    firmware: { 'u-boot': { kind: 'u-boot', image: uboot('malta64el'), wordSwapped: true } },
     cdrom: 'ide',
     kvmHosts: [],
+    // malta's U-Boot drives the AMD PCnet card the real board has, not virtio
+    nic: 'pcnet',
   },
 }
 

@@ -3,6 +3,9 @@
 // firmware combinations, which fail before any QEMU starts. U-Boot's TFTP netboot of the
 // board is examples/uboot-tftp.test.ts (run by cli.test.ts through `bootcheck run examples/`).
 import t from 'tap'
+import { readFileSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+import { crc32 } from 'node:zlib'
 import { boot, SpecError } from '../../src/index.js'
 import { boardMedia } from '../../vm-configs/demo.js'
 
@@ -49,6 +52,21 @@ t.test("mips64el direct kernel boot: malta, Debian's 5kc-malta ELF kernel, busyb
   t.comment(`boot to the first command: ${((Date.now() - started) / 1000).toFixed(1)} s`)
   t.match(await vm.succeed('cat /proc/cpuinfo'), /MIPS 5KE/, 'the TCG CPU model of the profile')
   t.match(await vm.succeed('cat /proc/cpuinfo'), /system type\s*: MIPS Malta/)
+})
+
+t.test("mips64el: malta's U-Boot (Debian's malta64el, its words swapped for QEMU's flash) at its prompt; DHCP and TFTP over the board's PCnet card", async t => {
+  const mips = await boardMedia('mips64el')
+  const vm = await boot(t, { name: 'mips-uboot', arch: 'mips64el', pxe: { tftpRoot: mips.tftpRoot, bootfile: 'vmlinux' }, memory: '512M' })
+  await vm.uboot.interrupt() // no autoboot on malta: its prompt comes at once
+  t.match(await vm.uboot.run('version'), /^U-Boot 20\d\d\./m)
+  const env = await vm.uboot.env()
+  t.match(env.loadaddr, /^0xffffffff8/, 'a 64-bit U-Boot (KSEG0 addresses sign-extended)')
+  t.match(await vm.uboot.run('setenv autoload no; dhcp'), /DHCP client bound to address 10\.0\.2\.15/, 'the PCnet card took a lease from QEMU')
+  const size = statSync(join(mips.tftpRoot, 'initrd')).size
+  const got = await vm.uboot.run('tftpboot ${loadaddr} initrd')
+  t.match(got, new RegExp(`Bytes transferred = ${size} `), `the initramfs came over TFTP (${size} bytes)`)
+  t.match(await vm.uboot.run('crc32 ${loadaddr} ${filesize}'), new RegExp(`==> ${crc32(readFileSync(join(mips.tftpRoot, 'initrd'))).toString(16).padStart(8, '0')}`), 'byte for byte (CRC-32 in U-Boot = on the host)')
+  await t.rejects(vm.uboot.run('tftpboot ${loadaddr} no-such-file'), { code: 'BOOTCHECK_COMMAND_FAILED', message: /TFTP error/ })
 })
 
 t.test('aarch64 UEFI: AAVMF on a private variables store boots the kernel (EFI stub) to a shell; the virtio-gpu screen can be captured', async t => {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
 import { SpecError, MediumError } from '../../src/errors/errors.js'
-import { prepareFirmware } from '../../src/machine/firmware.js'
+import { prepareFirmware, swapWords } from '../../src/machine/firmware.js'
 import { archPlan, launchPlan } from '../../src/machine/plan.js'
 import { chooseAccelerator } from '../../src/machine/start.js'
 import { buildQemuArgv } from '../../src/qemu/argv.js'
@@ -102,6 +102,8 @@ t.test('U-Boot is -bios, and on riscv64 the payload of OpenSBI', async t => {
   t.same(after(mips, '-machine'), ['malta'])
   t.ok(after(mips, '-device').some(d => d.startsWith('ide-cd,')), 'malta has IDE')
   t.notOk(mips.includes('-vga'))
+  const mipsNet = buildQemuArgv(launchPlan({ arch: 'mips64el', pxe: { tftpRoot: '/t', bootfile: 'vmlinux' } }, where, { disks: [], net: { tftpRoot: '/t' }, firmware: { kind: 'u-boot', image: '/u/malta.bin' } }))
+  t.ok(after(mipsNet, '-device').some(d => d.startsWith('pcnet,netdev=net0-user')), "malta's NIC is the PCnet card its U-Boot drives")
 })
 
 t.test('prepareFirmware: the files of the choice, a private UEFI variables store, named errors for missing files', async t => {
@@ -118,6 +120,9 @@ t.test('prepareFirmware: the files of the choice, a private UEFI variables store
   t.match(fw, { kind: 'uefi', code: '/usr/share/AAVMF/AAVMF_CODE.fd', vars: join(dir, 'AAVMF_VARS.fd') })
   t.same(await readFile(join(dir, 'AAVMF_VARS.fd')), await readFile('/usr/share/AAVMF/AAVMF_VARS.fd'), 'a copy of the store; the system one is never written')
   t.match(await prepareFirmware({ arch: 'riscv64', disks: ['d'] }, dir), { kind: 'u-boot', image: '/usr/lib/u-boot/qemu-riscv64_smode/u-boot.bin', opensbi: /fw_jump\.elf$/ })
+  // malta: a word-swapped copy in the machine's folder; Debian's file untouched
+  t.same(await prepareFirmware({ arch: 'mips64el', disks: ['d'] }, dir), { kind: 'u-boot', image: join(dir, 'u-boot-swap.bin') })
+  t.same(await readFile(join(dir, 'u-boot-swap.bin')), swapWords(await readFile('/usr/lib/u-boot/malta64el/u-boot.bin')))
 })
 
 t.test('SD cards: sdhci-pci + sd-card on virt, the board slot on raspi3b, whose console is the second serial port', async t => {

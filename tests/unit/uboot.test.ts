@@ -29,6 +29,9 @@ t.test('fail-fast: a kernel U-Boot cannot start or an exception stops the test; 
 t.test('prompt, autoboot countdown and printenv', async t => {
   t.ok(UBOOT_PROMPT.test('Net:   eth0: virtio-net#32\n=> '))
   t.notOk(UBOOT_PROMPT.test('=> printenv'), 'not a prompt once typed into')
+  t.ok(UBOOT_PROMPT.test('Net:   eth0: pcnet#0\nmaltael # '), "a board's own prompt (malta's)")
+  t.notOk(UBOOT_PROMPT.test('maltael # printenv'), 'not once typed into either')
+  t.notOk(UBOOT_PROMPT.test('\n# '), "a shell's bare '# ' is not U-Boot's")
   t.ok(UBOOT_AUTOBOOT.test('Hit any key to stop autoboot:  2 '))
   t.same(parseUbootEnv('arch=arm\nbootcmd=run distro_bootcmd\nbootargs=console=ttyAMA0 root=/dev/vda\nfdt_addr=0x40000000\n\nEnvironment size: 4096/262140 bytes\n'), {
     arch: 'arm',
