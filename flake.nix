@@ -48,6 +48,10 @@
         kernelParams = cfg.boot.kernelParams ++ [ "init=${cfg.system.build.toplevel}/init" ];
       };
 
+      # A value of the manifest only a build can know: the SHA-256 of a store path. The
+      # check's script replaces "sha256-of:<path>" by the digest before the examples read it.
+      sha256Of = path: "sha256-of:${path}";
+
       # An example test of examples/ run by bootcheck inside the build sandbox against
       # NixOS-built media, described in the manifest the examples read
       # ($BOOTCHECK_DEMO_MEDIA, the shape of `bootcheck media`'s output). Needs /dev/kvm
@@ -66,6 +70,10 @@
         for f in $pkgdir/*; do ln -s "$f" .; done
         cp -r ${./examples} examples
         cp "$manifestPath" media.json
+        for p in $(grep -o '"sha256-of:[^"]*"' media.json | sed 's/^"sha256-of:\(.*\)"$/\1/'); do
+          sum=$(sha256sum "$p" | cut -d' ' -f1)
+          sed -i "s|\"sha256-of:$p\"|\"$sum\"|" media.json
+        done
         export BOOTCHECK_DEMO_MEDIA=$PWD/media.json
         mkdir -p $out
         bootcheck run --progress plain --runs-dir $out/runs --junit $out/junit.xml ${lib.concatMapStringsSep " " (t: "examples/${t}") tests}
@@ -137,6 +145,8 @@
         copytoram-iso = mkCheck "copytoram-iso" {
           media = directBoot isoCfg // {
             iso = "${self.packages.${system}.copytoram-iso}/iso/${isoCfg.isoImage.isoName}";
+            # the squashfs the ISO holds as /nix-store.squashfs (nixpkgs' iso-image.nix)
+            squashfsSha256 = sha256Of isoCfg.system.build.squashfsStore;
           };
           tests = [ "copytoram.test.ts" ];
         };

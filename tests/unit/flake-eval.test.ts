@@ -5,7 +5,9 @@
 // copytoram-iso"), so the manifests show which NixOS system each check boots.
 import t from 'tap'
 import { execa } from 'execa'
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { createHash } from 'node:crypto'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PERSIST_LABEL, PERSISTED_PATHS } from '../../vm-configs/debian/contract.js'
 
@@ -80,6 +82,7 @@ t.test('flake outputs evaluate against a stub nixpkgs', { skip: haveNix ? false 
     kernel: '/nix/store/kernel-of-copytoram-iso/bzImage',
     initrd: '/nix/store/initialRamdisk-of-copytoram-iso/initrd',
     kernelParams: ['console=ttyS0', 'init=/nix/store/toplevel-of-copytoram-iso/init'],
+    squashfsSha256: 'sha256-of:/nix/store/squashfsStore-of-copytoram-iso',
   }, 'the ISO check reads the NixOS ISO and its kernel, initrd and command line')
   const nb = JSON.parse(out.checks.netboot!.manifest) as { netboot: Record<string, unknown> }
   t.equal(nb.netboot.dir, '/nix/store/netbootDir-of-netboot', 'the netboot check serves the NixOS netboot folder')
@@ -94,6 +97,20 @@ t.test('flake outputs evaluate against a stub nixpkgs', { skip: haveNix ? false 
     kernelParams: ['console=ttyS0', 'init=/nix/store/toplevel-of-copytoram-iso+stateless/init'],
     persistDisk: '/nix/store/bootcheck-persist.img',
   }, 'the stateless check boots the stateless ISO with the NixOS-built persist disk')
+
+  // The check's script fills "sha256-of:<path>" with the digest: run its loop on a real file.
+  const script = out.checks['copytoram-iso']!.script
+  const loop = script.slice(script.indexOf('for p in'), script.indexOf('done', script.indexOf('for p in')) + 4)
+  const dir = mkdtempSync(join(tmpdir(), 'bootcheck-flake-'))
+  try {
+    writeFileSync(join(dir, 'squashfs'), 'a squashfs')
+    writeFileSync(join(dir, 'media.json'), JSON.stringify({ iso: 'x', squashfsSha256: `sha256-of:${join(dir, 'squashfs')}` }))
+    await execa('bash', ['-euo', 'pipefail', '-c', loop], { cwd: dir })
+    const filled = JSON.parse(readFileSync(join(dir, 'media.json'), 'utf8')) as Record<string, string>
+    t.same(filled, { iso: 'x', squashfsSha256: createHash('sha256').update('a squashfs').digest('hex') }, 'the check fills in the squashfs digest at build time')
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
   const disk = out.persistDisk
   t.ok(disk, 'packages.persist-disk exists')
   if (disk) {

@@ -17,7 +17,7 @@ let
       in {
         modules = files;
         config = {
-          system.build = { isoImage = of "isoImage"; vm = of "vm"; netbootDir = of "netbootDir"; sdImage = of "sdImage";
+          system.build = { isoImage = of "isoImage"; vm = of "vm"; netbootDir = of "netbootDir"; sdImage = of "sdImage"; squashfsStore = of "squashfsStore";
             kernel = of "kernel"; initialRamdisk = of "initialRamdisk"; toplevel = of "toplevel"; };
           system.boot.loader = { kernelFile = "bzImage"; initrdFile = "initrd"; };
           boot.kernelParams = [ "console=ttyS0" ];
