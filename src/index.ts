@@ -34,6 +34,9 @@ export { listCachedSnapshots, pruneCachedSnapshots, snapshotCacheDir, type Cache
 export { Machine } from './machine/machine.js'
 /** Options of machine methods. */
 export type { RunOptions, RetryOptions, RebootOptions, SnapshotOptions, HandoverOptions } from './machine/machine.js'
+/** Options and results of the systemd, port and file waits (`waitForUnit`, `waitForOpenPort`, `waitForFile`). */
+export type { WaitOptions, PortWaitOptions } from './machine/machine-services.js'
+export type { UnitState } from './machine/services.js'
 /** What `vm.handover()` reports: kexec, switch-root or reset, with the system's facts before and after. */
 export type { HandoverKind, HandoverResult, SystemFacts } from './machine/handover.js'
 /** The machine description `boot` takes, and its parts. */
@@ -103,6 +106,8 @@ export {
   ShareError,
   TextNotFoundError,
   OcrError,
+  SystemdError,
+  CaptureError,
   type BootcheckErrorCode,
 } from './errors/errors.js'
 /** QMP errors: a failed command names the command and QEMU's error class; a QMP timeout is a {@link TimeoutError}. */

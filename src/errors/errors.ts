@@ -34,6 +34,8 @@ export type BootcheckErrorCode =
   | 'BOOTCHECK_QMP_CLOSED'
   | 'BOOTCHECK_QMP_CONNECT'
   | 'BOOTCHECK_QMP_TIMEOUT'
+  | 'BOOTCHECK_SYSTEMD'
+  | 'BOOTCHECK_CAPTURE'
 
 /** The longest line of an error message (a guest's console line may be endless). */
 export const MAX_MESSAGE_LINE = 4096
@@ -220,4 +222,32 @@ export class TextNotFoundError extends TimeoutError {
  */
 export class OcrError extends BootcheckError {
   override readonly code = 'BOOTCHECK_OCR'
+}
+
+/**
+ * A systemd unit in the guest failed: `waitForUnit` saw it reach `failed` (or stay
+ * inactive with no job left that could start it, or not exist), or `systemctl` exited
+ * non-zero. The message names the unit and quotes its `systemctl status`.
+ */
+export class SystemdError extends BootcheckError {
+  override readonly code = 'BOOTCHECK_SYSTEMD'
+  constructor(
+    message: string,
+    /** The unit concerned (the first one named, for `systemctl` with several). */
+    readonly unit: string,
+    /** Its `ActiveState` when the error was raised (`failed`, `inactive`, …), or `''` when not known. */
+    readonly state: string,
+    /** Its `systemctl status` output (as far as the guest printed it). */
+    readonly status: string,
+  ) {
+    super(message)
+  }
+}
+
+/**
+ * A packet capture could not be read or written: a file that is not a pcap file (or is cut
+ * short), or a link type bootcheck does not decode.
+ */
+export class CaptureError extends BootcheckError {
+  override readonly code = 'BOOTCHECK_CAPTURE'
 }

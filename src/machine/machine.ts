@@ -19,7 +19,7 @@ import { SNAPSHOT_SCRATCH_PREFIX, Snapshot } from './snapshot.js'
 import { SNAPSHOT_MANIFEST } from './snapshot-manifest.js'
 import { saveSnapshot } from './snapshot-save.js'
 import type { HandoverOptions, RebootOptions, SnapshotOptions } from './machine-options.js'
-import { MachineCommands } from './machine-commands.js'
+import { MachineServices } from './machine-services.js'
 export type { HandoverOptions, MachineParts, RebootOptions, RetryOptions, RunOptions, SnapshotOptions } from './machine-options.js'
 
 /**
@@ -28,7 +28,7 @@ export type { HandoverOptions, MachineParts, RebootOptions, RetryOptions, RunOpt
  * `boot(t, …)` registers as the test's teardown). Every method call is a step in the
  * machine's `actions.jsonl` (see {@link ActionRecord}).
  */
-export class Machine extends MachineCommands {
+export class Machine extends MachineServices {
   /**
    * Ejects a removable medium (default: the CD): the tray opens and the medium is removed,
    * even when the guest has locked the tray. Resolves when QEMU reports no medium.
