@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path'
 import { stableMac } from '../net/mac.js'
 import type { LaunchPlan, PlanNic } from '../qemu/argv.js'
 import { ARCH_PROFILES, chosenBoard, RASPI3B } from '../spec/arch.js'
-import { parseMemory, type DiskSpec, type MachineSpec } from '../spec/spec.js'
+import { DEFAULT_MEMORY, parseMemory, type DiskSpec, type MachineSpec } from '../spec/spec.js'
 
 /** How the kernel is found: given directly, read from an ISO's boot entry, or left to the firmware. */
 export type KernelSource = 'kernel' | 'iso-entry' | 'firmware'
@@ -74,13 +74,14 @@ export interface Prepared {
 /** Builds the launch plan. Pure. */
 export function launchPlan(
   spec: MachineSpec,
-  where: { name: string; accel: 'kvm' | 'tcg'; workDir: string },
+  where: { name: string; accel: 'kvm' | 'tcg'; workDir: string; memoryMiB?: number | undefined },
   prepared: Prepared,
 ): LaunchPlan {
   return {
     name: where.name,
     accel: where.accel,
-    memoryMiB: parseMemory(spec.memory ?? '1G'),
+    // startMachine passes what checkSpec parsed; a pure caller that checked nothing may leave it out.
+    memoryMiB: where.memoryMiB ?? parseMemory(spec.memory ?? DEFAULT_MEMORY),
     cpus: spec.cpus ?? (chosenBoard(spec) === 'raspi3b' ? RASPI3B.cpus : 1),
     ...archPlan(spec),
     firmware: prepared.firmware ?? { kind: 'bios' },

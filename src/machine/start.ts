@@ -101,7 +101,7 @@ const ADMIT_AT_ONCE: Admit = async () => ({ status: () => {}, release: () => {} 
  * On any failure everything started so far is stopped and the temporary folder removed.
  */
 export async function startMachine(spec: MachineSpec, ctx: StartContext): Promise<Machine> {
-  checkSpec(spec)
+  const checked = checkSpec(spec)
   // A login password is a secret: masked in every log, report and message from now on.
   if (spec.login?.password) secret(spec.login.password)
   const restoreDir = spec.from === undefined ? undefined : typeof spec.from === 'string' ? spec.from : spec.from.dir
@@ -131,7 +131,7 @@ export async function startMachine(spec: MachineSpec, ctx: StartContext): Promis
       ;({ plan, origin } = restore)
     } else {
       const prepared = await prepareLaunch(spec, workDir, artifactsDir, owned)
-      plan = launchPlan(spec, { name, accel: accel.accel, workDir }, prepared)
+      plan = launchPlan(spec, { name, accel: accel.accel, workDir, memoryMiB: checked.memoryMiB }, prepared)
       origin = bootOrigin(spec, qemu, plan, workDir, owned.http)
     }
     admission = await (ctx.admit ?? ADMIT_AT_ONCE)({ machine: name, test, memoryMiB: plan.memoryMiB, cpus: plan.cpus })

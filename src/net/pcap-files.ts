@@ -6,7 +6,7 @@
  * @module
  */
 import { open, type FileHandle } from 'node:fs/promises'
-import { NetworkError } from '../errors/errors.js'
+import { CaptureError, NetworkError } from '../errors/errors.js'
 import { parsePcapHeader, parseRecordHeader, pcapFileHeader, pcapRecordHeader, type PcapHeader, type PcapPacket } from './pcap.js'
 /** The longest frame record read (jumbo frames fit; a damaged length does not). */
 const MAX_FRAME = 256 * 1024
@@ -48,7 +48,7 @@ export class PcapFileReader {
       try {
         r.header = parsePcapHeader(r.take(24))
       } catch (e) {
-        throw new Error(`${path}: ${(e as Error).message}`)
+        throw new CaptureError(`${path}: ${(e as Error).message}`, { cause: e })
       }
       return r
     } catch (e) {
@@ -112,7 +112,7 @@ export async function mergePcapFiles(inputs: readonly string[], output: string):
     }
     const linkType = readers[0]?.linkType ?? 1
     const odd = readers.find(r => r.linkType !== linkType)
-    if (odd) throw new Error(`cannot merge captures of link types ${linkType} and ${odd.linkType} (${odd.path})`)
+    if (odd) throw new CaptureError(`cannot merge captures of link types ${linkType} and ${odd.linkType} (${odd.path})`)
     const head = pcapFileHeader(linkType, Math.max(65535, ...readers.map(r => r.snapLen)))
     let pending: Buffer[] = [head]
     let pendingBytes = head.length

@@ -4,6 +4,7 @@
  * and reports. Pure: buffers in, buffers out.
  * @module
  */
+import { CaptureError } from '../errors/errors.js'
 
 /** One captured frame. */
 export interface PcapPacket {
@@ -33,13 +34,13 @@ export interface PcapHeader {
   linkType: number
 }
 
-/** Reads the 24-byte header at the start of `head`; throws on a file that is not pcap. */
+/** Reads the 24-byte header at the start of `head`; throws a {@link CaptureError} on a file that is not pcap. */
 export function parsePcapHeader(head: Buffer): PcapHeader {
-  if (head.length < 24) throw new Error(`not a pcap file: ${head.length} bytes, the header alone is 24`)
+  if (head.length < 24) throw new CaptureError(`not a pcap file: ${head.length} bytes, the header alone is 24`)
   const magicLE = head.readUInt32LE(0)
   const magicBE = head.readUInt32BE(0)
   const littleEndian = magicLE === MAGIC_US || magicLE === MAGIC_NS
-  if (!littleEndian && magicBE !== MAGIC_US && magicBE !== MAGIC_NS) throw new Error(`not a pcap file: magic 0x${magicBE.toString(16)}`)
+  if (!littleEndian && magicBE !== MAGIC_US && magicBE !== MAGIC_NS) throw new CaptureError(`not a pcap file: magic 0x${magicBE.toString(16)}`)
   const u32 = (o: number): number => (littleEndian ? head.readUInt32LE(o) : head.readUInt32BE(o))
   return { littleEndian, nanoseconds: (littleEndian ? magicLE : magicBE) === MAGIC_NS, snapLen: u32(16), linkType: u32(20) }
 }
@@ -99,12 +100,12 @@ export function writePcap(p: Pcap): Buffer {
 
 /**
  * Merges captures of one network's NICs into one capture ordered by time (stable: frames
- * of one time keep their file order). All must share a link type.
+ * of one time keep their file order). All must share a link type (else a {@link CaptureError}).
  */
 export function mergePcaps(captures: Pcap[]): Pcap {
   const linkType = captures[0]?.linkType ?? 1
   const odd = captures.find(c => c.linkType !== linkType)
-  if (odd) throw new Error(`cannot merge captures of link types ${linkType} and ${odd.linkType}`)
+  if (odd) throw new CaptureError(`cannot merge captures of link types ${linkType} and ${odd.linkType}`)
   const packets = captures.flatMap(c => c.packets).map((p, i) => ({ p, i }))
   packets.sort((a, b) => a.p.timeUs - b.p.timeUs || a.i - b.i)
   return { linkType, snapLen: Math.max(65535, ...captures.map(c => c.snapLen)), packets: packets.map(x => x.p) }

@@ -7,7 +7,7 @@ import { defaultLimits } from './limits.js'
 import { runTests } from './run.js'
 import { parseShard, parseTimings, shardFiles, timingsOf } from './shard.js'
 import type { ShardInfo } from '../report/model.js'
-import { UsageError } from '../errors/errors.js'
+import { BootcheckError, UsageError } from '../errors/errors.js'
 import { forbidOnly, lastFailedFiles, listTests, narrowTo } from './select.js'
 import { loadKnownFailures } from './known-failures.js'
 
@@ -87,8 +87,10 @@ export async function main(argv: string[]): Promise<number> {
         return 2
     }
   } catch (e) {
-    // A UsageError's name is 'UsageError' (BootcheckError names each subclass): match the class.
-    if (e instanceof TypeError || e instanceof UsageError || (e as Error).name === 'BootcheckError' || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    // Wrong input to a command: a UsageError, or a plain BootcheckError (its code is the bare
+    // 'BOOTCHECK'; subclasses, e.g. a TimeoutError of a machine, are failures, not usage).
+    const usage = e instanceof UsageError || (e instanceof BootcheckError && e.code === 'BOOTCHECK')
+    if (e instanceof TypeError || usage || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       process.stderr.write(`bootcheck ${command}: ${(e as Error).message}\n`)
       return 2
     }

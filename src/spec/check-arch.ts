@@ -6,15 +6,14 @@
  */
 import { SpecError } from '../errors/errors.js'
 import { ARCH_PROFILES, chosenBoard, firmwareChoices, RASPI3B } from './arch.js'
-import { parseMemory } from './spec.js'
 import type { MachineSpec } from './spec.js'
 
 /**
  * Throws a {@link SpecError} for a firmware the arch does not have or a device its board
  * cannot have. An unknown `arch` was refused before, with the other fields' values
- * (`fields.ts`).
+ * (`fields.ts`). `memoryMiB` is the spec's memory as {@link checkSpec} parsed it.
  */
-export function checkArchSpec(spec: MachineSpec): void {
+export function checkArchSpec(spec: MachineSpec, memoryMiB: number): void {
   const arch = spec.arch ?? 'x86_64'
   const profile = ARCH_PROFILES[arch]
   const choices = firmwareChoices(arch)
@@ -25,7 +24,7 @@ export function checkArchSpec(spec: MachineSpec): void {
         `the choices there are ${choices.map(c => `'${c}'`).join(', ')}${direct}`,
     )
   }
-  checkBoard(spec)
+  checkBoard(spec, memoryMiB)
   if (spec.firmware === 'u-boot' && spec.kernel) {
     throw new SpecError(
       "boot: firmware 'u-boot' and kernel exclude each other: U-Boot loads the kernel itself; " +
@@ -41,7 +40,7 @@ export function checkArchSpec(spec: MachineSpec): void {
 }
 
 /** `board`, `sd`, `dtb`: the board exists on the arch and has what the spec attaches. */
-function checkBoard(spec: MachineSpec): void {
+function checkBoard(spec: MachineSpec, memoryMiB: number): void {
   const arch = spec.arch ?? 'x86_64'
   if (spec.board !== undefined && arch !== 'aarch64') throw new SpecError(`boot: board is for aarch64 (virt or raspi3b); ${arch} has one board, '${ARCH_PROFILES[arch].machine}'`)
   if (spec.board !== undefined && spec.board !== 'virt' && spec.board !== 'raspi3b') throw new SpecError(`boot: board ${JSON.stringify(spec.board)} is not one bootcheck knows; choose 'virt' or 'raspi3b'`)
@@ -53,7 +52,7 @@ function checkBoard(spec: MachineSpec): void {
     if (!spec.dtb) throw new SpecError('boot: a raspi3b needs its device tree: dtb, e.g. bcm2837-rpi-3-b.dtb from the kernel package (/usr/lib/linux-image-*/broadcom/)')
     const extra = (['cdrom', 'usb', 'disks', 'pxe', 'ipxe', 'nics', 'shares', 'tablet'] as const).filter(f => spec[f] !== undefined && !(Array.isArray(spec[f]) && (spec[f] as unknown[]).length === 0))
     if (extra.length) throw new SpecError(`boot: a raspi3b has no PCI bus, so ${extra.join(', ')} cannot be attached; use board 'virt'`)
-    if (spec.memory !== undefined && parseMemory(spec.memory) !== RASPI3B.memoryMiB) throw new SpecError(`boot: a raspi3b has 1 GiB of memory (QEMU refuses other sizes), got ${spec.memory}`)
+    if (spec.memory !== undefined && memoryMiB !== RASPI3B.memoryMiB) throw new SpecError(`boot: a raspi3b has 1 GiB of memory (QEMU refuses other sizes), got ${spec.memory}`)
     if (spec.cpus !== undefined && spec.cpus !== RASPI3B.cpus) throw new SpecError(`boot: a raspi3b has 4 cores (QEMU refuses other counts), got ${spec.cpus}`)
   }
 }

@@ -2,19 +2,30 @@ import { totalmem } from 'node:os'
 import { SpecError } from '../errors/errors.js'
 import { checkArchSpec } from './check-arch.js'
 import { fieldProblem } from './fields.js'
-import { parseMemory, RESTORE_FIELDS, type MachineSpec } from './spec.js'
+import { DEFAULT_MEMORY, parseMemory, RESTORE_FIELDS, type MachineSpec } from './spec.js'
+
+/** What {@link checkSpec} read out of a spec on its way, for the launch plan to use as it is. */
+export interface CheckedSpec {
+  /** The memory in MiB (`memory` parsed, or the default); undefined for a restore, which has its snapshot's. */
+  memoryMiB: number | undefined
+}
 
 /**
  * Checks a machine spec for contradictions and bad values before anything starts: throws a
  * {@link SpecError} naming the field. Pure; files are checked later, when they are opened.
+ * Returns what it parsed (the memory), so nothing is parsed twice.
  */
-export function checkSpec(spec: MachineSpec): void {
+export function checkSpec(spec: MachineSpec): CheckedSpec {
   // Every field's type, enum and bounds first (fields.ts), so the checks below see sound values.
   const problem = fieldProblem(spec)
   if (problem) throw new SpecError(`boot: ${problem}`)
-  if (spec.from !== undefined) return checkRestoreSpec(spec)
+  if (spec.from !== undefined) {
+    checkRestoreSpec(spec)
+    return { memoryMiB: undefined }
+  }
   if (spec.syncClock) throw new SpecError('boot: syncClock is for a machine restored from a snapshot (with from)')
-  checkArchSpec(spec)
+  const memoryMiB = parseMemory(spec.memory ?? DEFAULT_MEMORY)
+  checkArchSpec(spec, memoryMiB)
   checkNics(spec)
   const netNics = (spec.nics ?? []).filter(n => n !== 'user')
   const netBootsFromNic = spec.bootFrom === 'net' && netNics.length > 0 && !spec.pxe && !spec.ipxe
@@ -41,7 +52,7 @@ export function checkSpec(spec: MachineSpec): void {
   }
   if (spec.memory !== undefined) {
     const host = Math.floor(totalmem() / 2 ** 20)
-    if (parseMemory(spec.memory) > host) throw new SpecError(`boot: memory ${JSON.stringify(spec.memory)} is more than this host has (${host} MiB)`)
+    if (memoryMiB > host) throw new SpecError(`boot: memory ${JSON.stringify(spec.memory)} is more than this host has (${host} MiB)`)
   }
   const ids = new Set<string>()
   spec.disks?.forEach((d, i) => {
@@ -53,6 +64,7 @@ export function checkSpec(spec: MachineSpec): void {
   })
   checkShares(spec)
   checkNameAndTimeouts(spec)
+  return { memoryMiB }
 }
 
 /** Shares: a host folder each, an absolute and distinct guest path. */

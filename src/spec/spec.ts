@@ -256,6 +256,9 @@ export interface MachineSpec {
   restrictNetwork?: boolean
 }
 
+/** The memory of a machine whose spec gives none. */
+export const DEFAULT_MEMORY = '1G'
+
 /** Parses `'1G'`, `'512M'`, `'1.5G'` or a number of MiB into MiB; throws a {@link SpecError} for anything else. */
 export function parseMemory(memory: string | number): number {
   if (typeof memory === 'number') {

@@ -123,3 +123,11 @@ t.test('which media are checked as boot media', async t => {
   t.same(bootMedia({ pxe: { tftpRoot: '/', bootfile: 'x' }, disks: ['blank.img'] }), [], 'nor does a network boot')
   t.same(bootMedia({ cdrom: 'a.iso', disks: ['os.img'], bootFrom: 'disk' }), [{ path: 'a.iso', role: 'cdrom' }, { path: 'os.img', role: 'disk' }])
 })
+
+t.test('memory is parsed once: checkSpec returns it and the plan carries it', async t => {
+  t.equal(checkSpec({ cdrom: 'x.iso', memory: '1.5G' }).memoryMiB, 1536)
+  t.equal(checkSpec({ cdrom: 'x.iso' }).memoryMiB, 1024, 'the default')
+  t.equal(checkSpec({ from: '/snap' }).memoryMiB, undefined, "a restore has its snapshot's")
+  const checked = checkSpec({ cdrom: 'x.iso', memory: 700 })
+  t.equal(launchPlan({ cdrom: 'x.iso', memory: 'not read again' }, { ...where, memoryMiB: checked.memoryMiB }, none).memoryMiB, 700)
+})

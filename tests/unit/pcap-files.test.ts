@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { CaptureError } from '../../src/errors/errors.js'
 import { mergePcapFiles, PcapFileReader } from '../../src/net/pcap-files.js'
 import { mergePcaps, readPcap, writePcap, type Pcap } from '../../src/net/pcap.js'
 import { bigEndianNanoPcap } from './pcap-fixture.js'
@@ -56,9 +57,11 @@ t.test('big-endian nanoseconds in, a cut frame ends its file, link types must ag
   t.equal(r!.linkType, 1)
   await r!.close()
   writeFileSync(join(dir, 'raw.pcap'), writePcap({ linkType: 101, snapLen: 65535, packets: [] }))
-  await t.rejects(mergePcapFiles([join(dir, 'be.pcap'), join(dir, 'raw.pcap')], join(dir, 'x.pcap')), /link types 1 and 101/)
+  await t.rejects(mergePcapFiles([join(dir, 'be.pcap'), join(dir, 'raw.pcap')], join(dir, 'x.pcap')), { name: 'CaptureError', code: 'BOOTCHECK_CAPTURE', message: /link types 1 and 101/ })
+  t.throws(() => mergePcaps([a, { linkType: 101, snapLen: 65535, packets: [] }]), CaptureError, 'in memory too')
   writeFileSync(join(dir, 'junk.pcap'), Buffer.alloc(40))
-  await t.rejects(mergePcapFiles([join(dir, 'junk.pcap')], join(dir, 'y.pcap')), /not a pcap file/)
+  await t.rejects(mergePcapFiles([join(dir, 'junk.pcap')], join(dir, 'y.pcap')), { code: 'BOOTCHECK_CAPTURE', message: /junk\.pcap: not a pcap file/ })
+  t.throws(() => readPcap(Buffer.alloc(10)), { code: 'BOOTCHECK_CAPTURE', message: /the header alone is 24/ })
   t.same(await mergePcapFiles([], join(dir, 'none.pcap')), { frames: 0 }, 'no inputs: an empty capture')
   t.equal(readPcap(readFileSync(join(dir, 'none.pcap'))).packets.length, 0)
 })
