@@ -10,6 +10,8 @@ echo "test: type check"
 npx tsc -p tsconfig.json
 echo "test: layers"
 node --import tsx scripts/check-layers.ts
+echo "test: sizes"
+node --import tsx scripts/check-size.ts
 echo "test: building the demo media (cached)"
 mkdir -p .bootcheck
 node bin/bootcheck.js media > .bootcheck/demo-media.json
