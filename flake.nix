@@ -115,7 +115,7 @@
         # is still ttyS0).
         stateless-iso = mkSystem [ ./vm-configs/nixos/copytoram-iso.nix ./vm-configs/nixos/stateless.nix ];
         netboot = mkSystem [ ./vm-configs/nixos/netboot.nix ];
-        # an aarch64 board's SD card (boots under U-Boot on QEMU's raspi3b; README "Other architectures and boards")
+        # an aarch64 board's SD card (boots under U-Boot on QEMU's raspi3b; docs/architectures.md)
         sd-image-aarch64 = nixpkgs.lib.nixosSystem {
           modules = [ ./vm-configs/nixos/sd-image-aarch64.nix { nixpkgs.hostPlatform = "aarch64-linux"; } ];
         };
