@@ -148,7 +148,7 @@ export class SerialConsole {
     return this.transcript.end
   }
 
-  /** Characters of output held in memory (see {@link Transcript.retainedChars}); the rest is only in the log file. */
+  /** Characters of output held in memory (the transcript's `retainedChars`); the rest is only in the log file. */
   get retainedChars(): number {
     return this.transcript.retainedChars
   }
