@@ -41,6 +41,7 @@
         };
       };
 
+      # #region mkCheck
       # Kernel, initrd and command line that boot a NixOS system directly (-kernel/-initrd).
       directBoot = cfg: {
         kernel = "${cfg.system.build.kernel}/${cfg.system.boot.loader.kernelFile}";
@@ -78,6 +79,7 @@
         mkdir -p $out
         bootcheck run --progress plain --runs-dir $out/runs --junit $out/junit.xml ${lib.concatMapStringsSep " " (t: "examples/${t}") tests}
       '';
+      # #endregion
 
       # The persist disk of the stateless system, made as the Debian builder makes its own
       # (vm-configs/debian/persist.ts): 64 MiB of ext4 labelled contract.persistLabel that
@@ -113,7 +115,7 @@
         # is still ttyS0).
         stateless-iso = mkSystem [ ./vm-configs/nixos/copytoram-iso.nix ./vm-configs/nixos/stateless.nix ];
         netboot = mkSystem [ ./vm-configs/nixos/netboot.nix ];
-        # an aarch64 board's SD card (boots under U-Boot on QEMU's raspi3b; README "Other architectures and boards")
+        # an aarch64 board's SD card (boots under U-Boot on QEMU's raspi3b; docs/architectures.md)
         sd-image-aarch64 = nixpkgs.lib.nixosSystem {
           modules = [ ./vm-configs/nixos/sd-image-aarch64.nix { nixpkgs.hostPlatform = "aarch64-linux"; } ];
         };
@@ -139,6 +141,7 @@
         program = "${bootcheck}/bin/bootcheck";
       };
 
+      # #region checks
       # `nix flake check` (on a builder with the kvm system feature): the examples against
       # the NixOS-built media.
       checks.${system} = {
@@ -170,6 +173,7 @@
           tests = [ "stateless.test.ts" ];
         };
       };
+      # #endregion
 
       devShells.${system}.default = pkgs.mkShell {
         packages = with pkgs; [

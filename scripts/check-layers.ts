@@ -1,6 +1,6 @@
 /**
- * Checks that imports only point down the layers of bootcheck's source tree (see the
- * README's "Architecture" section):
+ * Checks that imports only point down the layers of bootcheck's source tree (see
+ * docs/architecture.md):
  *
  *   errors, util → qmp → console, media, net, screens, qemu, input → spec, guest → report
  *   → machine → config, lease, attach → api → runner → index.ts

@@ -20,7 +20,7 @@ declare -A needs=(
   [mmdebstrap]=mmdebstrap
   # OCR for vm.screenText/waitForText/clickText (src/screens/ocr.ts)
   [tesseract]=tesseract-ocr
-  # other architectures (README "Other architectures and boards")
+  # other architectures (docs/architectures.md)
   [qemu-system-aarch64]=qemu-system-arm [qemu-system-riscv64]=qemu-system-misc [qemu-system-mips64el]=qemu-system-mips
 )
 # files -> Debian package

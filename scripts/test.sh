@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The test suite: setup, type check, build the demo media once, then the unit and
+# The test suite: setup, type check, the docs (snippets, quotes, links; the site and API
+# reference built), build the demo media once, then the unit and
 # integration tests (real QEMU on real images) through bootcheck's own runner, two files
 # at a time: TAP on stdout, progress on stderr, and .bootcheck/runs/latest/report.html
 # plus .bootcheck/junit.xml for CI to keep; the summary ends with the ten slowest files.
@@ -12,6 +13,10 @@ echo "test: layers"
 node --import tsx scripts/check-layers.ts
 echo "test: sizes"
 node --import tsx scripts/check-size.ts
+echo "test: docs (ts blocks type-checked, quotes of tested files, links; docs/*.md and README.md)"
+npm run --silent docs:check
+echo "test: docs site and API reference (TypeDoc, warnings are errors) into docs/dist"
+npm run --silent docs
 echo "test: building the demo media (cached)"
 mkdir -p .bootcheck
 node bin/bootcheck.js media > .bootcheck/demo-media.json

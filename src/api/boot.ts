@@ -18,10 +18,15 @@ import type { MachineSpec } from '../spec/spec.js'
  * comments and the test's name. Any tap `t` fits.
  */
 export interface TestContext {
+  /** Runs `fn` when the test ends: `boot` stops its machine there. */
   teardown(fn: () => unknown): void
+  /** Prints a TAP comment (the accelerator chosen, a failing machine's artifacts folder). */
   comment?(...message: unknown[]): void
+  /** The test's full name, parents included: names the machine's artifacts folder. */
   fullname?: string
+  /** The test's own name. */
   name?: string
+  /** Whether the test passes so far: at teardown a failing test keeps its filmstrip, and its output names the artifacts folder. */
   passing?(): boolean
 }
 

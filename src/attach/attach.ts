@@ -30,6 +30,7 @@ export interface AttachableMachine {
 export interface TerminalInput extends NodeJS.ReadableStream {
   isTTY?: boolean
   isRaw?: boolean
+  /** Switches a terminal to raw mode (every key, Ctrl-C included, goes to the guest) and back. */
   setRawMode?(mode: boolean): unknown
 }
 

@@ -87,7 +87,7 @@ const cache = new Map<string, Promise<LoadedConfig>>()
 
 /**
  * Finds and loads the config: `$BOOTCHECK_CONFIG` if set (it must exist), else the first of
- * {@link CONFIG_NAMES} in `from` or a parent folder. No file → an empty config.
+ * `CONFIG_NAMES` (`bootcheck.config.ts`, …) in `from` or a parent folder. No file → an empty config.
  */
 export function loadConfig(from = process.cwd(), env: NodeJS.ProcessEnv = process.env): Promise<LoadedConfig> {
   const path = env.BOOTCHECK_CONFIG ? resolve(env.BOOTCHECK_CONFIG) : findConfig(from)

@@ -24,9 +24,11 @@ export class Secret {
   reveal(): string {
     return this.#value
   }
+  /** The mask, never the value: a secret in a template string or a log line shows as {@link MASK}. */
   toString(): string {
     return MASK
   }
+  /** The mask, never the value: `JSON.stringify` writes {@link MASK}. */
   toJSON(): string {
     return MASK
   }

@@ -34,7 +34,7 @@ import type { PlannedShare } from './plan.js'
 export interface CopyOptions {
   /**
    * `'auto'` (default): through a 9p share when the machine has one (for `copyFrom`, a
-   * writable one) and the file has at least {@link SHARE_THRESHOLD} bytes, else over the
+   * writable one) and the file has at least `SHARE_THRESHOLD` bytes (64 KiB), else over the
    * serial console. `'serial'` or `'9p'` force the way (`'9p'` without a usable share is a
    * {@link SpecError}).
    */

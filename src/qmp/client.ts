@@ -166,7 +166,7 @@ export class QmpClient {
    * @throws {QmpTimeoutError} `options.timeoutMs` expired.
    */
   execute<K extends keyof QmpCommands>(command: K, ...params: QmpExecuteParams<K>): Promise<QmpCommands[K]['ret']>
-  /** Untyped form for commands not in {@link QmpCommands}. */
+  /** Untyped form for commands not in the typed table (`QmpCommands` in `src/qmp/types.ts`). */
   execute<C extends string>(
     command: C extends keyof QmpCommands ? never : C,
     args?: object,

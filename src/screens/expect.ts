@@ -43,7 +43,7 @@ export async function expectScreen(ctx: ScreenContext, name: string, options?: S
   return check
 }
 
-/** Options of {@link waitForScreen}. */
+/** Options of {@link Machine.waitForScreen}. */
 export interface WaitForScreenOptions extends ScreenOptions {
   /** Milliseconds to keep trying. Default 60000. */
   timeout?: number
@@ -104,7 +104,7 @@ export async function waitForScreen(ctx: ScreenContext, name: string, options: W
 }
 
 /**
- * Options of {@link waitForScreenChange} and {@link waitForStillScreen}. A blinking text
+ * Options of {@link Machine.waitForScreenChange} and {@link Machine.waitForStillScreen}. A blinking text
  * cursor changes a few pixels all the time: allow for it with `maxDiffPixels` or a `mask`.
  */
 export interface ScreenWaitOptions extends Pick<ScreenOptions, 'mask' | 'region' | 'threshold' | 'maxDiffPixels' | 'maxDiffPixelRatio'> {

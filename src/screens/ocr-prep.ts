@@ -13,7 +13,7 @@ import { findTextBlocks } from './ocr-blocks.js'
 import type { TsvMapping } from './ocr-tsv.js'
 import type { GreyPage } from './tiff.js'
 
-/** How a screen is prepared for OCR (see {@link prepareForOcr}). */
+/** How a screen is prepared for OCR (`prepareForOcr`; see {@link Machine.screenText}). */
 export interface OcrPrepOptions {
   /** Read only this part of the screen (screen pixels); boxes come back in screen pixels. */
   region?: Rect

@@ -5,7 +5,7 @@ export type Rect = { x: number; y: number; width: number; height: number }
 
 /**
  * How a screen is compared with its reference. The same fields may come from a sidecar file
- * next to the reference (`<name>.json`) or from the call; see {@link mergeOptions}.
+ * next to the reference (`<name>.json`) or from the call; the call's fields win (`mergeOptions`).
  *
  * The allowance is the smaller of `maxDiffPixels` and `maxDiffPixelRatio × compared pixels`
  * when both are given; with neither, no differing pixel is allowed.

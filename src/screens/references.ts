@@ -48,7 +48,7 @@ export function summarizeCheck(check: ReferenceCheck): ScreenCheck {
   }
 }
 
-/** The outcome of {@link checkAgainstReference}. */
+/** The outcome of a reference check (`checkAgainstReference`), as {@link Machine.expectScreen} returns it. */
 export type ReferenceCheck = {
   /**
    * `matched`; `mismatch` (artifacts written); `missing`: no reference and not allowed to write

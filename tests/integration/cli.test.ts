@@ -1,4 +1,4 @@
-// The CLI as users run it: `bootcheck run` on the examples folder (the README's main job),
+// The CLI as users run it: `bootcheck run` on the examples folder (scripts/demo.sh's main job),
 // against the compiled package, the way a user's project imports it.
 import t from 'tap'
 import { execa } from 'execa'

@@ -46,12 +46,15 @@ t.test('the netboot build: bzImage, an initrd with the store inside, a NixOS-sty
   t.ok(statSync(nb.initrd).size > statSync(media.initrd).size + 1_000_000, 'the netboot initrd is bigger by the squashfs')
 })
 
+// #region direct
 t.test('direct kernel boot of the netboot kernel and initrd, nothing attached', async t => {
   const vm = await boot(t, { name: 'netboot-direct', kernel: nb.kernel, initrd: nb.initrd, kernelParams: nb.kernelParams, memory: '1G' })
   await vm.console.waitFor(STAGE1_NETBOOT)
   await provesRunsFromRam(t, vm)
 })
+// #endregion
 
+// #region pxe
 t.test('PXE: pxelinux over TFTP, with pxelinux and its configuration laid over the read-only netboot folder', async t => {
   const before = await snapshot()
   const vm = await boot(t, {
@@ -66,6 +69,7 @@ t.test('PXE: pxelinux over TFTP, with pxelinux and its configuration laid over t
   t.match(cmdline, /bootcheck\.via=pxelinux/, 'with the overlaid configuration')
   t.same(await snapshot(), before, 'the netboot folder is unchanged')
 })
+// #endregion
 
 t.test('UEFI PXE: OVMF, a GRUB network image over TFTP, its grub.cfg laid over the netboot folder', async t => {
   // A GRUB EFI image that reads its configuration from the TFTP server it came from.

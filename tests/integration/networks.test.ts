@@ -9,6 +9,7 @@ import { demoMedia, params } from '../../vm-configs/demo.js'
 import { guests } from './guests.js'
 
 const media = await demoMedia()
+// #region helpers
 // The demo live system, booted directly (no boot menu), on the given networks.
 const live = (...nics: Network[]): MachineSpec => ({ cdrom: media.iso, kernel: media.kernel, initrd: media.initrd, kernelParams: params(media), memory: '512M', nics })
 
@@ -25,6 +26,7 @@ async function up(vm: Machine, net: Network, address: string): Promise<string> {
  */
 const get = (host: string, path: string): string =>
   `printf 'GET ${path} HTTP/1.0\\r\\n\\r\\n' | nc -w 5 ${host} 80 > /tmp/reply && grep -q '^HTTP/1.[01] 200' /tmp/reply && tail -n 1 /tmp/reply`
+// #endregion
 
 for (const guest of guests) {
   t.test(`${guest.name}: a ping stops while the cable is pulled and comes back when it is plugged in`, async t => {
@@ -46,6 +48,7 @@ for (const guest of guests) {
   })
 }
 
+// #region router
 t.test('a router with NAT: the client reaches outside only through it, and a firewall rule stops it', async t => {
   const lan = await network(t, { name: 'lan' })
   const wan = await network(t, { name: 'wan' })
@@ -79,3 +82,4 @@ t.test('a router with NAT: the client reaches outside only through it, and a fir
   t.equal((await client.run(get('192.168.1.2', '/cgi-bin/from'), { timeout: 30_000 })).status, 1, 'with a rule dropping the client\'s traffic, the same fetch fails')
   t.match(await router.succeed(get('192.168.1.2', '/cgi-bin/from')), source, 'while the router itself still reaches outside')
 })
+// #endregion

@@ -9,8 +9,10 @@ import { boot, bootOnce, TextNotFoundError, type Machine } from '../../src/index
 import { demoMedia } from '../../vm-configs/demo.js'
 import { atGrubMenu } from './boot-menus.js'
 
+// #region installer
 const GTK = '/usr/lib/debian-installer/images/12/amd64/gtk'
 const INSTALLER = { name: 'd-i-gtk', memory: '1G', tablet: true, pxe: { tftpRoot: GTK, bootfile: 'pxelinux.0' } }
+// #endregion
 
 t.test('the pxelinux menu read as text; a wait for words not there lists what it saw', async t => {
   t.ok(existsSync(`${GTK}/pxelinux.0`), 'the gtk netboot tree is installed (scripts/setup.sh)')
@@ -41,6 +43,7 @@ t.test('the pxelinux menu read as text; a wait for words not there lists what it
   t.comment(`the failing wait took ${took} ms`)
 })
 
+// #region language-page
 // The language page, reached once per cache entry: the menu's text, Enter, the page's title.
 const atLanguagePage = async (vm: Machine): Promise<void> => {
   await vm.waitForText(/installer menu/, { timeout: 120_000 })
@@ -65,6 +68,7 @@ for (const [language, next] of [
     t.pass(`the next page reads "${seen.line}"`)
   })
 }
+// #endregion
 
 // The demo ISO's boot menus, read as text: GRUB's under UEFI (1280x800) and isolinux's
 // prompt under BIOS (VGA text mode), each restored from a snapshot made once.

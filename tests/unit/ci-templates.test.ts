@@ -1,4 +1,4 @@
-// The CI templates in docs/ci/ are valid YAML and do what the README says: a matrix of
+// The CI templates in docs/ci/ are valid YAML and do what docs/ci.md says: a matrix of
 // shards running `bootcheck run --shard`, the media cache, timings kept, artifacts uploaded,
 // and a merge job running `merge-reports`. YAML is read by Python's PyYAML (Debian's
 // python3-yaml), so the project needs no YAML dependency.

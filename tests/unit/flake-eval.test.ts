@@ -1,6 +1,6 @@
 // flake.nix cannot be built here (no Nix store, no network): its outputs are evaluated
 // against a stub nixpkgs (tests/unit/flake-stub.nix: lib, buildNpmPackage, runCommand,
-// nixosSystem) to check the package, the app and the checks are wired as the README says.
+// nixosSystem) to check the package, the app and the checks are wired as docs/demo-media.md and docs/cookbook/flake-checks.md say.
 // The stub names a system's outputs after its module files ("/nix/store/isoImage-of-
 // copytoram-iso"), so the manifests show which NixOS system each check boots.
 import t from 'tap'
