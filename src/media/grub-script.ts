@@ -14,114 +14,133 @@ export type Token = { t: 'word'; w: RawWord } | { t: 'eol' } | { t: 'lb' } | { t
 
 /** GRUB script lexer: quotes, escapes, comments, `$var`/`${var}`, `;`, `{`, `}`. */
 export function lexGrub(text: string): Token[] {
-  const tokens: Token[] = []
-  let i = 0
-  let word: RawWord | undefined
-  const lit = (s: string, quoted: boolean) => {
-    word ??= { parts: [], quoted: false }
-    if (quoted) word.quoted = true
-    const last = word.parts.at(-1)
+  return new GrubLexer(text).run()
+}
+
+/**
+ * The lexer's state and its phases, one a kind of character: a backslash, single and
+ * double quotes, `$`, separators, blanks, comments, braces, and everything else.
+ */
+class GrubLexer {
+  private readonly tokens: Token[] = []
+  private i = 0
+  private word: RawWord | undefined
+
+  constructor(private readonly text: string) {}
+
+  run(): Token[] {
+    const text = this.text
+    while (this.i < text.length) {
+      const c = text[this.i]!
+      if (c === '\\') this.backslash()
+      else if (c === "'") this.singleQuoted()
+      else if (c === '"') this.doubleQuoted()
+      else if (c === '$') {
+        if (!this.readVar(false)) {
+          this.lit('$', false)
+          this.i++
+        }
+      } else if (c === '\n' || c === ';' || c === '|' || c === '&') {
+        this.endWord()
+        this.tokens.push({ t: 'eol' })
+        this.i++
+      } else if (c === ' ' || c === '\t' || c === '\r') {
+        this.endWord()
+        this.i++
+      } else if (c === '#' && !this.word) {
+        while (this.i < text.length && text[this.i] !== '\n') this.i++
+      } else if ((c === '{' || c === '}') && !this.word && /^[\s;]?$/.test(text[this.i + 1] ?? '')) {
+        this.tokens.push({ t: c === '{' ? 'lb' : 'rb' })
+        this.i++
+      } else {
+        this.lit(c, false)
+        this.i++
+      }
+    }
+    this.endWord()
+    return this.tokens
+  }
+
+  /** Adds literal text to the word being read (merged with a literal of the same quoting before it). */
+  private lit(s: string, quoted: boolean): void {
+    this.word ??= { parts: [], quoted: false }
+    if (quoted) this.word.quoted = true
+    const last = this.word.parts.at(-1)
     if (last && last.t === 'lit' && last.quoted === quoted) last.s += s
-    else word.parts.push({ t: 'lit', s, quoted })
+    else this.word.parts.push({ t: 'lit', s, quoted })
   }
-  const endWord = () => {
-    if (word) tokens.push({ t: 'word', w: word })
-    word = undefined
+
+  private endWord(): void {
+    if (this.word) this.tokens.push({ t: 'word', w: this.word })
+    this.word = undefined
   }
-  const readVar = (quoted: boolean): boolean => {
-    // at text[i] === '$'
-    const next = text[i + 1]
+
+  /** At a `$`: reads `${name}` or `$name` into the word; false when no variable follows. */
+  private readVar(quoted: boolean): boolean {
+    const text = this.text
+    const next = text[this.i + 1]
     if (next === '{') {
-      const close = text.indexOf('}', i + 2)
+      const close = text.indexOf('}', this.i + 2)
       if (close < 0) return false
-      word ??= { parts: [], quoted: false }
-      word.parts.push({ t: 'var', name: text.slice(i + 2, close), quoted })
-      i = close + 1
+      this.word ??= { parts: [], quoted: false }
+      this.word.parts.push({ t: 'var', name: text.slice(this.i + 2, close), quoted })
+      this.i = close + 1
       return true
     }
-    const m = /^(?:[A-Za-z_][A-Za-z0-9_]*|[0-9]+|[?#@*])/.exec(text.slice(i + 1, i + 64))
+    const m = /^(?:[A-Za-z_][A-Za-z0-9_]*|[0-9]+|[?#@*])/.exec(text.slice(this.i + 1, this.i + 64))
     if (!m) return false
-    word ??= { parts: [], quoted: false }
-    word.parts.push({ t: 'var', name: m[0], quoted })
-    i += 1 + m[0].length
+    this.word ??= { parts: [], quoted: false }
+    this.word.parts.push({ t: 'var', name: m[0], quoted })
+    this.i += 1 + m[0].length
     return true
   }
-  while (i < text.length) {
-    const c = text[i]!
-    if (c === '\\') {
-      if (text[i + 1] === '\n') i += 2
-      else if (text[i + 1] === '\r' && text[i + 2] === '\n') i += 3
-      else {
-        lit(text[i + 1] ?? '', false)
-        i += 2
-      }
-      continue
+
+  /** A backslash outside quotes: a line continuation, or the next character as it is. */
+  private backslash(): void {
+    const text = this.text
+    if (text[this.i + 1] === '\n') this.i += 2
+    else if (text[this.i + 1] === '\r' && text[this.i + 2] === '\n') this.i += 3
+    else {
+      this.lit(text[this.i + 1] ?? '', false)
+      this.i += 2
     }
-    if (c === "'") {
-      const close = text.indexOf("'", i + 1)
-      const end = close < 0 ? text.length : close
-      lit(text.slice(i + 1, end), true)
-      i = end + 1
-      continue
-    }
-    if (c === '"') {
-      i++
-      let s = ''
-      word ??= { parts: [], quoted: true }
-      word.quoted = true
-      while (i < text.length && text[i] !== '"') {
-        const d = text[i]!
-        if (d === '\\' && /[$"\\\n]/.test(text[i + 1] ?? '')) {
-          if (text[i + 1] !== '\n') s += text[i + 1]
-          i += 2
-        } else if (d === '$') {
-          if (s) lit(s, true)
-          s = ''
-          if (!readVar(true)) {
-            s += '$'
-            i++
-          }
-        } else {
-          s += d
-          i++
-        }
-      }
-      lit(s, true)
-      i++
-      continue
-    }
-    if (c === '$') {
-      if (!readVar(false)) {
-        lit('$', false)
-        i++
-      }
-      continue
-    }
-    if (c === '\n' || c === ';' || c === '|' || c === '&') {
-      endWord()
-      tokens.push({ t: 'eol' })
-      i++
-      continue
-    }
-    if (c === ' ' || c === '\t' || c === '\r') {
-      endWord()
-      i++
-      continue
-    }
-    if (c === '#' && !word) {
-      while (i < text.length && text[i] !== '\n') i++
-      continue
-    }
-    if ((c === '{' || c === '}') && !word && /^[\s;]?$/.test(text[i + 1] ?? '')) {
-      tokens.push({ t: c === '{' ? 'lb' : 'rb' })
-      i++
-      continue
-    }
-    lit(c, false)
-    i++
   }
-  endWord()
-  return tokens
+
+  /** `'…'`: everything up to the next quote, literally. */
+  private singleQuoted(): void {
+    const close = this.text.indexOf("'", this.i + 1)
+    const end = close < 0 ? this.text.length : close
+    this.lit(this.text.slice(this.i + 1, end), true)
+    this.i = end + 1
+  }
+
+  /** `"…"`: text with `\$`, `\"`, `\\` and line continuations escaped, and variables expanded later. */
+  private doubleQuoted(): void {
+    const text = this.text
+    this.i++
+    let s = ''
+    this.word ??= { parts: [], quoted: true }
+    this.word.quoted = true
+    while (this.i < text.length && text[this.i] !== '"') {
+      const d = text[this.i]!
+      if (d === '\\' && /[$"\\\n]/.test(text[this.i + 1] ?? '')) {
+        if (text[this.i + 1] !== '\n') s += text[this.i + 1]
+        this.i += 2
+      } else if (d === '$') {
+        if (s) this.lit(s, true)
+        s = ''
+        if (!this.readVar(true)) {
+          s += '$'
+          this.i++
+        }
+      } else {
+        s += d
+        this.i++
+      }
+    }
+    this.lit(s, true)
+    this.i++
+  }
 }
 
 export type Stmt =
