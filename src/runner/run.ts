@@ -69,11 +69,58 @@ export const RUN_SCRATCH_PREFIX = 'bootcheck-run-'
  * Runs test files through tap, each machine admitted within the memory budget, with TAP on
  * stdout, progress on stderr, and a run folder holding artifacts, `results.json`,
  * `report.html` (and JUnit XML when asked). Returns the exit status and the run's record.
+ *
+ * The phases: {@link openRun} (the run folder, the lease server, progress), {@link runFiles}
+ * (each project and repeat, with its attempts), {@link closeRun} (the server and its
+ * socket, after the test processes ended), then the record, the reports and the exit status.
  */
 export async function runTests(o: RunOptions): Promise<{ exitCode: number; run: RunRecord }> {
-  const stdout = o.stdout ?? process.stdout
   const stderr = o.stderr ?? process.stderr
   const started = new Date()
+  const ctx = await openRun(o, started)
+  const { files, interruptedBy } = await runFiles(o, ctx)
+  await closeRun(ctx, interruptedBy)
+
+  if (o.knownFailures?.length) files.splice(0, files.length, ...applyKnownFailures(files, o.knownFailures))
+  const outcome = runOutcome(files, { failOnFlaky: o.failOnFlaky === true })
+  const policy = attemptPolicy(o)
+  const run: RunRecord = {
+    dir: ctx.dir,
+    startedAt: started.toISOString(),
+    durationMs: Date.now() - started.getTime(),
+    status: interruptedBy ? 'interrupted' : outcome.status,
+    ...(interruptedBy ? { interruptedBy } : {}),
+    host: { hostname: hostname(), ...defaultLimits.host(), budgetMiB: o.memoryMiB, jobs: o.jobs },
+    files,
+    counts: { ...(policy.retries > 0 ? { flaky: 0 } : {}), ...countTests(files) },
+    ...(policy.retries > 0 ? { retries: policy.retries } : {}),
+    ...(policy.repeatEach > 1 ? { repeatEach: policy.repeatEach } : {}),
+    ...(o.shard ? { shard: o.shard } : {}),
+  }
+  await writeReports(run, { ...(o.junit ? { junit: o.junit } : {}), ...(o.slowest ? { slowest: o.slowest } : {}), stderr })
+  // Again at the end: a run started meanwhile (say, by a test of this run) took the link.
+  await linkLatest(ctx.dir)
+  const exitCode = interruptedBy ? 128 + ({ SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as Record<string, number>)[interruptedBy]! : outcome.exitCode
+  return { exitCode, run }
+}
+
+/** A run in progress: its folder, the lease server and its socket folder, the progress display. */
+interface RunContext {
+  dir: string
+  sockDir: string
+  server: RunnerServer
+  progress: ReturnType<typeof createProgress>
+  stderr: NodeJS.WriteStream
+}
+
+function attemptPolicy(o: RunOptions): AttemptPolicy {
+  return { retries: o.retries ?? 0, repeatEach: o.repeatEach ?? 1 }
+}
+
+/** Makes the run folder (sweeping what killed runs left), starts the lease server and the progress display. */
+async function openRun(o: RunOptions, started: Date): Promise<RunContext> {
+  const stdout = o.stdout ?? process.stdout
+  const stderr = o.stderr ?? process.stderr
   const dir = await createRunDir(resolve(o.runsDir ?? join('.bootcheck', 'runs')), started)
   // Folders of earlier runs and machines whose processes were killed (SIGKILL leaves them).
   const swept = sweepDeadScratch([RUN_SCRATCH_PREFIX, MACHINE_SCRATCH_PREFIX, SNAPSHOT_SCRATCH_PREFIX])
@@ -83,12 +130,31 @@ export async function runTests(o: RunOptions): Promise<{ exitCode: number; run: 
   const progress = createProgress({ stdout, stderr, mode: o.debug ? 'off' : (o.progress ?? 'auto') })
   const server = await RunnerServer.listen(join(sockDir, 'runner.sock'), { memoryMiB: o.memoryMiB, cpus: o.cpus }, (m, why) => progress.update(m, why))
   stderr.write(`bootcheck: run folder ${relative(process.cwd(), dir) || dir}; ${o.files.length} test file(s), ${o.jobs} at a time, memory budget ${o.memoryMiB} MiB, ${o.cpus} vCPU\n`)
-  const policy: AttemptPolicy = { retries: o.retries ?? 0, repeatEach: o.repeatEach ?? 1 }
+  return { dir, sockDir, server, progress, stderr }
+}
+
+/** Stops the progress display and the lease server (waiting for the test processes of an interrupted run) and removes its socket folder. */
+async function closeRun(ctx: RunContext, interruptedBy: NodeJS.Signals | undefined): Promise<void> {
+  ctx.progress.stop()
+  // Interrupted: tap may exit before its test processes have ended their QEMU; wait for them.
+  if (interruptedBy) await ctx.server.drained(DRAIN_MS)
+  await ctx.server.close()
+  await rm(ctx.sockDir, { recursive: true, force: true })
+}
+
+/**
+ * Runs the files under each project and for each repeat, each such variant with its
+ * attempts (`--retries`), one tap process an attempt; stops early when interrupted or, with
+ * `bail`, at the first failure. Returns the files' records, attempts combined.
+ */
+async function runFiles(o: RunOptions, ctx: RunContext): Promise<{ files: FileRecord[]; interruptedBy: NodeJS.Signals | undefined }> {
+  const { stderr, progress, dir } = ctx
+  const policy = attemptPolicy(o)
   const tapArgs = ['--disable-coverage', '--reporter=tap', `--jobs=${o.jobs}`, `--timeout=${o.timeoutS}`]
   for (const g of o.grep ?? []) tapArgs.push(`--grep=${g}`)
   if (o.bail) tapArgs.push('--bail')
   const baseEnv: Record<string, string> = {
-    [RUNNER_ENV]: server.socketPath,
+    [RUNNER_ENV]: ctx.server.socketPath,
     ...(o.updateScreens ? { BOOTCHECK_UPDATE_SCREENS: o.updateScreens } : {}),
     ...(o.debug ? { BOOTCHECK_DEBUG: '1' } : {}),
     ...o.env,
@@ -132,32 +198,7 @@ export async function runTests(o: RunOptions): Promise<{ exitCode: number; run: 
       files.push(...(await runVariant(project, repeat)))
     }
   }
-  progress.stop()
-  // Interrupted: tap may exit before its test processes have ended their QEMU; wait for them.
-  if (interruptedBy) await server.drained(DRAIN_MS)
-  await server.close()
-  await rm(sockDir, { recursive: true, force: true })
-
-  if (o.knownFailures?.length) files.splice(0, files.length, ...applyKnownFailures(files, o.knownFailures))
-  const outcome = runOutcome(files, { failOnFlaky: o.failOnFlaky === true })
-  const run: RunRecord = {
-    dir,
-    startedAt: started.toISOString(),
-    durationMs: Date.now() - started.getTime(),
-    status: interruptedBy ? 'interrupted' : outcome.status,
-    ...(interruptedBy ? { interruptedBy } : {}),
-    host: { hostname: hostname(), ...defaultLimits.host(), budgetMiB: o.memoryMiB, jobs: o.jobs },
-    files,
-    counts: { ...(policy.retries > 0 ? { flaky: 0 } : {}), ...countTests(files) },
-    ...(policy.retries > 0 ? { retries: policy.retries } : {}),
-    ...(policy.repeatEach > 1 ? { repeatEach: policy.repeatEach } : {}),
-    ...(o.shard ? { shard: o.shard } : {}),
-  }
-  await writeReports(run, { ...(o.junit ? { junit: o.junit } : {}), ...(o.slowest ? { slowest: o.slowest } : {}), stderr })
-  // Again at the end: a run started meanwhile (say, by a test of this run) took the link.
-  await linkLatest(dir)
-  const exitCode = interruptedBy ? 128 + ({ SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as Record<string, number>)[interruptedBy]! : outcome.exitCode
-  return { exitCode, run }
+  return { files, interruptedBy }
 }
 
 /**
