@@ -3,7 +3,7 @@
 // returns when a unit that starts late is active, and fails at once (long before its
 // timeout) with a SystemdError quoting `systemctl status` when a unit fails, does not exist
 // or is left inactive; waitForOpenPort and waitForClosedPort follow a listener the unit
-// runs; vm.systemctl throws for a failed start; waitForFile waits for a file a timer writes.
+// runs; vm.systemctl throws for a failed start; waitForFile waits for a file a transient unit writes.
 import t from 'tap'
 import { SystemdError, TimeoutError } from '../../src/index.js'
 import { guests } from './guests.js'
@@ -93,8 +93,8 @@ if (!debian) {
     t.ok(Date.now() - started < 30_000, 'both long before their timeouts')
   })
 
-  t.test('waitForFile waits for a file a timer writes; a file that never comes times out', async t => {
-    await vm.succeed('systemd-run --quiet --on-active=2 /usr/bin/touch /tmp/bc-file')
+  t.test('waitForFile waits for a file a transient unit writes; a file that never comes times out', async t => {
+    await vm.succeed("systemd-run --quiet /bin/sh -c 'sleep 2; touch /tmp/bc-file'")
     await vm.waitForFile('/tmp/bc-file', { timeout: 30_000 })
     t.equal(await vm.succeed('test -e /tmp/bc-file && echo yes'), 'yes\n')
     const e = await vm.waitForFile('/tmp/bc-never', { timeout: 2000 }).catch((e: unknown) => e)
