@@ -21,7 +21,7 @@ import { QemuProcess } from '../qemu/process.js'
 import { trackScratch, untrackScratch } from '../qemu/registry.js'
 import { QmpClient } from '../qmp/client.js'
 import { ARCH_PROFILES, foreignArchReason, type Arch } from '../spec/arch.js'
-import { checkSpec } from '../spec/check.js'
+import { checkSpec, type CheckedSpec } from '../spec/check.js'
 import type { MachineSpec } from '../spec/spec.js'
 import { makeScratchDir } from '../util/scratch.js'
 import { within } from '../util/sleep.js'
@@ -99,21 +99,16 @@ const ADMIT_AT_ONCE: Admit = async () => ({ status: () => {}, release: () => {} 
 /**
  * Starts a machine and returns it once QEMU runs and QMP answers (the guest still boots).
  * On any failure everything started so far is stopped and the temporary folder removed.
+ *
+ * The phases: {@link resolveStart} (the spec checked, a snapshot's manifest, name, QEMU,
+ * accelerator), the networks reserved and a work folder made, {@link planStart} (a launch
+ * prepared and planned, or a restore), room asked for and the facts written,
+ * {@link openConsole}, {@link spawnQemu}, {@link connectQmp} (and the saved state loaded),
+ * then the {@link Machine}.
  */
 export async function startMachine(spec: MachineSpec, ctx: StartContext): Promise<Machine> {
-  const checked = checkSpec(spec)
-  // A login password is a secret: masked in every log, report and message from now on.
-  if (spec.login?.password) secret(spec.login.password)
-  const restoreDir = spec.from === undefined ? undefined : typeof spec.from === 'string' ? spec.from : spec.from.dir
-  // A bad snapshot folder fails here, before anything starts.
-  const manifest = restoreDir ? await readManifest(restoreDir) : undefined
-  const name = spec.name ?? manifest?.machine ?? 'machine'
-  const arch = (manifest?.plan.arch as Arch | undefined) ?? spec.arch ?? 'x86_64'
-  const qemu = await specQemuBinary(spec, arch)
-  const accel = await chooseAccelerator(spec, arch, qemu)
-  const note = ctx.note ?? (line => process.stderr.write(`bootcheck: ${line}\n`))
-  note(`${name}: ${accel.accel === 'kvm' ? 'KVM' : 'TCG (software emulation)'}: ${accel.reason}`)
-
+  const r = await resolveStart(spec, ctx)
+  const { name } = r
   const test = ctx.test.join(' > ')
   const networks = joinNetworks(spec, name, test)
   const workDir = await makeScratchDir(MACHINE_SCRATCH_PREFIX)
@@ -123,88 +118,31 @@ export async function startMachine(spec: MachineSpec, ctx: StartContext): Promis
   try {
     const testFile = resolve(spec.testFile ?? process.argv[1] ?? 'bootcheck')
     const artifactsDir = await createArtifactsDir({ file: testFile, test: ctx.test, machine: name })
-    let plan: LaunchPlan
-    let origin: MachineOrigin
-    let restore: PreparedRestore | undefined
-    if (restoreDir) {
-      restore = await prepareRestore(restoreDir, manifest!, { name, qemu, accel: accel.accel, workDir, artifactsDir, ...(spec.qemuArgs ? { qemuArgs: spec.qemuArgs } : {}) }, owned)
-      ;({ plan, origin } = restore)
-    } else {
-      const prepared = await prepareLaunch(spec, workDir, artifactsDir, owned)
-      plan = launchPlan(spec, { name, accel: accel.accel, workDir, memoryMiB: checked.memoryMiB }, prepared)
-      origin = bootOrigin(spec, qemu, plan, workDir, owned.http)
-    }
+    const { plan, origin, restore } = await planStart(spec, r, workDir, artifactsDir, owned)
     admission = await (ctx.admit ?? ADMIT_AT_ONCE)({ machine: name, test, memoryMiB: plan.memoryMiB, cpus: plan.cpus })
-    const admitted = admission
     await writeMachineFacts(artifactsDir, {
       machine: name,
       test,
       file: testFile,
-      accel: accel.accel,
-      arch: basename(qemu).replace(/^qemu-system-/, ''),
+      accel: r.accel,
+      arch: basename(r.qemu).replace(/^qemu-system-/, ''),
       firmware: plan.firmware.kind,
       memoryMiB: plan.memoryMiB,
       cpus: plan.cpus,
       startedAt: new Date().toISOString(),
-      ...(restore ? { restoredFrom: resolve(restoreDir!) } : {}),
+      ...(restore ? { restoredFrom: resolve(r.restoreDir!) } : {}),
       ...(networks.length ? { networks: networks.map(n => ({ name: n.name, capture: n.capturePath })) } : {}),
     })
     const argv = buildQemuArgv(plan)
-    await writeFile(join(artifactsDir, ARTIFACT_FILES.command), shellQuote([qemu, ...argv]) + '\n')
-    const console = new SerialConsole({
-      name,
-      write: data => proc.write(data),
-      logFile: join(artifactsDir, ARTIFACT_FILES.console),
-      defaultTimeout: spec.timeout ?? 120_000,
-    })
-    console.onText(progressLines(line => admitted.status({ line })))
-    if (spec.failOn !== false) {
-      const patterns = spec.failOn ?? (plan.firmware.kind === 'u-boot' ? [...DEFAULT_FAILURE_PATTERNS, ...UBOOT_FAILURE_PATTERNS] : DEFAULT_FAILURE_PATTERNS)
-      const watcher = new FailureWatcher(patterns, f => {
-        const lines = quoteLines(f.context)
-        const message = `${name}: ${f.name} on the serial console:\n${lines}\nFull transcript: ${console.logFile}\nArtifacts: ${artifactsDir}`
-        console.fail(new GuestFailureError(message, f.name, f.line))
-      })
-      console.onText(text => watcher.push(text))
-    }
-    const stderrFile = join(artifactsDir, ARTIFACT_FILES.stderr)
-    const proc = QemuProcess.spawn({ qemu, argv, stderrFile, label: name, onData: d => console.push(d) })
-    admitted.status({ stage: 'booting' })
-    void recordPid(artifactsDir, proc.pid)
-    void proc.exited.then(exit => {
-      // The end time is taken before the room is given back, so a machine that waited
-      // for it always starts after this one ended.
-      const endedAt = new Date()
-      admitted.release()
-      void markMachineEnded(artifactsDir, endedAt).catch(() => undefined)
-      const how = exit.signal ? `signal ${signalName(exit.signal)}` : `code ${exit.code}`
-      console.end(new MachineExitedError(`QEMU for ${name} exited (${how}).${stderrSuffix(exit.stderr)}\nArtifacts: ${artifactsDir}`))
-    })
-    const qmpLog = join(artifactsDir, ARTIFACT_FILES.qmp)
-    const qmp = await QmpClient.connect(plan.qmpSocket, {
-      isAlive: () => proc.alive,
-      onTraffic: (dir, line) => appendFileSync(qmpLog, `${dir === 'send' ? '>' : '<'} ${line}\n`),
-    }).catch(async e => {
-      const exit = await within(proc.exited, 2000)
-      await proc.kill()
-      if (exit) {
-        const why = exit.stderr.trim() || `exit code ${exit.code}`
-        throw new QemuStartError(`QEMU for ${name} did not start: ${why}\nCommand: ${join(artifactsDir, ARTIFACT_FILES.command)}`)
-      }
-      throw new QemuStartError(`QEMU for ${name} started but its QMP socket did not answer: ${(e as Error).message}`, { cause: e })
-    })
-    if (restore) {
-      await loadSnapshotState(qmp, restore, name, () => proc.alive).catch(async e => {
-        const exit = await within(proc.exited, 2000)
-        await proc.kill()
-        // QEMU ends when it cannot load a stream: say so rather than how QMP noticed.
-        const why = exit ? `QEMU rejected the saved state (damaged, or not of this machine) and ended.${stderrSuffix(exit.stderr)}` : (e as Error).message
-        throw new SnapshotError(`${name} could not be restored from '${restoreDir}': ${why}\nArtifacts: ${artifactsDir}`, { cause: e })
-      })
-    }
+    await writeFile(join(artifactsDir, ARTIFACT_FILES.command), shellQuote([r.qemu, ...argv]) + '\n')
+    const io: { proc?: QemuProcess } = {}
+    const console = openConsole(spec, name, plan, artifactsDir, admission, data => io.proc!.write(data))
+    const proc = (io.proc = spawnQemu(r.qemu, argv, name, artifactsDir, console, admission))
+    const qmp = await connectQmp(plan, proc, name, artifactsDir)
+    if (restore) await loadRestoredState(qmp, restore, proc, name, r.restoreDir!, artifactsDir)
     const machine = new Machine({
       name,
-      accel: accel.accel,
+      accel: r.accel,
       process: proc,
       console,
       qmp,
@@ -231,6 +169,117 @@ export async function startMachine(spec: MachineSpec, ctx: StartContext): Promis
     untrackScratch(workDir)
     throw e
   }
+}
+
+/** What {@link resolveStart} settles before anything is made. */
+interface ResolvedStart {
+  checked: CheckedSpec
+  restoreDir: string | undefined
+  manifest: Awaited<ReturnType<typeof readManifest>> | undefined
+  name: string
+  qemu: string
+  accel: 'kvm' | 'tcg'
+}
+
+/** Checks the spec, reads a snapshot's manifest (a bad folder fails here), names the machine and picks QEMU and the accelerator. */
+async function resolveStart(spec: MachineSpec, ctx: StartContext): Promise<ResolvedStart> {
+  const checked = checkSpec(spec)
+  // A login password is a secret: masked in every log, report and message from now on.
+  if (spec.login?.password) secret(spec.login.password)
+  const restoreDir = spec.from === undefined ? undefined : typeof spec.from === 'string' ? spec.from : spec.from.dir
+  // A bad snapshot folder fails here, before anything starts.
+  const manifest = restoreDir ? await readManifest(restoreDir) : undefined
+  const name = spec.name ?? manifest?.machine ?? 'machine'
+  const arch = (manifest?.plan.arch as Arch | undefined) ?? spec.arch ?? 'x86_64'
+  const qemu = await specQemuBinary(spec, arch)
+  const accel = await chooseAccelerator(spec, arch, qemu)
+  const note = ctx.note ?? (line => process.stderr.write(`bootcheck: ${line}\n`))
+  note(`${name}: ${accel.accel === 'kvm' ? 'KVM' : 'TCG (software emulation)'}: ${accel.reason}`)
+  return { checked, restoreDir, manifest, name, qemu, accel: accel.accel }
+}
+
+/** The launch plan and origin: a snapshot's (its overlays prepared) or a fresh launch's (media prepared, then planned). */
+async function planStart(
+  spec: MachineSpec,
+  r: ResolvedStart,
+  workDir: string,
+  artifactsDir: string,
+  owned: Owned,
+): Promise<{ plan: LaunchPlan; origin: MachineOrigin; restore?: PreparedRestore }> {
+  if (r.restoreDir) {
+    const restore = await prepareRestore(r.restoreDir, r.manifest!, { name: r.name, qemu: r.qemu, accel: r.accel, workDir, artifactsDir, ...(spec.qemuArgs ? { qemuArgs: spec.qemuArgs } : {}) }, owned)
+    return { plan: restore.plan, origin: restore.origin, restore }
+  }
+  const prepared = await prepareLaunch(spec, workDir, artifactsDir, owned)
+  const plan = launchPlan(spec, { name: r.name, accel: r.accel, workDir, memoryMiB: r.checked.memoryMiB }, prepared)
+  return { plan, origin: bootOrigin(spec, r.qemu, plan, workDir, owned.http) }
+}
+
+/** The serial console with its transcript, progress lines for the admission, and the fail-fast watcher. */
+function openConsole(spec: MachineSpec, name: string, plan: LaunchPlan, artifactsDir: string, admitted: Admission, write: (data: string) => void): SerialConsole {
+  const console = new SerialConsole({
+    name,
+    write,
+    logFile: join(artifactsDir, ARTIFACT_FILES.console),
+    defaultTimeout: spec.timeout ?? 120_000,
+  })
+  console.onText(progressLines(line => admitted.status({ line })))
+  if (spec.failOn !== false) {
+    const patterns = spec.failOn ?? (plan.firmware.kind === 'u-boot' ? [...DEFAULT_FAILURE_PATTERNS, ...UBOOT_FAILURE_PATTERNS] : DEFAULT_FAILURE_PATTERNS)
+    const watcher = new FailureWatcher(patterns, f => {
+      const lines = quoteLines(f.context)
+      const message = `${name}: ${f.name} on the serial console:\n${lines}\nFull transcript: ${console.logFile}\nArtifacts: ${artifactsDir}`
+      console.fail(new GuestFailureError(message, f.name, f.line))
+    })
+    console.onText(text => watcher.push(text))
+  }
+  return console
+}
+
+/** Starts QEMU on the console; when it exits, the room is given back and the console ends with {@link MachineExitedError}. */
+function spawnQemu(qemu: string, argv: string[], name: string, artifactsDir: string, console: SerialConsole, admitted: Admission): QemuProcess {
+  const stderrFile = join(artifactsDir, ARTIFACT_FILES.stderr)
+  const proc = QemuProcess.spawn({ qemu, argv, stderrFile, label: name, onData: d => console.push(d) })
+  admitted.status({ stage: 'booting' })
+  void recordPid(artifactsDir, proc.pid)
+  void proc.exited.then(exit => {
+    // The end time is taken before the room is given back, so a machine that waited
+    // for it always starts after this one ended.
+    const endedAt = new Date()
+    admitted.release()
+    void markMachineEnded(artifactsDir, endedAt).catch(() => undefined)
+    const how = exit.signal ? `signal ${signalName(exit.signal)}` : `code ${exit.code}`
+    console.end(new MachineExitedError(`QEMU for ${name} exited (${how}).${stderrSuffix(exit.stderr)}\nArtifacts: ${artifactsDir}`))
+  })
+  return proc
+}
+
+/** Connects to QMP, logging its traffic; a QEMU that exits or never answers is a {@link QemuStartError}. */
+async function connectQmp(plan: LaunchPlan, proc: QemuProcess, name: string, artifactsDir: string): Promise<QmpClient> {
+  const qmpLog = join(artifactsDir, ARTIFACT_FILES.qmp)
+  return QmpClient.connect(plan.qmpSocket, {
+    isAlive: () => proc.alive,
+    onTraffic: (dir, line) => appendFileSync(qmpLog, `${dir === 'send' ? '>' : '<'} ${line}\n`),
+  }).catch(async e => {
+    const exit = await within(proc.exited, 2000)
+    await proc.kill()
+    if (exit) {
+      const why = exit.stderr.trim() || `exit code ${exit.code}`
+      throw new QemuStartError(`QEMU for ${name} did not start: ${why}\nCommand: ${join(artifactsDir, ARTIFACT_FILES.command)}`)
+    }
+    throw new QemuStartError(`QEMU for ${name} started but its QMP socket did not answer: ${(e as Error).message}`, { cause: e })
+  })
+}
+
+/** Loads a snapshot's saved state; QEMU rejecting it is a {@link SnapshotError}. */
+async function loadRestoredState(qmp: QmpClient, restore: PreparedRestore, proc: QemuProcess, name: string, restoreDir: string, artifactsDir: string): Promise<void> {
+  await loadSnapshotState(qmp, restore, name, () => proc.alive).catch(async e => {
+    const exit = await within(proc.exited, 2000)
+    await proc.kill()
+    // QEMU ends when it cannot load a stream: say so rather than how QMP noticed.
+    const why = exit ? `QEMU rejected the saved state (damaged, or not of this machine) and ended.${stderrSuffix(exit.stderr)}` : (e as Error).message
+    throw new SnapshotError(`${name} could not be restored from '${restoreDir}': ${why}\nArtifacts: ${artifactsDir}`, { cause: e })
+  })
 }
 
 /** Reserves the machine's place on each network of its spec (see {@link Network.reserve}). */
