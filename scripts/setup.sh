@@ -28,7 +28,7 @@ declare -A files=(
   [/usr/lib/ISOLINUX/isolinux.bin]=isolinux [/usr/lib/syslinux/modules/bios/ldlinux.c32]=syslinux-common
   [/usr/lib/ISOLINUX/isohdpfx.bin]=isolinux [/usr/share/OVMF/OVMF_CODE_4M.fd]=ovmf
   [/usr/lib/grub/x86_64-efi/linux.mod]=grub-efi-amd64-bin
-  # PyYAML: tests/unit/ci-templates.test.ts reads the CI templates with it
+  # PyYAML: tests/unit/project/ci-templates.test.ts reads the CI templates with it
   [/usr/lib/python3/dist-packages/yaml/__init__.py]=python3-yaml
   # network boot: QEMU's NIC ROMs (iPXE), pxelinux for PXE tests, Debian's installer netboot images
   [/usr/lib/ipxe/qemu/efi-virtio.rom]=ipxe-qemu [/usr/lib/PXELINUX/pxelinux.0]=pxelinux

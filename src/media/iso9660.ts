@@ -10,7 +10,7 @@
  *
  * Longer than 400 lines on purpose: one on-disk format, whose volume descriptors,
  * directory records and System Use entries are read together and checked against each
- * other; the fuzz test (`tests/unit/media-fuzz.test.ts`) covers it as a whole.
+ * other; the fuzz test (`tests/unit/media/bootconfig-fuzz.test.ts`) covers it as a whole.
  */
 import { constants as bufferConstants } from 'node:buffer'
 import { open, stat, type FileHandle } from 'node:fs/promises'

@@ -4,7 +4,7 @@ import t from 'tap'
 import { execa } from 'execa'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { kid, kids, parseXml } from '../unit/xml.js'
+import { kid, kids, parseXml } from '../unit/report/xml.js'
 import { buildPackage, cli } from './cli-helpers.js'
 
 await buildPackage()

@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import type { RunRecord } from '../../src/report/model.js'
 import { demoMedia } from '../../vm-configs/demo.js'
-import { kids, parseXml } from '../unit/xml.js'
+import { kids, parseXml } from '../unit/report/xml.js'
 import { buildPackage, cli, directBootFields, importBoot } from './cli-helpers.js'
 import { checkReportInBrowser, chromiumMissing, launchChromium } from './report-browser.js'
 

@@ -7,7 +7,7 @@
 #
 # bootcheck boots it like the Debian-built card: { arch: 'aarch64', firmware: 'u-boot',
 # sd, dtb } on QEMU's raspi3b. Not buildable in bootcheck's CI (no Nix store): evaluated
-# against a stub lib (tests/unit/flake-eval.test.ts).
+# against a stub lib (tests/unit/project/flake-eval.test.ts).
 { lib, modulesPath, ... }:
 
 let

@@ -56,9 +56,11 @@ t.test('quotes are made from their source; a missing file or region is a problem
 t.test('links: files, anchors on other pages and on the same page, pending pages, repository paths', async t => {
   const dir = t.testdir({ docs: { 'a.md': '# A\n## Here\n', 'b.md': '' }, src: { 'x.ts': '' } })
   const pages = new Map([['docs/a.md', '# A\n## Here\n']])
+  // A page still pending, whichever it is now (the list shrinks as pages land).
+  const pending = PENDING_PAGES[0]?.replace(/^docs\//, '') ?? 'a.md'
   const text = [
     '[ok](a.md#here) [ok](#top) [web](https://example.org/x)',
-    '[gone](c.md) [bad anchor](a.md#there) [pending](services.md)',
+    `[gone](c.md) [bad anchor](a.md#there) [pending](${pending})`,
     'code `src/x.ts` and `src/y.ts`, a link in code `[x](nowhere.md)`',
     '# Top',
   ].join('\n')
@@ -67,7 +69,7 @@ t.test('links: files, anchors on other pages and on the same page, pending pages
     problems.map(p => `${p.line}: ${p.message}`),
     ['2: link to c.md: no such file', '2: link to a.md#there: no heading makes #there', '3: `src/y.ts` names no file of the repository'],
   )
-  t.ok(PENDING_PAGES.includes('docs/services.md'))
+  t.ok(PENDING_PAGES.length === 0 || PENDING_PAGES.includes(`docs/${pending}`), 'the pending link is to a pending page')
 })
 
 t.test('a project: snippets type-checked against the package, stale quotes and bad snippets reported by page and line', async t => {
