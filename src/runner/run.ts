@@ -12,6 +12,8 @@ import { MACHINE_SCRATCH_PREFIX } from '../machine/start.js'
 import { SNAPSHOT_SCRATCH_PREFIX } from '../machine/snapshot.js'
 import { makeScratchDir, sweepDeadScratch } from '../util/scratch.js'
 import { RunnerServer } from './server.js'
+import { startLiveView } from './live/server.js'
+import { LIVE_ENV } from '../machine/live.js'
 import { readTapRun } from './tap-results.js'
 import { runTapProcess } from './tap-process.js'
 import { applyKnownFailures, type KnownFailure } from './known-failures.js'
@@ -42,6 +44,8 @@ export interface RunOptions {
   progress?: 'auto' | 'tty' | 'plain' | 'off'
   /** Keep the machine of a failing test running and attach the terminal to it. */
   debug?: boolean
+  /** Serve the live view of the running machines (`--ui`): its URL is printed on stderr. */
+  ui?: boolean
   /** This run is one shard of the suite (`--shard`): recorded in results.json. */
   shard?: ShardInfo
   /** Run a failed file again, up to this many times, on fresh machines (default 0). */
@@ -82,6 +86,8 @@ export async function runTests(o: RunOptions): Promise<{ exitCode: number; run: 
   // With --debug the terminal belongs to the attached console: no live block.
   const progress = createProgress({ stdout, stderr, mode: o.debug ? 'off' : (o.progress ?? 'auto') })
   const server = await RunnerServer.listen(join(sockDir, 'runner.sock'), { memoryMiB: o.memoryMiB, cpus: o.cpus }, (m, why) => progress.update(m, why))
+  const live = o.ui ? await startLiveView({ root: join(dir, 'artifacts'), stages: () => server.machines.values() }) : undefined
+  if (live) stderr.write(`bootcheck: live view ${live.url}\n`)
   stderr.write(`bootcheck: run folder ${relative(process.cwd(), dir) || dir}; ${o.files.length} test file(s), ${o.jobs} at a time, memory budget ${o.memoryMiB} MiB, ${o.cpus} vCPU\n`)
   const policy: AttemptPolicy = { retries: o.retries ?? 0, repeatEach: o.repeatEach ?? 1 }
   const tapArgs = ['--disable-coverage', '--reporter=tap', `--jobs=${o.jobs}`, `--timeout=${o.timeoutS}`]
@@ -91,6 +97,7 @@ export async function runTests(o: RunOptions): Promise<{ exitCode: number; run: 
     [RUNNER_ENV]: server.socketPath,
     ...(o.updateScreens ? { BOOTCHECK_UPDATE_SCREENS: o.updateScreens } : {}),
     ...(o.debug ? { BOOTCHECK_DEBUG: '1' } : {}),
+    ...(live ? { [LIVE_ENV]: '1' } : {}),
     ...o.env,
   }
   let interruptedBy: NodeJS.Signals | undefined
@@ -136,6 +143,7 @@ export async function runTests(o: RunOptions): Promise<{ exitCode: number; run: 
   // Interrupted: tap may exit before its test processes have ended their QEMU; wait for them.
   if (interruptedBy) await server.drained(DRAIN_MS)
   await server.close()
+  await live?.close()
   await rm(sockDir, { recursive: true, force: true })
 
   if (o.knownFailures?.length) files.splice(0, files.length, ...applyKnownFailures(files, o.knownFailures))
