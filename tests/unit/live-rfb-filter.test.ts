@@ -8,15 +8,17 @@ const encodings = Buffer.from([2, 0, 0, 2, 0, 0, 0, 0, 0xff, 0xff, 0xfe, 0xfe]) 
 const update = Buffer.from([3, 1, 0, 0, 0, 0, 2, 208, 1, 144])
 const key = Buffer.from([4, 1, 0, 0, 0, 0, 0, 0x61]) // 'a' down
 const pointer = Buffer.from([5, 1, 0, 10, 0, 20])
+// What noVNC sends after the handshake: the extended clipboard's capabilities (length -8).
+const clipboardCaps = Buffer.from('06000000fffffff81f00000100000000', 'hex')
 const qemuKey = Buffer.from([255, 0, 0, 1, 0, 0, 0, 0x61, 0, 0, 0, 0x1e])
 
 t.test('locked: keys, pointer and QEMU keys dropped; the rest passes whole, however it is split', async t => {
   const f = new RfbClientFilter(() => true)
-  const stream = Buffer.concat([handshake, encodings, key, update, pointer, qemuKey, update])
+  const stream = Buffer.concat([handshake, encodings, clipboardCaps, key, update, pointer, qemuKey, update])
   const out: Buffer[] = []
   for (let i = 0; i < stream.length; i += 3) out.push(f.push(stream.subarray(i, i + 3)))
   t.same(Buffer.concat(out), Buffer.concat([handshake, encodings, update, update]))
-  t.equal(f.dropped, 3)
+  t.equal(f.dropped, 4)
 })
 
 t.test('unlocked: everything passes; locking again drops again', async t => {

@@ -30,7 +30,8 @@ export function bridgeVnc(ws: WebSocket, m: LiveMachine, locked: () => boolean):
     try {
       const pass = filter.push(Buffer.isBuffer(data) ? data : Buffer.from(data as ArrayBuffer))
       if (pass.length) vnc.write(pass)
-    } catch {
+    } catch (e) {
+      process.stderr.write(`bootcheck: live view of ${m.machine}: ${(e as Error).message}; its screen connection was closed\n`)
       end() // a message the filter does not know: nothing unparsed reaches QEMU
     }
   })

@@ -24,7 +24,8 @@ function messageLength(b: Buffer): { length: number; input: boolean } | undefine
     case 3: return { length: 10, input: false } // FramebufferUpdateRequest
     case 4: return { length: 8, input: true } // KeyEvent
     case 5: return { length: 6, input: true } // PointerEvent
-    case 6: return need(8) ? { length: 8 + b.readUInt32BE(4), input: true } : undefined // ClientCutText
+    // ClientCutText; a negative length is the extended clipboard's (its absolute value)
+    case 6: return need(8) ? { length: 8 + Math.abs(b.readInt32BE(4)), input: true } : undefined
     case 150: return { length: 10, input: false } // EnableContinuousUpdates
     case 248: return need(9) ? { length: 9 + b[8]!, input: false } : undefined // ClientFence
     case 251: return need(8) ? { length: 8 + 16 * b[6]!, input: true } : undefined // SetDesktopSize

@@ -10,6 +10,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
+import { relative } from 'node:path'
 import { WebSocketServer } from 'ws'
 import { findLiveMachines, liveSteps, type LiveMachine } from './machines.js'
 import { liveAssetRoots, LIVE_PAGE, LIVE_SCRIPT } from './page.js'
@@ -116,7 +117,7 @@ async function state(o: LiveViewOptions, unlocked: Set<string>): Promise<unknown
           id: m.id,
           machine: m.machine,
           test: m.test,
-          file: m.file,
+          file: relative(process.cwd(), m.file) || m.file,
           running: !m.endedAt,
           status: failed ? 'failing' : m.endedAt ? 'ended' : 'running',
           ...(s?.stage ? { stage: s.stage } : {}),
