@@ -5,7 +5,7 @@
  * @module
  */
 import type { ActionRecord, MachineRecord, TestRecord } from '../model.js'
-import { imageSrc } from '../html/files.js'
+import { fileHref, imageSrc } from '../html/files.js'
 import { consoleLines, commandViews, type CommandView, type TraceLine } from './console-lines.js'
 import { networkFrames, qmpEvents, type TraceEvent, type TraceFrame } from './events.js'
 
@@ -118,7 +118,7 @@ function stepsOf(m: MachineRecord, index: number, machine: TraceMachine, pageDir
       markers,
       attachments: (a.attachments ?? []).map(f => {
         const src = /\.(png|jpe?g)$/i.test(f.path) ? imageSrc(f.path, pageDir) : undefined
-        return { name: f.name, ...(src ? { src } : {}), href: src ?? f.path }
+        return { name: f.name, ...(src ? { src } : {}), href: src ?? fileHref(f.path, pageDir) }
       }),
     }
   })
