@@ -9,6 +9,7 @@ import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { LIVE_FILE, type LiveFacts } from '../../machine/live.js'
 import { ARTIFACT_FILES } from '../../machine/artifacts.js'
+import { RUNNING_FILE } from '../../machine/actions.js'
 import { parseActions } from '../../report/actions.js'
 import type { ActionRecord } from '../../report/model.js'
 
@@ -42,6 +43,15 @@ export async function liveSteps(m: LiveMachine, max = 200): Promise<ActionRecord
     return parseActions(await readFile(join(m.dir, ARTIFACT_FILES.actions), 'utf8')).slice(-max)
   } catch {
     return []
+  }
+}
+
+/** The steps under way (`running.json`, written while the live view is on), outermost first. */
+export async function runningSteps(m: LiveMachine): Promise<Array<Pick<ActionRecord, 'id' | 'parent' | 'action' | 'args' | 'start'>>> {
+  try {
+    return JSON.parse(await readFile(join(m.dir, RUNNING_FILE), 'utf8')) as Array<Pick<ActionRecord, 'id' | 'parent' | 'action' | 'args' | 'start'>>
+  } catch {
+    return [] // none under way, or being rewritten
   }
 }
 

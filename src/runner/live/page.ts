@@ -41,6 +41,7 @@ main { padding: 10px; display: grid; gap: 12px; }
 .term { min-height: 200px; }
 .steps { font: 12px ui-monospace, monospace; max-height: 12em; overflow: auto; margin: 6px 0 0; }
 .steps .error { color: #cf222e; }
+.steps .running { color: #0969da; font-weight: bold; }
 .stage { color: #57606a; font-size: 12px; }
 button.unlock { margin: 6px 0 0; }
 </style>
@@ -117,6 +118,12 @@ function update(m) {
     if (s.parent !== undefined) li.style.marginLeft = '1.2em';
     c.steps.append(li);
   }
+  for (const s of m.underway || []) {
+    const li = el('li', 'running', '… ' + s.action + ' ' + JSON.stringify(s.args) + ' (running for ' + (s.sinceMs / 1000).toFixed(1) + ' s)');
+    if (s.parent !== undefined) li.style.marginLeft = '1.2em';
+    c.steps.append(li);
+  }
+  c.steps.scrollTop = c.steps.scrollHeight;
 }
 
 async function poll() {

@@ -12,7 +12,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net'
 import { relative } from 'node:path'
 import { WebSocketServer } from 'ws'
-import { findLiveMachines, liveSteps, type LiveMachine } from './machines.js'
+import { findLiveMachines, liveSteps, runningSteps, type LiveMachine } from './machines.js'
 import { liveAssetRoots, LIVE_PAGE, LIVE_SCRIPT } from './page.js'
 import { bridgeConsole, bridgeVnc } from './bridges.js'
 import { send, sendFile } from '../static-server.js'
@@ -112,6 +112,7 @@ async function state(o: LiveViewOptions, unlocked: Set<string>): Promise<unknown
       machines.map(async m => {
         const s = stages.find(x => x.machine === m.machine && x.test === m.test)
         const steps = await liveSteps(m)
+        const running = m.endedAt ? [] : await runningSteps(m)
         const failed = steps.some(a => a.outcome === 'error' && a.parent === undefined)
         return {
           id: m.id,
@@ -123,6 +124,7 @@ async function state(o: LiveViewOptions, unlocked: Set<string>): Promise<unknown
           ...(s?.stage ? { stage: s.stage } : {}),
           unlocked: unlocked.has(m.id),
           steps: steps.map(a => ({ id: a.id, parent: a.parent, action: a.action, args: a.args, outcome: a.outcome, durationMs: a.durationMs, error: a.error })),
+          underway: running.map(a => ({ id: a.id, parent: a.parent, action: a.action, args: a.args, sinceMs: Date.now() - Date.parse(a.start) })),
         }
       }),
     ),
