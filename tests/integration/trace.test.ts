@@ -75,6 +75,7 @@ t.test('the trace of a failed run opens at its failing step with its console lin
   })
   const r = await execa(process.execPath, [cli, 'run', '--runs-dir', join(dir, 'runs'), '--progress', 'plain', 'steps.test.ts'], { cwd: dir, reject: false })
   t.equal(r.exitCode, 1, 'the run fails')
+  t.match(r.stderr, /trace \(opens at the failing step\): runs\/\S+\/trace\.html, or bootcheck show-trace /, 'the summary names the trace')
   const runDir = join(dir, 'runs', 'latest')
   const results = JSON.parse(readFileSync(join(runDir, 'results.json'), 'utf8')) as RunRecord
   const machine = results.files[0]!.tests[0]!.machines[0]!
