@@ -82,3 +82,10 @@ t.test("a step's attachments: images by a path relative to the page, expected an
     { name: 'log', href: 'demo/notes.txt' },
   ])
 })
+
+t.test('a test that failed after its steps (an assertion on a result) opens at its last step; a passed one at none', async t => {
+  const dir = t.testdir({ demo: {} })
+  const ok = actions.slice(0, 2)
+  t.equal(traceOf(realTest(dir, ok), 'f.test.ts', dir).focus, '0:2')
+  t.equal(traceOf({ ...realTest(dir, ok), status: 'passed' }, 'f.test.ts', dir).focus, undefined)
+})
