@@ -36,6 +36,27 @@ const PLUMBING = [
   new RegExp(`^BCR ?${ID}$`), // a probe answered
 ]
 
+/**
+ * Whether each line belongs to the helper definition, which the terminal wraps (80
+ * columns) into many lines: from its start up to its end and the probe typed after it
+ * (at most {@link SETUP_MAX_LINES} lines).
+ */
+function setupFolder(): (bare: string) => boolean {
+  let left = 0
+  let seen = ''
+  return bare => {
+    const at = bare.indexOf(SETUP_START)
+    if (at >= 0) {
+      left = SETUP_MAX_LINES
+      seen = ''
+    }
+    if (left === 0) return false
+    seen += bare.slice(Math.max(at, 0)).replace(/\s+/g, '')
+    left = SETUP_END.test(seen) ? 0 : left - 1
+    return true
+  }
+}
+
 /** Undoes {@link shQuote}: `'it'\''s'` → `it's`. */
 function shUnquote(quoted: string): string {
   return quoted.slice(1, -1).replaceAll(`'\\''`, `'`)
@@ -63,9 +84,7 @@ interface Open {
 export function viewTranscript(text: string, known: ReadonlyMap<string, string> = new Map()): TranscriptPart[] {
   const parts: TranscriptPart[] = []
   let open: Open | undefined
-  // Lines left of the helper definition: the terminal wraps it (80 columns) into many lines.
-  let setupLines = 0
-  let setupSeen = ''
+  const inSetup = setupFolder()
   const push = (part: TranscriptPart): void => {
     const last = parts.at(-1)
     if (part.kind === 'text' && last?.kind === 'text') last.text += part.text
@@ -112,18 +131,7 @@ export function viewTranscript(text: string, known: ReadonlyMap<string, string> 
       start(replay[1]!, command)
       continue
     }
-    if (bare.includes(SETUP_START)) {
-      setupLines = SETUP_MAX_LINES
-      setupSeen = ''
-    }
-    if (setupLines > 0) {
-      // Folded up to the end of the definition and the probe typed after it (a bounded number of lines).
-      setupSeen += bare.slice(bare.includes(SETUP_START) ? bare.indexOf(SETUP_START) : 0).replace(/\s+/g, '')
-      setupLines = SETUP_END.test(setupSeen) ? 0 : setupLines - 1
-      push({ kind: 'plumbing', lines: 1 })
-      continue
-    }
-    if (PLUMBING.some(p => p.test(bare))) {
+    if (inSetup(bare) || PLUMBING.some(p => p.test(bare))) {
       push({ kind: 'plumbing', lines: 1 })
       continue
     }

@@ -7,7 +7,8 @@
  * @module
  */
 import { AsyncLocalStorage } from 'node:async_hooks'
-import { appendFileSync, statSync } from 'node:fs'
+import { appendFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { LIVE_ENV } from './live.js'
 import { dirname, join } from 'node:path'
 import type { ActionAttachment, ActionCommand, ActionRecord } from '../report/model.js'
 import { maskSecrets } from '../errors/secret.js'
@@ -22,11 +23,17 @@ interface Frame {
 
 const MAX_ARG = 300
 
+/** The steps under way, for the live view (see {@link ActionLog}). */
+export const RUNNING_FILE = 'running.json'
+
 /** Writes a machine's step log. */
 export class ActionLog {
   private next = 1
   private readonly scope = new AsyncLocalStorage<Frame>()
   private readonly t0 = Date.now()
+  /** Steps started and not ended, for the live view (`running.json`, only with `BOOTCHECK_LIVE=1`). */
+  private readonly running = new Map<number, Pick<ActionRecord, 'id' | 'parent' | 'action' | 'args' | 'start'>>()
+  private readonly live = process.env[LIVE_ENV] === '1'
 
   /**
    * @param file `actions.jsonl` in the artifacts folder; `undefined` keeps no log.
@@ -38,6 +45,28 @@ export class ActionLog {
     private readonly file: string | undefined,
     private readonly consoleBytes?: () => number,
   ) {}
+
+  private started(step: Pick<ActionRecord, 'id' | 'parent' | 'action' | 'args' | 'start'>): void {
+    if (!this.live || !this.file) return
+    this.running.set(step.id, step)
+    this.writeRunning()
+  }
+
+  private ended(id: number): void {
+    if (!this.live || !this.file || !this.running.delete(id)) return
+    this.writeRunning()
+  }
+
+  /** `running.json` beside the step log: the steps under way, outermost first (removed when none). */
+  private writeRunning(): void {
+    const file = join(dirname(this.file!), RUNNING_FILE)
+    try {
+      if (this.running.size === 0) rmSync(file, { force: true })
+      else writeFileSync(file, maskSecrets(JSON.stringify([...this.running.values()])) + '\n')
+    } catch {
+      // the artifacts folder went away: the live view misses it, the test does not
+    }
+  }
 
   /** Where the console log ends now (bytes), or undefined without a log. */
   private consoleAt(): number | undefined {
@@ -56,6 +85,7 @@ export class ActionLog {
     const frame: Frame = { id: this.next++, attachments: [], commands: [] }
     const started = Date.now()
     const from = this.consoleAt()
+    this.started({ id: frame.id, ...(parent ? { parent: parent.id } : {}), action, args: shorten(args), start: new Date(started).toISOString() })
     const write = (rest: Pick<ActionRecord, 'outcome'> & Partial<ActionRecord>): void => {
       const record: ActionRecord = {
         id: frame.id,
@@ -70,6 +100,7 @@ export class ActionLog {
         ...(frame.commands.length ? { commands: frame.commands } : {}),
         ...consoleRange(from, this.consoleAt()),
       }
+      this.ended(frame.id)
       if (this.file) {
         try {
           appendFileSync(this.file, maskSecrets(JSON.stringify(record)) + '\n')

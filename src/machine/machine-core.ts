@@ -95,7 +95,7 @@ export class MachineCore {
     // A reset the test did not ask for (`reboot -f` inside a command) fails the waiting
     // command at once and makes the next one wait for the new boot.
     this.qmp.on('RESET', e => this.shell.guestReset(`QEMU reported RESET, ${e.data?.reason ?? 'no reason given'}`))
-    this.actions = new ActionLog(join(parts.artifactsDir, ARTIFACT_FILES.actions))
+    this.actions = new ActionLog(join(parts.artifactsDir, ARTIFACT_FILES.actions), () => parts.console.loggedBytes)
     this.uboot = new UBoot(this.console, this.name, () => this.timeout, (action, args, fn, describe) => this.step(action, args, fn, describe))
     this.screens = { capture: () => captureScreen(this.qmp, this.workDir), testFile: parts.testFile, artifactsDir: this.artifactsDir }
     this.reader = new ScreenReader(this.screens.capture)

@@ -5,6 +5,7 @@
  * of tap, the config file or the runner: `src/api/boot.ts` puts those around it.
  * @module
  */
+import { liveDisplayArgs } from './live.js'
 import { appendFileSync } from 'node:fs'
 import { rm, writeFile } from 'node:fs/promises'
 import { constants as osConstants } from 'node:os'
@@ -133,7 +134,7 @@ export async function startMachine(spec: MachineSpec, ctx: StartContext): Promis
       ...(restore ? { restoredFrom: resolve(r.restoreDir!) } : {}),
       ...(networks.length ? { networks: networks.map(n => ({ name: n.name, capture: n.capturePath })) } : {}),
     })
-    const argv = buildQemuArgv(plan)
+    const argv = [...buildQemuArgv(plan), ...(await liveDisplayArgs(workDir, artifactsDir))]
     await writeFile(join(artifactsDir, ARTIFACT_FILES.command), shellQuote([r.qemu, ...argv]) + '\n')
     const io: { proc?: QemuProcess } = {}
     const console = openConsole(spec, name, plan, artifactsDir, admission, data => io.proc!.write(data))

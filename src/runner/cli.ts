@@ -34,6 +34,7 @@ Options of run (defaults from bootcheck.config.ts 'run', then from the host):
       --runs-dir DIR  where run folders go (default .bootcheck/runs; 'latest' links to the newest)
       --progress MODE auto (live lines on a terminal, plain lines otherwise), tty, plain or off
       --debug         when a test fails, keep its machine running and attach this terminal to it
+      --ui            serve a live view of the running machines (screen, console, steps) on 127.0.0.1
   --update-screens[=missing|all]  write missing screen references (or replace differing ones)
       --shard I/N     run only the I-th of N parts of the test files (found, then sorted)
       --timings FILE  balance shards by the durations in FILE (a results.json or a timings file)

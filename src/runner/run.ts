@@ -12,6 +12,8 @@ import { MACHINE_SCRATCH_PREFIX } from '../machine/start.js'
 import { SNAPSHOT_SCRATCH_PREFIX } from '../machine/snapshot.js'
 import { makeScratchDir, sweepDeadScratch } from '../util/scratch.js'
 import { RunnerServer } from './server.js'
+import { startLiveView } from './live/server.js'
+import { LIVE_ENV } from '../machine/live.js'
 import { readTapRun } from './tap-results.js'
 import { runTapProcess } from './tap-process.js'
 import { applyKnownFailures, type KnownFailure } from './known-failures.js'
@@ -42,6 +44,8 @@ export interface RunOptions {
   progress?: 'auto' | 'tty' | 'plain' | 'off'
   /** Keep the machine of a failing test running and attach the terminal to it. */
   debug?: boolean
+  /** Serve the live view of the running machines (`--ui`): its URL is printed on stderr. */
+  ui?: boolean
   /** This run is one shard of the suite (`--shard`): recorded in results.json. */
   shard?: ShardInfo
   /** Run a failed file again, up to this many times, on fresh machines (default 0). */
@@ -111,6 +115,8 @@ interface RunContext {
   server: RunnerServer
   progress: ReturnType<typeof createProgress>
   stderr: NodeJS.WriteStream
+  /** The live view (`--ui`), if asked for. */
+  live: Awaited<ReturnType<typeof startLiveView>> | undefined
 }
 
 function attemptPolicy(o: RunOptions): AttemptPolicy {
@@ -129,16 +135,19 @@ async function openRun(o: RunOptions, started: Date): Promise<RunContext> {
   // With --debug the terminal belongs to the attached console: no live block.
   const progress = createProgress({ stdout, stderr, mode: o.debug ? 'off' : (o.progress ?? 'auto') })
   const server = await RunnerServer.listen(join(sockDir, 'runner.sock'), { memoryMiB: o.memoryMiB, cpus: o.cpus }, (m, why) => progress.update(m, why))
+  const live = o.ui ? await startLiveView({ root: join(dir, 'artifacts'), stages: () => server.machines.values() }) : undefined
+  if (live) stderr.write(`bootcheck: live view ${live.url}\n`)
   stderr.write(`bootcheck: run folder ${relative(process.cwd(), dir) || dir}; ${o.files.length} test file(s), ${o.jobs} at a time, memory budget ${o.memoryMiB} MiB, ${o.cpus} vCPU\n`)
-  return { dir, sockDir, server, progress, stderr }
+  return { dir, sockDir, server, progress, stderr, live }
 }
 
-/** Stops the progress display and the lease server (waiting for the test processes of an interrupted run) and removes its socket folder. */
+/** Stops the progress display, the lease server (waiting for the test processes of an interrupted run) and the live view, and removes its socket folder. */
 async function closeRun(ctx: RunContext, interruptedBy: NodeJS.Signals | undefined): Promise<void> {
   ctx.progress.stop()
   // Interrupted: tap may exit before its test processes have ended their QEMU; wait for them.
   if (interruptedBy) await ctx.server.drained(DRAIN_MS)
   await ctx.server.close()
+  await ctx.live?.close()
   await rm(ctx.sockDir, { recursive: true, force: true })
 }
 
@@ -157,6 +166,7 @@ async function runFiles(o: RunOptions, ctx: RunContext): Promise<{ files: FileRe
     [RUNNER_ENV]: ctx.server.socketPath,
     ...(o.updateScreens ? { BOOTCHECK_UPDATE_SCREENS: o.updateScreens } : {}),
     ...(o.debug ? { BOOTCHECK_DEBUG: '1' } : {}),
+    ...(ctx.live ? { [LIVE_ENV]: '1' } : {}),
     ...o.env,
   }
   let interruptedBy: NodeJS.Signals | undefined

@@ -1,3 +1,5 @@
+import { LIVE_ENV } from '../machine/live.js'
+import { startLiveView } from './live/server.js'
 import { parseArgs } from 'node:util'
 import { boot } from '../api/boot.js'
 import type { Machine } from '../machine/machine.js'
@@ -24,6 +26,7 @@ Options:
   --uefi              boot with UEFI firmware (OVMF) instead of SeaBIOS
   --accel auto|kvm|tcg  (default auto: KVM when it works)
   --name N            machine name in messages and artifacts (default shell)
+  --ui                also serve its live view (screen, console) on 127.0.0.1; prints the URL
 
 The terminal is attached to the guest's serial console. Ctrl-] then q powers the machine
 off (ACPI power button, then quit); Ctrl-] ? lists the other escape commands.`
@@ -47,6 +50,8 @@ export interface ShellArgs {
   /** The spec the flags describe; with `machine`, these fields override the definition's. */
   spec: MachineSpec
   help: boolean
+  /** `--ui`: serve the live view of the machine too. */
+  ui?: boolean
 }
 
 const OPTIONS = {
@@ -63,6 +68,7 @@ const OPTIONS = {
   uefi: { type: 'boolean' },
   accel: { type: 'string' },
   name: { type: 'string' },
+  ui: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const
 
@@ -128,7 +134,7 @@ export function parseShellArgs(argv: string[]): ShellArgs {
     ...(v.uefi ? { firmware: 'uefi' as const } : {}),
     ...(v.accel !== undefined ? { accel: v.accel as 'auto' | 'kvm' | 'tcg' } : {}),
   }
-  return { ...(machine !== undefined ? { machine } : {}), spec, help: v.help === true }
+  return { ...(machine !== undefined ? { machine } : {}), spec, help: v.help === true, ...(v.ui ? { ui: true } : {}) }
 }
 
 /**
@@ -174,8 +180,10 @@ export async function shellCommand(argv: string[], io: ShellIo = {}): Promise<nu
   const errors = io.errors ?? process.stderr
   const say = (line: string): void => void errors.write(`bootcheck shell: ${line}\n`)
   let spec: MachineSpec
+  let ui = false
   try {
     const args = parseShellArgs(argv)
+    ui = args.ui === true
     if (args.help) {
       ;(io.output ?? process.stdout).write(SHELL_USAGE + '\n')
       return 0
@@ -193,12 +201,16 @@ export async function shellCommand(argv: string[], io: ShellIo = {}): Promise<nu
     return 2
   }
   let machine: Machine
+  // The live view's VNC socket is asked of QEMU through the environment, as for a run's tests.
+  if (ui) process.env[LIVE_ENV] = '1'
   try {
     machine = await boot(spec)
   } catch (e) {
     say(`could not boot: ${(e as Error).message}`)
     return 1
   }
+  const live = ui ? await startLiveView({ root: machine.artifactsDir }) : undefined
+  if (live) errors.write(`bootcheck: live view ${live.url}\n`)
   try {
     say(`${machine.name} runs on ${machine.accel.toUpperCase()}, QEMU pid ${machine.pid}; artifacts (console log, QEMU command) in ${machine.artifactsDir}`)
     const how = await attachConsole(machine, { input: io.input ?? process.stdin, output: io.output ?? process.stdout })
@@ -207,6 +219,7 @@ export async function shellCommand(argv: string[], io: ShellIo = {}): Promise<nu
     return 0
   } finally {
     await machine.dispose()
+    await live?.close()
   }
 }
 

@@ -22,13 +22,13 @@ export interface TraceServer extends StaticServer {
 /** The folder to serve for `target` (a run folder's root when it lies in one) and its traces. */
 export function traceTargets(target: string): { root: string; traces: string[] } {
   const path = resolve(target)
-  if (!existsSync(path)) throw new UsageError(`show-trace: ${target} does not exist`)
+  if (!existsSync(path)) throw new UsageError(`${target} does not exist`)
   if (statSync(path).isFile()) {
-    if (basename(path) !== TRACE_FILE && !path.endsWith('.html')) throw new UsageError(`show-trace: ${target} is not a trace (${TRACE_FILE})`)
+    if (basename(path) !== TRACE_FILE && !path.endsWith('.html')) throw new UsageError(`${target} is not a trace (${TRACE_FILE})`)
     return { root: runFolderOf(dirname(path)) ?? dirname(path), traces: [path] }
   }
   const traces = findTraces(path, 6)
-  if (!traces.length) throw new UsageError(`show-trace: no ${TRACE_FILE} under ${target} (traces are written with the report of a run)`)
+  if (!traces.length) throw new UsageError(`no ${TRACE_FILE} under ${target} (traces are written with the report of a run)`)
   return { root: runFolderOf(path) ?? path, traces }
 }
 
@@ -44,7 +44,7 @@ export async function startTraceServer(target: string): Promise<TraceServer> {
 /** The command: prints `bootcheck: trace URL` and serves until SIGINT or SIGTERM. */
 export async function showTraceCommand(argv: string[]): Promise<number> {
   const target = argv.find(a => !a.startsWith('-'))
-  if (!target || argv.length !== 1) throw new UsageError('show-trace takes one path: a run folder, a test\'s artifacts folder or a trace.html')
+  if (!target || argv.length !== 1) throw new UsageError('it takes one path: a run folder, a test\'s artifacts folder or a trace.html')
   const server = await startTraceServer(target)
   process.stdout.write(`bootcheck: trace ${server.open}\n(${server.traces.length} trace${server.traces.length === 1 ? '' : 's'}; only this computer can open it; Ctrl-C stops serving)\n`)
   await new Promise<void>(ok => {

@@ -12,6 +12,9 @@ import { extname, join, resolve, sep } from 'node:path'
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
   '.png': 'image/png',
   '.jpg': 'image/jpeg',
   '.json': 'application/json',
@@ -47,6 +50,14 @@ async function handle(base: string, req: IncomingMessage, res: ServerResponse, i
   if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'GET only')
   const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)
   if (path === '/' && index) return send(res, 200, index(), 'text/html; charset=utf-8')
+  return sendFile(base, path, req, res)
+}
+
+/**
+ * Answers with the file at `path` under folder `base` (a real path), or 404/403: a path
+ * that leaves the folder, through `..` or a symbolic link, is refused.
+ */
+export async function sendFile(base: string, path: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const file = resolve(join(base, path))
   let real: string
   try {
@@ -62,7 +73,8 @@ async function handle(base: string, req: IncomingMessage, res: ServerResponse, i
   createReadStream(real).pipe(res)
 }
 
-function send(res: ServerResponse, status: number, body: string, type = 'text/plain; charset=utf-8'): void {
+/** Answers with `status` and a text `body`. */
+export function send(res: ServerResponse, status: number, body: string, type = 'text/plain; charset=utf-8'): void {
   res.writeHead(status, { 'content-type': type })
   res.end(body)
 }

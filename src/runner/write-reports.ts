@@ -1,6 +1,8 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { dirname, join, relative, resolve } from 'node:path'
+import { existsSync } from 'node:fs'
 import { writeHtmlReport } from '../report/html.js'
+import { TRACE_FILE } from '../report/trace/write.js'
 import { renderJUnit } from '../report/junit.js'
 import type { FileRecord, RunRecord } from '../report/model.js'
 import { entryLabel } from '../report/text.js'
@@ -33,6 +35,8 @@ export function summary(run: RunRecord, html: string, junit?: string, slowest = 
     for (const t of failed.filter(x => !x.knownFailure)) {
       lines.push(`✗ ${name} › ${t.name}${t.status === 'interrupted' ? ' (interrupted)' : ''}`)
       for (const m of t.machines) lines.push(`    artifacts of ${m.machine}: ${rel(m.dir)}`)
+      const trace = t.machines[0] && join(dirname(t.machines[0].dir), TRACE_FILE)
+      if (trace && existsSync(trace)) lines.push(`    trace (opens at the failing step): ${rel(trace)}, or bootcheck show-trace ${rel(trace)}`)
     }
     if (f.attempts?.length) lines.push(`    failed on all ${f.attempts.length + 1} attempts`)
   }

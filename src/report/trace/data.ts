@@ -5,7 +5,7 @@
  * @module
  */
 import type { ActionRecord, MachineRecord, TestRecord } from '../model.js'
-import { imageSrc } from '../html/files.js'
+import { fileHref, imageSrc } from '../html/files.js'
 import { consoleLines, commandViews, type CommandView, type TraceLine } from './console-lines.js'
 import { networkFrames, qmpEvents, type TraceEvent, type TraceFrame } from './events.js'
 
@@ -73,7 +73,7 @@ export function traceOf(t: TestRecord, file: string, pageDir: string): TraceData
     ...(t.message ? { message: t.message } : {}),
     machines,
     steps,
-    ...focusOf(steps),
+    ...focusOf(steps, t.status === 'failed' || t.status === 'interrupted'),
   }
 }
 
@@ -118,7 +118,7 @@ function stepsOf(m: MachineRecord, index: number, machine: TraceMachine, pageDir
       markers,
       attachments: (a.attachments ?? []).map(f => {
         const src = /\.(png|jpe?g)$/i.test(f.path) ? imageSrc(f.path, pageDir) : undefined
-        return { name: f.name, ...(src ? { src } : {}), href: src ?? f.path }
+        return { name: f.name, ...(src ? { src } : {}), href: src ?? fileHref(f.path, pageDir) }
       }),
     }
   })
@@ -139,9 +139,16 @@ function byMarkers(lines: TraceLine[], markers: string[]): { from: number; to: n
   return { from: first.o, to: end.o + end.n }
 }
 
-function focusOf(steps: TraceStep[]): { focus?: string } {
+/**
+ * The step a trace opens at: the innermost failed step of the first failure; for a test
+ * that failed outside any step (an assertion on a result), the last step that ran.
+ */
+function focusOf(steps: TraceStep[], testFailed: boolean): { focus?: string } {
   const failed = steps.filter(s => s.outcome === 'error')
-  if (!failed.length) return {}
+  if (!failed.length) {
+    const last = steps.reduce<TraceStep | undefined>((a, b) => (!a || b.start >= a.start ? b : a), undefined)
+    return testFailed && last ? { focus: last.key } : {}
+  }
   const first = failed.reduce((a, b) => (b.start < a.start ? b : a))
   // Inside the first failed step, its innermost failed descendant.
   let focus = first

@@ -50,7 +50,7 @@ main.trace { display: grid; grid-template-columns: minmax(300px, 38%) 1fr; heigh
 .compare-actual { position: absolute; left: 0; top: 0; }
 .compare-slider { width: 100%; }
 ul.timed { list-style: none; padding: 0; margin: 0; font: 12px ui-monospace, monospace; max-height: 12em; overflow: auto; }
-#console { max-height: 40vh; overflow: auto; font: 12px/1.35 ui-monospace, monospace; }
+#console { position: relative; max-height: 40vh; overflow: auto; font: 12px/1.35 ui-monospace, monospace; }
 #console .line.protocol { color: #8c959f; }
 body.hide-protocol #console .line.protocol { display: none; }
 #console .line.hl { background: var(--hl); }
@@ -69,6 +69,7 @@ export function renderTracePage(data: TraceData, reportHref?: string): string {
     '<head>',
     '<meta charset="utf-8">',
     `<meta http-equiv="Content-Security-Policy" content="${TRACE_CSP}">`,
+    '<link rel="icon" href="data:,">',
     `<title>Trace: ${esc(data.test)} (${esc(data.status)})</title>`,
     `<style>${STYLE}</style>`,
     '</head>',

@@ -75,7 +75,8 @@ export const TRACE_SCRIPT = `
       if (on && !first) first = l;
     }
     $('#console-range').textContent = s.console ? 'bytes ' + s.console.from + '–' + s.console.to + (first ? '' : ' (nothing printed)') : 'no console offsets recorded for this step';
-    if (first) first.scrollIntoView({ block: 'center' });
+    // Scroll the transcript alone (the page stays where the step's details are).
+    if (first) { const pre = $('#console'); pre.scrollTop = Math.max(0, first.offsetTop - pre.clientHeight / 3); }
   }
 
   function drawFrame(s, m) {

@@ -1,7 +1,7 @@
 // The step log: records with arguments, times, outcomes, nesting and attachments, read back
 // in start order, and cut-short files read as far as they go.
 import t from 'tap'
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { ActionLog } from '../../../src/machine/actions.js'
 import { parseActions } from '../../../src/report/actions.js'
@@ -70,4 +70,25 @@ t.test("each step records the console's byte offsets while it ran: from the cons
     appendFileSync(join(dir, 'console.log'), 'more\n')
   })
   t.same(parseActions(readFileSync(join(dir, 'disk.jsonl'), 'utf8'))[0]!.console, { from: 5, to: 10 })
+})
+
+t.test('with the live view on, running.json lists the steps under way, and goes when none is', async t => {
+  const dir = t.testdir({})
+  const before = process.env.BOOTCHECK_LIVE
+  process.env.BOOTCHECK_LIVE = '1'
+  t.teardown(() => (before === undefined ? delete process.env.BOOTCHECK_LIVE : (process.env.BOOTCHECK_LIVE = before)))
+  const log = new ActionLog(join(dir, 'actions.jsonl'), () => 0)
+  const running = (): string[] => (existsSync(join(dir, 'running.json')) ? (JSON.parse(readFileSync(join(dir, 'running.json'), 'utf8')) as { action: string }[]).map(s => s.action) : [])
+  let seen: string[] = []
+  await log.step('reboot', {}, async () => {
+    await log.step('waitForShell', {}, async () => {
+      seen = running()
+    })
+    t.same(running(), ['reboot'], 'the inner step ended')
+  })
+  t.same(seen, ['reboot', 'waitForShell'], 'both under way, outermost first')
+  t.notOk(existsSync(join(dir, 'running.json')), 'removed when no step is under way')
+  const off = t.testdir({})
+  delete process.env.BOOTCHECK_LIVE
+  await new ActionLog(join(off, 'actions.jsonl'), () => 0).step('x', {}, async () => t.notOk(existsSync(join(off, 'running.json')), 'no file without the live view'))
 })

@@ -71,3 +71,21 @@ t.test('QMP events with their own timestamps; frames in one line', async t => {
   Buffer.from([0x45, 0, 0, 28, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 2, 15, 10, 0, 2, 2, 0, 68, 0, 67, 0, 8, 0, 0]).copy(frame, 14)
   t.equal(describeFrame(summarizeFrame(frame), 42), '10.0.2.15:68 → 10.0.2.2:67 UDP 42 B')
 })
+
+t.test("a step's attachments: images by a path relative to the page, expected and actual side by side for the slider", async t => {
+  const dir = t.testdir({ demo: { 'expected.png': 'x', 'actual.png': 'y', 'notes.txt': 'z' } })
+  const withFiles = actions.map((a, i) => (i === 2 ? { ...a, attachments: [{ name: 'expected', path: join(dir, 'demo', 'expected.png') }, { name: 'actual', path: join(dir, 'demo', 'actual.png') }, { name: 'log', path: join(dir, 'demo', 'notes.txt') }] } : a))
+  const trace = traceOf(realTest(dir, withFiles), 'fail.test.ts', dir)
+  t.same(trace.steps[2]!.attachments, [
+    { name: 'expected', src: 'demo/expected.png', href: 'demo/expected.png' },
+    { name: 'actual', src: 'demo/actual.png', href: 'demo/actual.png' },
+    { name: 'log', href: 'demo/notes.txt' },
+  ])
+})
+
+t.test('a test that failed after its steps (an assertion on a result) opens at its last step; a passed one at none', async t => {
+  const dir = t.testdir({ demo: {} })
+  const ok = actions.slice(0, 2)
+  t.equal(traceOf(realTest(dir, ok), 'f.test.ts', dir).focus, '0:2')
+  t.equal(traceOf({ ...realTest(dir, ok), status: 'passed' }, 'f.test.ts', dir).focus, undefined)
+})

@@ -90,3 +90,8 @@ t.test('shellCommand: exit status 2 and the message for a bad command line or a 
   t.same(asked, ['live'])
   t.match(resolved, [2, /ISO \(--iso\) '.*def\.iso' does not exist/])
 })
+
+t.test('--ui asks for the live view; without it there is none', async t => {
+  t.equal(parseShellArgs(['--iso', 'x.iso', '--ui']).ui, true)
+  t.equal(parseShellArgs(['--iso', 'x.iso']).ui, undefined)
+})

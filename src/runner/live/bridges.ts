@@ -1,0 +1,73 @@
+/**
+ * The live view's two streams per machine: its screen (the browser's WebSocket joined to
+ * QEMU's VNC Unix socket, the client's half through the read-only filter) and its serial
+ * console (the console log sent from its last 256 KiB, then followed as it grows).
+ * @module
+ */
+import { open, stat } from 'node:fs/promises'
+import { connect } from 'node:net'
+import type { WebSocket } from 'ws'
+import type { LiveMachine } from './machines.js'
+import { RfbClientFilter } from './rfb-filter.js'
+
+/** How often the console log is looked at for new bytes (ms). */
+const FOLLOW_MS = 100
+/** How much of the console a new viewer gets first. */
+const CONSOLE_BACKLOG = 256 * 1024
+
+/** Joins `ws` to the machine's VNC socket; input passes only while `locked()` is false. */
+export function bridgeVnc(ws: WebSocket, m: LiveMachine, locked: () => boolean): void {
+  const vnc = connect(m.vnc)
+  const filter = new RfbClientFilter(locked)
+  const end = (): void => {
+    vnc.destroy()
+    ws.close()
+  }
+  vnc.on('data', d => ws.send(d))
+  vnc.on('error', end)
+  vnc.on('close', end)
+  ws.on('message', data => {
+    try {
+      const pass = filter.push(Buffer.isBuffer(data) ? data : Buffer.from(data as ArrayBuffer))
+      if (pass.length) vnc.write(pass)
+    } catch (e) {
+      process.stderr.write(`bootcheck: live view of ${m.machine}: ${(e as Error).message}; its screen connection was closed\n`)
+      end() // a message the filter does not know: nothing unparsed reaches QEMU
+    }
+  })
+  ws.on('close', () => vnc.destroy())
+  ws.on('error', () => vnc.destroy())
+}
+
+/** Sends the machine's console log to `ws`: its end, then what is added, until either side closes. */
+export function bridgeConsole(ws: WebSocket, m: LiveMachine): void {
+  let at = -1
+  let busy = false
+  const tick = async (): Promise<void> => {
+    if (busy) return
+    busy = true
+    try {
+      const size = (await stat(m.console)).size
+      if (at < 0) at = Math.max(0, size - CONSOLE_BACKLOG)
+      if (size > at) {
+        const fd = await open(m.console, 'r')
+        try {
+          const buf = Buffer.alloc(Math.min(size - at, 1 << 20))
+          const { bytesRead } = await fd.read(buf, 0, buf.length, at)
+          at += bytesRead
+          ws.send(buf.subarray(0, bytesRead))
+        } finally {
+          await fd.close()
+        }
+      }
+    } catch {
+      // not written yet, or gone: tried again
+    } finally {
+      busy = false
+    }
+  }
+  const timer = setInterval(() => void tick(), FOLLOW_MS)
+  void tick()
+  ws.on('close', () => clearInterval(timer))
+  ws.on('error', () => clearInterval(timer))
+}

@@ -1,0 +1,151 @@
+/**
+ * The live view's server (`bootcheck run --ui`, `bootcheck shell --ui`): on 127.0.0.1 at a
+ * random port, with a random token. The page, the machines' state, each machine's screen
+ * (a WebSocket bridged to QEMU's VNC socket, shown by noVNC) and serial console (the
+ * console log followed, shown by xterm.js). Every request needs the token (in the URL, or
+ * the cookie the page got with it) and the server's own Host; input reaches a guest only
+ * after the page unlocked it, enforced here by {@link RfbClientFilter}.
+ * @module
+ */
+import { randomBytes, timingSafeEqual } from 'node:crypto'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo, Socket } from 'node:net'
+import { relative } from 'node:path'
+import { WebSocketServer } from 'ws'
+import { findLiveMachines, liveSteps, runningSteps, type LiveMachine } from './machines.js'
+import { liveAssetRoots, LIVE_PAGE, LIVE_SCRIPT } from './page.js'
+import { bridgeConsole, bridgeVnc } from './bridges.js'
+import { send, sendFile } from '../static-server.js'
+
+/** What the runner knows of a machine's progress (see `MachineState`). */
+export interface LiveStage {
+  machine: string
+  test: string
+  state: string
+  stage?: string
+  line?: string
+}
+
+/** Options of {@link startLiveView}. */
+export interface LiveViewOptions {
+  /** The run's artifacts folder, searched for machines. */
+  root: string
+  /** The runner's progress of each machine, when there is a runner. */
+  stages?: () => Iterable<LiveStage>
+}
+
+/** A running live view. */
+export interface LiveView {
+  /** `http://127.0.0.1:PORT/?token=…` */
+  url: string
+  port: number
+  server: Server
+  /** Machine ids whose input is unlocked. */
+  unlocked: Set<string>
+  close(): Promise<void>
+}
+
+const COOKIE = 'bootcheck_live'
+
+/** Starts the live view of the machines under `o.root`. */
+export async function startLiveView(o: LiveViewOptions): Promise<LiveView> {
+  const token = randomBytes(24).toString('base64url')
+  const unlocked = new Set<string>()
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 1 << 20 })
+  const sockets = new Set<Socket>()
+  let port = 0
+  const ok = (req: IncomingMessage): boolean => authorized(req, token, port)
+  const server = createServer((req, res) => {
+    if (!ok(req)) return send(res, 403, 'bootcheck live view: the token is missing or wrong, or the Host is not 127.0.0.1\n')
+    handle(req, res, o, unlocked, token).catch(() => send(res, 500, 'error'))
+  })
+  server.on('connection', s => (sockets.add(s), s.once('close', () => sockets.delete(s))))
+  server.on('upgrade', (req, socket, head) => {
+    if (!ok(req)) return void socket.end('HTTP/1.1 403 Forbidden\r\n\r\n')
+    const m = /^\/ws\/(vnc|console)\/([0-9a-f]{12})$/.exec(new URL(req.url ?? '/', 'http://x').pathname)
+    if (!m) return void socket.end('HTTP/1.1 404 Not Found\r\n\r\n')
+    void machineById(o.root, m[2]!).then(machine => {
+      if (!machine) return void socket.end('HTTP/1.1 404 Not Found\r\n\r\n')
+      wss.handleUpgrade(req, socket, head, ws => (m[1] === 'vnc' ? bridgeVnc(ws, machine, () => !unlocked.has(machine.id)) : bridgeConsole(ws, machine)))
+    })
+  })
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', resolve)
+  })
+  port = (server.address() as AddressInfo).port
+  const close = async (): Promise<void> => {
+    for (const c of wss.clients) c.terminate()
+    for (const s of sockets) s.destroy()
+    await new Promise<void>(resolve => server.close(() => resolve()))
+  }
+  return { url: `http://127.0.0.1:${port}/?token=${token}`, port, server, unlocked, close }
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse, o: LiveViewOptions, unlocked: Set<string>, token: string): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://x')
+  const path = url.pathname
+  if (path === '/' && req.method === 'GET') {
+    res.setHeader('set-cookie', `${COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`)
+    res.setHeader('content-security-policy', "default-src 'self'; connect-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; script-src 'self'; base-uri 'none'; form-action 'none'")
+    return send(res, 200, LIVE_PAGE, 'text/html; charset=utf-8')
+  }
+  if (path === '/assets/live.js') return send(res, 200, LIVE_SCRIPT, 'text/javascript; charset=utf-8')
+  const asset = /^\/assets\/(novnc|xterm)(\/.*)$/.exec(path)
+  if (asset && req.method === 'GET') return sendFile(liveAssetRoots()[asset[1] as 'novnc' | 'xterm'], asset[2]!, req, res)
+  if (path === '/api/state' && req.method === 'GET') return send(res, 200, JSON.stringify(await state(o, unlocked)), 'application/json')
+  const input = /^\/api\/input\/([0-9a-f]{12})$/.exec(path)
+  if (input && req.method === 'POST') {
+    const want = url.searchParams.get('unlock') === '1'
+    if (want) unlocked.add(input[1]!)
+    else unlocked.delete(input[1]!)
+    return send(res, 200, JSON.stringify({ id: input[1], unlocked: want }), 'application/json')
+  }
+  send(res, 404, 'not found')
+}
+
+async function state(o: LiveViewOptions, unlocked: Set<string>): Promise<unknown> {
+  const stages = [...(o.stages?.() ?? [])]
+  const machines = await findLiveMachines(o.root)
+  return {
+    machines: await Promise.all(
+      machines.map(async m => {
+        const s = stages.find(x => x.machine === m.machine && x.test === m.test)
+        const steps = await liveSteps(m)
+        const running = m.endedAt ? [] : await runningSteps(m)
+        const failed = steps.some(a => a.outcome === 'error' && a.parent === undefined)
+        return {
+          id: m.id,
+          machine: m.machine,
+          test: m.test,
+          file: relative(process.cwd(), m.file) || m.file,
+          running: !m.endedAt,
+          status: failed ? 'failing' : m.endedAt ? 'ended' : 'running',
+          ...(s?.stage ? { stage: s.stage } : {}),
+          unlocked: unlocked.has(m.id),
+          steps: steps.map(a => ({ id: a.id, parent: a.parent, action: a.action, args: a.args, outcome: a.outcome, durationMs: a.durationMs, error: a.error })),
+          underway: running.map(a => ({ id: a.id, parent: a.parent, action: a.action, args: a.args, sinceMs: Date.now() - Date.parse(a.start) })),
+        }
+      }),
+    ),
+  }
+}
+
+async function machineById(root: string, id: string): Promise<LiveMachine | undefined> {
+  return (await findLiveMachines(root)).find(m => m.id === id)
+}
+
+/** Whether `req` carries the token (query or cookie) and names this server as its Host. */
+export function authorized(req: IncomingMessage, token: string, port: number): boolean {
+  const host = req.headers.host
+  if (host !== `127.0.0.1:${port}` && host !== `localhost:${port}`) return false
+  const query = new URL(req.url ?? '/', 'http://x').searchParams.get('token')
+  const cookie = /(?:^|;\s*)bootcheck_live=([A-Za-z0-9_-]+)/.exec(req.headers.cookie ?? '')?.[1]
+  return [query, cookie].some(given => given !== null && given !== undefined && same(given, token))
+}
+
+function same(a: string, b: string): boolean {
+  const x = Buffer.from(a)
+  const y = Buffer.from(b)
+  return x.length === y.length && timingSafeEqual(x, y)
+}
