@@ -10,7 +10,9 @@
  *   that file (`#` comments in Nix or shell files; no `#name`: the whole file). `--write`
  *   refreshes them; a stale quote fails. Quoted code is type-checked where it lives;
  * - links between pages (with their #anchors, GitHub's heading slugs) and to repository
- *   files resolve, and so does every repository path written as code (`src/…`, `tests/…`).
+ *   files resolve, and so does every repository path written as code (`src/…`, `tests/…`);
+ * - the table of docs/errors.md has one row per error class of src/ with a `code` of its
+ *   own, each with that code.
  *
  *   node --import tsx scripts/check-docs.ts            (exits 1 and lists each problem)
  *   node --import tsx scripts/check-docs.ts --write    (refreshes the quotes first)
@@ -259,6 +261,43 @@ export function compileSnippets(root: string, snippets: (Block & { page: string 
   return problems
 }
 
+/** Every class of `src/` that sets a `code` of its own, with that code. */
+export function errorCodes(root: string): Map<string, string> {
+  const codes = new Map<string, string>()
+  const walk = (dir: string): void => {
+    for (const name of readdirSync(join(root, dir))) {
+      const path = join(dir, name)
+      if (statSync(join(root, path)).isDirectory()) walk(path)
+      else if (name.endsWith('.ts')) {
+        const text = readFileSync(join(root, path), 'utf8')
+        for (const chunk of text.split(/(?=^export class )/m)) {
+          const m = /^export class (\w+) extends \w+ \{[^]*?^ {2}override readonly code(?:: \w+)? = '(\w+)'/m.exec(chunk)
+          if (m) codes.set(m[1]!, m[2]!)
+        }
+      }
+    }
+  }
+  walk('src')
+  return codes
+}
+
+/** The rows of the errors page's table (`| \`Class\` | \`CODE\` | when |`) that disagree with the code, and the classes without a row. */
+export function checkErrorTable(page: string, text: string, codes: Map<string, string>): Problem[] {
+  const problems: Problem[] = []
+  const seen = new Set<string>()
+  text.split('\n').forEach((line, i) => {
+    const row = /^\| `(\w+Error)` \| `(\w+)` \|/.exec(line)
+    if (!row) return
+    const [, cls, code] = row as unknown as [string, string, string]
+    seen.add(cls)
+    const real = codes.get(cls)
+    if (real === undefined) problems.push({ file: page, line: i + 1, message: `errors table: no class ${cls} with a code of its own in src/` })
+    else if (real !== code) problems.push({ file: page, line: i + 1, message: `errors table: ${cls}'s code is ${real}, not ${code}` })
+  })
+  for (const [cls, code] of codes) if (!seen.has(cls)) problems.push({ file: page, line: 0, message: `errors table: no row for ${cls} (${code})` })
+  return problems
+}
+
 /** README.md and the markdown of docs/ (not docs/dist), as repository-relative paths. */
 export function docPages(root: string): string[] {
   const walk = (dir: string): string[] =>
@@ -294,6 +333,8 @@ export function checkDocs(root: string, write = false): { problems: Problem[]; s
     partial += s.partial
     quoted += s.quoted
   }
+  const errorsPage = join('docs', 'errors.md')
+  if (pages.has(errorsPage)) problems.push(...checkErrorTable(errorsPage, pages.get(errorsPage)!, errorCodes(root)))
   problems.push(...compileSnippets(root, compile))
   const summary = `docs:check: ${pages.size} pages, ${compile.length} ts blocks type-checked, ${partial} partial blocks skipped, ${quoted} quotes of tested files`
   return { problems, summary }

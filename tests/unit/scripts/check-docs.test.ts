@@ -5,7 +5,7 @@ import t from 'tap'
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { anchors, checkDocs, checkLinks, extractRegion, parseBlocks, PENDING_PAGES, refreshIncludes, selectSnippets, slugify } from '../../../scripts/check-docs.js'
+import { anchors, checkDocs, checkErrorTable, checkLinks, errorCodes, extractRegion, parseBlocks, PENDING_PAGES, refreshIncludes, selectSnippets, slugify } from '../../../scripts/check-docs.js'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
 
@@ -68,6 +68,35 @@ t.test('links: files, anchors on other pages and on the same page, pending pages
     ['2: link to c.md: no such file', '2: link to a.md#there: no heading makes #there', '3: `src/y.ts` names no file of the repository'],
   )
   t.ok(PENDING_PAGES.includes('docs/services.md'))
+})
+
+t.test('the errors table: one row per class with a code of its own, each with its code', async t => {
+  const dir = t.testdir({
+    src: {
+      'e.ts': [
+        'export class BaseError extends Error {',
+        "  readonly code: string = 'BASE'",
+        '}',
+        'export class AError extends BaseError {',
+        "  override readonly code = 'CODE_A'",
+        '}',
+        '/** B inherits A code: no row of its own needed */',
+        'export class BError extends AError {}',
+        'export class CError extends BaseError {',
+        '  readonly other = 1',
+        "  override readonly code: string = 'CODE_C'",
+        '}',
+      ].join('\n'),
+    },
+  })
+  const codes = errorCodes(dir)
+  t.same([...codes], [['AError', 'CODE_A'], ['CError', 'CODE_C']])
+  const table = '| class | `code` | when |\n| --- | --- | --- |\n| `AError` | `CODE_A` | a |\n| `CError` | `CODE_X` | c |\n| `ZError` | `CODE_Z` | z |\n'
+  t.same(
+    checkErrorTable('docs/errors.md', table, codes).map(p => `${p.line}: ${p.message}`),
+    ["4: errors table: CError's code is CODE_C, not CODE_X", '5: errors table: no class ZError with a code of its own in src/'],
+  )
+  t.same(checkErrorTable('docs/errors.md', '| `AError` | `CODE_A` | a |', codes).map(p => p.message), ['errors table: no row for CError (CODE_C)'])
 })
 
 t.test('a project: snippets type-checked against the package, stale quotes and bad snippets reported by page and line', async t => {
