@@ -11,6 +11,8 @@ echo "test: type check"
 npx tsc -p tsconfig.json
 echo "test: layers"
 node --import tsx scripts/check-layers.ts
+echo "test: sizes"
+node --import tsx scripts/check-size.ts
 echo "test: docs (ts blocks type-checked, quotes of tested files, links; docs/*.md and README.md)"
 npm run --silent docs:check
 echo "test: docs site and API reference (TypeDoc, warnings are errors) into docs/dist"

@@ -1,4 +1,4 @@
-import { createWriteStream, type WriteStream } from 'node:fs'
+import { createWriteStream, statSync, type WriteStream } from 'node:fs'
 import { dirname } from 'node:path'
 import { AnsiStripper } from './ansi.js'
 import {
@@ -73,11 +73,23 @@ export class SerialConsole {
     this.errorLines = options.errorLines ?? 20
     this.logFile = options.logFile
     this.log = options.logFile ? createWriteStream(options.logFile, { flags: 'a' }) : undefined
+    this.logged = options.logFile ? sizeOf(options.logFile) : 0
+  }
+
+  private logged: number
+
+  /**
+   * The size the log file has once everything received so far is written (bytes): the
+   * offset of the next byte. The step log records it around each step.
+   */
+  get loggedBytes(): number {
+    return this.logged
   }
 
   /** Feeds output from the guest. Called by the process layer for every chunk. */
   push(raw: string): void {
     this.log?.write(raw)
+    if (this.log) this.logged += Buffer.byteLength(raw)
     for (const l of this.rawListeners) l(raw)
     const text = this.stripper.push(raw)
     if (text.length === 0) return
@@ -274,4 +286,12 @@ export class SerialConsole {
 /** Formats milliseconds as seconds for messages. */
 export function formatMs(ms: number): string {
   return ms >= 1000 ? `${+(ms / 1000).toFixed(1)} s` : `${ms} ms`
+}
+
+function sizeOf(file: string): number {
+  try {
+    return statSync(file).size
+  } catch {
+    return 0
+  }
 }

@@ -60,6 +60,9 @@ export class BootcheckError extends Error {
     // a guest cannot make one huge: lines and the whole are capped.
     super(typeof message === 'string' ? capMessage(maskSecrets(message)) : message, options)
     this.name = new.target.name
+    // tap reports a thrown error's message as the name of its test point, on one line; an
+    // enumerable copy reaches the TAP diagnostics whole, where the report reads it.
+    if (this.message.includes('\n')) Object.defineProperty(this, 'messageLines', { value: this.message, enumerable: true })
   }
 }
 

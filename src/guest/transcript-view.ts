@@ -25,6 +25,10 @@ const REPLAY = new RegExp(`__bcp (${ID}) -?\\d+`)
 const KERNEL = /^\[\s*\d+\.\d+\] /
 const RESULT = new RegExp(`^(${ID})([NBSME])(?: (-?\\d+))?$`)
 const SETUP_START = SHELL_SETUP.slice(0, 12)
+/** The end of the helper definition (spaces removed), with the probe typed after it if any. */
+const SETUP_END = new RegExp(`fi;}(?:;printf'%s%s\\\\n'BCRBC[0-9a-f]{12})?$`)
+/** The most lines the wrapped helper definition can take (about 700 characters at 40 columns). */
+const SETUP_MAX_LINES = 24
 const PLUMBING = [
   new RegExp(`^(${ID})R$`), // a file-transfer reader is ready
   /stty -echo; printf '\\n%s%s\\n' BC[0-9a-f]{12} R;/, // a file-transfer reader typed
@@ -59,6 +63,9 @@ interface Open {
 export function viewTranscript(text: string, known: ReadonlyMap<string, string> = new Map()): TranscriptPart[] {
   const parts: TranscriptPart[] = []
   let open: Open | undefined
+  // Lines left of the helper definition: the terminal wraps it (80 columns) into many lines.
+  let setupLines = 0
+  let setupSeen = ''
   const push = (part: TranscriptPart): void => {
     const last = parts.at(-1)
     if (part.kind === 'text' && last?.kind === 'text') last.text += part.text
@@ -105,7 +112,18 @@ export function viewTranscript(text: string, known: ReadonlyMap<string, string> 
       start(replay[1]!, command)
       continue
     }
-    if (bare.includes(SETUP_START) || PLUMBING.some(p => p.test(bare))) {
+    if (bare.includes(SETUP_START)) {
+      setupLines = SETUP_MAX_LINES
+      setupSeen = ''
+    }
+    if (setupLines > 0) {
+      // Folded up to the end of the definition and the probe typed after it (a bounded number of lines).
+      setupSeen += bare.slice(bare.includes(SETUP_START) ? bare.indexOf(SETUP_START) : 0).replace(/\s+/g, '')
+      setupLines = SETUP_END.test(setupSeen) ? 0 : setupLines - 1
+      push({ kind: 'plumbing', lines: 1 })
+      continue
+    }
+    if (PLUMBING.some(p => p.test(bare))) {
       push({ kind: 'plumbing', lines: 1 })
       continue
     }

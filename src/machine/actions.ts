@@ -7,7 +7,8 @@
  * @module
  */
 import { AsyncLocalStorage } from 'node:async_hooks'
-import { appendFileSync } from 'node:fs'
+import { appendFileSync, statSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 import type { ActionAttachment, ActionCommand, ActionRecord } from '../report/model.js'
 import { maskSecrets } from '../errors/secret.js'
 
@@ -27,14 +28,34 @@ export class ActionLog {
   private readonly scope = new AsyncLocalStorage<Frame>()
   private readonly t0 = Date.now()
 
-  /** @param file `actions.jsonl` in the artifacts folder; `undefined` keeps no log. */
-  constructor(private readonly file: string | undefined) {}
+  /**
+   * @param file `actions.jsonl` in the artifacts folder; `undefined` keeps no log.
+   * @param consoleBytes The console log's size once what the guest printed so far is
+   *   written (`SerialConsole.loggedBytes`); without it, the size of `console.log` beside
+   *   `file` on disk (which may lag by what is still being written).
+   */
+  constructor(
+    private readonly file: string | undefined,
+    private readonly consoleBytes?: () => number,
+  ) {}
+
+  /** Where the console log ends now (bytes), or undefined without a log. */
+  private consoleAt(): number | undefined {
+    if (this.consoleBytes) return this.consoleBytes()
+    if (!this.file) return undefined
+    try {
+      return statSync(join(dirname(this.file), 'console.log')).size
+    } catch {
+      return undefined
+    }
+  }
 
   /** Runs `fn` as one logged action; `describe` turns its result into a short text. */
   async step<T>(action: string, args: Record<string, unknown>, fn: () => Promise<T>, describe?: (result: T) => string | undefined): Promise<T> {
     const parent = this.scope.getStore()
     const frame: Frame = { id: this.next++, attachments: [], commands: [] }
     const started = Date.now()
+    const from = this.consoleAt()
     const write = (rest: Pick<ActionRecord, 'outcome'> & Partial<ActionRecord>): void => {
       const record: ActionRecord = {
         id: frame.id,
@@ -47,6 +68,7 @@ export class ActionLog {
         ...rest,
         ...(frame.attachments.length ? { attachments: frame.attachments } : {}),
         ...(frame.commands.length ? { commands: frame.commands } : {}),
+        ...consoleRange(from, this.consoleAt()),
       }
       if (this.file) {
         try {
@@ -80,6 +102,10 @@ export class ActionLog {
   attach(name: string, path: string): void {
     this.scope.getStore()?.attachments.push({ name, path })
   }
+}
+
+function consoleRange(from: number | undefined, to: number | undefined): { console?: { from: number; to: number } } {
+  return from === undefined || to === undefined ? {} : { console: { from, to: Math.max(from, to) } }
 }
 
 function shorten(args: Record<string, unknown>): Record<string, unknown> {

@@ -7,7 +7,8 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { STYLE, SCRIPT } from './html/assets.js'
 import { renderFile, renderHeader, runSummary } from './html/sections.js'
-import type { RunRecord } from './model.js'
+import type { RunRecord, TestRecord } from './model.js'
+import { writeTraces } from './trace/write.js'
 import { escapeMarkup as esc } from './text.js'
 
 /**
@@ -34,6 +35,8 @@ export interface HtmlOptions {
   otherTranscriptBytes?: number
   /** TAP output tail shown for a failed file, in characters (default 64 KiB). */
   tapChars?: number
+  /** Each test's trace page (see `writeTraces`), linked from the test. */
+  traces?: ReadonlyMap<TestRecord, string>
 }
 
 /**
@@ -53,6 +56,7 @@ export function renderHtml(run: RunRecord, opts: HtmlOptions = {}): string {
     failedTranscriptBytes: opts.failedTranscriptBytes ?? 200 * 1024,
     otherTranscriptBytes: opts.otherTranscriptBytes ?? 32 * 1024,
     tapChars: opts.tapChars ?? 64 * 1024,
+    traces: opts.traces ?? new Map<TestRecord, string>(),
   }
   const c = run.counts
   const title = `bootcheck: ${run.status} (${c.passed} passed, ${c.failed} failed, ${c.skipped + c.todo} skipped)`
@@ -82,11 +86,13 @@ export function renderHtml(run: RunRecord, opts: HtmlOptions = {}): string {
 
 /**
  * Renders the run and writes the report to `file` (default `<run.dir>/report.html`), with
- * links relative to the file's folder. Returns the path written.
+ * links relative to the file's folder, and each test's trace page (`trace.html` in its
+ * artifacts folder), linked from the test. Returns the path written.
  */
 export async function writeHtmlReport(run: RunRecord, file: string = join(run.dir, 'report.html'), opts: Omit<HtmlOptions, 'reportDir'> = {}): Promise<string> {
   const path = resolve(file)
   await mkdir(dirname(path), { recursive: true })
-  await writeFile(path, renderHtml(run, { ...opts, reportDir: dirname(path) }))
+  const traces = await writeTraces(run, path)
+  await writeFile(path, renderHtml(run, { ...opts, traces, reportDir: dirname(path) }))
   return path
 }

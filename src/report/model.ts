@@ -64,6 +64,8 @@ export interface ActionRecord {
   attachments?: ActionAttachment[]
   /** The shell commands it typed, by the protocol marker that finds them in the transcript. */
   commands?: ActionCommand[]
+  /** Byte offsets in the machine's `console.log` while it ran: what the guest printed during it is `[from, to)`. */
+  console?: { from: number; to: number }
 }
 
 /** A shell command an action typed (see {@link ActionRecord.commands}). */

@@ -18,6 +18,8 @@ const USAGE = `Usage:
   bootcheck media [--cache-dir DIR]               build (or reuse) the demo live media; print their paths as JSON
   bootcheck merge-reports [run folders or .tar.gz archives…] --out DIR
                                                   merge the run folders of shards into one report
+  bootcheck show-trace <run folder | trace.html>  serve a test's trace (its steps with their console lines,
+                                                  screen, QMP events, network frames) on 127.0.0.1; print the URL
   bootcheck snapshots list [--json]               show the snapshots bootOnce cached (.bootcheck/cache/snapshots)
   bootcheck snapshots prune [--unused-for DAYS]   remove them (all, or those not restored for DAYS days)
   bootcheck init [--iso FILE | --kernel FILE [--initrd FILE] | --disk FILE]
@@ -76,6 +78,8 @@ export async function main(argv: string[]): Promise<number> {
         return await mergeReportsCommand(rest)
       case 'snapshots':
         return await snapshotsCommand(rest)
+      case 'show-trace':
+        return await (await import('./show-trace.js')).showTraceCommand(rest)
       case undefined:
       case 'help':
       case '--help':

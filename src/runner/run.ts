@@ -17,6 +17,9 @@ import { runTapProcess } from './tap-process.js'
 import { applyKnownFailures, type KnownFailure } from './known-failures.js'
 import { writeReports } from './write-reports.js'
 
+/** How long an interrupted run waits for its test processes to end their machines. */
+const DRAIN_MS = 15_000
+
 /** What `bootcheck run` was asked to do. */
 export interface RunOptions {
   files: string[]
@@ -130,6 +133,8 @@ export async function runTests(o: RunOptions): Promise<{ exitCode: number; run: 
     }
   }
   progress.stop()
+  // Interrupted: tap may exit before its test processes have ended their QEMU; wait for them.
+  if (interruptedBy) await server.drained(DRAIN_MS)
   await server.close()
   await rm(sockDir, { recursive: true, force: true })
 

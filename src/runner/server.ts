@@ -68,6 +68,16 @@ export class RunnerServer {
     return this.budget.used
   }
 
+  /**
+   * Resolves once no test process is connected any more (each ends its machines by pid before
+   * it exits, so its socket closes after its QEMU is gone), or after `timeoutMs`: true if all left.
+   */
+  async drained(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs
+    while (this.sockets.size > 0 && Date.now() < deadline) await new Promise(r => setTimeout(r, 50))
+    return this.sockets.size === 0
+  }
+
   /** Stops listening and drops every connection. */
   async close(): Promise<void> {
     for (const s of this.sockets.values()) s.destroy()

@@ -41,7 +41,7 @@ function toTest(r: Result, nestedFailures: string[]): TestRecord {
   if (typeof r.skip === 'string' && r.skip) t.reason = r.skip
   if (typeof r.todo === 'string' && r.todo) t.reason = r.todo
   if (!r.ok && !r.todo) {
-    const own = r.diag && typeof r.diag.message === 'string' ? (r.diag.message as string) : undefined
+    const own = messageOf(r)
     t.message = [own, ...nestedFailures].filter(Boolean).join('\n') || r.name
     const diag = r.diag ? diagText(r.diag) : ''
     if (diag) t.diagnostic = diag
@@ -61,11 +61,18 @@ function collectFailures(p: Parser, path: string[], add: (lines: string[]) => vo
     if (r.ok || r.todo || r.skip) return
     // A failed subtest is reported by the assertions inside it; a failed plain assertion
     // (t.ok, t.notOk: no diff, no message) by its own name.
-    const message = r.diag && typeof r.diag.message === 'string' ? r.diag.message : undefined
+    const message = messageOf(r)
     if (subtests.has(r.name) && r.diag && !message && !r.diag.diff && !r.diag.found && Object.keys(r.diag).every(k => ['at', 'source', 'stack'].includes(k))) return
     const detail = r.diag ? diagText(r.diag) : ''
-    add([`✗ ${[...here.slice(1), r.name].join(' > ')}${message && message !== r.name ? `: ${message}` : ''}`, ...(detail ? [indent(detail)] : [])])
+    const whole = typeof r.diag?.messageLines === 'string' // the thrown error's message, its line breaks kept: it is the name
+    add([`✗ ${[...here.slice(1), whole ? message : r.name].join(' > ')}${message && !whole && message !== r.name ? `: ${message}` : ''}`, ...(detail ? [indent(detail)] : [])])
   })
+}
+
+/** An assertion's message: tap's `message`, or a thrown BootcheckError's whole message (`messageLines`). */
+function messageOf(r: Result): string | undefined {
+  const m = r.diag?.message ?? r.diag?.messageLines
+  return typeof m === 'string' ? m : undefined
 }
 
 function indent(text: string): string {
@@ -79,7 +86,7 @@ function statusOf(r: Result): Status {
 }
 
 function diagText(diag: Record<string, unknown>): string {
-  const keep = Object.entries(diag).filter(([k]) => k !== 'source' && k !== 'at' && k !== 'stack')
+  const keep = Object.entries(diag).filter(([k]) => k !== 'source' && k !== 'at' && k !== 'stack' && k !== 'messageLines')
   const at = diag.at as { fileName?: string; lineNumber?: number } | undefined
   const lines = keep.map(([k, v]) => `${k}: ${typeof v === 'string' ? v.trimEnd() : JSON.stringify(v)}`)
   if (at?.fileName) lines.push(`at: ${at.fileName}:${at.lineNumber ?? '?'}`)

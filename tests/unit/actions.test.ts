@@ -50,3 +50,24 @@ t.test('without a file nothing is written and steps still run', async t => {
   const log = new ActionLog(undefined)
   t.equal(await log.step('x', {}, async () => 42), 42)
 })
+
+t.test("each step records the console's byte offsets while it ran: from the console's counter, else console.log's size", async t => {
+  const dir = t.testdir({ 'console.log': 'boot\n' })
+  let bytes = 10
+  const log = new ActionLog(join(dir, 'actions.jsonl'), () => bytes)
+  await log.step('outer', {}, async () => {
+    bytes += 5
+    await log.step('inner', {}, async () => {
+      bytes += 7
+    })
+  })
+  const [outer, inner] = parseActions(readFileSync(join(dir, 'actions.jsonl'), 'utf8'))
+  t.same(inner!.console, { from: 15, to: 22 })
+  t.same(outer!.console, { from: 10, to: 22 }, 'the outer step spans the inner one')
+  const onDisk = new ActionLog(join(dir, 'disk.jsonl'))
+  await onDisk.step('x', {}, async () => {
+    const { appendFileSync } = await import('node:fs')
+    appendFileSync(join(dir, 'console.log'), 'more\n')
+  })
+  t.same(parseActions(readFileSync(join(dir, 'disk.jsonl'), 'utf8'))[0]!.console, { from: 5, to: 10 })
+})

@@ -127,3 +127,57 @@ not ok 1 - c.test.ts # time=9ms
   t.match(file!.tests[0]!.message, /^✗ the marker was there\n {4}at: c.test.ts:8$/m, 'the failing assertion is named, with where it is')
   t.notMatch(file!.tests[0]!.message, /✗ marker$/m, 'the subtest itself is not listed as a failure of its own')
 })
+
+t.test("a thrown error's message keeps its line breaks (tap prints it as one line; messageLines has it whole)", async t => {
+  // What tap printed for a test that threw a CommandFailedError whose message has three lines.
+  const tap = `TAP version 14
+1..1
+# Subtest: d.test.ts
+    # Subtest: fails
+        not ok 1 - Command "false" on demo exited with status 1. stdout:   | about to fail   | second line
+          ---
+          stack: |
+            Test.<anonymous> (d.test.ts:4:9)
+          at:
+            fileName: d.test.ts
+            lineNumber: 4
+            columnNumber: 9
+            typeName: Test
+            methodName: <anonymous>
+            functionName: Test.<anonymous>
+          type: CommandFailedError
+          code: BOOTCHECK_COMMAND_FAILED
+          messageLines: |-
+            Command "false" on demo exited with status 1. stdout:
+              | about to fail
+              | second line
+          command: "false"
+          status: 1
+          output: |
+            about to fail
+            second line
+          stderr: ""
+          tapCaught: returnedPromiseRejection
+          ...
+        
+        1..1
+    not ok 1 - fails # time=56.65ms
+      ---
+      at:
+        fileName: d.test.ts
+        lineNumber: 3
+        columnNumber: 3
+        isToplevel: true
+      ...
+    
+    1..1
+    # { total: 1, pass: 0, fail: 1 }
+    # time=87.292ms
+not ok 1 - d.test.ts # time=80ms
+`
+  const [file] = readTapRun(tap)
+  const message = file!.tests[0]!.message!
+  t.match(message, /^✗ Command "false" on demo exited with status 1\. stdout:\n {2}\| about to fail\n {2}\| second line\n/, 'the lines as thrown')
+  t.notMatch(message, /stdout: {3}\|/, 'not the one-line name')
+  t.notMatch(message, /messageLines/, 'the copy is not repeated among the diagnostics')
+})

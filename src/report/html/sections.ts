@@ -1,6 +1,7 @@
 /** The HTML of the report's header, its files and their tests. */
 import type { FileRecord, RunRecord, Status, TestRecord } from '../model.js'
 import { escapeAttribute as attr, escapeMarkup as esc, humanDuration, isFailure, tail } from '../text.js'
+import { fileHref } from './files.js'
 import { renderMachine } from './machine.js'
 
 /** Limits and places the sections render with. */
@@ -12,6 +13,8 @@ export interface SectionContext {
   otherTranscriptBytes: number
   /** TAP output tail shown for a failed file (characters). */
   tapChars: number
+  /** Each test's trace page, when written. */
+  traces: ReadonlyMap<TestRecord, string>
 }
 
 /** A status word as a badge. */
@@ -146,6 +149,8 @@ function renderAttempts(file: FileRecord, ctx: SectionContext): string {
 export function renderTest(t: TestRecord, ctx: SectionContext): string {
   const failed = isFailure(t.status)
   const body: string[] = []
+  const trace = ctx.traces.get(t)
+  if (trace) body.push(`<p class="trace-link"><a href="${attr(fileHref(trace, ctx.reportDir))}">Open the trace</a> <span class="muted">(${failed ? 'at the failing step: ' : ''}each step with its console lines, screen, QMP events and network frames)</span></p>`)
   if (failed && t.message) body.push(`<pre class="failure-message">${esc(t.message)}</pre>`)
   if (failed && !t.message) body.push(`<p class="failure-message">${t.status === 'interrupted' ? 'Interrupted.' : 'Failed (no message).'}</p>`)
   if (t.diagnostic?.trim()) body.push(`<pre class="diagnostic">${esc(t.diagnostic)}</pre>`)

@@ -1,0 +1,161 @@
+/**
+ * What the trace of one test shows, gathered from its machines' artifacts: the steps
+ * (`actions.jsonl`), the console's lines with their byte offsets, the filmstrip, QMP events
+ * and network frames, each with its time, so the page can show what belongs to a step.
+ * @module
+ */
+import type { ActionRecord, MachineRecord, TestRecord } from '../model.js'
+import { imageSrc } from '../html/files.js'
+import { consoleLines, commandViews, type CommandView, type TraceLine } from './console-lines.js'
+import { networkFrames, qmpEvents, type TraceEvent, type TraceFrame } from './events.js'
+
+/** One step of the trace: an action of a machine, with absolute times in ms since the epoch. */
+export interface TraceStep {
+  /** `<machine index>:<action id>`, unique in the trace. */
+  key: string
+  /** The key of the step it ran inside, if any. */
+  parent?: string
+  machine: number
+  depth: number
+  action: string
+  args: string
+  start: number
+  end: number
+  outcome: 'ok' | 'error'
+  /** The error, or the short result. */
+  result?: string
+  /** Console byte offsets (from the step log, else found by the commands' markers). */
+  console?: { from: number; to: number }
+  /** The protocol markers of the commands it typed. */
+  markers: string[]
+  /** Files it wrote: name and image source relative to the trace page. */
+  attachments: { name: string; src?: string; href: string }[]
+}
+
+/** One machine of the trace. */
+export interface TraceMachine {
+  name: string
+  /** The transcript's lines (the end of a long one), with their byte offsets. */
+  lines: TraceLine[]
+  /** Bytes of the transcript left out at the start. */
+  omitted: number
+  /** The commands of the clean view, by marker. */
+  commands: Record<string, CommandView>
+  /** Filmstrip frames: time and image source relative to the trace page. */
+  frames: { at: number; src: string }[]
+  events: TraceEvent[]
+  packets: TraceFrame[]
+}
+
+/** Everything a trace page shows. */
+export interface TraceData {
+  test: string
+  file: string
+  status: string
+  message?: string
+  machines: TraceMachine[]
+  steps: TraceStep[]
+  /** The step the page opens at: the innermost failed step of the first failure. */
+  focus?: string
+}
+
+/** The most transcript read into a trace (its end). */
+export const TRACE_TRANSCRIPT_BYTES = 4 * 1024 * 1024
+
+/** The trace of test `t` of file `file`, with image sources relative to `pageDir`. */
+export function traceOf(t: TestRecord, file: string, pageDir: string): TraceData {
+  const machines = t.machines.map(m => machineOf(m, pageDir))
+  const steps = t.machines.flatMap((m, i) => stepsOf(m, i, machines[i]!, pageDir))
+  return {
+    test: t.name,
+    file,
+    status: t.status,
+    ...(t.message ? { message: t.message } : {}),
+    machines,
+    steps,
+    ...focusOf(steps),
+  }
+}
+
+function machineOf(m: MachineRecord, pageDir: string): TraceMachine {
+  const { lines, omitted, text } = consoleLines(m.transcript, TRACE_TRANSCRIPT_BYTES)
+  const known = new Map((m.actions ?? []).flatMap(a => (a.commands ?? []).map(c => [c.marker, c.command] as const)))
+  const frames = (m.filmstrip ?? []).flatMap(f => {
+    const src = imageSrc(f.file, pageDir)
+    return src === undefined ? [] : [{ at: Date.parse(f.at), src }]
+  })
+  return {
+    name: m.machine,
+    lines,
+    omitted,
+    commands: commandViews(text, known),
+    frames,
+    events: qmpEvents(m.qmpLog),
+    packets: (m.captures ?? []).flatMap(c => networkFrames(c.file, c.network)),
+  }
+}
+
+function stepsOf(m: MachineRecord, index: number, machine: TraceMachine, pageDir: string): TraceStep[] {
+  const depth = new Map<number, number>()
+  return (m.actions ?? []).map(a => {
+    const d = a.parent === undefined ? 0 : (depth.get(a.parent) ?? 0) + 1
+    depth.set(a.id, d)
+    const start = Date.parse(a.start)
+    const markers = (a.commands ?? []).map(c => c.marker)
+    const console = a.console ?? byMarkers(machine.lines, markers)
+    return {
+      key: `${index}:${a.id}`,
+      ...(a.parent === undefined ? {} : { parent: `${index}:${a.parent}` }),
+      machine: index,
+      depth: d,
+      action: a.action,
+      args: describeArgs(a.args),
+      start,
+      end: start + a.durationMs,
+      outcome: a.outcome,
+      ...resultOf(a),
+      ...(console ? { console } : {}),
+      markers,
+      attachments: (a.attachments ?? []).map(f => {
+        const src = /\.(png|jpe?g)$/i.test(f.path) ? imageSrc(f.path, pageDir) : undefined
+        return { name: f.name, ...(src ? { src } : {}), href: src ?? f.path }
+      }),
+    }
+  })
+}
+
+function resultOf(a: ActionRecord): { result?: string } {
+  const r = a.outcome === 'error' ? a.error : a.result
+  return r ? { result: r } : {}
+}
+
+/** A step without recorded offsets: the lines from its first command's echo to its last's result. */
+function byMarkers(lines: TraceLine[], markers: string[]): { from: number; to: number } | undefined {
+  if (!markers.length) return undefined
+  const first = lines.find(l => l.h.includes(markers[0]!))
+  const last = markers.at(-1)!
+  const end = [...lines].reverse().find(l => l.h.includes(last))
+  if (!first || !end) return undefined
+  return { from: first.o, to: end.o + end.n }
+}
+
+function focusOf(steps: TraceStep[]): { focus?: string } {
+  const failed = steps.filter(s => s.outcome === 'error')
+  if (!failed.length) return {}
+  const first = failed.reduce((a, b) => (b.start < a.start ? b : a))
+  // Inside the first failed step, its innermost failed descendant.
+  let focus = first
+  for (let deeper = true; deeper; ) {
+    const child = failed.find(s => s.parent === focus.key)
+    deeper = child !== undefined
+    if (child) focus = child
+  }
+  return { focus: focus.key }
+}
+
+/** Arguments as one short line. */
+export function describeArgs(args: Record<string, unknown>): string {
+  const entries = Object.entries(args)
+  if (entries.length === 1 && typeof entries[0]![1] === 'string') return entries[0]![1] as string
+  return entries.map(([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`).join(', ')
+}
