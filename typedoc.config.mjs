@@ -37,6 +37,8 @@ export default {
   },
   highlightLanguages: ['bash', 'sh', 'console', 'json', 'yaml', 'typescript', 'ts', 'javascript', 'html', 'css', 'nix'],
   excludePrivate: true,
+  // Machine's protected plumbing (its QEMU process, shell, step log) is for the classes it is made of, not for tests.
+  excludeProtected: true,
   excludeInternal: true,
   sort: ['source-order'],
   navigation: { includeCategories: false, includeGroups: true },
