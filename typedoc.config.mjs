@@ -41,6 +41,7 @@ export default {
   excludeProtected: true,
   excludeInternal: true,
   sort: ['source-order'],
+  groupOrder: ['Guides', 'Cookbook', 'About bootcheck', '*'],
   navigation: { includeCategories: false, includeGroups: true },
   skipErrorChecking: true,
 }
