@@ -11,6 +11,7 @@ import { UsageError } from '../errors/errors.js'
 import { forbidOnly, lastFailedFiles, listTests, narrowTo } from './select.js'
 import { loadKnownFailures } from './known-failures.js'
 
+// #region usage (quoted by docs/runner.md)
 const USAGE = `Usage:
   bootcheck run [options] [files or folders…]   run tap test files written in TypeScript
   bootcheck shell [machine | --iso FILE | --kernel FILE …]
@@ -60,6 +61,7 @@ Options of run (defaults from bootcheck.config.ts 'run', then from the host):
                       tests (default), for all tests, or record none: failed, all or off
   Folders are searched for *.test.ts files; the default is the current folder.
   Each run writes <run folder>/report.html, results.json and artifacts/.`
+// #endregion
 
 /** Runs the command line; returns the exit status. */
 export async function main(argv: string[]): Promise<number> {
