@@ -212,11 +212,11 @@ export function checkLinks(page: string, text: string, root: string, pages: Map<
 }
 
 /** The ```ts blocks to compile, and those skipped by name. */
-export function selectSnippets(page: string, blocks: Block[]): { compile: (Block & { page: string })[]; partial: number; quoted: number } {
+export function selectSnippets(page: string, blocks: Block[]): { compile: (Block & { page: string })[]; partial: string[]; quoted: number } {
   const ts = blocks.filter(b => ['ts', 'typescript'].includes(b.lang))
   return {
     compile: ts.filter(b => !b.quoted && !b.flags.includes('partial')).map(b => ({ ...b, page })),
-    partial: ts.filter(b => !b.quoted && b.flags.includes('partial')).length,
+    partial: ts.filter(b => !b.quoted && b.flags.includes('partial')).map(b => `${page}:${b.line}`),
     quoted: ts.filter(b => b.quoted).length,
   }
 }
@@ -324,19 +324,19 @@ export function checkDocs(root: string, write = false): { problems: Problem[]; s
   }
   for (const pending of PENDING_PAGES) if (pages.has(pending)) problems.push({ file: 'scripts/check-docs.ts', line: 0, message: `${pending} exists now: take it off PENDING_PAGES` })
   let compile: (Block & { page: string })[] = []
-  let partial = 0
+  let partial: string[] = []
   let quoted = 0
   for (const [page, text] of pages) {
     problems.push(...checkLinks(page, text, root, pages))
     const s = selectSnippets(page, parseBlocks(text))
     compile = compile.concat(s.compile)
-    partial += s.partial
+    partial = partial.concat(s.partial)
     quoted += s.quoted
   }
   const errorsPage = join('docs', 'errors.md')
   if (pages.has(errorsPage)) problems.push(...checkErrorTable(errorsPage, pages.get(errorsPage)!, errorCodes(root)))
   problems.push(...compileSnippets(root, compile))
-  const summary = `docs:check: ${pages.size} pages, ${compile.length} ts blocks type-checked, ${partial} partial blocks skipped, ${quoted} quotes of tested files`
+  const summary = `docs:check: ${pages.size} pages, ${compile.length} ts blocks type-checked, ${partial.length} partial blocks skipped${partial.length ? ` (${partial.join(', ')})` : ''}, ${quoted} quotes of tested files`
   return { problems, summary }
 }
 

@@ -22,7 +22,7 @@ t.test('blocks: language, flags, line, and whether they sit inside a quote', asy
     ],
   )
   const s = selectSnippets('p.md', blocks)
-  t.same([s.compile.map(b => b.code), s.partial, s.quoted], [['const a = 1'], 1, 1])
+  t.same([s.compile.map(b => b.code), s.partial, s.quoted], [['const a = 1'], ['p.md:7'], 1])
 })
 
 t.test("anchors are GitHub's slugs, repeated headings numbered", async t => {
@@ -115,7 +115,7 @@ t.test('a project: snippets type-checked against the package, stale quotes and b
   symlinkSync(root, join(dir, 'real'))
   const { problems, summary } = checkDocs(dir)
   t.match(summary, /2 pages/)
-  t.match(summary, /2 ts blocks type-checked, 1 partial blocks skipped, 0 quotes/)
+  t.match(summary, /2 ts blocks type-checked, 1 partial blocks skipped \(docs\/p\.md:7\), 0 quotes/)
   t.same(
     problems.map(p => `${p.file}:${p.line}`),
     ['docs/p.md:0', 'docs/p.md:4'],
