@@ -70,6 +70,14 @@ t.test('links: files, anchors on other pages and on the same page, pending pages
   t.ok(PENDING_PAGES.includes('docs/services.md'))
 })
 
+t.test('a pending page that landed is noted in the summary, not failed', async t => {
+  const dir = t.testdir({ 'README.md': '# R\n\n[services](docs/services.md)\n', docs: { 'services.md': '# Services\n' } })
+  symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'))
+  const { problems, summary } = checkDocs(dir)
+  t.same(problems, [])
+  t.match(summary, /docs\/services\.md exist now: take them off PENDING_PAGES/)
+})
+
 t.test('the errors table: one row per class with a code of its own, each with its code', async t => {
   const dir = t.testdir({
     src: {
