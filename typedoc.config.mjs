@@ -34,7 +34,8 @@ export default {
   externalSymbolLinkMappings: {
     '@types/node': { 'EventEmitter.defaultMaxListeners': 'https://nodejs.org/api/events.html#eventsdefaultmaxlisteners' },
   },
-  highlightLanguages: ['bash', 'sh', 'console', 'json', 'yaml', 'typescript', 'ts', 'javascript', 'html', 'css', 'nix'],
+  // Languages a page may fence code in (another one is a warning, so an error).
+  highlightLanguages: ['bash', 'sh', 'console', 'json', 'jsonc', 'yaml', 'typescript', 'ts', 'javascript', 'js', 'html', 'css', 'xml', 'nix', 'python', 'diff', 'ini', 'toml'],
   excludePrivate: true,
   // Machine's protected plumbing (its QEMU process, shell, step log) is for the classes it is made of, not for tests.
   excludeProtected: true,
