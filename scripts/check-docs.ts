@@ -10,7 +10,9 @@
  *   that file (`#` comments in Nix or shell files; no `#name`: the whole file). `--write`
  *   refreshes them; a stale quote fails. Quoted code is type-checked where it lives;
  * - links between pages (with their #anchors, GitHub's heading slugs) and to repository
- *   files resolve, and so does every repository path written as code (`src/…`, `tests/…`).
+ *   files resolve, and so does every repository path written as code (`src/…`, `tests/…`);
+ * - the table of docs/errors.md has one row per error class of src/ with a `code` of its
+ *   own, each with that code.
  *
  *   node --import tsx scripts/check-docs.ts            (exits 1 and lists each problem)
  *   node --import tsx scripts/check-docs.ts --write    (refreshes the quotes first)
@@ -23,7 +25,7 @@ import ts from 'typescript'
 /**
  * Pages other work adds in this release: links to them are allowed before they land (the
  * service waits, the environment table, the trace viewer, the live view). Remove a name
- * once its page exists; the check says when one does.
+ * once its page exists; the summary line says when one does.
  */
 export const PENDING_PAGES: readonly string[] = []
 
@@ -210,11 +212,11 @@ export function checkLinks(page: string, text: string, root: string, pages: Map<
 }
 
 /** The ```ts blocks to compile, and those skipped by name. */
-export function selectSnippets(page: string, blocks: Block[]): { compile: (Block & { page: string })[]; partial: number; quoted: number } {
+export function selectSnippets(page: string, blocks: Block[]): { compile: (Block & { page: string })[]; partial: string[]; quoted: number } {
   const ts = blocks.filter(b => ['ts', 'typescript'].includes(b.lang))
   return {
     compile: ts.filter(b => !b.quoted && !b.flags.includes('partial')).map(b => ({ ...b, page })),
-    partial: ts.filter(b => !b.quoted && b.flags.includes('partial')).length,
+    partial: ts.filter(b => !b.quoted && b.flags.includes('partial')).map(b => `${page}:${b.line}`),
     quoted: ts.filter(b => b.quoted).length,
   }
 }
@@ -259,6 +261,43 @@ export function compileSnippets(root: string, snippets: (Block & { page: string 
   return problems
 }
 
+/** Every class of `src/` that sets a `code` of its own, with that code. */
+export function errorCodes(root: string): Map<string, string> {
+  const codes = new Map<string, string>()
+  const walk = (dir: string): void => {
+    for (const name of readdirSync(join(root, dir))) {
+      const path = join(dir, name)
+      if (statSync(join(root, path)).isDirectory()) walk(path)
+      else if (name.endsWith('.ts')) {
+        const text = readFileSync(join(root, path), 'utf8')
+        for (const chunk of text.split(/(?=^export class )/m)) {
+          const m = /^export class (\w+) extends \w+ \{[^]*?^ {2}override readonly code(?:: \w+)? = '(\w+)'/m.exec(chunk)
+          if (m) codes.set(m[1]!, m[2]!)
+        }
+      }
+    }
+  }
+  walk('src')
+  return codes
+}
+
+/** The rows of the errors page's table (`| \`Class\` | \`CODE\` | when |`) that disagree with the code, and the classes without a row. */
+export function checkErrorTable(page: string, text: string, codes: Map<string, string>): Problem[] {
+  const problems: Problem[] = []
+  const seen = new Set<string>()
+  text.split('\n').forEach((line, i) => {
+    const row = /^\| `(\w+Error)` \| `(\w+)` \|/.exec(line)
+    if (!row) return
+    const [, cls, code] = row as unknown as [string, string, string]
+    seen.add(cls)
+    const real = codes.get(cls)
+    if (real === undefined) problems.push({ file: page, line: i + 1, message: `errors table: no class ${cls} with a code of its own in src/` })
+    else if (real !== code) problems.push({ file: page, line: i + 1, message: `errors table: ${cls}'s code is ${real}, not ${code}` })
+  })
+  for (const [cls, code] of codes) if (!seen.has(cls)) problems.push({ file: page, line: 0, message: `errors table: no row for ${cls} (${code})` })
+  return problems
+}
+
 /** README.md and the markdown of docs/ (not docs/dist), as repository-relative paths. */
 export function docPages(root: string): string[] {
   const walk = (dir: string): string[] =>
@@ -283,19 +322,23 @@ export function checkDocs(root: string, write = false): { problems: Problem[]; s
       pages.set(page, fresh.text)
     } else problems.push({ file: page, line: 0, message: 'a quoted example is stale: run `npm run docs:check -- --write`' })
   }
-  for (const pending of PENDING_PAGES) if (pages.has(pending)) problems.push({ file: 'scripts/check-docs.ts', line: 0, message: `${pending} exists now: take it off PENDING_PAGES` })
+  // A pending page that landed is only noted (failing would break the merge that brings it).
+  const landed = PENDING_PAGES.filter(p => pages.has(p))
   let compile: (Block & { page: string })[] = []
-  let partial = 0
+  let partial: string[] = []
   let quoted = 0
   for (const [page, text] of pages) {
     problems.push(...checkLinks(page, text, root, pages))
     const s = selectSnippets(page, parseBlocks(text))
     compile = compile.concat(s.compile)
-    partial += s.partial
+    partial = partial.concat(s.partial)
     quoted += s.quoted
   }
+  const errorsPage = join('docs', 'errors.md')
+  if (pages.has(errorsPage)) problems.push(...checkErrorTable(errorsPage, pages.get(errorsPage)!, errorCodes(root)))
   problems.push(...compileSnippets(root, compile))
-  const summary = `docs:check: ${pages.size} pages, ${compile.length} ts blocks type-checked, ${partial} partial blocks skipped, ${quoted} quotes of tested files`
+  const note = landed.length ? `; ${landed.join(', ')} exist now: take them off PENDING_PAGES in scripts/check-docs.ts` : ''
+  const summary = `docs:check: ${pages.size} pages, ${compile.length} ts blocks type-checked, ${partial.length} partial blocks skipped${partial.length ? ` (${partial.join(', ')})` : ''}, ${quoted} quotes of tested files${note}`
   return { problems, summary }
 }
 

@@ -104,10 +104,15 @@ export async function ensureCachedSnapshot(root: string, key: string, make: (dir
 
 /** One cached snapshot, as `bootcheck snapshots list` shows it. */
 export interface CachedSnapshot {
+  /** The cache key: a hash of the spec, its media, the QEMU and the `until` step (or the `key` given). */
   key: string
+  /** The snapshot's folder, `<cache>/snapshots/<key>/`. */
   dir: string
+  /** The snapshot's name. */
   name: string
+  /** The machine it was taken from. */
   machine: string
+  /** When it was made (ISO time). */
   createdAt: string
   /** When a test last restored it. */
   usedAt: string

@@ -28,7 +28,9 @@ export interface AttachableMachine {
 
 /** Where keystrokes come from: a TTY (put in raw mode while attached) or any readable stream, e.g. a pipe. */
 export interface TerminalInput extends NodeJS.ReadableStream {
+  /** Whether it is a terminal (raw mode is used only then). */
   isTTY?: boolean
+  /** Whether it is in raw mode now (restored when the session ends). */
   isRaw?: boolean
   /** Switches a terminal to raw mode (every key, Ctrl-C included, goes to the guest) and back. */
   setRawMode?(mode: boolean): unknown
@@ -36,13 +38,17 @@ export interface TerminalInput extends NodeJS.ReadableStream {
 
 /** Where the guest's output goes; `columns` and `rows` are used when the terminal has them. */
 export interface TerminalOutput extends NodeJS.WritableStream {
+  /** Its width in columns, for `stty cols` in the guest (Ctrl-] r). */
   columns?: number
+  /** Its height in rows, for `stty rows`. */
   rows?: number
 }
 
 /** Options of {@link attachConsole}. */
 export interface AttachOptions {
+  /** Where keys come from (e.g. `process.stdin`). */
   input: TerminalInput
+  /** Where the guest's output goes (e.g. `process.stdout`). */
   output: TerminalOutput
   /** The escape character, one character. Default Ctrl-] (`'\x1d'`), as telnet. */
   escape?: string

@@ -37,6 +37,7 @@ export interface BootcheckConfig {
    * `bootcheck shell live`. Relative paths are relative to the config file.
    */
   machines?: Record<string, MachineSpec>
+  /** Defaults of `bootcheck run`; its flags win over them. */
   run?: RunConfig
   /**
    * Variants every test file runs under, each a separate entry in every report (`bootcheck
@@ -79,7 +80,9 @@ export const CONFIG_NAMES = ['bootcheck.config.ts', 'bootcheck.config.mts', 'boo
 
 /** A loaded config and where it came from (`path` is undefined when there is none). */
 export interface LoadedConfig {
+  /** The file it was loaded from; none when no config file was found. */
   path?: string
+  /** The config (empty when there is no file). */
   config: BootcheckConfig
 }
 

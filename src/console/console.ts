@@ -49,7 +49,9 @@ interface Waiter {
  * with ANSI sequences and carriage returns removed.
  */
 export class SerialConsole {
+  /** The machine's name, in messages. */
   readonly name: string
+  /** The raw transcript's file (`console.log` in the artifacts folder), when it is written. */
   readonly logFile: string | undefined
   private readonly transcript: Transcript
   private readonly stripper = new AnsiStripper()
@@ -63,6 +65,7 @@ export class SerialConsole {
   /** When output last arrived (`Date.now()`), or when the console was made. */
   lastOutputAt = Date.now()
   private readonly errorLines: number
+  /** Milliseconds a wait takes by default (the machine's `timeout`). */
   defaultTimeout: number
 
   constructor(options: SerialConsoleOptions) {

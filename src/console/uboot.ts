@@ -43,7 +43,12 @@ export const UBOOT_FAILURE_PATTERNS: readonly FailurePattern[] = [
 ]
 
 /** The first line of `output` that means a U-Boot command failed, with its name. */
-export function ubootError(output: string): { name: string; line: string } | undefined {
+export function ubootError(output: string): {
+  /** The error's name in {@link UBOOT_ERROR_LINES}, e.g. `TFTP error`. */
+  name: string
+  /** The line of `output` that matched. */
+  line: string
+} | undefined {
   for (const line of output.split('\n')) {
     const hit = UBOOT_ERROR_LINES.find(p => p.pattern.test(line))
     if (hit) return { name: hit.name, line }

@@ -21,8 +21,11 @@ export interface SystemFacts {
 
 /** The result of `vm.handover()`. */
 export interface HandoverResult {
+  /** How the next system came: `kexec`, `switch-root` or `reset`. */
   kind: HandoverKind
+  /** The running system's facts before the trigger. */
   before: SystemFacts
+  /** The next system's facts once its shell answered. */
   after: SystemFacts
   /** Milliseconds from the trigger to the new system's shell. */
   durationMs: number

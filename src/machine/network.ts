@@ -21,12 +21,22 @@ export const NETWORK_SCRATCH_PREFIX = 'bootcheck-net-'
 
 /** `network.json` in a network's artifacts folder. */
 export interface NetworkFacts {
+  /** The network's name. */
   network: string
+  /** The test it belonged to. */
   test: string
+  /** The test file. */
   file: string
-  machines: Array<{ name: string; mac: string }>
+  /** The machines that were on it. */
+  machines: Array<{
+    /** The machine's name. */
+    name: string
+    /** Its card's MAC address on this network. */
+    mac: string
+  }>
   /** The merged capture, and how many frames it holds. */
   capture: string
+  /** How many frames the merged capture holds. */
   frames: number
 }
 

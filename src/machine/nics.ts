@@ -14,6 +14,7 @@ export interface NicInfo {
   id: string
   /** The network's name, or `'user'`. */
   network: string
+  /** Its MAC address, `stableMac(machine, network)` (the same in every run). */
   mac: string
 }
 

@@ -20,8 +20,11 @@ const FORMAT = 1
 export interface SnapshotMedium {
   /** What it is to the machine, e.g. `cdrom`, `kernel`, `disk0 base`, `TFTP root`. */
   role: string
+  /** Its absolute path when the snapshot was taken. */
   path: string
+  /** A single file, or a folder served to the guest (checksummed as a tree). */
   kind: 'file' | 'tree'
+  /** Its SHA-256 then: a restore refuses a medium that changed ({@link SnapshotMismatchError}). */
   sha256: string
 }
 
@@ -33,17 +36,21 @@ export interface SnapshotQemu {
   package: string
   /** The versioned machine type, e.g. `pc-q35-7.2`. */
   machineType: string
+  /** The accelerator the machine ran under. */
   accel: 'kvm' | 'tcg'
 }
 
 /** The contents of `snapshot.json`. */
 export interface SnapshotManifest {
+  /** The manifest format version (1). */
   format: number
   /** The snapshot's name (given to `snapshot()`). */
   name: string
   /** The machine it was taken from. */
   machine: string
+  /** When the snapshot was taken (ISO time). */
   createdAt: string
+  /** The QEMU it was taken with: a restore needs the same version, machine type and accelerator. */
   qemu: SnapshotQemu
   /**
    * The machine's launch plan as it ran, its paths as they were: the restore lays the
@@ -52,12 +59,24 @@ export interface SnapshotManifest {
   plan: LaunchPlan
   /** Files of the snapshot folder standing in for the plan's paths, relative to the folder. */
   files: {
-    disks: Array<{ id: string; file: string }>
+    /** A copy of each disk's overlay, by device id. */
+    disks: Array<{
+      /** The disk's device id (`disk0`, `sd`). */
+      id: string
+      /** Its copy in the snapshot folder. */
+      file: string
+    }>
+    /** The USB stick's overlay copy. */
     usb?: string
+    /** The UEFI variables store's copy. */
     vars?: string
+    /** The kernel the machine booted, when it owned it (an ISO entry's extracted kernel). */
     kernel?: string
+    /** The initrd likewise. */
     initrd?: string
+    /** The served TFTP tree of a PXE boot (its overlay laid in). */
     tftpRoot?: string
+    /** The served HTTP tree of an iPXE boot. */
     httpRoot?: string
   }
   /** With iPXE: the path of the boot file under the HTTP root (a new server serves it after a restore). */
@@ -65,10 +84,16 @@ export interface SnapshotManifest {
   /** Removable media when the snapshot was taken. */
   removable: {
     /** The CD's medium (`null`: none) and whether its tray was open. */
-    cdrom?: { medium: string | null; trayOpen: boolean }
+    cdrom?: {
+      /** The medium's path, or `null` when the drive was empty. */
+      medium: string | null
+      /** Whether the tray was open. */
+      trayOpen: boolean
+    }
     /** Whether the USB stick was still plugged in. */
     usbPlugged?: boolean
   }
+  /** Every file the machine was started with, with its checksum. */
   media: SnapshotMedium[]
   /** The original base image of each disk (and `usb`), by device id: what the snapshot's disk copies lie on. */
   bases: Record<string, string>
@@ -77,9 +102,20 @@ export interface SnapshotManifest {
   /** Which version of the shell's helper functions were set up (a hash of them): another bootcheck sets them up again. */
   shellProtocol: string
   /** Size of the saved state in bytes, and its SHA-256. */
-  state: { bytes: number; sha256: string }
+  state: {
+    /** The size of `state.bin`. */
+    bytes: number
+    /** Its SHA-256, checked while QEMU loads it. */
+    sha256: string
+  }
   /** How the machine found its shell, kept for the restored machine. */
-  login?: { user: string; password?: string }
+  login?: {
+    /** The user to log in as. */
+    user: string
+    /** Never written: bootcheck does not save the password (give `login` again besides `from` when a restored machine must log in). */
+    password?: string
+  }
+  /** The spec's `shellProbe`, kept for the restored machine. */
   shellProbe?: 'quiet' | 'eager'
 }
 

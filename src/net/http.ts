@@ -15,9 +15,11 @@ export const SLIRP_HOST_ADDRESS = '10.0.2.2'
 
 /** One request the server answered. */
 export interface HttpRequestRecord {
+  /** The HTTP method (`GET`, `HEAD`). */
   method: string
   /** The path asked for, as sent (URL-decoded). */
   path: string
+  /** The status it was answered with (200, 404, …). */
   status: number
   /** Bytes of the body sent (the file's size for a complete GET). */
   bytes: number

@@ -18,8 +18,11 @@ export interface PcapPacket {
 
 /** A pcap file: its link type (1 = Ethernet) and frames. */
 export interface Pcap {
+  /** The link type of its frames (1: Ethernet). */
   linkType: number
+  /** The longest frame it may hold, in bytes. */
   snapLen: number
+  /** Its frames, in the order they were recorded. */
   packets: PcapPacket[]
 }
 
@@ -113,12 +116,41 @@ export function mergePcaps(captures: Pcap[]): Pcap {
 
 /** What a frame is, as far as tests and reports need: Ethernet, then IPv4 and UDP/TCP when present. */
 export interface FrameSummary {
+  /** The source MAC address, lower case with colons. */
   src: string
+  /** The destination MAC address. */
   dst: string
+  /** The EtherType (0x0800: IPv4), after a VLAN tag if there is one. */
   etherType: number
-  ip?: { src: string; dst: string; protocol: number }
-  udp?: { srcPort: number; dstPort: number; payload: Buffer }
-  tcp?: { srcPort: number; dstPort: number; flags: number; payload: Buffer }
+  /** The IPv4 header, for an IPv4 frame. */
+  ip?: {
+    /** The source address, dotted. */
+    src: string
+    /** The destination address. */
+    dst: string
+    /** The protocol number (1 ICMP, 6 TCP, 17 UDP). */
+    protocol: number
+  }
+  /** The UDP header and payload, for a UDP datagram. */
+  udp?: {
+    /** The source port. */
+    srcPort: number
+    /** The destination port. */
+    dstPort: number
+    /** The datagram's data (a DHCP message, a TFTP packet, …). */
+    payload: Buffer
+  }
+  /** The TCP header and payload, for a TCP segment. */
+  tcp?: {
+    /** The source port. */
+    srcPort: number
+    /** The destination port. */
+    dstPort: number
+    /** The flag bits (0x02 SYN, 0x10 ACK, …). */
+    flags: number
+    /** The segment's data. */
+    payload: Buffer
+  }
 }
 
 const mac = (b: Buffer, o: number): string => [...b.subarray(o, o + 6)].map(x => x.toString(16).padStart(2, '0')).join(':')

@@ -17,7 +17,13 @@ import { MediumError, SpecError } from '../errors/errors.js'
  * One file laid over a served root: its contents (text or bytes), or `{ path }` of a host
  * file served in its place (linked, not copied).
  */
-export type OverlayFile = string | Uint8Array | { path: string }
+export type OverlayFile =
+  | string
+  | Uint8Array
+  | {
+      /** The host file served in its place. */
+      path: string
+    }
 
 /** Files laid over a served root: path relative to the root (with `/`) → the file. */
 export type Overlay = Readonly<Record<string, OverlayFile>>

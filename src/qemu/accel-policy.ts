@@ -11,6 +11,7 @@ import type { Accelerator, ProbeResult } from './probe-run.js'
 import { firstLine, seconds, visible } from './text.js'
 
 export interface AccelDecision {
+  /** The accelerator chosen: `kvm` or `tcg`. */
   accel: Accelerator
   /**
    * Why, in words, e.g. 'KVM probe booted to long mode in 120 ms',

@@ -17,7 +17,9 @@ export function diesWithParent(file: string, args: readonly string[]): [string, 
 
 /** How a QEMU process ended. */
 export interface QemuExit {
+  /** QEMU's exit status, or `null` when a signal ended it. */
   code: number | null
+  /** The number of the signal that ended it (9 for SIGKILL), or `null`. */
   signal: number | null
   /** QEMU's own stderr (warnings and errors), read after it ended. */
   stderr: string

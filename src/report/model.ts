@@ -26,8 +26,11 @@ export interface FilmstripFrame {
 export interface ScreenArtifact {
   /** Screen name, e.g. `grub-menu`. */
   name: string
+  /** The reference image (`<name>-expected.png`), when there is one. */
   expected?: string
+  /** The screen as it was (`<name>-actual.png`). */
   actual?: string
+  /** The differing pixels drawn over the reference (`<name>-diff.png`). */
   diff?: string
   /** With a timed-out `waitForScreen`: the last screenshot, when it was not the closest. */
   last?: string
@@ -55,17 +58,25 @@ export interface ActionRecord {
   start: string
   /** Milliseconds from the machine's start to this action's start. */
   offsetMs: number
+  /** How long it took, in milliseconds. */
   durationMs: number
+  /** `ok`, or `error` when it threw. */
   outcome: 'ok' | 'error'
   /** For an error: its class and the first line of its message. */
   error?: string
   /** A short description of the result, e.g. `status 0`. */
   result?: string
+  /** Files it wrote (a screen check's expected, actual and diff images). */
   attachments?: ActionAttachment[]
   /** The shell commands it typed, by the protocol marker that finds them in the transcript. */
   commands?: ActionCommand[]
   /** Byte offsets in the machine's `console.log` while it ran: what the guest printed during it is `[from, to)`. */
-  console?: { from: number; to: number }
+  console?: {
+    /** Where the log ended when the step started. */
+    from: number
+    /** Where the log ended when the step ended. */
+    to: number
+  }
 }
 
 /** A shell command an action typed (see {@link ActionRecord.commands}). */
@@ -88,21 +99,31 @@ export interface MachineRecord {
   transcript?: string
   /** `qemu-command.txt`, `qmp.log`, `qemu-stderr.log` when present. */
   command?: string
+  /** `qmp.log`: every QMP line in both directions. */
   qmpLog?: string
+  /** `qemu-stderr.log`: what QEMU printed on stderr. */
   stderr?: string
   /** 'kvm' or 'tcg'. */
   accel?: string
   /** The guest architecture (`x86_64`) and firmware (`bios`, `uefi`), for known failures that apply to one. */
   arch?: string
+  /** The firmware (`bios`, `uefi`, `u-boot`, or `none` for a direct kernel boot off x86). */
   firmware?: string
+  /** The guest's memory in MiB. */
   memoryMiB?: number
   /** ISO timestamps: QEMU started / the machine was disposed. */
   startedAt?: string
+  /** When the machine was disposed (ISO time). */
   endedAt?: string
   /** Screen mismatches (expected/actual/diff, and the last screenshot of a timed-out wait), in the order they happened. */
   screens: ScreenArtifact[]
   /** The captures (pcap) of the networks the machine was on, written when its test ended. */
-  captures?: Array<{ network: string; file: string }>
+  captures?: Array<{
+    /** The network's name. */
+    network: string
+    /** The merged capture, `<network>.pcap`. */
+    file: string
+  }>
   /** The filmstrip kept for a failed test (or every test with `--filmstrip=all`), oldest frame first. */
   filmstrip?: FilmstripFrame[]
   /** `actions.jsonl`: the machine's step log. */
@@ -115,10 +136,13 @@ export interface MachineRecord {
 export interface TestRecord {
   /** Its name; nested subtests are joined with ' > '. */
   name: string
+  /** How it ended. */
   status: Status
+  /** How long it took, in milliseconds, when tap says. */
   durationMs?: number
   /** For a failure: the message, and tap's diagnostic block as YAML-ish text. */
   message?: string
+  /** tap's diagnostic block of a failure, as YAML-ish text. */
   diagnostic?: string
   /** Reason given for skip/todo. */
   reason?: string
@@ -130,6 +154,7 @@ export interface TestRecord {
 
 /** A known-failures entry as matched to a failed test. */
 export interface KnownFailureMatch {
+  /** The entry's pattern (`file > test name`, `*` for any text). */
   pattern: string
   /** The issue tracking it. */
   tracker: string
@@ -143,8 +168,11 @@ export interface KnownFailureMatch {
 export interface FileRecord {
   /** Path as given to the runner (relative to the working folder). */
   file: string
+  /** How the file ended (its last attempt). */
   status: Status
+  /** How long its tap process ran, in milliseconds. */
   durationMs: number
+  /** Its test points (see {@link TestRecord}). */
   tests: TestRecord[]
   /** The file's raw TAP output. */
   tap: string
@@ -167,10 +195,15 @@ export interface FileRecord {
 export interface AttemptRecord {
   /** 1 for the first run of the file. */
   attempt: number
+  /** How that attempt ended. */
   status: Status
+  /** How long it ran, in milliseconds. */
   durationMs: number
+  /** Its test points. */
   tests: TestRecord[]
+  /** Its raw TAP output. */
   tap: string
+  /** Its machines (artifacts under `attempt-<n>/`). */
   machines: MachineRecord[]
 }
 
@@ -196,11 +229,17 @@ export interface MergedShard {
   source: string
   /** Its run folder as recorded where it ran. */
   originalDir: string
+  /** The host it ran on. */
   hostname: string
+  /** How it ended. */
   status: RunRecord['status']
+  /** When it started (ISO time). */
   startedAt: string
+  /** How long it ran, in milliseconds. */
   durationMs: number
+  /** How many test files it ran. */
   files: number
+  /** Its tests by status. */
   counts: RunRecord['counts']
 }
 
@@ -208,17 +247,44 @@ export interface MergedShard {
 export interface RunRecord {
   /** The run folder (holds results.json, report.html, artifacts/). */
   dir: string
+  /** When it started (ISO time). */
   startedAt: string
+  /** How long it ran, in milliseconds. */
   durationMs: number
   /** `interrupted` when SIGINT/SIGTERM ended it. */
   status: 'passed' | 'failed' | 'interrupted'
   /** Why it was interrupted, e.g. `SIGINT`. */
   interruptedBy?: string
   /** Host facts shown in the report header. */
-  host: { hostname: string; cpus: number; memoryMiB: number; budgetMiB: number; jobs: number }
+  host: {
+    /** The host's name. */
+    hostname: string
+    /** Its CPU count. */
+    cpus: number
+    /** Its memory in MiB. */
+    memoryMiB: number
+    /** The run's memory budget for machines, in MiB (`--memory`). */
+    budgetMiB: number
+    /** Test files run at once (`--jobs`). */
+    jobs: number
+  }
+  /** Every test file, in the order they were given (shards concatenated in a merged run). */
   files: FileRecord[]
   /** Tests by final status; `flaky` (failed, then passed on a retry) is absent in runs without retries. */
-  counts: { passed: number; failed: number; skipped: number; todo: number; flaky?: number; known?: number }
+  counts: {
+    /** Tests that passed. */
+    passed: number
+    /** Tests that failed (and were not known failures). */
+    failed: number
+    /** Tests skipped. */
+    skipped: number
+    /** Tests marked todo. */
+    todo: number
+    /** Tests that failed, then passed on a retry. */
+    flaky?: number
+    /** Failures that matched an unexpired known-failures entry. */
+    known?: number
+  }
   /** `--retries`: how many times a failed file was run again. */
   retries?: number
   /** `--repeat-each`: how many times every file ran. */

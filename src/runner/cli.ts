@@ -4,6 +4,7 @@ import { findTestFiles, runCommand, writeTimings } from './cli-run.js'
 
 export { findTestFiles }
 
+// #region usage (quoted by docs/runner.md)
 const USAGE = `Usage:
   bootcheck run [options] [files or folders…]   run tap test files written in TypeScript
   bootcheck shell [machine | --iso FILE | --kernel FILE …]
@@ -54,6 +55,7 @@ Options of run (defaults from bootcheck.config.ts 'run', then from the host):
                       tests (default), for all tests, or record none: failed, all or off
   Folders are searched for *.test.ts files; the default is the current folder.
   Each run writes <run folder>/report.html, results.json and artifacts/.`
+// #endregion
 
 /** Runs the command line; returns the exit status. */
 export async function main(argv: string[]): Promise<number> {

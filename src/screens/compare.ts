@@ -21,7 +21,12 @@ export type CompareResult = {
    */
   diff: Image
   /** Where the region was found, relative to its reference position (0,0 without margin). */
-  offset: { dx: number; dy: number }
+  offset: {
+    /** Pixels to the right (negative: left). */
+    dx: number
+    /** Pixels down (negative: up). */
+    dy: number
+  }
   /** Bounding box of the differing pixels, in reference-image coordinates. */
   bbox?: Rect
   /** Why the screens do not match, as a sentence; absent on a match. */

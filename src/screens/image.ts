@@ -4,7 +4,14 @@ import { BootcheckError } from '../errors/errors.js'
 import type { Rect } from './options.js'
 
 /** A decoded screen: `width × height` pixels, 4 bytes each (R, G, B, A), row by row. */
-export type Image = { width: number; height: number; data: Buffer }
+export type Image = {
+  /** Width in pixels. */
+  width: number
+  /** Height in pixels. */
+  height: number
+  /** The pixels, RGBA, row by row (`width * height * 4` bytes). */
+  data: Buffer
+}
 
 /** Decodes a PNG of any colour type and depth into 8-bit RGBA. `what` names it in errors. */
 export function decodePng(buf: Buffer, what = 'PNG data'): Image {

@@ -20,7 +20,12 @@ export interface TextMatch {
   /** The box around those words, in screen pixels. */
   box: Rect
   /** The centre of `box`, where `clickText` clicks. */
-  center: { x: number; y: number }
+  center: {
+    /** Pixels from the screen's left. */
+    x: number
+    /** Pixels from the screen's top. */
+    y: number
+  }
 }
 
 /** The pattern as a user wrote it: `/Continue/i` or `"Continue"`. */

@@ -8,15 +8,21 @@ import type { Rect } from './options.js'
 
 /** One word the OCR read, with its box in screen pixels and the engine's confidence (0–100). */
 export interface ScreenWord {
+  /** The word as read. */
   text: string
+  /** Its box in screen pixels. */
   box: Rect
+  /** Tesseract's confidence in it, 0–100. */
   confidence: number
 }
 
 /** One line of text: its words left to right, joined by single spaces in `text`. */
 export interface ScreenLine {
+  /** The line's words joined by single spaces. */
   text: string
+  /** The box around its words, in screen pixels. */
   box: Rect
+  /** Its words, left to right. */
   words: ScreenWord[]
 }
 

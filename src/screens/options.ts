@@ -1,7 +1,16 @@
 import { BootcheckError } from '../errors/errors.js'
 
 /** A rectangle in screen pixels; `x`, `y` is its top-left corner. */
-export type Rect = { x: number; y: number; width: number; height: number }
+export type Rect = {
+  /** Left edge, in pixels from the screen's left. */
+  x: number
+  /** Top edge, in pixels from the screen's top. */
+  y: number
+  /** Width in pixels. */
+  width: number
+  /** Height in pixels. */
+  height: number
+}
 
 /**
  * How a screen is compared with its reference. The same fields may come from a sidecar file

@@ -17,7 +17,20 @@ export type UpdateMode = 'none' | 'missing' | 'all'
 export type ReferencePaths = { dir: string; png: string; sidecar: string }
 
 /** Files involved in one check; artifacts only when they were written. */
-export type ReferenceFiles = { reference: string; sidecar?: string; expected?: string; actual?: string; diff?: string; last?: string }
+export type ReferenceFiles = {
+  /** The reference image, `<test>.screens/<name>.png`. */
+  reference: string
+  /** Its sidecar of options, `<name>.json`, when there is one. */
+  sidecar?: string
+  /** The reference as compared, written to the artifacts folder on a mismatch. */
+  expected?: string
+  /** The screen as it was, in the artifacts folder. */
+  actual?: string
+  /** The differences drawn over the reference, in the artifacts folder. */
+  diff?: string
+  /** A timed-out `waitForScreen`'s last screenshot, when it was not the closest one. */
+  last?: string
+}
 
 /**
  * What `expectScreen` and `waitForScreen` return: small and printable (no pixels), so
@@ -32,9 +45,15 @@ export interface ScreenCheck {
   files: ReferenceFiles
   /** Pixels that differed but were tolerated, and their share of the compared pixels. */
   diffPixels?: number
+  /** The tolerated pixels' share of the compared pixels. */
   diffRatio?: number
   /** Where the region was found relative to its reference position (with `margin`). */
-  offset?: { dx: number; dy: number }
+  offset?: {
+    /** Pixels to the right (negative: left). */
+    dx: number
+    /** Pixels down (negative: up). */
+    dy: number
+  }
 }
 
 /** The small {@link ScreenCheck} of a check that passed. */
@@ -48,7 +67,7 @@ export function summarizeCheck(check: ReferenceCheck): ScreenCheck {
   }
 }
 
-/** The outcome of a reference check (`checkAgainstReference`), as {@link Machine.expectScreen} returns it. */
+/** The whole outcome of a reference check (`checkAgainstReference`), as a {@link ScreenMismatchError} carries it; a passing check returns the smaller {@link ScreenCheck}. */
 export type ReferenceCheck = {
   /**
    * `matched`; `mismatch` (artifacts written); `missing`: no reference and not allowed to write
@@ -58,6 +77,7 @@ export type ReferenceCheck = {
   status: 'matched' | 'mismatch' | 'missing' | 'written'
   /** The comparison, when a reference existed. */
   result?: CompareResult
+  /** The reference, its sidecar and the artifacts written. */
   files: ReferenceFiles
   /** One paragraph for the test report, naming the files to look at. */
   message: string

@@ -17,12 +17,15 @@ export type FirmwareChoice = 'bios' | 'uefi' | 'u-boot'
 
 /** A file a firmware needs, with the Debian package that installs it. */
 export interface PackagedFile {
+  /** Where the file is on a Debian host. */
   path: string
+  /** The Debian package that installs it (named in the error when it is missing). */
   debianPackage: string
 }
 
 /** What QEMU needs for one guest architecture. */
 export interface ArchProfile {
+  /** The architecture, as `arch` in the spec names it. */
   arch: Arch
   /** The QEMU binary's name, looked up in PATH. */
   qemu: string
@@ -48,11 +51,27 @@ export interface ArchProfile {
 
 /** The files of a firmware choice: alternatives in order of preference, each a set that must all exist. */
 export type FirmwareFiles =
-  | { kind: 'builtin' }
-  | { kind: 'uefi'; candidates: ReadonlyArray<{ code: PackagedFile; vars: PackagedFile }> }
   | {
+      /** QEMU's own firmware (SeaBIOS on x86): no file to find. */
+      kind: 'builtin'
+    }
+  | {
+      /** UEFI (OVMF, AAVMF): a code image and a variables store each machine copies. */
+      kind: 'uefi'
+      /** Pairs of files to look for, the first present one used. */
+      candidates: ReadonlyArray<{
+        /** The firmware code (read-only flash). */
+        code: PackagedFile
+        /** The variables store template (copied per machine). */
+        vars: PackagedFile
+      }>
+    }
+  | {
+      /** U-Boot, loaded as the board's firmware. */
       kind: 'u-boot'
+      /** U-Boot's image (`u-boot.bin`). */
       image: PackagedFile
+      /** OpenSBI, which starts an S-mode U-Boot on riscv64. */
       opensbi?: PackagedFile
       /**
        * QEMU's little-endian malta reads its boot flash with each 32-bit word byte-swapped

@@ -226,7 +226,12 @@ export interface MachineSpec {
   /** Extra QEMU arguments, appended as they are. */
   qemuArgs?: string[]
   /** Credentials for a getty `login:` prompt, when the guest shows one instead of a shell. */
-  login?: { user: string; password?: string }
+  login?: {
+    /** The user to log in as, e.g. `root`. */
+    user: string
+    /** The password, if the prompt asks for one; masked in logs, reports and messages, never written to snapshots. */
+    password?: string
+  }
   /**
    * When bootcheck may type its shell probes while waiting for a shell. `'quiet'` (the
    * default): only once the console has been quiet for a second on a line that looks like

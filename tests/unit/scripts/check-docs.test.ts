@@ -5,7 +5,7 @@ import t from 'tap'
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { anchors, checkDocs, checkLinks, extractRegion, parseBlocks, PENDING_PAGES, refreshIncludes, selectSnippets, slugify } from '../../../scripts/check-docs.js'
+import { anchors, checkDocs, checkErrorTable, checkLinks, errorCodes, extractRegion, parseBlocks, PENDING_PAGES, refreshIncludes, selectSnippets, slugify } from '../../../scripts/check-docs.js'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
 
@@ -22,7 +22,7 @@ t.test('blocks: language, flags, line, and whether they sit inside a quote', asy
     ],
   )
   const s = selectSnippets('p.md', blocks)
-  t.same([s.compile.map(b => b.code), s.partial, s.quoted], [['const a = 1'], 1, 1])
+  t.same([s.compile.map(b => b.code), s.partial, s.quoted], [['const a = 1'], ['p.md:7'], 1])
 })
 
 t.test("anchors are GitHub's slugs, repeated headings numbered", async t => {
@@ -72,6 +72,43 @@ t.test('links: files, anchors on other pages and on the same page, pending pages
   t.ok(PENDING_PAGES.length === 0 || PENDING_PAGES.includes(`docs/${pending}`), 'the pending link is to a pending page')
 })
 
+t.test('a pending page that landed is noted in the summary, not failed', async t => {
+  const dir = t.testdir({ 'README.md': '# R\n\n[services](docs/services.md)\n', docs: { 'services.md': '# Services\n' } })
+  symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'))
+  const { problems, summary } = checkDocs(dir)
+  t.same(problems, [])
+  t.match(summary, /docs\/services\.md exist now: take them off PENDING_PAGES/)
+})
+
+t.test('the errors table: one row per class with a code of its own, each with its code', async t => {
+  const dir = t.testdir({
+    src: {
+      'e.ts': [
+        'export class BaseError extends Error {',
+        "  readonly code: string = 'BASE'",
+        '}',
+        'export class AError extends BaseError {',
+        "  override readonly code = 'CODE_A'",
+        '}',
+        '/** B inherits A code: no row of its own needed */',
+        'export class BError extends AError {}',
+        'export class CError extends BaseError {',
+        '  readonly other = 1',
+        "  override readonly code: string = 'CODE_C'",
+        '}',
+      ].join('\n'),
+    },
+  })
+  const codes = errorCodes(dir)
+  t.same([...codes], [['AError', 'CODE_A'], ['CError', 'CODE_C']])
+  const table = '| class | `code` | when |\n| --- | --- | --- |\n| `AError` | `CODE_A` | a |\n| `CError` | `CODE_X` | c |\n| `ZError` | `CODE_Z` | z |\n'
+  t.same(
+    checkErrorTable('docs/errors.md', table, codes).map(p => `${p.line}: ${p.message}`),
+    ["4: errors table: CError's code is CODE_C, not CODE_X", '5: errors table: no class ZError with a code of its own in src/'],
+  )
+  t.same(checkErrorTable('docs/errors.md', '| `AError` | `CODE_A` | a |', codes).map(p => p.message), ['errors table: no row for CError (CODE_C)'])
+})
+
 t.test('a project: snippets type-checked against the package, stale quotes and bad snippets reported by page and line', async t => {
   const dir = t.testdir({
     'README.md': '# R\n\n```ts\nimport { boot } from \'bootcheck\'\nconst vm = await boot({ cdrom: \'x.iso\' })\nawait vm.succeed(\'true\')\n```\n',
@@ -88,7 +125,7 @@ t.test('a project: snippets type-checked against the package, stale quotes and b
   symlinkSync(root, join(dir, 'real'))
   const { problems, summary } = checkDocs(dir)
   t.match(summary, /2 pages/)
-  t.match(summary, /2 ts blocks type-checked, 1 partial blocks skipped, 0 quotes/)
+  t.match(summary, /2 ts blocks type-checked, 1 partial blocks skipped \(docs\/p\.md:7\), 0 quotes/)
   t.same(
     problems.map(p => `${p.file}:${p.line}`),
     ['docs/p.md:0', 'docs/p.md:4'],
