@@ -36,6 +36,9 @@ export default {
   },
   // Languages a page may fence code in (another one is a warning, so an error).
   highlightLanguages: ['bash', 'sh', 'console', 'json', 'jsonc', 'yaml', 'typescript', 'ts', 'javascript', 'js', 'html', 'css', 'xml', 'nix', 'python', 'diff', 'ini', 'toml'],
+  // No source links: they need a git remote, which a CI checkout or a tarball may not have
+  // (TypeDoc warns, and warnings are errors here).
+  disableSources: true,
   excludePrivate: true,
   // Machine is a chain of classes, one concern a file (machine-core → -screens → -commands →
   // -services → machine.ts); the state and plumbing they share is protected, not public API.
