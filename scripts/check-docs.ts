@@ -23,13 +23,6 @@ import { fileURLToPath } from 'node:url'
 import ts from 'typescript'
 
 /**
- * Pages other work adds in this release: links to them are allowed before they land (the
- * service waits, the environment table, the trace viewer, the live view). Remove a name
- * once its page exists; the summary line says when one does.
- */
-export const PENDING_PAGES: readonly string[] = []
-
-/**
  * Names a ```ts block may use without declaring them: what the surrounding prose calls
  * the test, the machine and the demo media. Declared as globals of the scratch project, so
  * a block that declares or imports one of them itself shadows it.
@@ -198,7 +191,7 @@ export function checkLinks(page: string, text: string, root: string, pages: Map<
       const [path, anchor] = target.split('#') as [string, string | undefined]
       const file = path === '' ? page : relative(root, resolve(root, dirname(page), path))
       if (path !== '' && !existsSync(join(root, file))) {
-        if (!PENDING_PAGES.includes(file)) problems.push({ file: page, line: i + 1, message: `link to ${target}: no such file` })
+        problems.push({ file: page, line: i + 1, message: `link to ${target}: no such file` })
         continue
       }
       const body = file === page ? text : pages.get(file)
@@ -322,8 +315,6 @@ export function checkDocs(root: string, write = false): { problems: Problem[]; s
       pages.set(page, fresh.text)
     } else problems.push({ file: page, line: 0, message: 'a quoted example is stale: run `npm run docs:check -- --write`' })
   }
-  // A pending page that landed is only noted (failing would break the merge that brings it).
-  const landed = PENDING_PAGES.filter(p => pages.has(p))
   let compile: (Block & { page: string })[] = []
   let partial: string[] = []
   let quoted = 0
@@ -337,8 +328,7 @@ export function checkDocs(root: string, write = false): { problems: Problem[]; s
   const errorsPage = join('docs', 'errors.md')
   if (pages.has(errorsPage)) problems.push(...checkErrorTable(errorsPage, pages.get(errorsPage)!, errorCodes(root)))
   problems.push(...compileSnippets(root, compile))
-  const note = landed.length ? `; ${landed.join(', ')} exist now: take them off PENDING_PAGES in scripts/check-docs.ts` : ''
-  const summary = `docs:check: ${pages.size} pages, ${compile.length} ts blocks type-checked, ${partial.length} partial blocks skipped${partial.length ? ` (${partial.join(', ')})` : ''}, ${quoted} quotes of tested files${note}`
+  const summary = `docs:check: ${pages.size} pages, ${compile.length} ts blocks type-checked, ${partial.length} partial blocks skipped${partial.length ? ` (${partial.join(', ')})` : ''}, ${quoted} quotes of tested files`
   return { problems, summary }
 }
 

@@ -5,7 +5,7 @@ import t from 'tap'
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { anchors, checkDocs, checkErrorTable, checkLinks, errorCodes, extractRegion, parseBlocks, PENDING_PAGES, refreshIncludes, selectSnippets, slugify } from '../../../scripts/check-docs.js'
+import { anchors, checkDocs, checkErrorTable, checkLinks, errorCodes, extractRegion, parseBlocks, refreshIncludes, selectSnippets, slugify } from '../../../scripts/check-docs.js'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
 
@@ -53,14 +53,12 @@ t.test('quotes are made from their source; a missing file or region is a problem
   t.match(refreshIncludes('p.md', '<!-- include: ex.ts#r -->\n', dir).problems, [{ message: /has no <!-- \/include -->/ }])
 })
 
-t.test('links: files, anchors on other pages and on the same page, pending pages, repository paths', async t => {
+t.test('links: files, anchors on other pages and on the same page, repository paths', async t => {
   const dir = t.testdir({ docs: { 'a.md': '# A\n## Here\n', 'b.md': '' }, src: { 'x.ts': '' } })
   const pages = new Map([['docs/a.md', '# A\n## Here\n']])
-  // A page still pending, whichever it is now (the list shrinks as pages land).
-  const pending = PENDING_PAGES[0]?.replace(/^docs\//, '') ?? 'a.md'
   const text = [
     '[ok](a.md#here) [ok](#top) [web](https://example.org/x)',
-    `[gone](c.md) [bad anchor](a.md#there) [pending](${pending})`,
+    `[gone](c.md) [bad anchor](a.md#there)`,
     'code `src/x.ts` and `src/y.ts`, a link in code `[x](nowhere.md)`',
     '# Top',
   ].join('\n')
@@ -69,15 +67,6 @@ t.test('links: files, anchors on other pages and on the same page, pending pages
     problems.map(p => `${p.line}: ${p.message}`),
     ['2: link to c.md: no such file', '2: link to a.md#there: no heading makes #there', '3: `src/y.ts` names no file of the repository'],
   )
-  t.ok(PENDING_PAGES.length === 0 || PENDING_PAGES.includes(`docs/${pending}`), 'the pending link is to a pending page')
-})
-
-t.test('a pending page that landed is noted in the summary, not failed', async t => {
-  const dir = t.testdir({ 'README.md': '# R\n\n[services](docs/services.md)\n', docs: { 'services.md': '# Services\n' } })
-  symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'))
-  const { problems, summary } = checkDocs(dir)
-  t.same(problems, [])
-  t.match(summary, /docs\/services\.md exist now: take them off PENDING_PAGES/)
 })
 
 t.test('the errors table: one row per class with a code of its own, each with its code', async t => {
