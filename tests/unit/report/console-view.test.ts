@@ -21,7 +21,8 @@ t.test('colour sequences become spans, every other sequence and CR goes, every s
 t.test('a command with coloured output, shown as # command with spans; the protocol folded', async t => {
   const id = 'BC0000000000c1'
   const command = "printf '\\033[1;34mdir\\033[0m\\n'"
-  const result = execFileSync('sh', ['-c', `${SHELL_SETUP}\n${commandLine(id, command)}`], { encoding: 'utf8' })
+  // The protocol keeps its output files in $TMPDIR: a folder of this test, not the host's /tmp.
+  const result = execFileSync('sh', ['-c', `${SHELL_SETUP}\n${commandLine(id, command)}`], { encoding: 'utf8', env: { ...process.env, TMPDIR: t.testdir() } })
   const raw = `\x1b[?2004hroot@debian-live:~# ${SHELL_SETUP}\r\n\x1b[?2004hroot@debian-live:~# ${commandLine(id, command)}\r\n${result.replaceAll('\n', '\r\n')}root@debian-live:~# `
   const html = renderConsoleView(raw, new Map())
   t.match(html, `<span class="console-command" data-marker="${id}"># ${escapeMarkup(command)}</span>\n<span class="ansi-bold ansi-fg4">dir</span>\n`)
