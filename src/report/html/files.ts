@@ -3,10 +3,11 @@
  * (so the folder can be moved or served as a whole), `file:` links or data: URIs outside it,
  * and the tail of a transcript read at render time.
  */
-import { closeSync, constants, existsSync, fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs'
+import { existsSync, readFileSync, statSync } from 'node:fs'
 import { isAbsolute, relative, sep } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { AnsiStripper } from '../../console/ansi.js'
+import { readFileTail } from '../../util/file-tail.js'
 
 /** The path of `file` relative to `dir` as a URL (`artifacts/a%20b/console.log`), or undefined outside `dir`. */
 export function relativeUrl(file: string, dir: string): string | undefined {
@@ -55,38 +56,19 @@ export interface TranscriptTail {
  * Undefined when the file cannot be read.
  */
 export function readTranscriptTail(file: string, maxBytes: number): TranscriptTail | undefined {
-  let fd: number
-  try {
-    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK)
-  } catch {
-    return undefined
-  }
-  try {
-    const st = fstatSync(fd)
-    if (!st.isFile()) return undefined
-    const size = st.size
-    const length = Math.min(size, Math.max(0, maxBytes))
-    const buf = Buffer.alloc(length)
-    let got = 0
-    while (got < length) {
-      const n = readSync(fd, buf, got, length - got, size - length + got)
-      if (n === 0) break
-      got += n
+  const tail = readFileTail(file, maxBytes)
+  if (!tail) return undefined
+  let raw = tail.buf
+  let omitted = tail.size - raw.length
+  if (omitted > 0) {
+    const nl = raw.indexOf(0x0a)
+    if (nl !== -1 && nl < 4096) {
+      raw = raw.subarray(nl + 1)
+      omitted += nl + 1
     }
-    let raw = buf.subarray(0, got)
-    let omitted = size - got
-    if (omitted > 0) {
-      const nl = raw.indexOf(0x0a)
-      if (nl !== -1 && nl < 4096) {
-        raw = raw.subarray(nl + 1)
-        omitted += nl + 1
-      }
-    }
-    const stripper = new AnsiStripper()
-    const decoded = new TextDecoder('utf-8').decode(raw)
-    const text = stripper.push(decoded) + stripper.flush()
-    return { text, raw: decoded, size, omitted }
-  } finally {
-    closeSync(fd)
   }
+  const stripper = new AnsiStripper()
+  const decoded = new TextDecoder('utf-8').decode(raw)
+  const text = stripper.push(decoded) + stripper.flush()
+  return { text, raw: decoded, size: tail.size, omitted }
 }

@@ -5,8 +5,8 @@
  * the clean view (`# command` and what it printed) by their markers.
  * @module
  */
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs'
 import { viewTranscript } from '../../guest/transcript-view.js'
+import { readFileTail } from '../../util/file-tail.js'
 import { escapeMarkup as esc } from '../text.js'
 import { colourSpans, dropColours, keepColours } from '../html/ansi-html.js'
 
@@ -39,7 +39,7 @@ const PROTOCOL = /__bc[xpoce]|BC[0-9a-f]{12}|^BCR|^[A-Za-z0-9+/]{16,}={0,2}$|^[0
  * `text` is the same part decoded, escape sequences kept, for {@link commandViews}.
  */
 export function consoleLines(file: string | undefined, maxBytes: number): { lines: TraceLine[]; omitted: number; text: string } {
-  const tail = file ? readTail(file, maxBytes) : undefined
+  const tail = file ? readFileTail(file, maxBytes) : undefined
   if (!tail) return { lines: [], omitted: 0, text: '' }
   let { buf, start } = tail
   if (start > 0) {
@@ -69,28 +69,4 @@ export function commandViews(raw: string, known: ReadonlyMap<string, string>): R
     out[part.id] = { c: dropColours(part.command), h: colourSpans(esc(printed)), ...(part.status === undefined ? {} : { s: part.status }) }
   }
   return out
-}
-
-function readTail(file: string, maxBytes: number): { buf: Buffer; start: number } | undefined {
-  let fd: number
-  try {
-    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK)
-  } catch {
-    return undefined
-  }
-  try {
-    const st = fstatSync(fd)
-    if (!st.isFile()) return undefined
-    const length = Math.min(st.size, maxBytes)
-    const buf = Buffer.alloc(length)
-    let got = 0
-    while (got < length) {
-      const n = readSync(fd, buf, got, length - got, st.size - length + got)
-      if (n === 0) break
-      got += n
-    }
-    return { buf: buf.subarray(0, got), start: st.size - length }
-  } finally {
-    closeSync(fd)
-  }
 }
