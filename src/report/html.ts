@@ -2,28 +2,20 @@
  * The static HTML report: one self-contained file (`<run folder>/report.html`) with inline
  * CSS and script, no network. See {@link renderHtml}.
  */
-import { createHash } from 'node:crypto'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { STYLE, SCRIPT } from './html/assets.js'
 import { renderFile, renderHeader, runSummary } from './html/sections.js'
 import type { RunRecord, TestRecord } from './model.js'
 import { writeTraces } from './trace/write.js'
-import { escapeMarkup as esc } from './text.js'
+import { escapeMarkup as esc, selfContainedPagePolicy } from './text.js'
 
 /**
  * The report's Content-Security-Policy: nothing loads from the network, the one inline
  * script runs (by its hash) and no other, images only from the report's own folder, data:
  * URIs or file: links; a string that escaped escaping still could not run script.
  */
-export const CSP = [
-  "default-src 'none'",
-  "img-src 'self' data: file:",
-  "style-src 'unsafe-inline'",
-  `script-src 'sha256-${createHash('sha256').update(SCRIPT).digest('base64')}'`,
-  "base-uri 'none'",
-  "form-action 'none'",
-].join('; ')
+export const CSP = selfContainedPagePolicy(SCRIPT)
 
 /** Options of {@link renderHtml}. */
 export interface HtmlOptions {

@@ -1,7 +1,8 @@
 /**
  * Text helpers shared by the JUnit and HTML reporters: escaping for markup, characters that
- * XML 1.0 forbids (serial transcripts are full of them), durations and status words.
+ * XML 1.0 forbids (serial transcripts are full of them), durations and status words, and the pages' Content-Security-Policy.
  */
+import { createHash } from 'node:crypto'
 import type { FileRecord, Status } from './model.js'
 
 // Everything outside XML 1.0's Char production: C0 controls but tab/LF/CR, lone surrogates, U+FFFE/U+FFFF.
@@ -68,4 +69,20 @@ export function tail(text: string, max: number): { text: string; dropped: number
   const nl = text.indexOf('\n', start)
   if (nl !== -1 && nl - start < 1000) start = nl + 1
   return { text: text.slice(start), dropped: start }
+}
+
+/**
+ * The Content-Security-Policy of a self-contained page (the report, a trace): nothing loads
+ * from the network, `script` (its one inline script) runs by its hash and no other, images
+ * only from the page's folder, data: URIs or file: links, inline styles.
+ */
+export function selfContainedPagePolicy(script: string): string {
+  return [
+    "default-src 'none'",
+    "img-src 'self' data: file:",
+    "style-src 'unsafe-inline'",
+    `script-src 'sha256-${createHash('sha256').update(script).digest('base64')}'`,
+    "base-uri 'none'",
+    "form-action 'none'",
+  ].join('; ')
 }

@@ -3,20 +3,12 @@
  * images relative to it), opened from the report, from `file://` or by `bootcheck show-trace`.
  * @module
  */
-import { createHash } from 'node:crypto'
-import { escapeMarkup as esc } from '../text.js'
+import { escapeMarkup as esc, selfContainedPagePolicy } from '../text.js'
 import type { TraceData } from './data.js'
 import { TRACE_SCRIPT } from './viewer.js'
 
 /** The page's Content-Security-Policy: its one script, no network, images from its folder or inlined. */
-export const TRACE_CSP = [
-  "default-src 'none'",
-  "img-src 'self' data: file:",
-  "style-src 'unsafe-inline'",
-  `script-src 'sha256-${createHash('sha256').update(TRACE_SCRIPT).digest('base64')}'`,
-  "base-uri 'none'",
-  "form-action 'none'",
-].join('; ')
+export const TRACE_CSP = selfContainedPagePolicy(TRACE_SCRIPT)
 
 const STYLE = `
 :root { --ok: #1a7f37; --failed: #cf222e; --line: #d0d7de; --muted: #57606a; --panel: #f6f8fa; --hl: #fff3b0; }
