@@ -130,20 +130,25 @@ async function importConfig(path: string, explicit: boolean): Promise<LoadedConf
 
 /** Makes the file paths of machine definitions absolute, relative to the config's folder. */
 function resolvePaths(machines: Record<string, MachineSpec>, base: string): Record<string, MachineSpec> {
-  const abs = (p: string): string => (isAbsolute(p) ? p : resolve(base, p))
   const out: Record<string, MachineSpec> = {}
-  for (const [name, spec] of Object.entries(machines)) {
-    out[name] = {
-      name,
-      ...spec,
-      ...(spec.cdrom ? { cdrom: abs(spec.cdrom) } : {}),
-      ...(spec.usb ? { usb: abs(spec.usb) } : {}),
-      ...(spec.kernel ? { kernel: abs(spec.kernel) } : {}),
-      ...(spec.initrd ? { initrd: abs(spec.initrd) } : {}),
-      ...(spec.disks ? { disks: spec.disks.map(d => (typeof d === 'string' ? abs(d) : (d.image !== undefined ? { ...d, image: abs(d.image) } : d))) } : {}),
-    }
-  }
+  for (const [name, spec] of Object.entries(machines)) out[name] = { name, ...resolveSpecPaths(spec, base) }
   return out
+}
+
+/**
+ * `spec` with its media paths (`cdrom`, `usb`, `kernel`, `initrd`, `disks`) made absolute,
+ * relative to `base`: how a config file's or a spec file's paths are read.
+ */
+export function resolveSpecPaths(spec: MachineSpec, base: string): MachineSpec {
+  const abs = (p: string): string => (isAbsolute(p) ? p : resolve(base, p))
+  return {
+    ...spec,
+    ...(spec.cdrom ? { cdrom: abs(spec.cdrom) } : {}),
+    ...(spec.usb ? { usb: abs(spec.usb) } : {}),
+    ...(spec.kernel ? { kernel: abs(spec.kernel) } : {}),
+    ...(spec.initrd ? { initrd: abs(spec.initrd) } : {}),
+    ...(spec.disks ? { disks: spec.disks.map(d => (typeof d === 'string' ? abs(d) : (d.image !== undefined ? { ...d, image: abs(d.image) } : d))) } : {}),
+  }
 }
 
 /**

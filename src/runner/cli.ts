@@ -9,6 +9,9 @@ const USAGE = `Usage:
   bootcheck run [options] [files or folders…]   run tap test files written in TypeScript
   bootcheck shell [machine | --iso FILE | --kernel FILE …]
                                                   boot a machine and attach this terminal to its serial console
+  bootcheck record <spec.json | machine> [--out FILE]
+                                                  boot a machine in the live view and record what you type, click and
+                                                  mark (screen regions, texts to wait for) as a test file that replays it
   bootcheck media [--cache-dir DIR]               build (or reuse) the demo live media; print their paths as JSON
   bootcheck merge-reports [run folders or .tar.gz archives…] --out DIR
                                                   merge the run folders of shards into one report
@@ -66,6 +69,8 @@ export async function main(argv: string[]): Promise<number> {
         return await runCommand(rest)
       case 'shell':
         return await shell(rest)
+      case 'record':
+        return await record(rest)
       case 'init':
         return await (await import('./init.js')).initCommand(rest)
       case 'media':
@@ -145,6 +150,12 @@ async function shell(argv: string[]): Promise<number> {
   const { shellCommand } = await import('./shell.js')
   const { machineFromConfig } = await import('../config/config.js')
   return shellCommand(argv, { resolveMachine: name => machineFromConfig(name) })
+}
+
+async function record(argv: string[]): Promise<number> {
+  const { recordCommand } = await import('./record/command.js')
+  const { machineFromConfig } = await import('../config/config.js')
+  return recordCommand(argv, { resolveMachine: name => machineFromConfig(name) })
 }
 
 async function media(args: string[]): Promise<number> {

@@ -15,10 +15,13 @@ const FOLLOW_MS = 100
 /** How much of the console a new viewer gets first. */
 const CONSOLE_BACKLOG = 256 * 1024
 
-/** Joins `ws` to the machine's VNC socket; input passes only while `locked()` is false. */
-export function bridgeVnc(ws: WebSocket, m: LiveMachine, locked: () => boolean): void {
+/**
+ * Joins `ws` to the machine's VNC socket; input passes only while `locked()` is false, and
+ * each input message passed is also given to `onInput` (the recorder's).
+ */
+export function bridgeVnc(ws: WebSocket, m: LiveMachine, locked: () => boolean, onInput?: (message: Buffer) => void): void {
   const vnc = connect(m.vnc)
-  const filter = new RfbClientFilter(locked)
+  const filter = new RfbClientFilter(locked, onInput)
   const end = (): void => {
     vnc.destroy()
     ws.close()

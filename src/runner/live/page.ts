@@ -95,16 +95,21 @@ function card(m) {
     const want = !c.unlocked;
     const r = await fetch('/api/input/' + m.id + '?unlock=' + (want ? 1 : 0), { method: 'POST' });
     if (!r.ok) return;
-    c.unlocked = want;
-    c.rfb.viewOnly = !want;
-    screen.classList.toggle('unlocked', want);
-    root.dataset.input = want ? 'unlocked' : 'locked';
-    unlock.textContent = want ? 'Lock input' : 'Unlock input';
+    showInput(c, want);
     if (want) c.rfb.focus();
   });
   root.dataset.input = 'locked';
+  if (m.unlocked) showInput(c, true); // the server unlocked it (bootcheck record)
   cards.set(m.id, c);
   return c;
+}
+
+function showInput(c, want) {
+  c.unlocked = want;
+  c.rfb.viewOnly = !want;
+  c.screen.classList.toggle('unlocked', want);
+  c.root.dataset.input = want ? 'unlocked' : 'locked';
+  c.unlock.textContent = want ? 'Lock input' : 'Unlock input';
 }
 
 function update(m) {

@@ -46,7 +46,14 @@ export class RfbClientFilter {
   /** Input messages dropped so far (for tests and the page). */
   dropped = 0
 
-  constructor(private readonly locked: () => boolean) {}
+  /**
+   * @param locked asked for every input message: true drops it.
+   * @param onInput told of every input message passed on, whole (the recorder listens here).
+   */
+  constructor(
+    private readonly locked: () => boolean,
+    private readonly onInput?: (message: Buffer) => void,
+  ) {}
 
   /** The bytes of `chunk` (with what was held back) to pass on now. Throws {@link RfbFilterError}. */
   push(chunk: Buffer): Buffer {
@@ -58,7 +65,10 @@ export class RfbClientFilter {
       const message = this.pending.subarray(0, n.length)
       this.pending = this.pending.subarray(n.length)
       if (n.input && this.locked()) this.dropped++
-      else out.push(message)
+      else {
+        out.push(message)
+        if (n.input) this.onInput?.(Buffer.from(message))
+      }
     }
     if (this.pending.length > 1 << 20) throw new RfbFilterError('a client message over 1 MiB')
     return Buffer.concat(out)

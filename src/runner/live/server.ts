@@ -32,7 +32,24 @@ export interface LiveViewOptions {
   root: string
   /** The runner's progress of each machine, when there is a runner. */
   stages?: () => Iterable<LiveStage>
+  /** `bootcheck record`: the recorder that hears the input and answers the page's marks. */
+  recorder?: LiveRecorder
 }
+
+/** What the live view asks of a recorder (`bootcheck record`). */
+export interface LiveRecorder {
+  /** An input message the page sent to machine `id`, passed on to QEMU. */
+  input(id: string, message: Buffer): void
+  /** `POST /api/record/<action>/<id>` with the page's JSON body; answered as JSON with `status`. */
+  request(action: string, id: string, body: unknown): Promise<{ status: number; body: unknown }>
+  /** What the page shows of the recording (`recording` in `/api/state`). */
+  state(): unknown
+  /** The page's script for recording, served as `/assets/record.js`. */
+  script: string
+}
+
+/** The largest request body the live view reads (a mark). */
+const MAX_BODY = 64 * 1024
 
 /** A running live view. */
 export interface LiveView {
@@ -66,7 +83,8 @@ export async function startLiveView(o: LiveViewOptions): Promise<LiveView> {
     if (!m) return void socket.end('HTTP/1.1 404 Not Found\r\n\r\n')
     void machineById(o.root, m[2]!).then(machine => {
       if (!machine) return void socket.end('HTTP/1.1 404 Not Found\r\n\r\n')
-      wss.handleUpgrade(req, socket, head, ws => (m[1] === 'vnc' ? bridgeVnc(ws, machine, () => !unlocked.has(machine.id)) : bridgeConsole(ws, machine)))
+      const onInput = o.recorder ? (message: Buffer): void => o.recorder!.input(machine.id, message) : undefined
+      wss.handleUpgrade(req, socket, head, ws => (m[1] === 'vnc' ? bridgeVnc(ws, machine, () => !unlocked.has(machine.id), onInput) : bridgeConsole(ws, machine)))
     })
   })
   await new Promise<void>((resolve, reject) => {
@@ -88,9 +106,16 @@ async function handle(req: IncomingMessage, res: ServerResponse, o: LiveViewOpti
   if (path === '/' && req.method === 'GET') {
     res.setHeader('set-cookie', `${COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`)
     res.setHeader('content-security-policy', "default-src 'self'; connect-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; script-src 'self'; base-uri 'none'; form-action 'none'")
-    return send(res, 200, LIVE_PAGE, 'text/html; charset=utf-8')
+    const page = o.recorder ? LIVE_PAGE.replace('</body>', '<script type="module" src="/assets/record.js"></script>\n</body>') : LIVE_PAGE
+    return send(res, 200, page, 'text/html; charset=utf-8')
   }
   if (path === '/assets/live.js') return send(res, 200, LIVE_SCRIPT, 'text/javascript; charset=utf-8')
+  if (path === '/assets/record.js' && o.recorder) return send(res, 200, o.recorder.script, 'text/javascript; charset=utf-8')
+  const record = /^\/api\/record\/([a-z]+)\/([0-9a-f]{12})$/.exec(path)
+  if (record && o.recorder && req.method === 'POST') {
+    const answer = await o.recorder.request(record[1]!, record[2]!, await readJson(req))
+    return send(res, answer.status, JSON.stringify(answer.body), 'application/json')
+  }
   const asset = /^\/assets\/(novnc|xterm)(\/.*)$/.exec(path)
   if (asset && req.method === 'GET') return sendFile(liveAssetRoots()[asset[1] as 'novnc' | 'xterm'], asset[2]!, req, res)
   if (path === '/api/state' && req.method === 'GET') return send(res, 200, JSON.stringify(await state(o, unlocked)), 'application/json')
@@ -108,6 +133,7 @@ async function state(o: LiveViewOptions, unlocked: Set<string>): Promise<unknown
   const stages = [...(o.stages?.() ?? [])]
   const machines = await findLiveMachines(o.root)
   return {
+    ...(o.recorder ? { recording: o.recorder.state() } : {}),
     machines: await Promise.all(
       machines.map(async m => {
         const s = stages.find(x => x.machine === m.machine && x.test === m.test)
@@ -128,6 +154,22 @@ async function state(o: LiveViewOptions, unlocked: Set<string>): Promise<unknown
         }
       }),
     ),
+  }
+}
+
+/** The request's body as JSON (undefined when empty or not JSON), read up to {@link MAX_BODY} bytes. */
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length
+    if (size > MAX_BODY) return undefined
+    chunks.push(chunk)
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown
+  } catch {
+    return undefined
   }
 }
 

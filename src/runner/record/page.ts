@@ -1,0 +1,157 @@
+/**
+ * The live view's recording tools (`bootcheck record`), a script added to the live view's
+ * page: on the recorded machine's card, "Wait for a screen region" (the guest pauses, a
+ * rectangle is dragged on the screen and named: a reference the test waits for), "Wait
+ * for a text" (the guest pauses; a text or regular expression, typed or picked from the
+ * screen's OCR lines), "Stop and write the test", and the recorded steps as code.
+ * @module
+ */
+
+/** The script (an ES module, served as /assets/record.js beside the live view's own). */
+export const RECORD_SCRIPT = `
+const el = (tag, cls, text) => { const e = document.createElement(tag); if (cls) e.className = cls; if (text !== undefined) e.textContent = text; return e; };
+const style = el('style');
+style.textContent = \`
+.rec { margin: 6px 0 0; display: flex; flex-wrap: wrap; gap: 6px; align-items: center; }
+.rec-overlay { position: absolute; inset: 0; cursor: crosshair; z-index: 10; background: rgba(9,105,218,.08); }
+.rec-box { position: absolute; border: 2px solid #0969da; background: rgba(9,105,218,.15); pointer-events: none; }
+.rec-form { flex-basis: 100%; display: flex; flex-wrap: wrap; gap: 6px; align-items: center; }
+.rec-lines { flex-basis: 100%; display: flex; flex-direction: column; align-items: flex-start; font: 12px ui-monospace, monospace; }
+.rec-lines button { font: inherit; text-align: left; }
+.rec-status { font: 12px ui-monospace, monospace; white-space: pre-wrap; }
+.rec-status.error { color: #cf222e; }
+.rec-code { flex-basis: 100%; font: 12px ui-monospace, monospace; background: #f6f8fa; margin: 0; padding: 4px; max-height: 14em; overflow: auto; }
+\`;
+document.head.append(style);
+
+let recording = null;
+const tools = new Map();
+
+async function post(action, id, body) {
+  const r = await fetch('/api/record/' + action + '/' + id, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body || {}) });
+  const answer = await r.json().catch(() => ({ error: 'HTTP ' + r.status }));
+  if (!r.ok) throw new Error(answer.error || 'HTTP ' + r.status);
+  return answer;
+}
+
+function setup(id, c) {
+  const bar = el('div', 'rec');
+  const region = el('button', 'rec-region', 'Wait for a screen region');
+  const text = el('button', 'rec-text', 'Wait for a text');
+  const stop = el('button', 'rec-stop', 'Stop and write the test');
+  const status = el('span', 'rec-status');
+  const form = el('div', 'rec-form');
+  form.hidden = true;
+  const code = el('pre', 'rec-code');
+  bar.append(region, text, stop, status, form, code);
+  c.root.append(bar);
+  const t = { bar, region, text, stop, status, form, code, busy: false };
+  const say = (msg, error) => { status.textContent = msg; status.classList.toggle('error', !!error); };
+  const done = () => { form.hidden = true; form.textContent = ''; c.screen.querySelector('.rec-overlay')?.remove(); t.busy = false; };
+  const cancel = async () => { done(); await post('resume', id).catch(e => say(e.message, true)); say('cancelled'); };
+  const field = (cls, placeholder, value) => { const i = el('input', cls); i.placeholder = placeholder; i.value = value || ''; return i; };
+  const buttons = (save) => {
+    const ok = el('button', 'rec-save', 'Save');
+    const no = el('button', 'rec-cancel', 'Cancel');
+    ok.addEventListener('click', save);
+    no.addEventListener('click', cancel);
+    return [ok, no];
+  };
+
+  region.addEventListener('click', async () => {
+    if (t.busy) return;
+    t.busy = true;
+    try { await post('pause', id); } catch (e) { t.busy = false; return say(e.message, true); }
+    say('the guest is paused: drag a rectangle over what to wait for');
+    const overlay = el('div', 'rec-overlay');
+    const box = el('div', 'rec-box');
+    box.hidden = true;
+    overlay.append(box);
+    c.screen.append(overlay);
+    let start = null;
+    overlay.addEventListener('mousedown', e => { e.preventDefault(); start = [e.clientX, e.clientY]; box.hidden = false; draw(e); });
+    const draw = e => {
+      if (!start) return;
+      const o = overlay.getBoundingClientRect();
+      box.style.left = (Math.min(start[0], e.clientX) - o.left) + 'px';
+      box.style.top = (Math.min(start[1], e.clientY) - o.top) + 'px';
+      box.style.width = Math.abs(e.clientX - start[0]) + 'px';
+      box.style.height = Math.abs(e.clientY - start[1]) + 'px';
+    };
+    overlay.addEventListener('mousemove', draw);
+    overlay.addEventListener('mouseup', e => {
+      if (!start) return;
+      draw(e);
+      const canvas = c.screen.querySelector('canvas');
+      const b = canvas.getBoundingClientRect();
+      const sx = canvas.width / b.width, sy = canvas.height / b.height;
+      const px = (v, lo, s, max) => Math.max(0, Math.min(max, Math.round((v - lo) * s)));
+      const x0 = px(Math.min(start[0], e.clientX), b.left, sx, canvas.width), x1 = px(Math.max(start[0], e.clientX), b.left, sx, canvas.width);
+      const y0 = px(Math.min(start[1], e.clientY), b.top, sy, canvas.height), y1 = px(Math.max(start[1], e.clientY), b.top, sy, canvas.height);
+      start = null;
+      const rect = { x: x0, y: y0, width: Math.max(1, x1 - x0), height: Math.max(1, y1 - y0) };
+      form.textContent = '';
+      const name = field('rec-name', 'reference name', 'screen-' + ((recording ? recording.code.filter(l => l.includes('waitForScreen(')).length : 0) + 1));
+      form.append('Region ' + rect.width + 'x' + rect.height + ' at (' + rect.x + ', ' + rect.y + '), name: ', name, ...buttons(async () => {
+        try { const a = await post('screen', id, { name: name.value, region: rect }); done(); say(a.code); } catch (err) { say(err.message, true); }
+      }));
+      form.hidden = false;
+      name.focus();
+      name.select();
+    });
+  });
+
+  text.addEventListener('click', async () => {
+    if (t.busy) return;
+    t.busy = true;
+    try { await post('pause', id); } catch (e) { t.busy = false; return say(e.message, true); }
+    say('the guest is paused: type the text to wait for, or pick a line the screen shows');
+    form.textContent = '';
+    const pattern = field('rec-pattern', 'text, or a regular expression');
+    const regex = el('input', 'rec-regex');
+    regex.type = 'checkbox';
+    const label = el('label');
+    label.append(regex, ' regular expression');
+    const read = el('button', 'rec-read', 'Read the screen');
+    const lines = el('div', 'rec-lines');
+    read.addEventListener('click', async () => {
+      lines.textContent = 'reading…';
+      try {
+        const a = await post('read', id);
+        lines.textContent = '';
+        for (const l of a.lines) { const b = el('button', 'rec-line', l); b.addEventListener('click', () => { pattern.value = l; regex.checked = false; }); lines.append(b); }
+      } catch (e) { lines.textContent = e.message; }
+    });
+    form.append(pattern, label, read, ...buttons(async () => {
+      say('checking the screen…');
+      try { const a = await post('text', id, { pattern: pattern.value, regex: regex.checked }); done(); say(a.code); } catch (err) { say(err.message, true); }
+    }), lines);
+    form.hidden = false;
+    pattern.focus();
+  });
+
+  stop.addEventListener('click', async () => {
+    try { const a = await post('stop', id); say('written: ' + a.written); } catch (e) { say(e.message, true); }
+  });
+  return t;
+}
+
+async function poll() {
+  try {
+    const s = await (await fetch('/api/state')).json();
+    recording = s.recording || null;
+    const c = recording && window.bootcheckLive?.cards.get(recording.machine);
+    if (c) {
+      const t = tools.get(recording.machine) || tools.set(recording.machine, setup(recording.machine, c)).get(recording.machine);
+      t.code.textContent = recording.code.join('\\n') || '(nothing recorded yet: type, click, or mark what to wait for)';
+      t.code.scrollTop = t.code.scrollHeight;
+      c.root.dataset.recording = recording.written ? 'written' : recording.paused ? 'paused' : 'recording';
+      if (recording.written) for (const b of [t.region, t.text, t.stop]) b.disabled = true;
+    }
+  } catch (e) {
+    // the recorder has ended
+  }
+  setTimeout(poll, 500);
+}
+poll();
+`
