@@ -45,23 +45,48 @@ function setup(id, c) {
   const code = el('pre', 'rec-code');
   bar.append(region, text, stop, status, form, code);
   c.root.append(bar);
-  const t = { bar, region, text, stop, status, form, code, busy: false };
-  const say = (msg, error) => { status.textContent = msg; status.classList.toggle('error', !!error); };
-  const done = () => { form.hidden = true; form.textContent = ''; c.screen.querySelector('.rec-overlay')?.remove(); t.busy = false; };
-  const cancel = async () => { done(); await post('resume', id).catch(e => say(e.message, true)); say('cancelled'); };
-  const field = (cls, placeholder, value) => { const i = el('input', cls); i.placeholder = placeholder; i.value = value || ''; return i; };
-  const buttons = (save) => {
+  const t = { id, c, bar, region, text, stop, status, form, code, busy: false };
+  t.say = (msg, error) => { status.textContent = msg; status.classList.toggle('error', !!error); };
+  t.done = () => { form.hidden = true; form.textContent = ''; c.screen.querySelector('.rec-overlay')?.remove(); t.busy = false; };
+  const cancel = async () => { t.done(); await post('resume', id).catch(e => t.say(e.message, true)); t.say('cancelled'); };
+  t.buttons = (save) => {
     const ok = el('button', 'rec-save', 'Save');
     const no = el('button', 'rec-cancel', 'Cancel');
     ok.addEventListener('click', save);
     no.addEventListener('click', cancel);
     return [ok, no];
   };
+  region.addEventListener('click', () => markRegion(t));
+  text.addEventListener('click', () => markText(t));
+  stop.addEventListener('click', async () => {
+    try { const a = await post('stop', id); t.say('written: ' + a.written); } catch (e) { t.say(e.message, true); }
+  });
+  return t;
+}
 
-  region.addEventListener('click', async () => {
-    if (t.busy) return;
-    t.busy = true;
-    try { await post('pause', id); } catch (e) { t.busy = false; return say(e.message, true); }
+const field = (cls, placeholder, value) => { const i = el('input', cls); i.placeholder = placeholder; i.value = value || ''; return i; };
+
+/** Pauses the guest; true when it did. */
+async function pause(t) {
+  if (t.busy) return false;
+  t.busy = true;
+  try { await post('pause', t.id); return true; } catch (e) { t.busy = false; t.say(e.message, true); return false; }
+}
+
+/** Screen pixels of a drag from client point a to b over the canvas. */
+function dragRect(canvas, a, b) {
+  const r = canvas.getBoundingClientRect();
+  const sx = canvas.width / r.width, sy = canvas.height / r.height;
+  const px = (v, lo, s, max) => Math.max(0, Math.min(max, Math.round((v - lo) * s)));
+  const x0 = px(Math.min(a[0], b[0]), r.left, sx, canvas.width), x1 = px(Math.max(a[0], b[0]), r.left, sx, canvas.width);
+  const y0 = px(Math.min(a[1], b[1]), r.top, sy, canvas.height), y1 = px(Math.max(a[1], b[1]), r.top, sy, canvas.height);
+  return { x: x0, y: y0, width: Math.max(1, x1 - x0), height: Math.max(1, y1 - y0) };
+}
+
+async function markRegion(t) {
+  const { c, form, say, id } = t;
+  if (!(await pause(t))) return;
+  {
     say('the guest is paused: drag a rectangle over what to wait for');
     const overlay = el('div', 'rec-overlay');
     const box = el('div', 'rec-box');
@@ -82,29 +107,24 @@ function setup(id, c) {
     overlay.addEventListener('mouseup', e => {
       if (!start) return;
       draw(e);
-      const canvas = c.screen.querySelector('canvas');
-      const b = canvas.getBoundingClientRect();
-      const sx = canvas.width / b.width, sy = canvas.height / b.height;
-      const px = (v, lo, s, max) => Math.max(0, Math.min(max, Math.round((v - lo) * s)));
-      const x0 = px(Math.min(start[0], e.clientX), b.left, sx, canvas.width), x1 = px(Math.max(start[0], e.clientX), b.left, sx, canvas.width);
-      const y0 = px(Math.min(start[1], e.clientY), b.top, sy, canvas.height), y1 = px(Math.max(start[1], e.clientY), b.top, sy, canvas.height);
+      const rect = dragRect(c.screen.querySelector('canvas'), start, [e.clientX, e.clientY]);
       start = null;
-      const rect = { x: x0, y: y0, width: Math.max(1, x1 - x0), height: Math.max(1, y1 - y0) };
       form.textContent = '';
       const name = field('rec-name', 'reference name', 'screen-' + ((recording ? recording.code.filter(l => l.includes('waitForScreen(')).length : 0) + 1));
-      form.append('Region ' + rect.width + 'x' + rect.height + ' at (' + rect.x + ', ' + rect.y + '), name: ', name, ...buttons(async () => {
-        try { const a = await post('screen', id, { name: name.value, region: rect }); done(); say(a.code); } catch (err) { say(err.message, true); }
+      form.append('Region ' + rect.width + 'x' + rect.height + ' at (' + rect.x + ', ' + rect.y + '), name: ', name, ...t.buttons(async () => {
+        try { const a = await post('screen', id, { name: name.value, region: rect }); t.done(); say(a.code); } catch (err) { say(err.message, true); }
       }));
       form.hidden = false;
       name.focus();
       name.select();
     });
-  });
+  }
+}
 
-  text.addEventListener('click', async () => {
-    if (t.busy) return;
-    t.busy = true;
-    try { await post('pause', id); } catch (e) { t.busy = false; return say(e.message, true); }
+async function markText(t) {
+  const { form, say, id } = t;
+  if (!(await pause(t))) return;
+  {
     say('the guest is paused: type the text to wait for, or pick a line the screen shows');
     form.textContent = '';
     const pattern = field('rec-pattern', 'text, or a regular expression');
@@ -122,18 +142,13 @@ function setup(id, c) {
         for (const l of a.lines) { const b = el('button', 'rec-line', l); b.addEventListener('click', () => { pattern.value = l; regex.checked = false; }); lines.append(b); }
       } catch (e) { lines.textContent = e.message; }
     });
-    form.append(pattern, label, read, ...buttons(async () => {
+    form.append(pattern, label, read, ...t.buttons(async () => {
       say('checking the screen…');
-      try { const a = await post('text', id, { pattern: pattern.value, regex: regex.checked }); done(); say(a.code); } catch (err) { say(err.message, true); }
+      try { const a = await post('text', id, { pattern: pattern.value, regex: regex.checked }); t.done(); say(a.code); } catch (err) { say(err.message, true); }
     }), lines);
     form.hidden = false;
     pattern.focus();
-  });
-
-  stop.addEventListener('click', async () => {
-    try { const a = await post('stop', id); say('written: ' + a.written); } catch (e) { say(e.message, true); }
-  });
-  return t;
+  }
 }
 
 async function poll() {
