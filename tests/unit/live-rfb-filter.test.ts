@@ -34,3 +34,16 @@ t.test('an unknown message, another security type or a non-RFB client is refused
   t.throws(() => new RfbClientFilter(() => true).push(Buffer.concat([Buffer.from('RFB 003.008\n'), Buffer.from([2])])), RfbFilterError)
   t.throws(() => new RfbClientFilter(() => true).push(Buffer.from('GET / HTTP/1.1\r\n')), RfbFilterError)
 })
+
+t.test('the recorder hears each input message passed on, whole, and none dropped', async t => {
+  let locked = true
+  const heard: Buffer[] = []
+  const f = new RfbClientFilter(() => locked, m => heard.push(m))
+  const stream = Buffer.concat([handshake, encodings, key, update])
+  for (let i = 0; i < stream.length; i += 5) f.push(stream.subarray(i, i + 5))
+  t.same(heard, [], 'locked: nothing heard')
+  locked = false
+  const more = Buffer.concat([key, update, pointer, qemuKey])
+  for (let i = 0; i < more.length; i += 3) f.push(more.subarray(i, i + 3))
+  t.same(heard, [key, pointer, qemuKey])
+})
