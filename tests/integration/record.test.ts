@@ -38,6 +38,22 @@ t.test('bad command lines are UsageErrors within a second; an existing file is n
   t.equal(readFileSync(join(dir, 'mine.test.ts'), 'utf8'), '// mine\n')
 })
 
+t.test('Ctrl-C writes the test recorded so far; no QEMU is left', async t => {
+  const dir = t.testdir({ 'menu.json': JSON.stringify({ name: 'menu', cdrom: media.iso }) })
+  const rec = execa(process.execPath, [cli, 'record', 'menu.json', '--out', 'ctrl-c.test.ts'], { cwd: dir, reject: false })
+  let stderr = ''
+  rec.stderr!.on('data', (d: Buffer) => void (stderr += d.toString()))
+  t.teardown(() => void rec.kill('SIGKILL'))
+  await until('the recording to start', () => /bootcheck record: recording menu .*QEMU pid (\d+)/.test(stderr), 60_000)
+  const pid = Number(/QEMU pid (\d+)/.exec(stderr)![1])
+  rec.kill('SIGINT')
+  const r = await rec
+  t.equal(r.exitCode, 130, 'ended as by SIGINT')
+  t.match(stderr, /wrote .*ctrl-c\.test\.ts \(0 steps\)/)
+  t.match(readFileSync(join(dir, 'ctrl-c.test.ts'), 'utf8'), /const vm = await boot\(t, \{\n    "name": "menu",/)
+  t.throws(() => process.kill(pid, 0), { code: 'ESRCH' }, `QEMU (pid ${pid}) is gone`)
+})
+
 t.test('a recorded session of the isolinux prompt replays green', { skip: process.env.CI ? false : (chromiumMissing() ?? false) }, async t => {
   // Under the repository, so the written test's `import … from 'bootcheck'` is this package.
   const dir = t.testdir({ 'menu.json': JSON.stringify({ name: 'menu', cdrom: media.iso }) })

@@ -5,8 +5,8 @@
  * tap test file that replays it.
  * @module
  */
-import { existsSync, statSync } from 'node:fs'
-import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
 import { dirname, relative, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { boot } from '../../api/boot.js'
@@ -178,24 +178,24 @@ export async function recordCommand(argv: string[], io: RecordIo): Promise<numbe
 async function recordMachine(machine: Machine, target: RecordTarget, args: RecordArgs, say: (line: string) => void): Promise<number> {
   const [live] = await findLiveMachines(machine.artifactsDir)
   if (!live) throw new BootcheckError(`the machine's live view facts are missing in ${machine.artifactsDir}`)
-  let written: Promise<string> | undefined
-  let failed: Error | undefined
+  let written: string | undefined
   let ended: () => void = () => undefined
   const end = new Promise<void>(resolve => (ended = resolve))
-  const write = (): Promise<string> =>
-    (written ??= (async () => {
-      const source = recordedTestSource({ machine: target.machine, steps: session.recording.steps, testName: args.testName ?? `recorded: ${machine.name}`, source: target.source })
-      await mkdir(dirname(args.out), { recursive: true })
-      try {
-        await writeFile(args.out, source, { flag: 'wx' })
-        return args.out
-      } catch (e) {
-        failed = e as Error
-        throw e
-      } finally {
-        ended()
-      }
-    })())
+  // Synchronous, so that a signal's handler can write the file before the process registry's ends the process.
+  const write = (): string => {
+    if (written) return written
+    const source = recordedTestSource({ machine: target.machine, steps: session.recording.steps, testName: args.testName ?? `recorded: ${machine.name}`, source: target.source })
+    try {
+      mkdirSync(dirname(args.out), { recursive: true })
+      writeFileSync(args.out, source, { flag: 'wx' })
+    } catch (e) {
+      throw new BootcheckError(`could not write ${args.out}: ${(e as Error).message}`, { cause: e })
+    }
+    written = args.out
+    const steps = session.recording.steps.filter(s => s.kind !== 'note').length
+    say(`wrote ${args.out} (${steps} steps); run it with: bootcheck run ${relative(process.cwd(), args.out) || args.out}`)
+    return written
+  }
   const session = new RecordSession(
     {
       pause: async () => void (await machine.qmp.execute('stop')),
@@ -205,31 +205,38 @@ async function recordMachine(machine: Machine, target: RecordTarget, args: Recor
     },
     live.id,
     args.out,
-    write,
+    async () => {
+      const path = write()
+      ended()
+      return path
+    },
   )
   const view = await startLiveView({ root: machine.artifactsDir, recorder: session })
   view.unlocked.add(live.id)
   process.stderr.write(`bootcheck: live view ${view.url}\n`)
   say(`recording ${machine.name} (${machine.accel.toUpperCase()}, QEMU pid ${machine.pid}) into ${relative(process.cwd(), args.out) || args.out}; stop with the page's button or Ctrl-C`)
+  // Ctrl-C: the file is written first (prepended: the process registry's handler then ends QEMU and exits).
   const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const
-  const onSignal = (): void => void write().catch(() => undefined) // reported below
-  for (const s of signals) process.on(s, onSignal)
+  const onEnd = (): void => {
+    try {
+      write()
+    } catch (e) {
+      say((e as Error).message)
+    }
+    ended()
+  }
+  for (const s of signals) process.prependListener(s, onEnd)
   void machine.exited.then(() => {
+    if (written) return
     say('the machine has ended')
-    onSignal()
+    onEnd()
   })
   try {
     await end
     await new Promise(r => setTimeout(r, 300)) // the page gets the answer to its Stop
   } finally {
-    for (const s of signals) process.off(s, onSignal)
+    for (const s of signals) process.off(s, onEnd)
     await view.close()
   }
-  if (failed) {
-    say(`could not write ${args.out}: ${failed.message}`)
-    return 1
-  }
-  const steps = session.recording.steps.filter(s => s.kind !== 'note').length
-  say(`wrote ${args.out} (${steps} steps); run it with: bootcheck run ${relative(process.cwd(), args.out) || args.out}`)
-  return 0
+  return written ? 0 : 1
 }
