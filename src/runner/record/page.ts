@@ -38,14 +38,16 @@ function setup(id, c) {
   const bar = el('div', 'rec');
   const region = el('button', 'rec-region', 'Wait for a screen region');
   const text = el('button', 'rec-text', 'Wait for a text');
+  const resume = el('button', 'rec-resume', 'Resume');
+  resume.title = 'After a mark the guest stays paused until your next key or click; this lets it run without one';
   const stop = el('button', 'rec-stop', 'Stop and write the test');
   const status = el('span', 'rec-status');
   const form = el('div', 'rec-form');
   form.hidden = true;
   const code = el('pre', 'rec-code');
-  bar.append(region, text, stop, status, form, code);
+  bar.append(region, text, resume, stop, status, form, code);
   c.root.append(bar);
-  const t = { id, c, bar, region, text, stop, status, form, code, busy: false };
+  const t = { id, c, bar, region, text, resume, stop, status, form, code, busy: false };
   t.say = (msg, error) => { status.textContent = msg; status.classList.toggle('error', !!error); };
   t.done = () => { form.hidden = true; form.textContent = ''; c.screen.querySelector('.rec-overlay')?.remove(); t.busy = false; };
   const cancel = async () => { t.done(); await post('resume', id).catch(e => t.say(e.message, true)); t.say('cancelled'); };
@@ -56,6 +58,7 @@ function setup(id, c) {
     no.addEventListener('click', cancel);
     return [ok, no];
   };
+  resume.addEventListener('click', async () => { await post('resume', id).then(() => t.say('running'), e => t.say(e.message, true)); });
   region.addEventListener('click', () => markRegion(t));
   text.addEventListener('click', () => markText(t));
   stop.addEventListener('click', async () => {
@@ -112,7 +115,7 @@ async function markRegion(t) {
       form.textContent = '';
       const name = field('rec-name', 'reference name', 'screen-' + ((recording ? recording.code.filter(l => l.includes('waitForScreen(')).length : 0) + 1));
       form.append('Region ' + rect.width + 'x' + rect.height + ' at (' + rect.x + ', ' + rect.y + '), name: ', name, ...t.buttons(async () => {
-        try { const a = await post('screen', id, { name: name.value, region: rect }); t.done(); say(a.code); } catch (err) { say(err.message, true); }
+        try { const a = await post('screen', id, { name: name.value, region: rect }); t.done(); say(a.code + (a.paused ? '  (paused until your next key or click, or Resume)' : '')); } catch (err) { say(err.message, true); }
       }));
       form.hidden = false;
       name.focus();
@@ -144,7 +147,7 @@ async function markText(t) {
     });
     form.append(pattern, label, read, ...t.buttons(async () => {
       say('checking the screen…');
-      try { const a = await post('text', id, { pattern: pattern.value, regex: regex.checked }); t.done(); say(a.code); } catch (err) { say(err.message, true); }
+      try { const a = await post('text', id, { pattern: pattern.value, regex: regex.checked }); t.done(); say(a.code + (a.paused ? '  (paused until your next key or click, or Resume)' : '')); } catch (err) { say(err.message, true); }
     }), lines);
     form.hidden = false;
     pattern.focus();
@@ -161,7 +164,8 @@ async function poll() {
       t.code.textContent = recording.code.join('\\n') || '(nothing recorded yet: type, click, or mark what to wait for)';
       t.code.scrollTop = t.code.scrollHeight;
       c.root.dataset.recording = recording.written ? 'written' : recording.paused ? 'paused' : 'recording';
-      if (recording.written) for (const b of [t.region, t.text, t.stop]) b.disabled = true;
+      t.resume.disabled = !recording.paused || t.busy;
+      if (recording.written) for (const b of [t.region, t.text, t.resume, t.stop]) b.disabled = true;
     }
   } catch (e) {
     // the recorder has ended

@@ -2,7 +2,9 @@
  * One `bootcheck record` session as the live view sees it (a {@link LiveRecorder}): the
  * machine's input recorded as steps, and the page's requests: pause the guest while the
  * user marks, a screen region to wait for (saved as a reference beside the test file), a
- * text to wait for (checked on the screen first, by OCR), the screen's text, stop.
+ * text to wait for (checked on the screen first, by OCR), the screen's text, resume, stop.
+ * After a mark the guest stays paused until the user's next key or click (or resume): the
+ * next step happens at once in the guest's time, as it will in the replay.
  * @module
  */
 import { BootcheckError } from '../../errors/errors.js'
@@ -55,9 +57,16 @@ export class RecordSession implements LiveRecorder {
     this.decoder = new RfbInputRecorder(this.recording)
   }
 
-  /** Records an input message of the recorded machine. */
+  /**
+   * Records an input message of the recorded machine. A key pressed or a button clicked
+   * while the guest is paused after a mark lets it run again: the message reached QEMU
+   * first, so the guest finds the key as it resumes, however quick its boot loader's
+   * countdown is.
+   */
   input(id: string, message: Buffer): void {
-    if (id === this.machineId && !this.stopped) this.decoder.push(message)
+    if (id !== this.machineId || this.stopped) return
+    this.decoder.push(message)
+    if (this.paused && pressed(message)) void this.resume().catch(() => undefined)
   }
 
   /** What the page shows: the steps as code, whether paused or stopped. */
@@ -119,8 +128,7 @@ export class RecordSession implements LiveRecorder {
     const files = await saveRegionReference(this.testFile, name, image, region)
     this.names.add(name)
     const step = this.recording.add({ kind: 'screen', name, region })
-    await this.resume()
-    return { files, code: stepLine(step) }
+    return { files, code: stepLine(step), paused: this.paused }
   }
 
   private async markText(body: Record<string, unknown>): Promise<unknown> {
@@ -140,7 +148,14 @@ export class RecordSession implements LiveRecorder {
       throw new BootcheckError(`${regex ? `/${pattern}/` : JSON.stringify(pattern)} is not in the screen's text as OCR reads it now, so the replay would not find it either. It reads:\n${screen.lines.map(l => l.text).join('\n')}`)
     }
     const step = this.recording.add({ kind: 'text', pattern, regex })
-    await this.resume()
-    return { code: stepLine(step) }
+    return { code: stepLine(step), paused: this.paused }
   }
+}
+
+/** Whether an RFB input message presses a key or a mouse button (not a release, not a move). */
+function pressed(message: Buffer): boolean {
+  if (message[0] === 4) return message[1] !== 0
+  if (message[0] === 255 && message[1] === 0 && message.length >= 4) return message.readUInt16BE(2) !== 0
+  if (message[0] === 5) return (message[1]! & 7) !== 0
+  return false
 }

@@ -1,4 +1,4 @@
-// The recorder's answers to the page: marks pause the guest and resume it once saved; a
+// The recorder's answers to the page: marks pause the guest until the next key or click; a
 // screen mark writes the reference and its region where waitForScreen looks; a text mark
 // must be on the screen now; bad marks are refused with the reason, nothing written.
 import t from 'tap'
@@ -42,12 +42,20 @@ t.test('a screen region: the guest paused, the reference and its region written,
   const region = { x: 0, y: 48, width: 100, height: 16 }
   const a = await s.request('screen', ID, { name: 'prompt', region })
   t.equal(a.status, 200)
-  t.same(calls, ['pause', 'resume'])
+  t.same(calls, ['pause'], 'still paused after the mark')
+  t.match(s.state(), { paused: true })
+  s.input(ID, Buffer.from([5, 0, 0, 10, 0, 10]))
+  s.input(ID, Buffer.from([4, 0, 0, 0, 0, 0, 0, 0x61]))
+  t.same(calls, ['pause'], 'a pointer move or a key release does not resume it')
+  s.input(ID, Buffer.from([255, 0, 0, 1, 0, 0, 0xff, 0x09, 0, 0, 0, 0x0f]))
+  await new Promise(r => setImmediate(r))
+  t.same(calls, ['pause', 'resume'], 'the next key pressed does')
+  t.match(s.state(), { paused: false })
   const ref = referencePath(testFile, 'prompt')
   t.same(JSON.parse(readFileSync(ref.sidecar, 'utf8')), { region })
   t.equal(decodePng(readFileSync(ref.png)).width, 720)
   t.equal((a.body as { code: string }).code, "await vm.waitForScreen('prompt', { region: { x: 0, y: 48, width: 100, height: 16 }, interval: 200 })")
-  t.match(s.recording.steps, [{ kind: 'screen', name: 'prompt', region }])
+  t.match(s.recording.steps, [{ kind: 'screen', name: 'prompt', region }, { kind: 'key', combo: 'tab' }])
   const again = await s.request('screen', ID, { name: 'prompt', region })
   t.equal(again.status, 400, 'a name used twice is refused')
 })
