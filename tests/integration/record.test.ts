@@ -81,14 +81,18 @@ t.test('a recorded session of the isolinux prompt replays green', { skip: proces
   page.on('pageerror', e => errors.push(e.message))
   await page.goto(url)
   const card = page.locator('section.machine[data-machine=menu]')
-  await page.waitForSelector('section.machine[data-machine=menu][data-vnc=connected][data-input=unlocked] button.rec-region', { timeout: 60_000 })
+  await page.waitForSelector('section.machine[data-machine=menu][data-vnc=connected][data-input=unlocked][data-recording] button.rec-region', { timeout: 60_000 })
   t.pass('the recorded machine is shown with its input unlocked and the recording tools')
 
-  // As soon as the serial console shows the prompt, mark the screen: the guest pauses.
+  // The guest waits, paused at its start: the page is open before isolinux's 1 s countdown.
+  t.equal(await card.getAttribute('data-recording'), 'paused', 'paused at its start')
+  t.notMatch(await card.locator('.xterm-rows').textContent(), /boot:/, 'before the boot prompt')
+  // Resume; as soon as the serial console shows the prompt, mark the screen: the guest pauses.
   const sawPrompt = await page.evaluate(
     () =>
       new Promise<number>(resolve => {
         const d = (globalThis as unknown as { document: { querySelector(s: string): { textContent: string | null; click(): void } | null } }).document
+        d.querySelector('button.rec-resume')!.click()
         const timer = setInterval(() => {
           if (!d.querySelector('section.machine .xterm-rows')?.textContent?.includes('boot:')) return
           clearInterval(timer)

@@ -17,11 +17,15 @@ const CONSOLE_BACKLOG = 256 * 1024
 
 /**
  * Joins `ws` to the machine's VNC socket; input passes only while `locked()` is false, and
- * each input message passed is also given to `onInput` (the recorder's).
+ * each input message passed is also given to `onInput` (the recorder's). When `ready`
+ * returns a promise (the recorder letting a paused guest run: QEMU drops input while it is
+ * paused), what follows waits for it, in order.
  */
-export function bridgeVnc(ws: WebSocket, m: LiveMachine, locked: () => boolean, onInput?: (message: Buffer) => void): void {
+export function bridgeVnc(ws: WebSocket, m: LiveMachine, locked: () => boolean, onInput?: (message: Buffer) => void, ready?: () => Promise<void> | undefined): void {
   const vnc = connect(m.vnc)
   const filter = new RfbClientFilter(locked, onInput)
+  const settled = Promise.resolve()
+  let held = settled
   const end = (): void => {
     vnc.destroy()
     ws.close()
@@ -32,7 +36,11 @@ export function bridgeVnc(ws: WebSocket, m: LiveMachine, locked: () => boolean, 
   ws.on('message', data => {
     try {
       const pass = filter.push(Buffer.isBuffer(data) ? data : Buffer.from(data as ArrayBuffer))
-      if (pass.length) vnc.write(pass)
+      const wait = ready?.()
+      if (wait) held = held.then(() => wait).catch(() => undefined)
+      if (!pass.length) return
+      if (held === settled) vnc.write(pass)
+      else held = held.then(() => void vnc.write(pass))
     } catch (e) {
       process.stderr.write(`bootcheck: live view of ${m.machine}: ${(e as Error).message}; its screen connection was closed\n`)
       end() // a message the filter does not know: nothing unparsed reaches QEMU

@@ -46,6 +46,8 @@ export interface LiveRecorder {
   state(): unknown
   /** The page's script for recording, served as `/assets/record.js`. */
   script: string
+  /** A promise the input just heard must wait for before it reaches QEMU (the guest resuming), or undefined. */
+  ready?(id: string): Promise<void> | undefined
 }
 
 /** The largest request body the live view reads (a mark). */
@@ -83,8 +85,10 @@ export async function startLiveView(o: LiveViewOptions): Promise<LiveView> {
     if (!m) return void socket.end('HTTP/1.1 404 Not Found\r\n\r\n')
     void machineById(o.root, m[2]!).then(machine => {
       if (!machine) return void socket.end('HTTP/1.1 404 Not Found\r\n\r\n')
-      const onInput = o.recorder ? (message: Buffer): void => o.recorder!.input(machine.id, message) : undefined
-      wss.handleUpgrade(req, socket, head, ws => (m[1] === 'vnc' ? bridgeVnc(ws, machine, () => !unlocked.has(machine.id), onInput) : bridgeConsole(ws, machine)))
+      const r = o.recorder
+      const onInput = r ? (message: Buffer): void => r.input(machine.id, message) : undefined
+      const ready = r?.ready ? (): Promise<void> | undefined => r.ready!(machine.id) : undefined
+      wss.handleUpgrade(req, socket, head, ws => (m[1] === 'vnc' ? bridgeVnc(ws, machine, () => !unlocked.has(machine.id), onInput, ready) : bridgeConsole(ws, machine)))
     })
   })
   await new Promise<void>((resolve, reject) => {

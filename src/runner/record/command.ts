@@ -176,6 +176,8 @@ export async function recordCommand(argv: string[], io: RecordIo): Promise<numbe
 }
 
 async function recordMachine(machine: Machine, target: RecordTarget, args: RecordArgs, say: (line: string) => void): Promise<number> {
+  // Paused at its start, so a boot loader's countdown does not run out before the page is open.
+  await machine.qmp.execute('stop')
   const [live] = await findLiveMachines(machine.artifactsDir)
   if (!live) throw new BootcheckError(`the machine's live view facts are missing in ${machine.artifactsDir}`)
   let written: string | undefined
@@ -210,11 +212,12 @@ async function recordMachine(machine: Machine, target: RecordTarget, args: Recor
       ended()
       return path
     },
+    { paused: true },
   )
   const view = await startLiveView({ root: machine.artifactsDir, recorder: session })
   view.unlocked.add(live.id)
   process.stderr.write(`bootcheck: live view ${view.url}\n`)
-  say(`recording ${machine.name} (${machine.accel.toUpperCase()}, QEMU pid ${machine.pid}) into ${relative(process.cwd(), args.out) || args.out}; stop with the page's button or Ctrl-C`)
+  say(`recording ${machine.name} (${machine.accel.toUpperCase()}, QEMU pid ${machine.pid}) into ${relative(process.cwd(), args.out) || args.out}; the guest is paused until you press Resume (or a key) in the page; stop with the page's button or Ctrl-C`)
   // Ctrl-C: the file is written first (prepended: the process registry's handler then ends QEMU and exits).
   const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const
   const onEnd = (): void => {

@@ -165,6 +165,7 @@ async function poll() {
       t.code.scrollTop = t.code.scrollHeight;
       c.root.dataset.recording = recording.written ? 'written' : recording.paused ? 'paused' : 'recording';
       t.resume.disabled = !recording.paused || t.busy;
+      if (recording.paused && !t.busy && !t.status.textContent) t.say('the guest is paused: press Resume, or a key on the screen, to let it run');
       if (recording.written) for (const b of [t.region, t.text, t.resume, t.stop]) b.disabled = true;
     }
   } catch (e) {

@@ -38,6 +38,7 @@ export class RecordSession implements LiveRecorder {
   readonly script = RECORD_SCRIPT
   private readonly decoder: RfbInputRecorder
   private paused = false
+  private resuming: Promise<void> | undefined
   private stopped: string | undefined
   private readonly names = new Set<string>()
 
@@ -45,28 +46,39 @@ export class RecordSession implements LiveRecorder {
    * @param machineId the live view's id of the recorded machine (input of others is ignored)
    * @param testFile the test file being recorded, whose references the marks save
    * @param onStop writes the test file when the page asks to stop; returns its path
+   * @param options `paused`: the guest was paused before the session began (at its start)
    */
   constructor(
     private readonly machine: RecorderMachine,
     private readonly machineId: string,
     private readonly testFile: string,
     private readonly onStop: () => Promise<string>,
-    now: () => number = Date.now,
+    options: { paused?: boolean; now?: () => number } = {},
   ) {
-    this.recording = new Recording(now)
+    this.recording = new Recording(options.now)
+    this.paused = options.paused === true
     this.decoder = new RfbInputRecorder(this.recording)
   }
 
   /**
    * Records an input message of the recorded machine. A key pressed or a button clicked
-   * while the guest is paused after a mark lets it run again: the message reached QEMU
-   * first, so the guest finds the key as it resumes, however quick its boot loader's
-   * countdown is.
+   * while the guest is paused after a mark lets it run again, and the message waits for
+   * that ({@link RecordSession.ready}; QEMU drops input while paused): the guest gets the
+   * key the moment it runs, however quick its boot loader's countdown is.
    */
   input(id: string, message: Buffer): void {
     if (id !== this.machineId || this.stopped) return
     this.decoder.push(message)
-    if (this.paused && pressed(message)) void this.resume().catch(() => undefined)
+    if (this.paused && pressed(message)) {
+      const resuming = this.resume().catch(() => undefined)
+      this.resuming = resuming
+      void resuming.then(() => this.resuming === resuming && (this.resuming = undefined))
+    }
+  }
+
+  /** While a key or click resumes the guest: the promise its message waits for before reaching QEMU (which drops input while paused). */
+  ready(id: string): Promise<void> | undefined {
+    return id === this.machineId ? this.resuming : undefined
   }
 
   /** What the page shows: the steps as code, whether paused or stopped. */

@@ -47,8 +47,13 @@ t.test('a screen region: the guest paused, the reference and its region written,
   s.input(ID, Buffer.from([5, 0, 0, 10, 0, 10]))
   s.input(ID, Buffer.from([4, 0, 0, 0, 0, 0, 0, 0x61]))
   t.same(calls, ['pause'], 'a pointer move or a key release does not resume it')
+  t.equal(s.ready(ID), undefined, 'input passes at once while nothing resumes')
   s.input(ID, Buffer.from([255, 0, 0, 1, 0, 0, 0xff, 0x09, 0, 0, 0, 0x0f]))
+  const ready = s.ready(ID)
+  t.ok(ready instanceof Promise, 'the key waits for the guest to run (QEMU drops input while paused)')
+  await ready
   await new Promise(r => setImmediate(r))
+  t.equal(s.ready(ID), undefined)
   t.same(calls, ['pause', 'resume'], 'the next key pressed does')
   t.match(s.state(), { paused: false })
   const ref = referencePath(testFile, 'prompt')
