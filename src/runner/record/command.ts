@@ -9,7 +9,6 @@ import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { dirname, relative, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import { boot } from '../../api/boot.js'
 import { resolveSpecPaths } from '../../config/config.js'
 import { BootcheckError, UsageError } from '../../errors/errors.js'
 import { LIVE_ENV } from '../../machine/live.js'
@@ -17,10 +16,7 @@ import type { Machine } from '../../machine/machine.js'
 import { checkFile } from '../../media/image.js'
 import { checkSpec } from '../../spec/check.js'
 import type { MachineSpec } from '../../spec/spec.js'
-import { findLiveMachines } from '../live/machines.js'
-import { startLiveView } from '../live/server.js'
 import { recordedTestSource, type RecordedTest } from './code.js'
-import { RecordSession } from './session.js'
 
 /** Help of `bootcheck record`. */
 export const RECORD_USAGE = `Usage:
@@ -161,6 +157,8 @@ export async function recordCommand(argv: string[], io: RecordIo): Promise<numbe
   }
   const target = await resolveRecordTarget(args, io.resolveMachine)
   process.env[LIVE_ENV] = '1' // QEMU serves the screen for the live view
+  // Loaded only now: a bad command line fails without loading the machine's modules.
+  const { boot } = await import('../../api/boot.js')
   let machine: Machine
   try {
     machine = await boot(target.spec)
@@ -176,6 +174,7 @@ export async function recordCommand(argv: string[], io: RecordIo): Promise<numbe
 }
 
 async function recordMachine(machine: Machine, target: RecordTarget, args: RecordArgs, say: (line: string) => void): Promise<number> {
+  const [{ findLiveMachines }, { startLiveView }, { RecordSession }] = await Promise.all([import('../live/machines.js'), import('../live/server.js'), import('./session.js')])
   // Paused at its start, so a boot loader's countdown does not run out before the page is open.
   await machine.qmp.execute('stop')
   const [live] = await findLiveMachines(machine.artifactsDir)
