@@ -161,7 +161,8 @@ export async function recordCommand(argv: string[], io: RecordIo): Promise<numbe
   const { boot } = await import('../../api/boot.js')
   let machine: Machine
   try {
-    machine = await boot(target.spec)
+    // Its artifacts are filed under the test being recorded (the written test's spec has no testFile).
+    machine = await boot({ ...target.spec, testFile: args.out })
   } catch (e) {
     say(`could not boot: ${(e as Error).message}`)
     return 1
@@ -216,7 +217,7 @@ async function recordMachine(machine: Machine, target: RecordTarget, args: Recor
   const view = await startLiveView({ root: machine.artifactsDir, recorder: session })
   view.unlocked.add(live.id)
   process.stderr.write(`bootcheck: live view ${view.url}\n`)
-  say(`recording ${machine.name} (${machine.accel.toUpperCase()}, QEMU pid ${machine.pid}) into ${relative(process.cwd(), args.out) || args.out}; the guest is paused until you press Resume (or a key) in the page; stop with the page's button or Ctrl-C`)
+  say(`recording ${machine.name} (${machine.accel.toUpperCase()}, QEMU pid ${machine.pid}, artifacts in ${relative(process.cwd(), machine.artifactsDir)}) into ${relative(process.cwd(), args.out) || args.out}; the guest is paused until you press Resume (or a key) in the page; stop with the page's button or Ctrl-C`)
   // Ctrl-C: the file is written first (prepended: the process registry's handler then ends QEMU and exits).
   const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const
   const onEnd = (): void => {
