@@ -9,6 +9,10 @@ import { GuestShell } from '../../../src/guest/shell.js'
 import { commandLine, decodeBase64Block } from '../../../src/guest/protocol.js'
 import { CommandOutputDamagedError, TimeoutError } from '../../../src/errors/errors.js'
 
+// The subtests are independent shells on their own ptys, and mostly wait (for the quiet
+// the shell search needs, for back-offs): they run side by side, 73 s one after the other.
+t.jobs = 6
+
 interface Rig {
   console: SerialConsole
   shell: GuestShell
