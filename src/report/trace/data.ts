@@ -30,6 +30,8 @@ export interface TraceStep {
   markers: string[]
   /** Files it wrote: name and image source relative to the trace page. */
   attachments: { name: string; src?: string; href: string }[]
+  /** The reference it checked (`expectScreen`, `waitForScreen`). */
+  screen?: string
 }
 
 /** One machine of the trace. */
@@ -51,6 +53,10 @@ export interface TraceMachine {
 export interface TraceData {
   test: string
   file: string
+  /** The test file's absolute path: where `bootcheck show-trace` writes its references. */
+  testFile?: string
+  /** The references its steps checked, in order, once each. */
+  screens: string[]
   status: string
   message?: string
   machines: TraceMachine[]
@@ -62,13 +68,18 @@ export interface TraceData {
 /** The most transcript read into a trace (its end). */
 export const TRACE_TRANSCRIPT_BYTES = 4 * 1024 * 1024
 
-/** The trace of test `t` of file `file`, with image sources relative to `pageDir`. */
-export function traceOf(t: TestRecord, file: string, pageDir: string): TraceData {
+/**
+ * The trace of test `t` of file `file`, with image sources relative to `pageDir`;
+ * `testFile` is the file's absolute path, when known.
+ */
+export function traceOf(t: TestRecord, file: string, pageDir: string, testFile?: string): TraceData {
   const machines = t.machines.map(m => machineOf(m, pageDir))
   const steps = t.machines.flatMap((m, i) => stepsOf(m, i, machines[i]!, pageDir))
   return {
     test: t.name,
     file,
+    ...(testFile ? { testFile } : {}),
+    screens: [...new Set(steps.flatMap(s => (s.screen ? [s.screen] : [])))],
     status: t.status,
     ...(t.message ? { message: t.message } : {}),
     machines,
@@ -115,6 +126,7 @@ function stepsOf(m: MachineRecord, index: number, machine: TraceMachine, pageDir
       outcome: a.outcome,
       ...resultOf(a),
       ...(console ? { console } : {}),
+      ...screenOf(a),
       markers,
       attachments: (a.attachments ?? []).map(f => {
         const src = /\.(png|jpe?g)$/i.test(f.path) ? imageSrc(f.path, pageDir) : undefined
@@ -122,6 +134,11 @@ function stepsOf(m: MachineRecord, index: number, machine: TraceMachine, pageDir
       }),
     }
   })
+}
+
+function screenOf(a: ActionRecord): { screen?: string } {
+  const name = a.args.name
+  return (a.action === 'expectScreen' || a.action === 'waitForScreen') && typeof name === 'string' ? { screen: name.replace(/\.png$/i, '') } : {}
 }
 
 function resultOf(a: ActionRecord): { result?: string } {
