@@ -43,6 +43,12 @@ export class ScreenReader {
 
   constructor(private readonly capture: () => Promise<Image>) {}
 
+  /** The last pass's screen size and text, if one ran. */
+  lastPass(): { width: number; height: number; text: ScreenText } | undefined {
+    const l = this.last
+    return l && { width: l.image.width, height: l.image.height, text: l.text }
+  }
+
   /**
    * One pass: a screenshot, then OCR unless the same pixels were read with the same options
    * last time. Aborting `signal` ends a running OCR pass.

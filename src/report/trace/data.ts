@@ -4,7 +4,9 @@
  * and network frames, each with its time, so the page can show what belongs to a step.
  * @module
  */
+import { readFileSync, statSync } from 'node:fs'
 import type { ActionRecord, MachineRecord, TestRecord } from '../model.js'
+import { OCR_ATTACHMENT, type OcrRecord } from '../../screens/ocr-record.js'
 import { fileHref, imageSrc } from '../html/files.js'
 import { consoleLines, commandViews, type CommandView, type TraceLine } from './console-lines.js'
 import { networkFrames, qmpEvents, type TraceEvent, type TraceFrame } from './events.js'
@@ -32,6 +34,8 @@ export interface TraceStep {
   attachments: { name: string; src?: string; href: string }[]
   /** The reference it checked (`expectScreen`, `waitForScreen`). */
   screen?: string
+  /** The words its last OCR pass read (`screenText`, `waitForText`, `clickText`), with their boxes. */
+  ocr?: OcrRecord
 }
 
 /** One machine of the trace. */
@@ -127,6 +131,7 @@ function stepsOf(m: MachineRecord, index: number, machine: TraceMachine, pageDir
       ...resultOf(a),
       ...(console ? { console } : {}),
       ...screenOf(a),
+      ...ocrOf(a),
       markers,
       attachments: (a.attachments ?? []).map(f => {
         const src = /\.(png|jpe?g)$/i.test(f.path) ? imageSrc(f.path, pageDir) : undefined
@@ -134,6 +139,22 @@ function stepsOf(m: MachineRecord, index: number, machine: TraceMachine, pageDir
       }),
     }
   })
+}
+
+/** The largest OCR record read into a trace. */
+const MAX_OCR_RECORD = 512 * 1024
+
+function ocrOf(a: ActionRecord): { ocr?: OcrRecord } {
+  const f = (a.attachments ?? []).filter(x => x.name === OCR_ATTACHMENT).at(-1)
+  if (!f) return {}
+  try {
+    if (!statSync(f.path).isFile() || statSync(f.path).size > MAX_OCR_RECORD) return {}
+    const r = JSON.parse(readFileSync(f.path, 'utf8')) as OcrRecord
+    const ok = Number.isInteger(r.width) && Number.isInteger(r.height) && Array.isArray(r.words) && r.words.every(w => typeof w.t === 'string' && [w.x, w.y, w.w, w.h].every(Number.isFinite))
+    return ok ? { ocr: { width: r.width, height: r.height, words: r.words.map(w => ({ t: w.t, x: w.x, y: w.y, w: w.w, h: w.h })) } } : {}
+  } catch {
+    return {}
+  }
 }
 
 function screenOf(a: ActionRecord): { screen?: string } {

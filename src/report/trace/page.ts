@@ -6,10 +6,11 @@
 import { escapeMarkup as esc, selfContainedPagePolicy } from '../text.js'
 import type { TraceData } from './data.js'
 import { EDITOR_SCRIPT } from './editor.js'
+import { OCR_SCRIPT } from './ocr-layer.js'
 import { TRACE_SCRIPT } from './viewer.js'
 
-/** The page's one script: the viewer, then the reference editor. */
-const SCRIPT = TRACE_SCRIPT + EDITOR_SCRIPT
+/** The page's one script: the viewer, then the reference editor and the OCR layer. */
+const SCRIPT = TRACE_SCRIPT + EDITOR_SCRIPT + OCR_SCRIPT
 
 /**
  * The page's Content-Security-Policy: its one script, images from its folder or inlined,
@@ -62,6 +63,12 @@ img[data-edit] { cursor: crosshair; user-select: none; -webkit-user-drag: none; 
 .drag-box { position: absolute; border: 2px solid #0969da; background: rgba(9, 105, 218, 0.15); pointer-events: none; }
 #edit { border: 1px solid var(--line); border-radius: 6px; padding: 6px 8px; background: var(--panel); margin: 6px 0; }
 #edit pre { margin: 4px 0; }
+.ocr-layer { position: absolute; pointer-events: none; }
+.ocr-box { position: absolute; pointer-events: auto; padding: 0; border: 1px solid #bf3989; background: rgba(191, 57, 137, 0.12); cursor: pointer; }
+.ocr-box.picked, .ocr-chip.picked { background: rgba(191, 57, 137, 0.45); }
+body.hide-ocr .ocr-layer { display: none; }
+.ocr-chip { font: 12px ui-monospace, monospace; margin: 1px; padding: 0 4px; border: 1px solid var(--line); border-radius: 4px; background: #fff; cursor: pointer; }
+#ocr-words { max-height: 8em; overflow: auto; }
 .edit-ok { color: var(--ok); } .edit-error { color: var(--failed); }
 .ansi-fg3, .ansi-fg11 { color: #9a6700; } .ansi-fg4, .ansi-fg12 { color: #0969da; } .ansi-fg5, .ansi-fg13 { color: #8250df; } .ansi-fg6, .ansi-fg14 { color: #1b7c83; }
 `
@@ -90,6 +97,7 @@ export function renderTracePage(data: TraceData, reportHref?: string): string {
     '<h2 id="step-title"></h2><p id="step-outcome"></p>',
     '<div class="panes">',
     '<div><h3>Screen</h3><figure id="frame"></figure>',
+    '<div id="ocr" hidden><p class="muted"><span id="ocr-title"></span> · <label><input type="checkbox" id="ocr-boxes" checked> boxes</label></p><div id="ocr-words"></div><pre id="ocr-code" hidden></pre></div>',
     '<p class="muted" id="edit-note">Drag a rectangle on a screen to save it as a reference, add a mask, or get the line to paste.</p>',
     '<div id="edit" hidden><p>Rectangle <code id="edit-rect"></code> on <span id="edit-source"></span></p><pre id="edit-code"></pre>',
     '<label>Reference <input id="edit-name" list="edit-names" size="16"></label><datalist id="edit-names"></datalist> ',
