@@ -75,6 +75,7 @@ export const EDITOR_SCRIPT = `
     $('#edit-save').disabled = !canWrite || sel.frame;
     $('#edit-save').title = sel.frame ? 'A filmstrip frame is half size: drag on a full-size image (actual, last, screenshot) to save a reference' : '';
     $('#edit-status').textContent = '';
+    $('#edit-status').className = '';
     code();
   }
 
