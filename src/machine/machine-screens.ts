@@ -11,7 +11,7 @@ import type { ScreenOptions } from '../screens/options.js'
 import { summarizeCheck, type ReferenceCheck, type ScreenCheck } from '../screens/references.js'
 import type { TextMatch, TextPattern } from '../screens/ocr-match.js'
 import type { ScreenText } from '../screens/ocr-tsv.js'
-import { OCR_ATTACHMENT, ocrRecordOf, writeOcrRecord } from '../screens/ocr-record.js'
+import { OCR_ATTACHMENT, OCR_SCREEN_ATTACHMENT, writeOcrRecord } from '../screens/ocr-record.js'
 import { waitForText, type ScreenTextOptions, type WaitForTextOptions } from '../screens/text.js'
 import { sleep } from '../util/sleep.js'
 import { clickButton, movePointer, sendKeyCombo, typeText } from './input.js'
@@ -159,8 +159,9 @@ export class MachineScreens extends MachineCore {
   protected async attachWords(): Promise<void> {
     const pass = this.reader.lastPass()
     if (!pass) return
-    const file = join(this.artifactsDir, `ocr-${++this.ocrRecords}.json`)
-    if (await writeOcrRecord(file, ocrRecordOf(pass.width, pass.height, pass.text))) this.actions.attach(OCR_ATTACHMENT, file)
+    const files = await writeOcrRecord(join(this.artifactsDir, `ocr-${++this.ocrRecords}`), pass.image, pass.text)
+    if (files.json) this.actions.attach(OCR_ATTACHMENT, files.json)
+    if (files.png) this.actions.attach(OCR_SCREEN_ATTACHMENT, files.png)
   }
 
   /**

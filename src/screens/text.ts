@@ -43,10 +43,10 @@ export class ScreenReader {
 
   constructor(private readonly capture: () => Promise<Image>) {}
 
-  /** The last pass's screen size and text, if one ran. */
-  lastPass(): { width: number; height: number; text: ScreenText } | undefined {
+  /** The last pass's screen and text, if one ran. */
+  lastPass(): { image: Image; text: ScreenText } | undefined {
     const l = this.last
-    return l && { width: l.image.width, height: l.image.height, text: l.text }
+    return l && { image: l.image, text: l.text }
   }
 
   /**

@@ -1,9 +1,9 @@
 /**
  * The OCR layer of a trace page (plain browser JavaScript, as a string, run after the
  * viewer's script): for a step whose OCR pass was recorded (`screenText`, `waitForText`,
- * `clickText` attach the words they read), the words' boxes drawn over the screen (the
- * filmstrip frame, else the step's `last screen`), and the words listed below it; clicking
- * one shows `await vm.clickText(/word/)`.
+ * `clickText` attach the words they read and the screen they read), the words' boxes drawn
+ * over that screen (else a timed-out wait's `last screen`, else the filmstrip frame), and
+ * the words listed; clicking one shows `await vm.clickText(/word/)`.
  * @module
  */
 
@@ -49,7 +49,7 @@ export const OCR_SCRIPT = `
     $('#ocr-code').hidden = true;
     $('#ocr').hidden = !s.ocr;
     if (!s.ocr) return;
-    const img = document.querySelector('#frame img') || document.querySelector('#attachments figure[data-name="last screen"] img');
+    const img = document.querySelector('#attachments figure[data-name="ocr screen"] img') || document.querySelector('#attachments figure[data-name="last screen"] img') || document.querySelector('#frame img');
     if (img) layer(img, s.ocr);
     for (const w of s.ocr.words) { const b = button('ocr-chip', w); b.textContent = w.t; list.append(b); }
     $('#ocr-title').textContent = 'Words read by OCR (' + s.ocr.words.length + ')' + (img ? ', boxed on the screen' : '') + ': click one for its clickText line';
