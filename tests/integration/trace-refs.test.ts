@@ -101,6 +101,7 @@ t.test('a reference and a mask made by dragging in the trace make the next run p
   t.ok(boxes >= 3, `the words boxed over the screen the pass read (${boxes} boxes)`)
   await page.locator('.ocr-chip', { hasText: 'TITLE' }).first().click()
   t.equal(await page.locator('#ocr-code').textContent(), 'await vm.clickText(/TITLE/)')
+  if (process.env.BOOTCHECK_DOC_IMAGES) await page.screenshot({ path: join(root, 'docs', 'images', 'trace-ocr.png') })
   t.same(errors, [], 'no script errors')
   await page.close()
 
