@@ -82,16 +82,22 @@ function writeShard(dir: string, m: MachineRecord, from: number, to: number, ind
   writeFileSync(join(dir, 'results.json'), JSON.stringify(run, null, 2))
 }
 
-/** Milliseconds from navigation to the load event and to the first paint of `url` in a fresh page. */
+/** Milliseconds from navigation to the load event and to the first contentful paint of `url` in a fresh page. */
 async function load(browser: Browser, url: string): Promise<{ load: number; paint: number }> {
   const page = await browser.newPage({ viewport: { width: 1400, height: 900 } })
   try {
     await page.goto(url, { waitUntil: 'load', timeout: 60_000 })
-    return (await page.evaluate(`new Promise(resolve => requestAnimationFrame(() => setTimeout(() => {
-      const nav = performance.getEntriesByType('navigation')[0];
-      const paint = performance.getEntriesByName('first-contentful-paint')[0];
-      resolve({ load: nav.loadEventEnd, paint: paint ? paint.startTime : NaN });
-    }, 0)))`)) as { load: number; paint: number }
+    // The first contentful paint may be recorded after the load event: wait for it (5 s at most).
+    const r = (await page.evaluate(`new Promise(resolve => {
+      const done = paint => resolve({ load: performance.getEntriesByType('navigation')[0].loadEventEnd, paint });
+      new PerformanceObserver(list => {
+        const e = list.getEntriesByName('first-contentful-paint')[0];
+        if (e) done(e.startTime);
+      }).observe({ type: 'paint', buffered: true });
+      setTimeout(() => done(-1), 5000);
+    })`)) as { load: number; paint: number }
+    if (r.paint < 0) throw new Error(`no first contentful paint of ${url} within 5 s`)
+    return r
   } finally {
     await page.close()
   }
@@ -133,7 +139,7 @@ try {
     const s = await suite(work, m, all, browser)
     const label = `merged report, ${s.tests} tests, filmstrips of ${all ? 'all' : 'failed'}`
     rows.push(row('report-load', `${label}: load event`, 'ms', stats(s.r.load), 'plain page, same size', stats(s.p.load)))
-    rows.push(row('report-load', `${label}: first paint`, 'ms', stats(s.r.paint), 'plain page, same size', stats(s.p.paint)))
+    rows.push(row('report-load', `${label}: first contentful paint`, 'ms', stats(s.r.paint), 'plain page, same size', stats(s.p.paint)))
     process.stdout.write(`${label}: report.html ${(s.size / 1024).toFixed(0)} KiB, ${s.images} images; one trace page ${(s.trace / 1024).toFixed(0)} KiB (opened on demand); load event goal < 2000 ms: ${stats(s.r.load).median < 2000 ? 'met' : 'NOT met'}\n`)
   }
   emit(rows)
