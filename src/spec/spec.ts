@@ -111,7 +111,7 @@ export interface SnapshotRef {
  * The fields a machine restored from a snapshot may still set: everything else (media,
  * memory, firmware, QEMU arguments) is the snapshot's.
  */
-export const RESTORE_FIELDS = ['from', 'name', 'testFile', 'timeout', 'bootTimeout', 'failOn', 'login', 'shellProbe', 'qemu', 'accel', 'syncClock', 'qemuArgs'] as const
+export const RESTORE_FIELDS = ['from', 'name', 'testFile', 'timeout', 'bootTimeout', 'failOn', 'login', 'shellProbe', 'shellPrompt', 'qemu', 'accel', 'syncClock', 'qemuArgs'] as const
 
 /** How the machine is described by the user. Every field is optional but something must boot. */
 export interface MachineSpec {
@@ -243,6 +243,16 @@ export interface MachineSpec {
    * recognised and that would otherwise wait 30 s.
    */
   shellProbe?: 'quiet' | 'eager'
+  /**
+   * The guest's shell prompt, when it is known (a regular expression, or its source as a
+   * string): a console line that matches it is taken as the shell waiting, so the first
+   * probe is typed at once, together with the session's setup, instead of after the
+   * second of quiet that an unknown prompt needs (labgrid's `ShellDriver.prompt`). It
+   * saves about a second a boot; a line that matches while the guest is still booting
+   * gets a probe typed into the boot, so make it specific (`/^board# $/`, not `/# $/`).
+   * Kept in snapshots.
+   */
+  shellPrompt?: RegExp | string
   /** Default timeout of console waits and commands, in milliseconds. Default 120000. */
   timeout?: number
   /** Timeout for the first shell after a boot or reboot, in milliseconds. Default 300000. */
