@@ -88,6 +88,13 @@ t.test('a reference and a mask made by dragging in the trace make the next run p
   t.match(await page.locator('#edit-status').textContent(), /Wrote .*banner\.json/)
   if (process.env.BOOTCHECK_DOC_IMAGES) await page.screenshot({ path: join(root, 'docs', 'images', 'trace-references.png') })
 
+  // (c) The failed check's actual screen accepted as the reference (the same screen here): the sidecar stays.
+  await page.locator('#attachments figure[data-name=actual] button.accept').click()
+  await page.waitForSelector('#edit-status.edit-ok', { timeout: 5000 })
+  t.match(await page.locator('#edit-status').textContent(), /Wrote \S*banner\.png\. In the test: await vm\.expectScreen\('banner'\)/, 'accepted')
+  const actualFile = new URL((await page.locator(actual).getAttribute('src'))!, page.url()).pathname
+  t.ok(readFileSync(join(refDir, 'banner.png')).equals(readFileSync(join(dir, 'runs', 'latest', decodeURIComponent(actualFile)))), 'the reference is the actual screen, byte for byte')
+
   const sidecar = JSON.parse(readFileSync(join(refDir, 'banner.json'), 'utf8')) as { region: { width: number; height: number }; mask: object[] }
   t.ok(sidecar.region.width >= 295 && sidecar.region.width <= 305 && sidecar.region.height >= 45, `the region as dragged (${JSON.stringify(sidecar.region)})`)
   t.equal(sidecar.mask.length, 1, `one mask (${JSON.stringify(sidecar.mask)})`)
