@@ -47,7 +47,7 @@ export type { CopyOptions, FileCopyResult } from './machine/files.js'
 export { RESTORE_FIELDS } from './spec/spec.js'
 /** Snapshots: a saved machine (`vm.snapshot()`), restored by `boot(t, { from })`, and what its manifest says. */
 export { Snapshot } from './machine/snapshot.js'
-export type { SnapshotManifest, SnapshotMedium, SnapshotQemu } from './machine/snapshot-manifest.js'
+export type { PromptSource, SnapshotManifest, SnapshotMedium, SnapshotQemu } from './machine/snapshot-manifest.js'
 /** Guest architectures (`arch`) and what QEMU needs for each: binary, Debian package, board, CPU, console, firmware. */
 export { ARCHES, ARCH_PROFILES, type Arch, type ArchProfile, type FirmwareChoice, type FirmwareFiles, type PackagedFile } from './spec/arch.js'
 /** U-Boot at the console (`vm.uboot`), its prompt, error lines and fail-fast patterns. */

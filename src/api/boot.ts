@@ -8,7 +8,7 @@
 import { attachAfterFailure, debugRequested } from '../attach/debug.js'
 import { machineFromConfig } from '../config/config.js'
 import { acquireLease } from '../lease/client.js'
-import { testPath } from '../machine/artifacts.js'
+import { markTestFailed, testPath } from '../machine/artifacts.js'
 import type { Machine } from '../machine/machine.js'
 import { startMachine, type Admit } from '../machine/start.js'
 import type { MachineSpec } from '../spec/spec.js'
@@ -73,6 +73,7 @@ export async function startInTest(t: TestContext | undefined, spec: MachineSpec,
     // Name the folder next to the failure in the test's output.
     if (t.passing && !t.passing()) {
       machine.keepFilmstrip()
+      await markTestFailed(machine.artifactsDir).catch(() => undefined)
       t.comment?.(`artifacts of ${machine.name}: ${machine.artifactsDir}`)
       if (debugRequested()) await attachAfterFailure(machine, test.join(' > ') || machine.name, line => t.comment?.(line))
     }

@@ -76,6 +76,8 @@ export interface MachineFacts {
   /** The networks it joined, with the capture each writes when its test ends. */
   networks?: Array<{ name: string; capture: string }>
   endedAt?: string
+  /** When its test was found failing (at the test's end, before the machine was stopped or kept by `--debug`). */
+  testFailedAt?: string
 }
 
 /**
@@ -112,6 +114,11 @@ export async function writeMachineFacts(dir: string, facts: MachineFacts): Promi
 /** Adds `endedAt` to the folder's `machine.json`. */
 export function markMachineEnded(dir: string, at = new Date()): Promise<void> {
   return updateFacts(dir, { endedAt: at.toISOString() })
+}
+
+/** Adds `testFailedAt` to the folder's `machine.json`: the live view shows the machine's test as failing. */
+export function markTestFailed(dir: string, at = new Date()): Promise<void> {
+  return updateFacts(dir, { testFailedAt: at.toISOString() })
 }
 
 /** Adds QEMU's pid to the folder's `machine.json`. */

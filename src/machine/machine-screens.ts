@@ -11,6 +11,7 @@ import type { ScreenOptions } from '../screens/options.js'
 import { summarizeCheck, type ReferenceCheck, type ScreenCheck } from '../screens/references.js'
 import type { TextMatch, TextPattern } from '../screens/ocr-match.js'
 import type { ScreenText } from '../screens/ocr-tsv.js'
+import { OCR_ATTACHMENT, OCR_SCREEN_ATTACHMENT, writeOcrRecord } from '../screens/ocr-record.js'
 import { waitForText, type ScreenTextOptions, type WaitForTextOptions } from '../screens/text.js'
 import { sleep } from '../util/sleep.js'
 import { clickButton, movePointer, sendKeyCombo, typeText } from './input.js'
@@ -25,6 +26,8 @@ const CLICK_SETTLE_MS = 100
  * Part of {@link Machine}.
  */
 export class MachineScreens extends MachineCore {
+  /** OCR records written (`ocr-N.json`). */
+  private ocrRecords = 0
   /**
    * Takes a screenshot (QMP `screendump`) and returns it as PNG bytes. With `name`, it is
    * also written to the artifacts folder as `<name>.png`.
@@ -98,7 +101,11 @@ export class MachineScreens extends MachineCore {
     return this.step(
       'screenText',
       { ...options },
-      async () => (await this.reader.read(options)).text,
+      async () => {
+        const { text } = await this.reader.read(options)
+        await this.attachWords()
+        return text
+      },
       r => `${r.lines.length} lines: ${r.text.replace(/\n/g, ' | ').slice(0, 200)}`,
     )
   }
@@ -143,7 +150,18 @@ export class MachineScreens extends MachineCore {
     } catch (e) {
       if (e instanceof TextNotFoundError && e.screenshot) this.actions.attach('last screen', e.screenshot)
       throw e
+    } finally {
+      await this.attachWords()
     }
+  }
+
+  /** Attaches the words of the reader's last pass to the running step (for the trace's OCR layer). */
+  protected async attachWords(): Promise<void> {
+    const pass = this.reader.lastPass()
+    if (!pass) return
+    const files = await writeOcrRecord(join(this.artifactsDir, `ocr-${++this.ocrRecords}`), pass.image, pass.text)
+    if (files.json) this.actions.attach(OCR_ATTACHMENT, files.json)
+    if (files.png) this.actions.attach(OCR_SCREEN_ATTACHMENT, files.png)
   }
 
   /**

@@ -123,7 +123,9 @@ export interface SnapshotManifest {
 
 /** A shell prompt's regular expression, as JSON keeps it. */
 export interface PromptSource {
+  /** The regular expression's source (`RegExp.source`). */
   source: string
+  /** Its flags (`RegExp.flags`; never `g` or `y`). */
   flags: string
 }
 

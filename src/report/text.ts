@@ -74,9 +74,10 @@ export function tail(text: string, max: number): { text: string; dropped: number
 /**
  * The Content-Security-Policy of a self-contained page (the report, a trace): nothing loads
  * from the network, `script` (its one inline script) runs by its hash and no other, images
- * only from the page's folder, data: URIs or file: links, inline styles.
+ * only from the page's folder, data: URIs or file: links, inline styles; `extra` directives
+ * are added (the trace's `connect-src 'self'`, to post references to `bootcheck show-trace`).
  */
-export function selfContainedPagePolicy(script: string): string {
+export function selfContainedPagePolicy(script: string, extra: readonly string[] = []): string {
   return [
     "default-src 'none'",
     "img-src 'self' data: file:",
@@ -84,5 +85,6 @@ export function selfContainedPagePolicy(script: string): string {
     `script-src 'sha256-${createHash('sha256').update(script).digest('base64')}'`,
     "base-uri 'none'",
     "form-action 'none'",
+    ...extra,
   ].join('; ')
 }

@@ -16,7 +16,8 @@ const USAGE = `Usage:
   bootcheck merge-reports [run folders or .tar.gz archives…] --out DIR
                                                   merge the run folders of shards into one report
   bootcheck show-trace <run folder | trace.html>  serve a test's trace (its steps with their console lines,
-                                                  screen, QMP events, network frames) on 127.0.0.1; print the URL
+                                                  screen, QMP events, network frames; make screen references
+                                                  by dragging on it) on 127.0.0.1 with a token; print the URL
   bootcheck snapshots list [--json]               show the snapshots bootOnce cached (.bootcheck/cache/snapshots)
   bootcheck snapshots prune [--unused-for DAYS]   remove them (all, or those not restored for DAYS days)
   bootcheck init [--iso FILE | --kernel FILE [--initrd FILE] | --disk FILE]

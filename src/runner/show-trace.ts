@@ -1,7 +1,9 @@
 /**
  * `bootcheck show-trace <run folder | test folder | trace.html>`: serves the traces on
- * 127.0.0.1 (a random port) and prints the URL; a folder with several traces gets an
- * index at `/`, failed tests first. Runs until interrupted.
+ * 127.0.0.1 (a random port, a random token in the URL) and prints the URL; a folder with
+ * several traces gets an index at `/`, failed tests first. The trace pages post the
+ * references and masks dragged on their screens to {@link REFERENCE_ENDPOINT}. Runs until
+ * interrupted.
  * @module
  */
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs'
@@ -10,10 +12,11 @@ import { UsageError } from '../errors/errors.js'
 import { TRACE_FILE } from '../report/trace/write.js'
 import { escapeAttribute as attr, escapeMarkup as esc } from '../report/text.js'
 import { serveFolder, type StaticServer } from './static-server.js'
+import { handleReferenceRequest, REFERENCE_ENDPOINT } from './trace-refs.js'
 
 /** What {@link startTraceServer} serves and where to open it. */
 export interface TraceServer extends StaticServer {
-  /** The page to open: the one trace, or the index of several. */
+  /** The page to open (with the token): the one trace, or the index of several. */
   open: string
   /** The trace files found. */
   traces: string[]
@@ -36,8 +39,14 @@ export function traceTargets(target: string): { root: string; traces: string[] }
 export async function startTraceServer(target: string): Promise<TraceServer> {
   const { root, traces } = traceTargets(target)
   const href = (file: string): string => relative(root, file).split(sep).map(encodeURIComponent).join('/')
-  const server = await serveFolder(root, () => indexPage(traces, href))
-  const open = traces.length === 1 ? server.url + href(traces[0]!) : server.url
+  let token = ''
+  const server = await serveFolder(root, {
+    token: true,
+    index: () => indexPage(traces, f => `${href(f)}?token=${token}`),
+    post: async (path, body) => (path === REFERENCE_ENDPOINT ? handleReferenceRequest(root, traces, body) : { status: 404, body: { error: { message: `no ${path}` } } }),
+  })
+  token = server.token!
+  const open = `${traces.length === 1 ? server.url + href(traces[0]!) : server.url}?token=${token}`
   return { ...server, open, traces }
 }
 

@@ -43,6 +43,12 @@ export class ScreenReader {
 
   constructor(private readonly capture: () => Promise<Image>) {}
 
+  /** The last pass's screen and text, if one ran. */
+  lastPass(): { image: Image; text: ScreenText } | undefined {
+    const l = this.last
+    return l && { image: l.image, text: l.text }
+  }
+
   /**
    * One pass: a screenshot, then OCR unless the same pixels were read with the same options
    * last time. Aborting `signal` ends a running OCR pass.

@@ -4,7 +4,9 @@
  * and network frames, each with its time, so the page can show what belongs to a step.
  * @module
  */
+import { readFileSync, statSync } from 'node:fs'
 import type { ActionRecord, MachineRecord, TestRecord } from '../model.js'
+import { OCR_ATTACHMENT, type OcrRecord } from '../../screens/ocr-record.js'
 import { fileHref, imageSrc } from '../html/files.js'
 import { consoleLines, commandViews, type CommandView, type TraceLine } from './console-lines.js'
 import { networkFrames, qmpEvents, type TraceEvent, type TraceFrame } from './events.js'
@@ -30,6 +32,10 @@ export interface TraceStep {
   markers: string[]
   /** Files it wrote: name and image source relative to the trace page. */
   attachments: { name: string; src?: string; href: string }[]
+  /** The reference it checked (`expectScreen`, `waitForScreen`). */
+  screen?: string
+  /** The words its last OCR pass read (`screenText`, `waitForText`, `clickText`), with their boxes. */
+  ocr?: OcrRecord
 }
 
 /** One machine of the trace. */
@@ -51,6 +57,10 @@ export interface TraceMachine {
 export interface TraceData {
   test: string
   file: string
+  /** The test file's absolute path: where `bootcheck show-trace` writes its references. */
+  testFile?: string
+  /** The references its steps checked, in order, once each. */
+  screens: string[]
   status: string
   message?: string
   machines: TraceMachine[]
@@ -62,13 +72,18 @@ export interface TraceData {
 /** The most transcript read into a trace (its end). */
 export const TRACE_TRANSCRIPT_BYTES = 4 * 1024 * 1024
 
-/** The trace of test `t` of file `file`, with image sources relative to `pageDir`. */
-export function traceOf(t: TestRecord, file: string, pageDir: string): TraceData {
+/**
+ * The trace of test `t` of file `file`, with image sources relative to `pageDir`;
+ * `testFile` is the file's absolute path, when known.
+ */
+export function traceOf(t: TestRecord, file: string, pageDir: string, testFile?: string): TraceData {
   const machines = t.machines.map(m => machineOf(m, pageDir))
   const steps = t.machines.flatMap((m, i) => stepsOf(m, i, machines[i]!, pageDir))
   return {
     test: t.name,
     file,
+    ...(testFile ? { testFile } : {}),
+    screens: [...new Set(steps.flatMap(s => (s.screen ? [s.screen] : [])))],
     status: t.status,
     ...(t.message ? { message: t.message } : {}),
     machines,
@@ -115,6 +130,8 @@ function stepsOf(m: MachineRecord, index: number, machine: TraceMachine, pageDir
       outcome: a.outcome,
       ...resultOf(a),
       ...(console ? { console } : {}),
+      ...screenOf(a),
+      ...ocrOf(a),
       markers,
       attachments: (a.attachments ?? []).map(f => {
         const src = /\.(png|jpe?g)$/i.test(f.path) ? imageSrc(f.path, pageDir) : undefined
@@ -122,6 +139,27 @@ function stepsOf(m: MachineRecord, index: number, machine: TraceMachine, pageDir
       }),
     }
   })
+}
+
+/** The largest OCR record read into a trace. */
+const MAX_OCR_RECORD = 512 * 1024
+
+function ocrOf(a: ActionRecord): { ocr?: OcrRecord } {
+  const f = (a.attachments ?? []).filter(x => x.name === OCR_ATTACHMENT).at(-1)
+  if (!f) return {}
+  try {
+    if (!statSync(f.path).isFile() || statSync(f.path).size > MAX_OCR_RECORD) return {}
+    const r = JSON.parse(readFileSync(f.path, 'utf8')) as OcrRecord
+    const ok = Number.isInteger(r.width) && Number.isInteger(r.height) && Array.isArray(r.words) && r.words.every(w => typeof w.t === 'string' && [w.x, w.y, w.w, w.h].every(Number.isFinite))
+    return ok ? { ocr: { width: r.width, height: r.height, words: r.words.map(w => ({ t: w.t, x: w.x, y: w.y, w: w.w, h: w.h })) } } : {}
+  } catch {
+    return {}
+  }
+}
+
+function screenOf(a: ActionRecord): { screen?: string } {
+  const name = a.args.name
+  return (a.action === 'expectScreen' || a.action === 'waitForScreen') && typeof name === 'string' ? { screen: name.replace(/\.png$/i, '') } : {}
 }
 
 function resultOf(a: ActionRecord): { result?: string } {

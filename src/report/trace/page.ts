@@ -5,10 +5,19 @@
  */
 import { escapeMarkup as esc, selfContainedPagePolicy } from '../text.js'
 import type { TraceData } from './data.js'
+import { EDITOR_SCRIPT } from './editor.js'
+import { OCR_SCRIPT } from './ocr-layer.js'
 import { TRACE_SCRIPT } from './viewer.js'
 
-/** The page's Content-Security-Policy: its one script, no network, images from its folder or inlined. */
-export const TRACE_CSP = selfContainedPagePolicy(TRACE_SCRIPT)
+/** The page's one script: the viewer, then the reference editor and the OCR layer. */
+const SCRIPT = TRACE_SCRIPT + EDITOR_SCRIPT + OCR_SCRIPT
+
+/**
+ * The page's Content-Security-Policy: its one script, images from its folder or inlined,
+ * and requests to its own origin only (the editor's posts to `bootcheck show-trace`; a
+ * `file://` page has no origin to post to).
+ */
+export const TRACE_CSP = selfContainedPagePolicy(SCRIPT, ["connect-src 'self'"])
 
 const STYLE = `
 :root { --ok: #1a7f37; --failed: #cf222e; --line: #d0d7de; --muted: #57606a; --panel: #f6f8fa; --hl: #fff3b0; }
@@ -49,6 +58,18 @@ body.hide-protocol #console .line.protocol { display: none; }
 .console-command { font-weight: bold; color: #0550ae; }
 .console-status { color: var(--failed); }
 .ansi-bold { font-weight: bold; } .ansi-fg1, .ansi-fg9 { color: #cf222e; } .ansi-fg2, .ansi-fg10 { color: #1a7f37; }
+#frame, figure.attachment { position: relative; }
+img[data-edit] { cursor: crosshair; user-select: none; -webkit-user-drag: none; touch-action: none; }
+.drag-box { position: absolute; border: 2px solid #0969da; background: rgba(9, 105, 218, 0.15); pointer-events: none; }
+#edit { border: 1px solid var(--line); border-radius: 6px; padding: 6px 8px; background: var(--panel); margin: 6px 0; }
+#edit pre { margin: 4px 0; }
+.ocr-layer { position: absolute; pointer-events: none; }
+.ocr-box { position: absolute; pointer-events: auto; padding: 0; border: 1px solid #bf3989; background: rgba(191, 57, 137, 0.12); cursor: pointer; }
+.ocr-box.picked, .ocr-chip.picked { background: rgba(191, 57, 137, 0.45); }
+body.hide-ocr .ocr-layer { display: none; }
+.ocr-chip { font: 12px ui-monospace, monospace; margin: 1px; padding: 0 4px; border: 1px solid var(--line); border-radius: 4px; background: #fff; cursor: pointer; }
+#ocr-words { max-height: 8em; overflow: auto; }
+.edit-ok { color: var(--ok); } .edit-error { color: var(--failed); }
 .ansi-fg3, .ansi-fg11 { color: #9a6700; } .ansi-fg4, .ansi-fg12 { color: #0969da; } .ansi-fg5, .ansi-fg13 { color: #8250df; } .ansi-fg6, .ansi-fg14 { color: #1b7c83; }
 `
 
@@ -75,7 +96,13 @@ export function renderTracePage(data: TraceData, reportHref?: string): string {
     '<section class="detail">',
     '<h2 id="step-title"></h2><p id="step-outcome"></p>',
     '<div class="panes">',
-    '<div><h3>Screen</h3><figure id="frame"></figure></div>',
+    '<div><h3>Screen</h3><figure id="frame"></figure>',
+    '<div id="ocr" hidden><p class="muted"><span id="ocr-title"></span> · <label><input type="checkbox" id="ocr-boxes" checked> boxes</label></p><div id="ocr-words"></div><pre id="ocr-code" hidden></pre></div>',
+    '<p class="muted" id="edit-note">Drag a rectangle on a screen to save it as a reference, add a mask, or get the line to paste.</p>',
+    '<div id="edit" hidden><p>Rectangle <code id="edit-rect"></code> on <span id="edit-source"></span></p><pre id="edit-code"></pre>',
+    '<label>Reference <input id="edit-name" list="edit-names" size="16"></label><datalist id="edit-names"></datalist> ',
+    '<button type="button" id="edit-save">Save as reference</button> <label><input type="checkbox" id="edit-replace"> replace</label> ',
+    '<button type="button" id="edit-mask">Add as mask</button><p id="edit-status" role="status"></p></div></div>',
     '<div><h3>Commands</h3><div id="commands"></div><h3>Attachments</h3><div id="attachments"></div></div>',
     '<div><h3>QMP events</h3><ul class="timed" id="events"></ul></div>',
     '<div><h3>Network frames</h3><ul class="timed" id="packets"></ul></div>',
@@ -86,7 +113,7 @@ export function renderTracePage(data: TraceData, reportHref?: string): string {
     '</section>',
     '</main>',
     `<script type="application/json" id="trace-data">${json}</script>`,
-    `<script>${TRACE_SCRIPT}</script>`,
+    `<script>${SCRIPT}</script>`,
     '</body>',
     '</html>',
     '',

@@ -89,6 +89,8 @@ export const TRACE_SCRIPT = `
     const img = el('img');
     img.src = best.src;
     img.alt = 'Screen at +' + secs(best.at - t0);
+    img.dataset.edit = 'frame';
+    img.dataset.scale = '2';
     box.append(img, el('figcaption', 'muted', 'Screen at +' + secs(best.at - t0) + ' (the frame nearest the end of the step)'));
   }
 
@@ -137,7 +139,7 @@ export const TRACE_SCRIPT = `
     for (const f of s.attachments) {
       const fig = el('figure', 'attachment');
       fig.dataset.name = f.name;
-      if (f.src) { const img = el('img'); img.src = f.src; img.alt = f.name; fig.append(img); }
+      if (f.src) { const img = el('img'); img.src = f.src; img.alt = f.name; img.dataset.edit = 'attachment'; img.dataset.name = f.name; fig.append(img); }
       const cap = el('figcaption');
       const link = el('a', '', f.name); link.href = f.href;
       cap.append(link);
@@ -162,6 +164,8 @@ export const TRACE_SCRIPT = `
     drawTimed('#events', m.events, s, x => x.event + (x.data ? ' ' + x.data : ''), 'No QMP events in this step.');
     drawTimed('#packets', m.packets, s, x => '[' + x.network + '] ' + x.text, 'No network frames in this step.');
     drawAttachments(s);
+    document.body.dataset.step = key;
+    document.dispatchEvent(new CustomEvent('trace-step', { detail: s }));
     if (pin) history.replaceState(null, '', '#step=' + encodeURIComponent(key));
   }
 

@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
-import { dirname, join } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import type { RunRecord, TestRecord } from '../model.js'
 import { fileHref } from '../html/files.js'
 import { traceOf } from './data.js'
@@ -29,7 +29,7 @@ export async function writeTraces(run: RunRecord, reportFile: string): Promise<M
       const dir = dirname(first.dir)
       if (!existsSync(dir)) continue
       const file = join(dir, TRACE_FILE)
-      await writeFile(file, renderTracePage(traceOf(t, f.file, dir), fileHref(reportFile, dir)))
+      await writeFile(file, renderTracePage(traceOf(t, f.file, dir, resolve(f.file)), fileHref(reportFile, dir)))
       out.set(t, file)
     }
   }

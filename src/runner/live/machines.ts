@@ -25,6 +25,8 @@ export interface LiveMachine {
   console: string
   startedAt?: string
   endedAt?: string
+  /** Its test was found failing (at the test's end: the machine may still run, kept by `--debug`). */
+  testFailed?: boolean
 }
 
 /** The most folder levels searched under the artifacts folder. */
@@ -58,7 +60,7 @@ export async function runningSteps(m: LiveMachine): Promise<Array<Pick<ActionRec
 async function readMachine(dir: string): Promise<LiveMachine | undefined> {
   try {
     const live = JSON.parse(await readFile(join(dir, LIVE_FILE), 'utf8')) as LiveFacts
-    const facts = JSON.parse(await readFile(join(dir, 'machine.json'), 'utf8')) as { machine: string; test: string; file: string; startedAt?: string; endedAt?: string }
+    const facts = JSON.parse(await readFile(join(dir, 'machine.json'), 'utf8')) as { machine: string; test: string; file: string; startedAt?: string; endedAt?: string; testFailedAt?: string }
     return {
       id: createHash('sha256').update(dir).digest('hex').slice(0, 12),
       dir,
@@ -69,6 +71,7 @@ async function readMachine(dir: string): Promise<LiveMachine | undefined> {
       console: join(dir, ARTIFACT_FILES.console),
       ...(facts.startedAt ? { startedAt: facts.startedAt } : {}),
       ...(facts.endedAt ? { endedAt: facts.endedAt } : {}),
+      ...(facts.testFailedAt ? { testFailed: true } : {}),
     }
   } catch {
     return undefined // being written, or not a machine's folder

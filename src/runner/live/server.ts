@@ -143,7 +143,8 @@ async function state(o: LiveViewOptions, unlocked: Set<string>): Promise<unknown
         const s = stages.find(x => x.machine === m.machine && x.test === m.test)
         const steps = await liveSteps(m)
         const running = m.endedAt ? [] : await runningSteps(m)
-        const failed = steps.some(a => a.outcome === 'error' && a.parent === undefined)
+        // A failed step, or the test found failing at its end (an assertion on a result; `--debug` keeps the machine).
+        const failed = m.testFailed === true || steps.some(a => a.outcome === 'error' && a.parent === undefined)
         return {
           id: m.id,
           machine: m.machine,

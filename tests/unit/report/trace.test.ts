@@ -2,13 +2,14 @@
 // under TCG: three commands, the last failing): steps, console lines with byte offsets,
 // the failing step it opens at, the clean view's commands; QMP events and frame lines.
 import t from 'tap'
-import { cpSync, readFileSync } from 'node:fs'
+import { cpSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { ActionRecord, TestRecord } from '../../../src/report/model.js'
 import { traceOf } from '../../../src/report/trace/data.js'
 import { describeFrame, qmpEvents } from '../../../src/report/trace/events.js'
 import { renderTracePage } from '../../../src/report/trace/page.js'
 import { summarizeFrame } from '../../../src/net/pcap.js'
+import { ocrRecordOf } from '../../../src/screens/ocr-record.js'
 
 const fixtures = new URL('../fixtures/transcripts/', import.meta.url)
 
@@ -88,4 +89,22 @@ t.test('a test that failed after its steps (an assertion on a result) opens at i
   const ok = actions.slice(0, 2)
   t.equal(traceOf(realTest(dir, ok), 'f.test.ts', dir).focus, '0:2')
   t.equal(traceOf({ ...realTest(dir, ok), status: 'passed' }, 'f.test.ts', dir).focus, undefined)
+})
+
+t.test('what the reference editor and the OCR layer need: the test file, the screens checked, the words an OCR pass read', async t => {
+  const dir = t.testdir({ demo: { 'ocr-1.json': '', 'ocr-2.json': '{"width": 10, "height": 4, "words": [{"t": "x", "x": "bad"}]}' } })
+  const text = { lines: [], words: [{ text: 'Install', box: { x: 10, y: 20, width: 50, height: 12 }, confidence: 95 }, { text: 'Rescue', box: { x: 80, y: 20, width: 40, height: 12 }, confidence: 90 }], text: 'Install Rescue' }
+  writeFileSync(join(dir, 'demo', 'ocr-1.json'), JSON.stringify(ocrRecordOf(720, 400, text)))
+  const screenSteps: ActionRecord[] = [
+    { ...actions[0]!, id: 1, action: 'expectScreen', args: { name: 'menu.png' } },
+    { ...actions[1]!, id: 2, action: 'waitForText', args: { pattern: 'Install' }, attachments: [{ name: 'ocr', path: join(dir, 'demo', 'ocr-1.json') }] },
+    { ...actions[2]!, id: 3, action: 'waitForScreen', args: { name: 'menu', timeout: 5 }, attachments: [{ name: 'ocr', path: join(dir, 'demo', 'ocr-2.json') }] },
+  ]
+  const trace = traceOf(realTest(dir, screenSteps), 'menu.test.ts', dir, '/project/menu.test.ts')
+  t.equal(trace.testFile, '/project/menu.test.ts')
+  t.same(trace.screens, ['menu'], 'each reference once, without .png')
+  t.same(trace.steps.map(s => s.screen), ['menu', undefined, 'menu'])
+  t.same(trace.steps[1]!.ocr, { width: 720, height: 400, words: [{ t: 'Install', x: 10, y: 20, w: 50, h: 12 }, { t: 'Rescue', x: 80, y: 20, w: 40, h: 12 }] })
+  t.equal(trace.steps[2]!.ocr, undefined, 'a damaged record is left out')
+  t.equal(traceOf(realTest(dir, screenSteps), 'menu.test.ts', dir).testFile, undefined)
 })
