@@ -16,7 +16,7 @@ import { flattenDisk } from './disks.js'
 import { classifyHandover, FACTS_COMMAND, parseFacts, type HandoverResult } from './handover.js'
 import { findNic, forwardPort, interfaceOf, LIST_INTERFACES, setLink, type ForwardPortOptions } from './nics.js'
 import { SNAPSHOT_SCRATCH_PREFIX, Snapshot } from './snapshot.js'
-import { SNAPSHOT_MANIFEST } from './snapshot-manifest.js'
+import { SNAPSHOT_MANIFEST, type SnapshotManifest } from './snapshot-manifest.js'
 import { saveSnapshot } from './snapshot-save.js'
 import type { HandoverOptions, RebootOptions, SnapshotOptions } from './machine-options.js'
 import { MachineServices } from './machine-services.js'
@@ -113,6 +113,24 @@ export class Machine extends MachineServices {
         }),
       s => `${s.dir} (${(s.stateBytes / 1e6).toFixed(1)} MB of state)`,
     )
+  }
+
+  /**
+   * Saves the machine into `dir` for a failure capsule (see docs/capsules.md), as
+   * {@link Machine.snapshot} does but at once (after a failure a command may still hang in
+   * the guest: it is not waited for), with its network cards kept by network name (a resume
+   * plugs them into new switches), and the guest left paused: the machines of a network are
+   * all paused before any is saved. Not a step of the log, whose last failed step is the
+   * failure. Throws {@link SnapshotError} for a machine with 9p shares (QEMU cannot migrate a
+   * mounted export) or an SD card.
+   */
+  async saveForCapsule(dir: string): Promise<SnapshotManifest> {
+    const shares = this.origin.plan.shares ?? []
+    if (shares.length > 0) throw new SnapshotError(`${this.name} was not saved: it shares ${shares.map(s => `'${s.host}'`).join(', ')} with 9p, and QEMU cannot migrate a mounted 9p export`)
+    if (this.origin.plan.sd) throw new SnapshotError(`${this.name} was not saved: it has an SD card, whose overlay snapshots do not carry yet`)
+    await this.qmp.execute('stop')
+    const source = { name: this.name, qmp: this.qmp, accel: this.accel, origin: this.origin, shellReady: this.shell.isReady, alive: () => this.running }
+    return saveSnapshot(source, dir, `capsule of ${this.name}`)
   }
 
   /**

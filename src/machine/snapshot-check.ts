@@ -61,7 +61,8 @@ const PLAN: Shape = object(
     append: optional(str(65_536)),
     extraArgs: arrayOf(str(4096), 256),
     shares: optional(arrayOf(any, 0)),
-    nics: optional(arrayOf(object({ id: ID, backend: object({ kind: oneOf('user') }) }, true), 8)),
+    // a card on a network (a failure capsule's) names no socket: a resume gives the new switch's
+    nics: optional(arrayOf(object({ id: ID, mac: str(17, /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/, 'a MAC address'), backend: (v, p) => object({ kind: oneOf('user') })(v, p) && object({ kind: oneOf('vde'), socketDir: oneOf('') })(v, p) }), 8)),
     bootFrom: optional(oneOf('cdrom', 'usb', 'disk', 'net')),
   },
   true,

@@ -12,7 +12,7 @@ import { SnapshotError } from '../errors/errors.js'
 import { fileChecksum, hashFile, treeChecksum } from '../media/checksum.js'
 import { createOverlay } from '../media/overlay.js'
 import { NetbootHttpServer } from '../net/http.js'
-import type { LaunchPlan } from '../qemu/argv.js'
+import type { LaunchPlan, PlanNic } from '../qemu/argv.js'
 import { qemuIdentity } from '../qemu/identity.js'
 import type { QmpClient } from '../qmp/client.js'
 import { ARTIFACT_FILES } from './artifacts.js'
@@ -39,6 +39,11 @@ export interface RestoreTarget {
   artifactsDir: string
   /** The restoring spec's `qemuArgs`: the only QEMU arguments a restore adds (see restoreExtraArgs). */
   qemuArgs?: readonly string[]
+  /**
+   * The networks to plug a failure capsule's cards into, by network name: each switch's
+   * socket folder and the folder its capture goes to (a resumed group gets new switches).
+   */
+  networks?: ReadonlyMap<string, { socketDir: string; captureDir: string }>
 }
 
 /** The magic a QEMU migration stream starts with (`QEVM`, then version 3). */
@@ -89,6 +94,10 @@ export async function prepareRestore(dir: string, manifest: SnapshotManifest, ta
     net = { ...net, bootfile: owned.http.guestUrl + manifest.httpBootPath.split('/').map(encodeURIComponent).join('/') }
   }
   const { shares: _shares, ...data } = saved
+  const nics = data.nics?.map(n => plugNic(n, target, dir))
+  for (const network of target.networks?.keys() ?? []) {
+    if (!nics?.some(n => n.id === `nic-${network}`)) throw new SnapshotError(`The snapshot '${dir}' of ${target.name} has no card on network '${network}': a restored machine has the cards it was saved with`)
+  }
   const plan: LaunchPlan = {
     ...data,
     extraArgs: restoreExtraArgs(manifest, target.qemuArgs, dir),
@@ -102,6 +111,7 @@ export async function prepareRestore(dir: string, manifest: SnapshotManifest, ta
     ...(files.kernel ? { kernel: join(dir, files.kernel) } : {}),
     ...(files.initrd ? { initrd: join(dir, files.initrd) } : {}),
     ...(net ? { net } : {}),
+    ...(nics ? { nics } : {}),
   }
   if (removable.cdrom) plan.cdrom = removable.cdrom.medium
   delete plan.usb
@@ -154,6 +164,19 @@ async function checkStateFile(file: string, manifest: SnapshotManifest): Promise
     await fh.close()
   }
   if (!head.equals(STATE_MAGIC)) throw new SnapshotError(`The snapshot's saved state '${file}' is damaged: it does not start like a QEMU migration stream`)
+}
+
+/** A saved card on a network, plugged into the switch `target.networks` gives for it; a {@link SnapshotError} without one. */
+function plugNic(nic: PlanNic, target: RestoreTarget, dir: string): PlanNic {
+  if (nic.backend.kind !== 'vde') return nic
+  const network = nic.id.replace(/^nic-/, '')
+  const sw = target.networks?.get(network)
+  if (!sw) {
+    throw new SnapshotError(
+      `The snapshot '${dir}' of ${target.name} was on network '${network}': restore it onto a network of that name (nics: [a network named '${network}'] besides from, as bootcheck resume does)`,
+    )
+  }
+  return { id: nic.id, mac: nic.mac, backend: { kind: 'vde', socketDir: sw.socketDir }, capture: join(sw.captureDir, `${target.name}.pcap`) }
 }
 
 function httpRootOf(manifest: SnapshotManifest): string {
