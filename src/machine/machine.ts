@@ -115,6 +115,11 @@ export class Machine extends MachineServices {
     )
   }
 
+  /** The host folders shared with the guest over 9p (`shares` in its spec), and where the guest mounts each. */
+  get sharedFolders(): Array<{ host: string; guest: string }> {
+    return (this.origin.plan.shares ?? []).map(s => ({ host: s.host, guest: s.guest }))
+  }
+
   /**
    * Saves the machine into `dir` for a failure capsule (see docs/capsules.md), as
    * {@link Machine.snapshot} does but at once (after a failure a command may still hang in
