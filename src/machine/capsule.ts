@@ -11,6 +11,7 @@ import { readdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { dirname, join, relative, resolve } from 'node:path'
 import { CapsuleError } from '../errors/errors.js'
 import type { ActionRecord } from '../report/model.js'
+export { parseActions } from '../report/actions.js'
 
 /** The capsule folder's name in a test's artifacts folder. */
 export const CAPSULE_DIR = 'capsule'
@@ -93,26 +94,15 @@ export interface CapsuleManifest {
   networks: CapsuleNetwork[]
 }
 
-/** The last step of a log that failed (the innermost of a nest ends first, so the outermost that failed last). Pure. */
+/**
+ * The failing step of a log: of the steps that failed, the one that ended last, and of those
+ * the outermost (a failed `succeed` rather than the wait inside it). Pure.
+ */
 export function failingStep(records: readonly ActionRecord[]): CapsuleStep | undefined {
-  const failed = records.filter(r => r.outcome === 'error')
-  const last = failed.at(-1)
+  const ends = (r: ActionRecord): number => r.offsetMs + r.durationMs
+  const last = records.filter(r => r.outcome === 'error').sort((a, b) => ends(b) - ends(a) || a.id - b.id)[0]
   if (!last) return undefined
   return { id: last.id, action: last.action, args: last.args, ...(last.error ? { error: last.error } : {}), ...(last.console ? { console: last.console } : {}) }
-}
-
-/** Parses `actions.jsonl` (lines that do not parse are skipped: the log of a killed run may end in half a line). Pure. */
-export function parseActions(text: string): ActionRecord[] {
-  const out: ActionRecord[] = []
-  for (const line of text.split('\n')) {
-    if (!line.trim()) continue
-    try {
-      out.push(JSON.parse(line) as ActionRecord)
-    } catch {
-      // half a line
-    }
-  }
-  return out
 }
 
 /**

@@ -30,11 +30,17 @@ const rec = (id: number, action: string, outcome: 'ok' | 'error', extra: Partial
 })
 
 t.test('the failing step is the last that failed; a half-written log line is skipped', async t => {
-  const log = [rec(1, 'succeed', 'ok'), rec(2, 'waitForShell', 'error', { parent: 3, error: 'TimeoutError: inner' }), rec(3, 'succeed', 'error', { error: 'CommandFailedError: status 1', console: { from: 10, to: 20 } }), rec(4, 'succeed', 'ok')]
+  const log = [
+    rec(1, 'succeed', 'ok', { offsetMs: 0, durationMs: 5 }),
+    rec(2, 'succeed', 'error', { offsetMs: 10, durationMs: 50, error: 'CommandFailedError: status 1', console: { from: 10, to: 20 } }),
+    rec(3, 'waitForShell', 'error', { parent: 2, offsetMs: 20, durationMs: 40, error: 'TimeoutError: inner' }),
+    rec(4, 'succeed', 'ok', { offsetMs: 70, durationMs: 5 }),
+  ]
   const text = log.map(r => JSON.stringify(r)).join('\n') + '\n{"id":5,"act'
   const parsed = parseActions(text)
   t.equal(parsed.length, 4)
-  t.same(failingStep(parsed), { id: 3, action: 'succeed', args: { command: 'c3' }, error: 'CommandFailedError: status 1', console: { from: 10, to: 20 } })
+  t.same(failingStep(parsed), { id: 2, action: 'succeed', args: { command: 'c2' }, error: 'CommandFailedError: status 1', console: { from: 10, to: 20 } }, 'the outer step, not the wait inside it that ended with it')
+  t.same(failingStep([...parsed, rec(5, 'expectScreen', 'error', { offsetMs: 80, durationMs: 1, error: 'ScreenMismatchError: x' })])?.id, 5, 'a later failure is the failing step')
   t.equal(failingStep([rec(1, 'succeed', 'ok')]), undefined, 'no failed step: the test failed on an assertion of its own')
 })
 
