@@ -39,7 +39,20 @@ export interface CapsuleStep {
   /** Its error's class and first line. */
   error?: string
   /** What the guest printed while it ran, as byte offsets in `console.log`. */
-  console?: { from: number; to: number }
+  console?: {
+    /** Where the log ended when the step started. */
+    from: number
+    /** Where it ended when the step ended. */
+    to: number
+  }
+}
+
+/** A host folder shared with a guest over 9p, as a capsule records it. */
+export interface SharedFolder {
+  /** The host folder. */
+  host: string
+  /** Where the guest mounts it. */
+  guest: string
 }
 
 /** One machine of a capsule. */
@@ -55,7 +68,7 @@ export interface CapsuleMachine {
   /** The networks its cards were on (resumed together, on new switches of these names). */
   networks: string[]
   /** Its 9p shares: the host folders a resume would need (see docs/capsules.md). */
-  shares: Array<{ host: string; guest: string }>
+  shares: SharedFolder[]
   /** How many steps its log held when it was saved. */
   steps: number
   /** The last step that failed, if one did: where the test stood. */

@@ -16,6 +16,7 @@ import { flattenDisk } from './disks.js'
 import { classifyHandover, FACTS_COMMAND, parseFacts, type HandoverResult } from './handover.js'
 import { findNic, forwardPort, interfaceOf, LIST_INTERFACES, setLink, type ForwardPortOptions } from './nics.js'
 import { SNAPSHOT_SCRATCH_PREFIX, Snapshot } from './snapshot.js'
+import type { SharedFolder } from './capsule.js'
 import { SNAPSHOT_MANIFEST, type SnapshotManifest } from './snapshot-manifest.js'
 import { saveSnapshot } from './snapshot-save.js'
 import type { HandoverOptions, RebootOptions, SnapshotOptions } from './machine-options.js'
@@ -116,7 +117,7 @@ export class Machine extends MachineServices {
   }
 
   /** The host folders shared with the guest over 9p (`shares` in its spec), and where the guest mounts each. */
-  get sharedFolders(): Array<{ host: string; guest: string }> {
+  get sharedFolders(): SharedFolder[] {
     return (this.origin.plan.shares ?? []).map(s => ({ host: s.host, guest: s.guest }))
   }
 
