@@ -67,11 +67,15 @@ t.test('a failed test leaves a capsule; bootcheck resume brings the machine back
   // The run folder moves: the capsule's own paths are relative.
   const moved = join(dir, 'elsewhere')
   renameSync(runDir, moved)
-  const { term, exited, waitFor, output: seen } = spawnOnPty(process.execPath, [cli, 'resume', moved], { cwd: dir })
+  const { term, exited, waitFor, output: seen } = spawnOnPty(process.execPath, [cli, 'resume', moved, '--ui'], { cwd: dir })
   t.teardown(() => term.kill('SIGKILL'))
   let at = await waitFor(/kept: step \d+ succeed\("cat \/tmp\/no-such-file".*\) failed: CommandFailedError/, 30_000)
   at = await waitFor(/kept resumed from .* in ([\d.]+) s/, 60_000, at)
   t.comment(`resumed in ${/kept resumed from .* in ([\d.]+) s/.exec(seen())![1]} s`)
+  at = await waitFor(/live view (http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]+)/, 10_000, at)
+  const url = new URL(/live view (http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]+)/.exec(seen())![1]!)
+  const state = (await (await fetch(new URL(`/api/state${url.search}`, url))).json()) as { machines: Array<{ machine: string; running: boolean }> }
+  t.match(state.machines, [{ machine: 'kept', running: true }], 'the live view shows the resumed machine running')
   at = await waitFor(/serial console of kept/, 10_000, at)
   await sleep(300)
   term.write('cat /tmp/mark\r')
