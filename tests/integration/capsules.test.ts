@@ -40,7 +40,8 @@ t.test('a failed test leaves a capsule; bootcheck resume brings the machine back
   // The media are copies, so that this test may move and change them.
   mkdirSync(join(dir, 'media'))
   for (const f of ['iso', 'kernel', 'initrd'] as const) copyFileSync(media[f], join(dir, 'media', f))
-  const spec = `name: 'kept', memory: '512M', cdrom: 'media/iso', kernel: 'media/kernel', initrd: 'media/initrd', kernelParams: ${JSON.stringify(params(media))}`
+  const mediaAt = (f: string): string => JSON.stringify(join(dir, 'media', f))
+  const spec = `name: 'kept', memory: '512M', cdrom: ${mediaAt('iso')}, kernel: ${mediaAt('kernel')}, initrd: ${mediaAt('initrd')}, kernelParams: ${JSON.stringify(params(media))}`
   const file = [
     `import t from 'tap'`,
     importApi,
