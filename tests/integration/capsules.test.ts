@@ -3,7 +3,9 @@
 // and `bootcheck resume` (in a pseudo-terminal) brings the machine back at the failing step
 // with the mark there. A medium gone (found again with --media, as on another host) or
 // changed is a named error before any QEMU starts. Two machines on a network fail together
-// and are resumed together on a new switch: they still reach each other.
+// and are resumed together on a new switch: they still reach each other. A machine with a
+// 9p share is recorded, not saved, and its resume is a named error; a passing test leaves
+// no capsule, and --no-capsule none at all.
 import t from 'tap'
 import { appendFileSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from 'node:fs'
 import { join } from 'node:path'
@@ -19,10 +21,11 @@ await buildPackage()
 const importApi = `import { boot, bootAll, network } from ${JSON.stringify(join(root, 'src', 'index.js'))}`
 
 /** Runs `bootcheck run` on one file in `dir`; returns its output and the run folder. */
-async function run(dir: string, file: string): Promise<{ exitCode: number; output: string; runDir: string }> {
-  const r = await execa(process.execPath, [cli, 'run', '--progress', 'plain', '--runs-dir', join(dir, 'runs'), file], { cwd: dir, reject: false, all: true })
-  const runs = readdirSync(join(dir, 'runs')).filter(n => n !== 'latest')
-  return { exitCode: r.exitCode ?? -1, output: r.all ?? '', runDir: join(dir, 'runs', runs[0]!) }
+async function run(dir: string, file: string, ...options: string[]): Promise<{ exitCode: number; output: string; runDir: string }> {
+  const runsDir = join(dir, `runs${options.length ? '-options' : ''}`)
+  const r = await execa(process.execPath, [cli, 'run', '--progress', 'plain', '--runs-dir', runsDir, ...options, file], { cwd: dir, reject: false, all: true })
+  const runs = readdirSync(runsDir).filter(n => n !== 'latest')
+  return { exitCode: r.exitCode ?? -1, output: r.all ?? '', runDir: join(runsDir, runs[0]!) }
 }
 
 /** The capsule folders under a run folder. */
@@ -148,4 +151,34 @@ t.test('two machines on a network fail together and are resumed together: they s
     await r.close()
   }
   t.match(r.failure.join('\n'), /fails by design/)
+})
+
+t.test('a machine with a share is recorded but not saved; a passing test and --no-capsule leave no capsule', async t => {
+  const dir = t.testdir({ shared: { 'hello.txt': 'hi\n' } })
+  const live = `cdrom: ${JSON.stringify(media.iso)}, kernel: ${JSON.stringify(media.kernel)}, initrd: ${JSON.stringify(media.initrd)}, kernelParams: ${JSON.stringify(params(media))}, memory: '256M'`
+  const file = [
+    `import t from 'tap'`,
+    importApi,
+    `t.test('shares a folder, then fails', async t => {`,
+    `  const vm = await boot(t, { name: 'sharer', ${live}, shares: [{ host: ${JSON.stringify(join(dir, 'shared'))}, guest: '/mnt/shared' }] })`,
+    `  t.equal(await vm.succeed('cat /mnt/shared/hello.txt'), 'bye\\n')`,
+    `})`,
+    `t.test('passes', async t => {`,
+    `  const vm = await boot(t, { name: 'fine', ${live} })`,
+    `  await vm.succeed('true')`,
+    `})`,
+  ].join('\n')
+  await import('node:fs/promises').then(fs => fs.writeFile(join(dir, 'others.test.ts'), file))
+  const { exitCode, output, runDir } = await run(dir, 'others.test.ts')
+  t.equal(exitCode, 1, 'the run fails')
+  const capsules = capsulesIn(runDir)
+  t.equal(capsules.length, 1, `one capsule: the passing test has none\n${output.slice(-2000)}`)
+  const m = JSON.parse(readFileSync(join(capsules[0]!, 'capsule.json'), 'utf8')) as CapsuleManifest
+  t.match(m.machines, [{ name: 'sharer', notSaved: /9p/, shares: [{ host: join(dir, 'shared'), guest: '/mnt/shared' }] }], 'the sharer is recorded with its share and why it was not saved')
+  t.notOk(m.machines[0]!.dir, 'and has no saved state')
+  t.match(output, /sharer not saved: .*9p/, 'the output says so')
+  await t.rejects(resume(runDir), { name: 'CapsuleError', message: /sharer: .*9p/ }, 'its resume is a named error')
+  const off = await run(dir, 'others.test.ts', '--no-capsule', '--grep', 'shares')
+  t.equal(off.exitCode, 1)
+  t.same(capsulesIn(off.runDir), [], '--no-capsule: no capsule')
 })
