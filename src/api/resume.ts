@@ -8,7 +8,8 @@
 import { existsSync } from 'node:fs'
 import { cp, link, mkdir, readdir, rm, writeFile } from 'node:fs/promises'
 import { basename, join } from 'node:path'
-import { SnapshotMismatchError } from '../errors/errors.js'
+import { CapsuleError, SnapshotMismatchError } from '../errors/errors.js'
+import type { ShareSpec } from '../spec/spec.js'
 import { fileChecksum, treeChecksum } from '../media/checksum.js'
 import { trackScratch, untrackScratch } from '../qemu/registry.js'
 import { describeFailure, findCapsule, readCapsule, resumePlan, type CapsuleMachine, type CapsuleManifest } from '../machine/capsule.js'
@@ -24,6 +25,13 @@ export interface ResumeOptions {
   machines?: string[]
   /** Folders to look in, by file name, for a medium that is not at its recorded path (a capsule from another host). */
   mediaDirs?: string[]
+  /**
+   * The host folders to share again with machines that had 9p shares: `'recorded'` shares
+   * the folders the capsule names (on the host that saved it), an object maps a guest path
+   * to a folder. Without it such a machine is a {@link CapsuleError}: a capsule never
+   * shares a host folder by itself.
+   */
+  shares?: 'recorded' | Record<string, string>
   /** Where notes go (the accelerator). Default: stderr. */
   note?: (line: string) => void
 }
@@ -74,12 +82,14 @@ export async function resume(path: string, options: ResumeOptions = {}): Promise
   try {
     // Every medium of every machine is checked before anything starts.
     const folders = new Map<CapsuleMachine, string>()
+    const sharesOf = new Map(plan.machines.map(x => [x, sharesFor(x, options.shares)]))
     for (const x of plan.machines) folders.set(x, await checkedFolder(join(dir, x.dir!), x.name, scratch, options.mediaDirs ?? []))
     const test = [`${manifest.test || 'outside a test'} (resumed)`]
     for (const n of plan.networks) networks.push(await Network.create({ name: n.name, test, file: manifest.file }))
     for (const x of plan.machines) {
       const nics = networks.filter(n => x.networks.includes(n.name))
-      const spec = { from: folders.get(x)!, name: x.name, failOn: false as const, testFile: manifest.file, ...(nics.length ? { nics } : {}) }
+      const shares = sharesOf.get(x)!
+      const spec = { from: folders.get(x)!, name: x.name, failOn: false as const, testFile: manifest.file, ...(nics.length ? { nics } : {}), ...(shares.length ? { shares } : {}) }
       machines[x.name] = await startMachine(spec, { test, ...(options.note ? { note: options.note } : {}) })
     }
   } catch (e) {
@@ -87,6 +97,20 @@ export async function resume(path: string, options: ResumeOptions = {}): Promise
     throw e
   }
   return { dir, manifest, machines, networks, failure: describeFailure(manifest), close }
+}
+
+/** The shares to give a machine back, each folder there (a {@link CapsuleError} naming the share otherwise), before anything starts. */
+function sharesFor(x: CapsuleMachine, given: ResumeOptions['shares']): ShareSpec[] {
+  if (x.shares.length === 0) return []
+  if (given === undefined) {
+    throw new CapsuleError(`${x.name} shared ${x.shares.map(s => `'${s.host}' at ${s.guest}`).join(', ')} with 9p: resume it with the folders shared again (--shares for these, or --share GUEST=FOLDER)`)
+  }
+  return x.shares.map(s => {
+    const host = given === 'recorded' ? s.host : given[s.guest]
+    if (host === undefined) throw new CapsuleError(`${x.name} shared '${s.host}' at ${s.guest}: give a folder for ${s.guest} (--share ${s.guest}=FOLDER)`)
+    if (!existsSync(host)) throw new CapsuleError(`${x.name} needs the folder it shared at ${s.guest}: '${host}' does not exist`)
+    return { host, guest: s.guest }
+  })
 }
 
 /**

@@ -26,17 +26,21 @@ export interface CapsuleMember {
  */
 export async function saveCapsuleGroup(capsuleDir: string, group: readonly CapsuleMember[]): Promise<CapsuleMachine[]> {
   await mkdir(capsuleDir, { recursive: true, mode: 0o700 })
+  // Shares are unmounted while the guests still run (a paused guest runs no command).
+  const unmounted = new Map<Machine, string | undefined>()
+  for (const { machine } of group) unmounted.set(machine, await machine.unmountShares().then(() => undefined, (e: Error) => e.message))
   await Promise.all(group.map(({ machine }) => (machine.running ? machine.qmp.execute('stop').catch(() => undefined) : undefined)))
   const out: CapsuleMachine[] = []
-  for (const { machine, networks } of group) out.push(await saveMember(capsuleDir, machine, networks))
+  for (const { machine, networks } of group) out.push(await saveMember(capsuleDir, machine, networks, unmounted.get(machine)))
   return out
 }
 
-async function saveMember(capsuleDir: string, machine: Machine, networks: string[]): Promise<CapsuleMachine> {
+async function saveMember(capsuleDir: string, machine: Machine, networks: string[], notUnmounted: string | undefined): Promise<CapsuleMachine> {
   const started = Date.now()
   const dirName = slug(machine.name)
   let saved: { dir: string; stateBytes: number } | { notSaved: string }
   if (!machine.running) saved = { notSaved: 'QEMU had already ended' }
+  else if (notUnmounted) saved = { notSaved: notUnmounted }
   else {
     try {
       const manifest = await machine.saveForCapsule(join(capsuleDir, dirName))

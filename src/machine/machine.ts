@@ -9,7 +9,7 @@ import { SnapshotError, SpecError, TimeoutError } from '../errors/errors.js'
 import type { QemuExit } from '../qemu/process.js'
 import { trackScratch } from '../qemu/registry.js'
 import { makeScratchDir } from '../util/scratch.js'
-import { within } from '../util/sleep.js'
+import { sleep, within } from '../util/sleep.js'
 import { slug } from './artifacts.js'
 import { ejectMedium, insertMedium, unplugDevice } from './media.js'
 import { flattenDisk } from './disks.js'
@@ -127,16 +127,34 @@ export class Machine extends MachineServices {
    * the guest: it is not waited for), with its network cards kept by network name (a resume
    * plugs them into new switches), and the guest left paused: the machines of a network are
    * all paused before any is saved. Not a step of the log, whose last failed step is the
-   * failure. Throws {@link SnapshotError} for a machine with 9p shares (QEMU cannot migrate a
-   * mounted export) or an SD card.
+   * failure. Throws {@link SnapshotError} for a machine whose 9p shares are still mounted
+   * (QEMU cannot migrate a mounted export: {@link Machine.unmountShares} first) or with an SD
+   * card. The shares are recorded; a resume shares the folders it is given again.
    */
   async saveForCapsule(dir: string): Promise<SnapshotManifest> {
     const shares = this.origin.plan.shares ?? []
-    if (shares.length > 0) throw new SnapshotError(`${this.name} was not saved: it shares ${shares.map(s => `'${s.host}'`).join(', ')} with 9p, and QEMU cannot migrate a mounted 9p export`)
+    if (this.sharesMounted) throw new SnapshotError(`${this.name} was not saved: it shares ${shares.map(s => `'${s.host}'`).join(', ')} with 9p, mounted: QEMU cannot migrate a mounted 9p export (unmountShares first)`)
     if (this.origin.plan.sd) throw new SnapshotError(`${this.name} was not saved: it has an SD card, whose overlay snapshots do not carry yet`)
     await this.qmp.execute('stop')
     const source = { name: this.name, qmp: this.qmp, accel: this.accel, origin: this.origin, shellReady: this.shell.isReady, alive: () => this.running }
     return saveSnapshot(source, dir, `capsule of ${this.name}`)
+  }
+
+  /**
+   * Unmounts the machine's 9p shares in the guest, when they are mounted (QEMU cannot
+   * migrate a mounted export; the next command mounts them again), within 15 s; a
+   * {@link SnapshotError} when the shell does not answer or a share is busy. A failure
+   * capsule does this before it pauses the machine.
+   */
+  async unmountShares(): Promise<void> {
+    if (!this.sharesMounted) return
+    const shares = this.origin.plan.shares ?? []
+    const command = shares.map(s => `umount ${s.guest}`).join(' && ')
+    const why = `${this.name} was not saved: it shares ${shares.map(s => `'${s.host}'`).join(', ')} with 9p, and QEMU cannot migrate a mounted 9p export`
+    const r = await Promise.race([this.shell.run(command, 10_000, 10_000), sleep(15_000).then(() => undefined)]).catch((e: Error) => ({ status: -1, output: e.message, stderr: '' }))
+    if (!r) throw new SnapshotError(`${why}; the guest shell did not answer to unmount it`)
+    if (r.status !== 0) throw new SnapshotError(`${why}; unmounting it failed: ${(r.output + r.stderr).trim().slice(0, 300)}`)
+    this.sharesMounted = null
   }
 
   /**

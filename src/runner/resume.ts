@@ -25,6 +25,8 @@ Options:
                    step); only it and the machines on its networks are brought back
   --media DIR      where to look for a medium not at its recorded path (by file name;
                    repeatable): a capsule from another host
+  --shares         share again the host folders the capsule's machines shared (9p)
+  --share GUEST=FOLDER  share FOLDER at the guest path GUEST instead (repeatable)
   --ui             also serve the live view (screens, consoles) on 127.0.0.1; prints the URL
 
 Ctrl-] then q powers the machines off; Ctrl-] ? lists the other escape commands.`
@@ -40,15 +42,30 @@ export interface ResumeIo {
 }
 
 /** The command line of `bootcheck resume`, parsed. Pure; throws {@link UsageError}. */
-export function parseResumeArgs(argv: string[]): { capsule?: string; machine?: string; media: string[]; ui: boolean; help: boolean } {
+export function parseResumeArgs(argv: string[]): { capsule?: string; machine?: string; media: string[]; shares?: 'recorded' | Record<string, string>; ui: boolean; help: boolean } {
   const { values: v, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { machine: { type: 'string' }, media: { type: 'string', multiple: true }, ui: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      machine: { type: 'string' },
+      media: { type: 'string', multiple: true },
+      shares: { type: 'boolean' },
+      share: { type: 'string', multiple: true },
+      ui: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
   })
+  if (v.shares && v.share) throw new UsageError('bootcheck resume: --shares and --share exclude each other')
+  const share: Record<string, string> = {}
+  for (const s of v.share ?? []) {
+    const m = /^(\/[^=]*)=(.+)$/.exec(s)
+    if (!m) throw new UsageError(`bootcheck resume: --share takes GUEST=FOLDER (an absolute guest path), got '${s}'`)
+    share[m[1]!.replace(/\/+$/, '')] = m[2]!
+  }
+  const shares = v.shares ? ('recorded' as const) : v.share ? share : undefined
   if (positionals.length > 1) throw new UsageError(`bootcheck resume: one capsule at a time, got ${positionals.join(', ')}`)
   if (!v.help && positionals.length === 0) throw new UsageError('bootcheck resume: which capsule? Give its folder, the failed test\'s artifacts folder or a run folder')
-  return { ...(positionals[0] ? { capsule: positionals[0] } : {}), ...(v.machine ? { machine: v.machine } : {}), media: v.media ?? [], ui: v.ui === true, help: v.help === true }
+  return { ...(positionals[0] ? { capsule: positionals[0] } : {}), ...(v.machine ? { machine: v.machine } : {}), media: v.media ?? [], ...(shares ? { shares } : {}), ui: v.ui === true, help: v.help === true }
 }
 
 /**
@@ -69,7 +86,7 @@ export async function resumeCommand(argv: string[], io: ResumeIo = {}): Promise<
   let r: ResumedCapsule
   const started = Date.now()
   try {
-    r = await resume(args.capsule!, { ...(args.machine ? { machines: [args.machine] } : {}), mediaDirs: args.media, note: say })
+    r = await resume(args.capsule!, { ...(args.machine ? { machines: [args.machine] } : {}), mediaDirs: args.media, ...(args.shares ? { shares: args.shares } : {}), note: say })
   } catch (e) {
     if (!(e instanceof BootcheckError) || e instanceof UsageError) throw e
     say(`${e.name} (${e.code}): ${e.message}`)

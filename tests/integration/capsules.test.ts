@@ -4,8 +4,9 @@
 // with the mark there. A medium gone (found again with --media, as on another host) or
 // changed is a named error before any QEMU starts. Two machines on a network fail together
 // and are resumed together on a new switch: they still reach each other. A machine with a
-// 9p share is recorded, not saved, and its resume is a named error; a passing test leaves
-// no capsule, and --no-capsule none at all.
+// 9p share is saved (the share unmounted first) and resumed only with its folder given
+// again (a missing one is a named error); a passing test leaves no capsule, and
+// --no-capsule none at all.
 import t from 'tap'
 import { appendFileSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from 'node:fs'
 import { join } from 'node:path'
@@ -153,7 +154,7 @@ t.test('two machines on a network fail together and are resumed together: they s
   t.match(r.failure.join('\n'), /fails by design/)
 })
 
-t.test('a machine with a share is recorded but not saved; a passing test and --no-capsule leave no capsule', async t => {
+t.test('a machine with a share is saved and resumed with its folder shared again only when asked; a passing test and --no-capsule leave no capsule', async t => {
   const dir = t.testdir({ shared: { 'hello.txt': 'hi\n' } })
   const live = `cdrom: ${JSON.stringify(media.iso)}, kernel: ${JSON.stringify(media.kernel)}, initrd: ${JSON.stringify(media.initrd)}, kernelParams: ${JSON.stringify(params(media))}, memory: '256M'`
   const file = [
@@ -174,10 +175,17 @@ t.test('a machine with a share is recorded but not saved; a passing test and --n
   const capsules = capsulesIn(runDir)
   t.equal(capsules.length, 1, `one capsule: the passing test has none\n${output.slice(-2000)}`)
   const m = JSON.parse(readFileSync(join(capsules[0]!, 'capsule.json'), 'utf8')) as CapsuleManifest
-  t.match(m.machines, [{ name: 'sharer', notSaved: /9p/, shares: [{ host: join(dir, 'shared'), guest: '/mnt/shared' }] }], 'the sharer is recorded with its share and why it was not saved')
-  t.notOk(m.machines[0]!.dir, 'and has no saved state')
-  t.match(output, /sharer not saved: .*9p/, 'the output says so')
-  await t.rejects(resume(runDir), { name: 'CapsuleError', message: /sharer: .*9p/ }, 'its resume is a named error')
+  t.match(m.machines, [{ name: 'sharer', dir: 'sharer', shares: [{ host: join(dir, 'shared'), guest: '/mnt/shared' }] }], 'the sharer is saved (its share unmounted first) and its share recorded')
+  t.notOk(m.machines[0]!.notSaved)
+  await t.rejects(resume(runDir), { name: 'CapsuleError', message: /sharer shared '.*shared' at \/mnt\/shared with 9p: resume it with the folders shared again/ }, 'a capsule shares no host folder unless asked')
+  await t.rejects(resume(runDir, { shares: { '/mnt/shared': join(dir, 'gone') } }), { name: 'CapsuleError', message: /needs the folder it shared at \/mnt\/shared: '.*gone' does not exist/ }, 'a share folder that is not there is a named error')
+  const r = await resume(runDir, { shares: 'recorded' })
+  try {
+    await import('node:fs/promises').then(fs => fs.writeFile(join(dir, 'shared', 'later.txt'), 'written after the failure\n'))
+    t.equal(await r.machines.sharer!.succeed('cat /mnt/shared/later.txt'), 'written after the failure\n', 'resumed with its share mounted again')
+  } finally {
+    await r.close()
+  }
   const off = await run(dir, 'others.test.ts', '--no-capsule', '--grep', 'shares')
   t.equal(off.exitCode, 1)
   t.same(capsulesIn(off.runDir), [], '--no-capsule: no capsule')

@@ -122,3 +122,16 @@ t.test("a snapshot's card on a network names the network, never a socket or a ca
   t.throws(() => checkManifest(snap([{ ...card, capture: '/home/u/.bashrc' }]), 'f'), SnapshotError, 'a capture file to write')
   t.throws(() => checkManifest(snap([{ ...card, mac: 'x,romfile=/etc/passwd' }]), 'f'), SnapshotError, 'a MAC that is not one')
 })
+
+t.test("a capsule's shares: plain tags and guest paths (the host folder comes from the resume, not from here)", async t => {
+  const snap = (shares: unknown): unknown => ({
+    format: MANIFEST_FORMAT, name: 'c', machine: 'vm', createdAt: '', qemu: { version: '7.2.0', package: '', machineType: 'pc-q35-7.2', accel: 'tcg' },
+    plan: { memoryMiB: 512, cpus: 1, firmware: { kind: 'bios' }, disks: [], extraArgs: [], shares },
+    files: { disks: [] }, removable: {}, media: [], bases: {}, shellReady: true, shellProtocol: 'x', state: { bytes: 1, sha256: '0'.repeat(64) },
+  })
+  const share = { tag: 'share0', host: '/srv/data', guest: '/mnt/data', readOnly: false }
+  t.doesNotThrow(() => checkManifest(snap([share]), 'f'))
+  t.throws(() => checkManifest(snap([{ ...share, tag: 'x,security_model=none' }]), 'f'), SnapshotError, 'a tag that is not one')
+  t.throws(() => checkManifest(snap([{ ...share, guest: '/mnt/x; reboot' }]), 'f'), SnapshotError, 'a guest path with shell characters')
+  t.throws(() => checkManifest(snap([{ ...share, extra: 1 }]), 'f'), SnapshotError, 'a field of its own')
+})
