@@ -202,8 +202,8 @@ export class SnapshotMismatchError extends SnapshotError {
 /**
  * A failure capsule (a failed test's machines saved into its artifacts by `bootcheck run`)
  * could not be saved or resumed: the folder holds no `capsule.json`, a machine of it was not
- * saved (it had a mounted 9p share), a shared folder it needs is gone, or its manifest is
- * damaged. A medium that changed is a {@link SnapshotMismatchError} naming the file.
+ * saved (a busy 9p share, an SD card), a machine with shares is resumed without its folders
+ * given or with one gone, or its manifest is damaged. A medium that changed is a {@link SnapshotMismatchError} naming the file.
  */
 export class CapsuleError extends BootcheckError {
   override readonly code = 'BOOTCHECK_CAPSULE'
