@@ -17,6 +17,8 @@ echo "test: docs (ts blocks type-checked, quotes of tested files, links; docs/*.
 npm run --silent docs:check
 echo "test: docs site and API reference (TypeDoc, warnings are errors) into docs/dist"
 npm run --silent docs
+echo "test: building the package (dist/, incremental: the tests that run the CLI build it again, which is then a no-op)"
+npx tsc -p tsconfig.build.json
 echo "test: building the demo media (cached)"
 mkdir -p .bootcheck
 node bin/bootcheck.js media > .bootcheck/demo-media.json

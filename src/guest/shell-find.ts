@@ -20,6 +20,12 @@ export interface GuestShellOptions {
    * start, for guests whose prompt cannot be recognised. See {@link GuestShell}.
    */
   shellProbe?: 'quiet' | 'eager'
+  /**
+   * The guest's known shell prompt: when the console's current line matches it, the probe
+   * is typed at once with the session's setup on the same line (one round trip, no
+   * settling), in either probe mode.
+   */
+  prompt?: RegExp
   /** Quiet mode: milliseconds of silence after which a probe is typed although no prompt-looking line came. Default 30000. */
   silentProbeAfter?: number
   /** Told the marker of each command typed (and of each replay of its result), for the step log. */
@@ -97,6 +103,7 @@ export async function findShell(console: SerialConsole, options: GuestShellOptio
   let unanswered = 0
   let nextProbeAt = 0
   let lookFrom = Date.now()
+  let promptTried = false
   for (;;) {
     const left = deadline - Date.now()
     if (left <= 0) {
@@ -107,32 +114,24 @@ export async function findShell(console: SerialConsole, options: GuestShellOptio
     }
     const now = Date.now()
     const quietFor = now - Math.max(console.lastOutputAt, view.sinceAt)
-    const kind = classifyLine(console.currentLine(view.since))
+    const line = console.currentLine(view.since)
+    if (options.prompt && !promptTried && options.prompt.test(line)) {
+      // The user's prompt: set up and probe in one line; unanswered, the search goes on as without it.
+      promptTried = true
+      const id = newMarker()
+      console.sendLine(`${SHELL_SETUP}; ${probeLine(id)}`)
+      if (await look(console, [probeReply(id)], Math.min(PROBE_WAIT, Math.max(1, deadline - Date.now())))) return
+      unanswered++
+      nextProbeAt = Date.now() + BACKOFF[0]!
+      lookFrom = Date.now()
+      continue
+    }
+    const kind = classifyLine(line)
     if (kind === 'login' || kind === 'password') {
       // Decide only on a prompt that stood still: typing a probe here would be taken as a
       // user name, and an autologin announcement may still be on its way.
       if (quietFor >= LOGIN_SETTLE) {
-        const login = options.login
-        if (!login) {
-          throw new BootcheckError(
-            `The guest ${console.name} shows a login prompt; pass login: { user, password } in the machine spec.` +
-              console.recentOutput(),
-          )
-        }
-        if (kind === 'login') {
-          if (++loginAttempts > 3) {
-            throw new BootcheckError(`Logging in as '${login.user}' on ${console.name} failed 3 times.` + console.recentOutput())
-          }
-          console.skipToEnd()
-          console.sendLine(login.user)
-          if (login.password !== undefined) {
-            await console.waitFor(PASSWORD, { timeout: Math.max(1000, deadline - Date.now()) })
-            console.sendLine(login.password)
-          }
-        } else {
-          // A password prompt we did not ask for (input typed as a user name): let it fail.
-          console.sendLine(login.password ?? '')
-        }
+        await answerLogin(console, options, kind, kind === 'login' ? ++loginAttempts : loginAttempts, deadline)
         lookFrom = Date.now()
         continue
       }
@@ -158,6 +157,28 @@ export async function findShell(console: SerialConsole, options: GuestShellOptio
   const id = newMarker()
   console.sendLine(`${SHELL_SETUP}; ${probeLine(id)}`)
   await console.waitFor(probeReply(id), { timeout: Math.max(1000, deadline - Date.now()) })
+}
+
+/** Answers a `login:` (user name, then password if one is given) or an unasked `Password:` prompt. */
+async function answerLogin(console: SerialConsole, options: GuestShellOptions, kind: 'login' | 'password', attempt: number, deadline: number): Promise<void> {
+  const login = options.login
+  if (!login) {
+    throw new BootcheckError(
+      `The guest ${console.name} shows a login prompt; pass login: { user, password } in the machine spec.` + console.recentOutput(),
+    )
+  }
+  if (kind === 'password') {
+    // A password prompt we did not ask for (input typed as a user name): let it fail.
+    console.sendLine(login.password ?? '')
+    return
+  }
+  if (attempt > 3) throw new BootcheckError(`Logging in as '${login.user}' on ${console.name} failed 3 times.` + console.recentOutput())
+  console.skipToEnd()
+  console.sendLine(login.user)
+  if (login.password !== undefined) {
+    await console.waitFor(PASSWORD, { timeout: Math.max(1000, deadline - Date.now()) })
+    console.sendLine(login.password)
+  }
 }
 
 /** Whether a probe may be typed now (the console shows no login or password prompt). */

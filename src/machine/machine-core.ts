@@ -86,6 +86,7 @@ export class MachineCore {
     this.shell = new GuestShell(parts.console, {
       ...(parts.login ? { login: parts.login } : {}),
       shellProbe: parts.shellProbe ?? 'quiet',
+      ...(parts.shellPrompt ? { prompt: parts.shellPrompt } : {}),
       onCommand: (marker, command) => this.actions.command(marker, command),
     })
     if (parts.shellReady === 'ready') this.shell.assumeReady()

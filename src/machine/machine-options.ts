@@ -46,6 +46,8 @@ export interface MachineParts {
   bootTimeout: number
   login?: { user: string; password?: string }
   shellProbe?: 'quiet' | 'eager'
+  /** The guest's known shell prompt (see `MachineSpec.shellPrompt`). */
+  shellPrompt?: RegExp
   testFile: string
   /** The HTTP server of an iPXE boot; closed by `dispose`. */
   http?: NetbootHttpServer

@@ -7,6 +7,7 @@ import { resolve } from 'node:path'
 import type { LaunchPlan } from '../qemu/argv.js'
 import type { MachineSpec } from '../spec/spec.js'
 import { diskOverlays } from './plan.js'
+import { promptSource } from './snapshot-manifest.js'
 import type { MachineOrigin, MediumRef } from './snapshot-save.js'
 
 /**
@@ -50,5 +51,6 @@ export function bootOrigin(spec: MachineSpec, qemu: string, plan: LaunchPlan, wo
     ...(httpOrigin ? { http: httpOrigin } : {}),
     ...(spec.login ? { login: spec.login } : {}),
     ...(spec.shellProbe ? { shellProbe: spec.shellProbe } : {}),
+    ...(spec.shellPrompt !== undefined ? { shellPrompt: promptSource(spec.shellPrompt) } : {}),
   }
 }

@@ -38,6 +38,7 @@ const MANIFEST: Shape = object(
     state: object({ bytes: int(1, Number.MAX_SAFE_INTEGER), sha256: HEX }),
     login: optional(object({ user: str(256), password: optional(str(4096)) })),
     shellProbe: optional(oneOf('quiet', 'eager')),
+    shellPrompt: optional(object({ source: str(4096), flags: str(8, /^[dimsuv]*$/, 'regular expression flags without g or y') })),
   },
   true,
 )

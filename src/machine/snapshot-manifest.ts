@@ -117,6 +117,20 @@ export interface SnapshotManifest {
   }
   /** The spec's `shellProbe`, kept for the restored machine. */
   shellProbe?: 'quiet' | 'eager'
+  /** The spec's `shellPrompt` (source and flags), kept for the restored machine. */
+  shellPrompt?: PromptSource
+}
+
+/** A shell prompt's regular expression, as JSON keeps it. */
+export interface PromptSource {
+  source: string
+  flags: string
+}
+
+/** The {@link PromptSource} of a spec's `shellPrompt`. */
+export function promptSource(prompt: RegExp | string): PromptSource {
+  const re = typeof prompt === 'string' ? new RegExp(prompt) : prompt
+  return { source: re.source, flags: re.flags }
 }
 
 /** Reads and checks `snapshot.json` of a snapshot folder; throws {@link SnapshotError} naming what is wrong. */

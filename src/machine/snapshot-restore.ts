@@ -132,6 +132,7 @@ export async function prepareRestore(dir: string, manifest: SnapshotManifest, ta
     ...(http ? { http } : {}),
     ...(manifest.login ? { login: manifest.login } : {}),
     ...(manifest.shellProbe ? { shellProbe: manifest.shellProbe } : {}),
+    ...(manifest.shellPrompt ? { shellPrompt: manifest.shellPrompt } : {}),
   }
   return { manifest, plan, origin, stateFile }
 }

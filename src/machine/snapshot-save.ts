@@ -18,7 +18,7 @@ import { QmpError } from '../qmp/errors.js'
 import { SHELL_PROTOCOL } from '../guest/protocol.js'
 import { blockingDevice, saveUri, waitForMigration } from './migration.js'
 import { whilePaused } from './paused.js'
-import { MANIFEST_FORMAT, SNAPSHOT_MANIFEST, SNAPSHOT_STATE, type SnapshotManifest, type SnapshotMedium } from './snapshot-manifest.js'
+import { MANIFEST_FORMAT, SNAPSHOT_MANIFEST, SNAPSHOT_STATE, type PromptSource, type SnapshotManifest, type SnapshotMedium } from './snapshot-manifest.js'
 
 /** A file or tree the machine was started with, whose checksum a snapshot records. */
 export interface MediumRef {
@@ -42,6 +42,8 @@ export interface MachineOrigin {
   http?: { root: string; bootPath: string }
   login?: { user: string; password?: string }
   shellProbe?: 'quiet' | 'eager'
+  /** The spec's `shellPrompt`, as a regular expression's source and flags. */
+  shellPrompt?: PromptSource
 }
 
 /** What {@link saveSnapshot} needs of the running machine. */
@@ -107,6 +109,7 @@ export async function saveSnapshot(src: SnapshotSource, dir: string, name: strin
     // The password is a secret: never written to the manifest (a restore's spec gives it again).
     ...(origin.login ? { login: { user: origin.login.user } } : {}),
     ...(origin.shellProbe ? { shellProbe: origin.shellProbe } : {}),
+    ...(origin.shellPrompt ? { shellPrompt: origin.shellPrompt } : {}),
   }
   // Nothing in a snapshot is written again (restores put overlays on its disks), and only
   // its owner reads it: it holds the guest's RAM.

@@ -154,6 +154,7 @@ export async function startMachine(spec: MachineSpec, ctx: StartContext): Promis
       testFile,
       ...((spec.login ?? origin.login) ? { login: (spec.login ?? origin.login)! } : {}),
       ...((spec.shellProbe ?? origin.shellProbe) ? { shellProbe: (spec.shellProbe ?? origin.shellProbe)! } : {}),
+      ...shellPromptOf(spec, origin),
       ...(owned.http ? { http: owned.http } : {}),
       origin,
       // Helper functions of another bootcheck version are set up again, not trusted.
@@ -329,4 +330,10 @@ export function signalName(signal: number): string {
 function stderrSuffix(stderr: string): string {
   const lines = stderr.trim().split('\n').filter(Boolean).slice(-10)
   return lines.length ? `\nQEMU said:\n${quoteLines(lines)}` : ''
+}
+
+/** The machine's known shell prompt: the spec's, or the one its snapshot kept. */
+function shellPromptOf(spec: MachineSpec, origin: MachineOrigin): { shellPrompt?: RegExp } {
+  if (spec.shellPrompt !== undefined) return { shellPrompt: typeof spec.shellPrompt === 'string' ? new RegExp(spec.shellPrompt) : spec.shellPrompt }
+  return origin.shellPrompt ? { shellPrompt: new RegExp(origin.shellPrompt.source, origin.shellPrompt.flags) } : {}
 }

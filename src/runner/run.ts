@@ -6,6 +6,7 @@ import { attemptArtifactsDir, combineAttempts, countTests, filesToRetry, runOutc
 import { collectMachines, attachMachines } from './collect.js'
 import { defaultLimits } from './limits.js'
 import { createProgress } from './progress.js'
+import { acquireLease } from '../lease/client.js'
 import { RUNNER_ENV } from '../lease/protocol.js'
 import { PROJECT_ENV } from '../config/config.js'
 import { MACHINE_SCRATCH_PREFIX } from '../machine/start.js'
@@ -134,7 +135,9 @@ async function openRun(o: RunOptions, started: Date): Promise<RunContext> {
   const sockDir = await makeScratchDir(RUN_SCRATCH_PREFIX)
   // With --debug the terminal belongs to the attached console: no live block.
   const progress = createProgress({ stdout, stderr, mode: o.debug ? 'off' : (o.progress ?? 'auto') })
-  const server = await RunnerServer.listen(join(sockDir, 'runner.sock'), { memoryMiB: o.memoryMiB, cpus: o.cpus }, (m, why) => progress.update(m, why))
+  // A run inside another run's test (bootcheck's own suite) takes its machines' leases from that run too.
+  const upstream = process.env[RUNNER_ENV] ? (need: Parameters<typeof acquireLease>[0]) => acquireLease(need) : undefined
+  const server = await RunnerServer.listen(join(sockDir, 'runner.sock'), { memoryMiB: o.memoryMiB, cpus: o.cpus }, (m, why) => progress.update(m, why), upstream)
   const live = o.ui ? await startLiveView({ root: join(dir, 'artifacts'), stages: () => server.machines.values() }) : undefined
   if (live) stderr.write(`bootcheck: live view ${live.url}\n`)
   stderr.write(`bootcheck: run folder ${relative(process.cwd(), dir) || dir}; ${o.files.length} test file(s), ${o.jobs} at a time, memory budget ${o.memoryMiB} MiB, ${o.cpus} vCPU\n`)

@@ -21,6 +21,14 @@ export interface MachineState {
   line?: string
 }
 
+/**
+ * The budget of an enclosing run, for a run started inside another's test (bootcheck's own
+ * suite runs `bootcheck run` in its tests): each machine this run admits waits for a lease
+ * of the outer run too, so machines of nested runs count against the one budget of the
+ * host. Resolves with the release of that lease.
+ */
+export type Upstream = (need: { machine: string; test: string; memoryMiB: number; cpus: number }) => Promise<{ release(): void }>
+
 /** Why the state changed. */
 export type Change = 'queued' | 'started' | 'status' | 'ended'
 
@@ -35,6 +43,8 @@ export class RunnerServer {
   private readonly server: Server
   private readonly sockets = new Map<string, Socket>()
   private readonly files = new Map<string, string>()
+  /** Leases of the enclosing run, by machine id (see {@link Upstream}). */
+  private readonly upstreamLeases = new Map<string, Promise<{ release(): void } | undefined>>()
   private nextClient = 1
 
   private constructor(
@@ -42,14 +52,15 @@ export class RunnerServer {
     readonly socketPath: string,
     limits: Limits,
     private readonly onChange: (m: MachineState, why: Change) => void,
+    private readonly upstream?: Upstream,
   ) {
     this.budget = new Budget(limits)
     this.server = createServer(socket => this.accept(socket))
   }
 
   /** Listens on `socketPath`. */
-  static async listen(socketPath: string, limits: Limits, onChange: (m: MachineState, why: Change) => void = () => {}): Promise<RunnerServer> {
-    const s = new RunnerServer(socketPath, limits, onChange)
+  static async listen(socketPath: string, limits: Limits, onChange: (m: MachineState, why: Change) => void = () => {}, upstream?: Upstream): Promise<RunnerServer> {
+    const s = new RunnerServer(socketPath, limits, onChange, upstream)
     await new Promise<void>((resolve, reject) => {
       s.server.once('error', reject)
       s.server.listen(socketPath, () => {
@@ -113,6 +124,7 @@ export class RunnerServer {
       for (const m of this.machines.values()) {
         if (m.client === client && m.state !== 'ended') this.end(m)
       }
+      for (const id of this.upstreamLeases.keys()) if (id.startsWith(`${client}/`)) this.releaseUpstream(id)
       this.grant(this.budget.dropClient(client))
     })
   }
@@ -140,6 +152,7 @@ export class RunnerServer {
       case 'release': {
         const state = this.machines.get(`${client}/${m.id}`)
         if (state) this.end(state)
+        this.releaseUpstream(`${client}/${m.id}`)
         this.grant(this.budget.release(`${client}/${m.id}`))
         break
       }
@@ -163,13 +176,41 @@ export class RunnerServer {
   private grant(admitted: Request[]): void {
     for (const r of admitted) {
       const state = this.machines.get(r.id)
-      if (state) {
-        state.state = 'running'
-        state.startedAt = Date.now()
-        this.onChange(state, 'started')
+      if (!this.upstream || !state) {
+        this.start(r, state)
+        continue
       }
-      const local = r.id.slice(r.client.length + 1)
-      this.sockets.get(r.client)?.write(frame({ t: 'granted', id: local }))
+      // Admitted here; it starts once the enclosing run admits it too.
+      const lease = this.upstream({ machine: state.machine, test: `${state.file} › ${state.test}`, memoryMiB: r.memoryMiB, cpus: r.cpus }).then(
+        l => {
+          if (this.upstreamLeases.get(r.id) === lease && state.state === 'queued') this.start(r, state)
+          else l.release() // released or disconnected while it waited
+          return l
+        },
+        () => {
+          // No enclosing run answers (a stale BOOTCHECK_RUNNER): this run's budget alone decides.
+          if (this.upstreamLeases.get(r.id) === lease && state.state === 'queued') this.start(r, state)
+          return undefined
+        },
+      )
+      this.upstreamLeases.set(r.id, lease)
     }
+  }
+
+  private start(r: Request, state: MachineState | undefined): void {
+    if (state) {
+      state.state = 'running'
+      state.startedAt = Date.now()
+      this.onChange(state, 'started')
+    }
+    const local = r.id.slice(r.client.length + 1)
+    this.sockets.get(r.client)?.write(frame({ t: 'granted', id: local }))
+  }
+
+  private releaseUpstream(id: string): void {
+    const lease = this.upstreamLeases.get(id)
+    if (!lease) return
+    this.upstreamLeases.delete(id)
+    void lease.then(l => l?.release())
   }
 }

@@ -27,6 +27,19 @@ const memory: Shape = (v, p) => {
   return str(32)(v, p)
 }
 
+/** A shell prompt: a RegExp without the stateful `g`/`y` flags, or a string that compiles as one (≤ 256 characters). */
+const promptShape: Shape = (v, p) => {
+  if (v instanceof RegExp) return /[gy]/.test(v.flags) ? `${p} must not have the g or y flag (a prompt is tested again and again)` : undefined
+  const problem = str(256)(v, p)
+  if (problem) return problem
+  try {
+    new RegExp(v as string)
+    return undefined
+  } catch (e) {
+    return `${p} is not a regular expression: ${(e as Error).message}`
+  }
+}
+
 /** Every field of {@link MachineSpec} and its shape (`undefined` is always allowed). */
 export const SPEC_FIELDS: Readonly<Record<keyof MachineSpec, Shape>> = {
   from: any,
@@ -58,6 +71,7 @@ export const SPEC_FIELDS: Readonly<Record<keyof MachineSpec, Shape>> = {
   qemuArgs: arrayOf(str(4096), 256),
   login: object({ user: str(256), password: optional(str(4096)) }),
   shellProbe: oneOf('quiet', 'eager'),
+  shellPrompt: promptShape,
   timeout,
   bootTimeout: timeout,
   failOn: either(oneOf(false), arrayOf(any, 1000)),

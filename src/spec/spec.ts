@@ -113,7 +113,7 @@ export interface SnapshotRef {
  * networks a failure capsule's machine is plugged back into (its cards are the saved ones),
  * `shares` the host folders its 9p shares export again (matched by guest path).
  */
-export const RESTORE_FIELDS = ['from', 'name', 'testFile', 'timeout', 'bootTimeout', 'failOn', 'login', 'shellProbe', 'qemu', 'accel', 'syncClock', 'qemuArgs', 'nics', 'shares'] as const
+export const RESTORE_FIELDS = ['from', 'name', 'testFile', 'timeout', 'bootTimeout', 'failOn', 'login', 'shellProbe', 'shellPrompt', 'qemu', 'accel', 'syncClock', 'qemuArgs', 'nics', 'shares'] as const
 
 /** How the machine is described by the user. Every field is optional but something must boot. */
 export interface MachineSpec {
@@ -245,6 +245,16 @@ export interface MachineSpec {
    * recognised and that would otherwise wait 30 s.
    */
   shellProbe?: 'quiet' | 'eager'
+  /**
+   * The guest's shell prompt, when it is known (a regular expression, or its source as a
+   * string): a console line that matches it is taken as the shell waiting, so the first
+   * probe is typed at once, together with the session's setup, instead of after the
+   * second of quiet that an unknown prompt needs (labgrid's `ShellDriver.prompt`). It
+   * saves about a second a boot; a line that matches while the guest is still booting
+   * gets a probe typed into the boot, so make it specific (`/^board# $/`, not `/# $/`).
+   * Kept in snapshots.
+   */
+  shellPrompt?: RegExp | string
   /** Default timeout of console waits and commands, in milliseconds. Default 120000. */
   timeout?: number
   /** Timeout for the first shell after a boot or reboot, in milliseconds. Default 300000. */

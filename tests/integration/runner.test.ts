@@ -6,6 +6,7 @@ import { readFile, readdir } from 'node:fs/promises'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import type { RunRecord } from '../../src/report/model.js'
+import { RUNNER_ENV } from '../../src/lease/protocol.js'
 import { sleep } from '../../src/util/sleep.js'
 import { demoMedia, params } from '../../vm-configs/demo.js'
 import { alive } from './process.js'
@@ -29,9 +30,16 @@ function vmTestFile(name: string, holdS = 0): string {
   ].join('\n')
 }
 
-/** `bootcheck run` in `dir`, its run folders under `dir/runs`, plain progress. */
+/**
+ * `bootcheck run` in `dir`, its run folders under `dir/runs`, plain progress. `alone`: not
+ * under the suite's budget (a nested run takes its leases from the enclosing run), for a
+ * test of this run's own budget, which needs both its machines at once.
+ */
 function startRun(dir: string, ...args: string[]) {
-  return execa(process.execPath, [cli, 'run', '--runs-dir', join(dir, 'runs'), '--progress', 'plain', ...args], { cwd: dir, reject: false })
+  const alone = args[0] === 'alone'
+  const env = { ...process.env }
+  if (alone) delete env[RUNNER_ENV]
+  return execa(process.execPath, [cli, 'run', '--runs-dir', join(dir, 'runs'), '--progress', 'plain', ...args.slice(alone ? 1 : 0)], { cwd: dir, reject: false, env, extendEnv: false })
 }
 
 async function runIn(dir: string, ...args: string[]) {
@@ -50,7 +58,7 @@ function spans(run: RunRecord): Array<{ name: string; start: number; end: number
 t.test('two VM test files run in parallel, and one after the other when the budget holds one machine', async t => {
   const dir = t.testdir({ 'a.test.ts': vmTestFile('vm-a'), 'b.test.ts': vmTestFile('vm-b') })
 
-  const wide = await runIn(dir, '--jobs', '2', '--memory', '2G', 'a.test.ts', 'b.test.ts')
+  const wide = await runIn(dir, 'alone', '--jobs', '2', '--memory', '2G', 'a.test.ts', 'b.test.ts')
   t.equal(wide.exitCode, 0, 'both pass with room for two machines', { stderr: wide.stderr })
   t.equal(wide.results.counts.passed, 2)
   const [w1, w2] = spans(wide.results)

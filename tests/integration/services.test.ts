@@ -19,7 +19,10 @@ if (!debian) {
   const unit = (name: string, body: string): Promise<string> =>
     vm.succeed(`printf '%b\\n' '${body.replace(/'/g, `'\\''`).replace(/\n/g, '\\n')}' > /run/systemd/system/${name}`)
   await unit('bc-late.service', '[Service]\nExecStartPre=/bin/sleep 3\nExecStart=/usr/bin/nc -lk 7777')
-  await unit('bc-broken.service', "[Service]\nExecStartPre=/bin/sleep 2\nExecStart=/bin/sh -c 'echo bc-broken-says-goodbye; exit 3'")
+  // It fails in ExecStartPre, so it is `activating` until `failed` and never `active`: a
+  // failing ExecStart of a simple service is `active` for a moment (the suite saw the wait
+  // return in that moment once).
+  await unit('bc-broken.service', "[Service]\nExecStartPre=/bin/sh -c 'sleep 2; echo bc-broken-says-goodbye; exit 3'\nExecStart=/bin/true")
   await unit('bc-oneshot.service', '[Service]\nType=oneshot\nExecStart=/bin/true')
   // A oneshot's start job waits for ExecStart, so `systemctl start` itself fails.
   await unit('bc-start-fails.service', "[Service]\nType=oneshot\nExecStart=/bin/sh -c 'echo bc-start-fails-says-no; exit 4'")

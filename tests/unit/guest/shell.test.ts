@@ -9,6 +9,10 @@ import { GuestShell } from '../../../src/guest/shell.js'
 import { commandLine, decodeBase64Block } from '../../../src/guest/protocol.js'
 import { CommandOutputDamagedError, TimeoutError } from '../../../src/errors/errors.js'
 
+// The subtests are independent shells on their own ptys, and mostly wait (for the quiet
+// the shell search needs, for back-offs): they run side by side, 73 s one after the other.
+t.jobs = 6
+
 interface Rig {
   console: SerialConsole
   shell: GuestShell
@@ -23,7 +27,7 @@ function rig(
   shellPath: string,
   args: string[],
   login?: { user: string; password?: string },
-  options: { shellProbe?: 'quiet' | 'eager'; ps1?: string; silentProbeAfter?: number } = {},
+  options: { shellProbe?: 'quiet' | 'eager'; ps1?: string; silentProbeAfter?: number; prompt?: RegExp } = {},
 ): Rig {
   const term = pty.spawn(shellPath, args, { name: 'dumb', cols: 80, rows: 24, env: { PS1: options.ps1 ?? '# ', PATH: process.env.PATH ?? '', TERM: 'dumb' } })
   const typed: Array<{ data: string; seen: string }> = []
@@ -163,6 +167,29 @@ t.test('quiet mode types nothing before the first prompt-looking line', async t 
   t.ok(typed.length > 0)
   for (const x of typed) t.match(x.seen, /live# /, `typed ${JSON.stringify(x.data.slice(0, 30))} after the prompt`)
   t.notMatch(typed[0]!.data, /\x03/, 'no Ctrl-C before the first probe')
+})
+
+t.test('a known prompt: one line (setup and probe) typed as soon as it shows, with no second of quiet first', async t => {
+  // A line like the prompt comes first but does not match the known one; the real prompt
+  // is followed 600 ms later by a message: quiet mode would wait for a second of quiet after it.
+  const script = `echo 'fake# '; sleep 0.3; (sleep 0.6; echo '[   3.000000] late message') & exec /bin/sh -i`
+  const { shell, typed } = rig(t, '/bin/sh', ['-c', script], undefined, { ps1: 'board# ', prompt: /^board# $/ })
+  const started = Date.now()
+  await shell.ensureReady(20_000)
+  const took = Date.now() - started
+  t.equal(typed.length, 1, 'one line typed to find and set up the shell')
+  t.match(typed[0]!.data, /BCR/, 'the probe')
+  t.match(typed[0]!.seen, /board# $/, 'typed once the known prompt showed')
+  t.ok(took < 900, `ready after ${took} ms, before the late message (quiet mode waits for a second of quiet)`)
+  t.equal((await shell.run('echo known', 10_000, 10_000)).output, 'known\n')
+})
+
+t.test('a known prompt that does not answer: the search goes on as without it', async t => {
+  // The "prompt" is printed by a program that ignores input for a while, then a shell starts.
+  const script = `printf 'board# '; sleep 5 </dev/null; echo; exec /bin/sh -i`
+  const { shell, typed } = rig(t, '/bin/sh', ['-c', script], undefined, { ps1: 'board# ', prompt: /^board# $/, silentProbeAfter: 2000 })
+  t.equal((await shell.run('echo later', 10_000, 30_000)).output, 'later\n')
+  t.ok(typed.filter(x => x.data.includes('BCR')).length >= 2, 'probed again after the first went unanswered')
 })
 
 t.test('eager mode probes while the guest boots, as before', async t => {
