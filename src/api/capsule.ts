@@ -5,8 +5,8 @@
  * docs/capsules.md). A passing test costs nothing but a map entry.
  * @module
  */
-import { dirname, join } from 'node:path'
-import { CAPSULE_DIR, CAPSULE_FORMAT, capsuleGroup, capsuleMode, capsuleNetworks, writeCapsule, type CapsuleManifest } from '../machine/capsule.js'
+import { dirname } from 'node:path'
+import { CAPSULE_FORMAT, createCapsuleDir, capsuleGroup, capsuleMode, capsuleNetworks, writeCapsule, type CapsuleManifest } from '../machine/capsule.js'
 import { saveCapsuleGroup, type CapsuleMember } from '../machine/capsule-save.js'
 import type { Machine } from '../machine/machine.js'
 import type { TestContext } from './boot.js'
@@ -56,9 +56,8 @@ export async function keepCapsule(t: TestContext, key: string, machine: Machine,
   if (capsuleMode() === 'off') return undefined
   const all = machinesOf.get(key) ?? []
   const entry = all.find(e => e.machine === machine) ?? { name: machine.name, machine, networks: [] }
-  const dir = join(dirname(machine.artifactsDir), CAPSULE_DIR)
   const capsule = capsules.get(key) ?? {
-    dir,
+    dir: await createCapsuleDir(dirname(machine.artifactsDir)),
     manifest: { format: CAPSULE_FORMAT, test: key, file, savedAt: '', failures: [], machines: [], networks: [] },
     saved: new Set<Machine>(),
     chain: Promise.resolve(),

@@ -7,7 +7,7 @@
  * manifest, the choices made from it (pure, unit-tested) and finding a capsule in a folder.
  * @module
  */
-import { readdir, readFile, stat, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { dirname, join, relative, resolve } from 'node:path'
 import { CapsuleError } from '../errors/errors.js'
 import type { ActionRecord } from '../report/model.js'
@@ -176,6 +176,24 @@ function shortArgs(args: Record<string, unknown>): string {
   return text.length > 120 ? `${text.slice(0, 117)}…` : text
 }
 
+/** Whether a folder name is a capsule's: `capsule`, or `capsule-2`, … when a test of that name failed twice in one folder. Pure. */
+export function isCapsuleDirName(name: string): boolean {
+  return name === CAPSULE_DIR || new RegExp(`^${CAPSULE_DIR}-\\d+$`).test(name)
+}
+
+/** Makes a new capsule folder in a test's artifacts folder: `capsule`, else `capsule-2`, `capsule-3`, … */
+export async function createCapsuleDir(testDir: string): Promise<string> {
+  for (let n = 1; ; n++) {
+    const dir = join(testDir, n === 1 ? CAPSULE_DIR : `${CAPSULE_DIR}-${n}`)
+    try {
+      await mkdir(dir, { mode: 0o700 })
+      return dir
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e
+    }
+  }
+}
+
 /** Writes `capsule.json` into the capsule folder. */
 export async function writeCapsule(dir: string, m: CapsuleManifest): Promise<void> {
   await writeFile(join(dir, CAPSULE_MANIFEST), `${JSON.stringify(m, null, 2)}\n`, { mode: 0o600 })
@@ -224,7 +242,7 @@ async function search(dir: string, depth: number, found: string[]): Promise<void
   for (const e of entries) {
     if (!e.isDirectory()) continue
     const sub = join(dir, e.name)
-    if (e.name === CAPSULE_DIR && (await stat(join(sub, CAPSULE_MANIFEST)).then(() => true, () => false))) found.push(sub)
+    if (isCapsuleDirName(e.name) && (await stat(join(sub, CAPSULE_MANIFEST)).then(() => true, () => false))) found.push(sub)
     else await search(sub, depth - 1, found)
   }
 }

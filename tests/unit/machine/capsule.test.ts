@@ -10,6 +10,8 @@ import {
   capsuleGroup,
   capsuleMode,
   capsuleNetworks,
+  createCapsuleDir,
+  isCapsuleDirName,
   describeFailure,
   failingStep,
   findCapsule,
@@ -134,4 +136,14 @@ t.test("a capsule's shares: plain tags and guest paths (the host folder comes fr
   t.throws(() => checkManifest(snap([{ ...share, tag: 'x,security_model=none' }]), 'f'), SnapshotError, 'a tag that is not one')
   t.throws(() => checkManifest(snap([{ ...share, guest: '/mnt/x; reboot' }]), 'f'), SnapshotError, 'a guest path with shell characters')
   t.throws(() => checkManifest(snap([{ ...share, extra: 1 }]), 'f'), SnapshotError, 'a field of its own')
+})
+
+t.test('a second capsule in one test folder gets its own folder, found like the first', async t => {
+  const dir = t.testdir({})
+  t.equal(await createCapsuleDir(dir), join(dir, 'capsule'))
+  t.equal(await createCapsuleDir(dir), join(dir, 'capsule-2'))
+  t.ok(isCapsuleDirName('capsule-2') && isCapsuleDirName('capsule'))
+  t.notOk(isCapsuleDirName('capsule-x') || isCapsuleDirName('capsules') || isCapsuleDirName('my-capsule'))
+  await writeCapsule(join(dir, 'capsule-2'), manifest([m('vm', [])]))
+  t.equal(await findCapsule(dir), join(dir, 'capsule-2'), 'the only one with a manifest')
 })
