@@ -225,7 +225,7 @@ export async function readCapsule(dir: string): Promise<CapsuleManifest> {
 export async function findCapsule(path: string): Promise<string> {
   const p = resolve(path)
   const isFile = (f: string): Promise<boolean> => stat(f).then(s => s.isFile(), () => false)
-  for (const dir of [p, join(p, CAPSULE_DIR), dirname(p)]) if (await isFile(join(dir, CAPSULE_MANIFEST))) return dir
+  for (const dir of [p, dirname(p)]) if (await isFile(join(dir, CAPSULE_MANIFEST))) return dir
   if (!(await stat(p).then(s => s.isDirectory(), () => false))) throw new CapsuleError(`'${path}' is not a folder`)
   const found: string[] = []
   await search(p, 6, found)

@@ -146,4 +146,6 @@ t.test('a second capsule in one test folder gets its own folder, found like the 
   t.notOk(isCapsuleDirName('capsule-x') || isCapsuleDirName('capsules') || isCapsuleDirName('my-capsule'))
   await writeCapsule(join(dir, 'capsule-2'), manifest([m('vm', [])]))
   t.equal(await findCapsule(dir), join(dir, 'capsule-2'), 'the only one with a manifest')
+  await writeCapsule(join(dir, 'capsule'), manifest([m('vm', [])]))
+  await t.rejects(findCapsule(dir), { message: /holds 2 capsules; name one/ }, 'with two, the test folder lists them')
 })
