@@ -48,6 +48,9 @@ export { RESTORE_FIELDS } from './spec/spec.js'
 /** Snapshots: a saved machine (`vm.snapshot()`), restored by `boot(t, { from })`, and what its manifest says. */
 export { Snapshot } from './machine/snapshot.js'
 export type { PromptSource, SnapshotManifest, SnapshotMedium, SnapshotQemu } from './machine/snapshot-manifest.js'
+/** Failure capsules: a failed test's machines saved into its artifacts, brought back live by `resume` (`bootcheck resume`). */
+export { resume, type ResumeOptions, type ResumedCapsule } from './api/resume.js'
+export { findCapsule, readCapsule, capsuleMode, type CapsuleManifest, type CapsuleMachine, type CapsuleNetwork, type CapsuleStep, type CapsuleMode, type SharedFolder } from './machine/capsule.js'
 /** Guest architectures (`arch`) and what QEMU needs for each: binary, Debian package, board, CPU, console, firmware. */
 export { ARCHES, ARCH_PROFILES, type Arch, type ArchProfile, type FirmwareChoice, type FirmwareFiles, type PackagedFile } from './spec/arch.js'
 /** U-Boot at the console (`vm.uboot`), its prompt, error lines and fail-fast patterns. */
@@ -102,6 +105,7 @@ export {
   GuestRebootedError,
   SnapshotError,
   SnapshotMismatchError,
+  CapsuleError,
   NetworkError,
   ShareError,
   TextNotFoundError,

@@ -7,7 +7,9 @@
  */
 import { attachAfterFailure, debugRequested } from '../attach/debug.js'
 import { machineFromConfig } from '../config/config.js'
+import { resolve } from 'node:path'
 import { acquireLease } from '../lease/client.js'
+import { forgetForCapsule, keepCapsule, registerForCapsule } from './capsule.js'
 import { markTestFailed, testPath } from '../machine/artifacts.js'
 import type { Machine } from '../machine/machine.js'
 import { startMachine, type Admit } from '../machine/start.js'
@@ -69,15 +71,27 @@ export async function startInTest(t: TestContext | undefined, spec: MachineSpec,
     admit,
     ...(t?.comment ? { note: (line: string) => t.comment!(line) } : {}),
   })
-  t?.teardown(async () => {
-    // Name the folder next to the failure in the test's output.
-    if (t.passing && !t.passing()) {
-      machine.keepFilmstrip()
-      await markTestFailed(machine.artifactsDir).catch(() => undefined)
-      t.comment?.(`artifacts of ${machine.name}: ${machine.artifactsDir}`)
-      if (debugRequested()) await attachAfterFailure(machine, test.join(' > ') || machine.name, line => t.comment?.(line))
+  if (!t) return machine
+  const key = test.join(' > ')
+  registerForCapsule(key, machine, (spec.nics ?? []).filter(n => n !== 'user').map(n => n.name))
+  t.teardown(async () => {
+    try {
+      // Name the folder next to the failure in the test's output.
+      if (t.passing && !t.passing()) {
+        machine.keepFilmstrip()
+        await markTestFailed(machine.artifactsDir).catch(() => undefined)
+        t.comment?.(`artifacts of ${machine.name}: ${machine.artifactsDir}`)
+        // Saved before --debug hands the machine over (the save pauses it: it runs on after).
+        await keepCapsule(t, key, machine, resolve(spec.testFile ?? process.argv[1] ?? 'bootcheck')).catch(e => t.comment?.(`no capsule of ${machine.name}: ${(e as Error).message}`))
+        if (debugRequested()) {
+          await machine.qmp.execute('cont').catch(() => undefined)
+          await attachAfterFailure(machine, key || machine.name, line => t.comment?.(line))
+        }
+      }
+      await machine.dispose()
+    } finally {
+      forgetForCapsule(key, machine)
     }
-    await machine.dispose()
   })
   return machine
 }

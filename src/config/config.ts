@@ -28,6 +28,11 @@ export interface RunConfig {
   knownFailures?: string
   /** Fail at once when a file has a `t.only` (`--forbid-only`); say `forbidOnly: !!process.env.CI`. */
   forbidOnly?: boolean
+  /**
+   * Save a failed test's machines into a failure capsule for `bootcheck resume` (default
+   * `true`; `--no-capsule` or `false` turns it off; see the capsules guide).
+   */
+  capsule?: boolean
 }
 
 /** The contents of `bootcheck.config.ts`. */

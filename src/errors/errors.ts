@@ -36,6 +36,7 @@ export type BootcheckErrorCode =
   | 'BOOTCHECK_QMP_TIMEOUT'
   | 'BOOTCHECK_SYSTEMD'
   | 'BOOTCHECK_CAPTURE'
+  | 'BOOTCHECK_CAPSULE'
 
 /** The longest line of an error message (a guest's console line may be endless). */
 export const MAX_MESSAGE_LINE = 4096
@@ -196,6 +197,16 @@ export class SnapshotMismatchError extends SnapshotError {
   ) {
     super(message)
   }
+}
+
+/**
+ * A failure capsule (a failed test's machines saved into its artifacts by `bootcheck run`)
+ * could not be saved or resumed: the folder holds no `capsule.json`, a machine of it was not
+ * saved (a busy 9p share, an SD card), a machine with shares is resumed without its folders
+ * given or with one gone, or its manifest is damaged. A medium that changed is a {@link SnapshotMismatchError} naming the file.
+ */
+export class CapsuleError extends BootcheckError {
+  override readonly code = 'BOOTCHECK_CAPSULE'
 }
 
 /**

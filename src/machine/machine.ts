@@ -9,14 +9,15 @@ import { SnapshotError, SpecError, TimeoutError } from '../errors/errors.js'
 import type { QemuExit } from '../qemu/process.js'
 import { trackScratch } from '../qemu/registry.js'
 import { makeScratchDir } from '../util/scratch.js'
-import { within } from '../util/sleep.js'
+import { sleep, within } from '../util/sleep.js'
 import { slug } from './artifacts.js'
 import { ejectMedium, insertMedium, unplugDevice } from './media.js'
 import { flattenDisk } from './disks.js'
 import { classifyHandover, FACTS_COMMAND, parseFacts, type HandoverResult } from './handover.js'
 import { findNic, forwardPort, interfaceOf, LIST_INTERFACES, setLink, type ForwardPortOptions } from './nics.js'
 import { SNAPSHOT_SCRATCH_PREFIX, Snapshot } from './snapshot.js'
-import { SNAPSHOT_MANIFEST } from './snapshot-manifest.js'
+import type { SharedFolder } from './capsule.js'
+import { SNAPSHOT_MANIFEST, type SnapshotManifest } from './snapshot-manifest.js'
 import { saveSnapshot } from './snapshot-save.js'
 import type { HandoverOptions, RebootOptions, SnapshotOptions } from './machine-options.js'
 import { MachineServices } from './machine-services.js'
@@ -113,6 +114,47 @@ export class Machine extends MachineServices {
         }),
       s => `${s.dir} (${(s.stateBytes / 1e6).toFixed(1)} MB of state)`,
     )
+  }
+
+  /** The host folders shared with the guest over 9p (`shares` in its spec), and where the guest mounts each. */
+  get sharedFolders(): SharedFolder[] {
+    return (this.origin.plan.shares ?? []).map(s => ({ host: s.host, guest: s.guest }))
+  }
+
+  /**
+   * Saves the machine into `dir` for a failure capsule (see docs/capsules.md), as
+   * {@link Machine.snapshot} does but at once (after a failure a command may still hang in
+   * the guest: it is not waited for), with its network cards kept by network name (a resume
+   * plugs them into new switches), and the guest left paused: the machines of a network are
+   * all paused before any is saved. Not a step of the log, whose last failed step is the
+   * failure. Throws {@link SnapshotError} for a machine whose 9p shares are still mounted
+   * (QEMU cannot migrate a mounted export: {@link Machine.unmountShares} first) or with an SD
+   * card. The shares are recorded; a resume shares the folders it is given again.
+   */
+  async saveForCapsule(dir: string): Promise<SnapshotManifest> {
+    const shares = this.origin.plan.shares ?? []
+    if (this.sharesMounted) throw new SnapshotError(`${this.name} was not saved: it shares ${shares.map(s => `'${s.host}'`).join(', ')} with 9p, mounted: QEMU cannot migrate a mounted 9p export (unmountShares first)`)
+    if (this.origin.plan.sd) throw new SnapshotError(`${this.name} was not saved: it has an SD card, whose overlay snapshots do not carry yet`)
+    await this.qmp.execute('stop')
+    const source = { name: this.name, qmp: this.qmp, accel: this.accel, origin: this.origin, shellReady: this.shell.isReady, alive: () => this.running }
+    return saveSnapshot(source, dir, `capsule of ${this.name}`)
+  }
+
+  /**
+   * Unmounts the machine's 9p shares in the guest, when they are mounted (QEMU cannot
+   * migrate a mounted export; the next command mounts them again), within 15 s; a
+   * {@link SnapshotError} when the shell does not answer or a share is busy. A failure
+   * capsule does this before it pauses the machine.
+   */
+  async unmountShares(): Promise<void> {
+    if (!this.sharesMounted) return
+    const shares = this.origin.plan.shares ?? []
+    const command = shares.map(s => `umount ${s.guest}`).join(' && ')
+    const why = `${this.name} was not saved: it shares ${shares.map(s => `'${s.host}'`).join(', ')} with 9p, and QEMU cannot migrate a mounted 9p export`
+    const r = await Promise.race([this.shell.run(command, 10_000, 10_000), sleep(15_000).then(() => undefined)]).catch((e: Error) => ({ status: -1, output: e.message, stderr: '' }))
+    if (!r) throw new SnapshotError(`${why}; the guest shell did not answer to unmount it`)
+    if (r.status !== 0) throw new SnapshotError(`${why}; unmounting it failed: ${(r.output + r.stderr).trim().slice(0, 300)}`)
+    this.sharesMounted = null
   }
 
   /**

@@ -1,8 +1,8 @@
 /**
  * A snapshot folder may come from a shared CI cache: its `snapshot.json` is data, checked
  * here before anything of it is used. Names of devices and files are plain (no paths out of
- * the folder, nothing that could slip into a QEMU option list); the saved launch plan may
- * name no shares, only firmware files an architecture profile names (Debian's OVMF,
+ * the folder, nothing that could slip into a QEMU option list); the saved launch plan's
+ * shares are shared only as the restoring spec gives them, its firmware only files an architecture profile names (Debian's OVMF,
  * AAVMF, U-Boot, OpenSBI), no SD card or device tree, a CD medium only when it is one of the
  * checksummed media, and QEMU arguments only when the restoring spec gives the same ones
  * (`qemuArgs`): a manifest never adds to QEMU's command line by itself.
@@ -61,8 +61,10 @@ const PLAN: Shape = object(
     disks: arrayOf(object({ id: ID, file: PATH }), 32),
     append: optional(str(65_536)),
     extraArgs: arrayOf(str(4096), 256),
-    shares: optional(arrayOf(any, 0)),
-    nics: optional(arrayOf(object({ id: ID, backend: object({ kind: oneOf('user') }) }, true), 8)),
+    // a failure capsule's shares (a snapshot has none): a restore shares only the folders its spec gives
+    shares: optional(arrayOf(object({ tag: str(16, /^share\d{1,2}$/, 'a share tag'), host: PATH, guest: str(4096, /^\/[\w./+@%-]*$/, 'a plain guest path'), readOnly: bool }), 16)),
+    // a card on a network (a failure capsule's) names no socket: a resume gives the new switch's
+    nics: optional(arrayOf(object({ id: ID, mac: str(17, /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/, 'a MAC address'), backend: (v, p) => object({ kind: oneOf('user') })(v, p) && object({ kind: oneOf('vde'), socketDir: oneOf('') })(v, p) }), 8)),
     bootFrom: optional(oneOf('cdrom', 'usb', 'disk', 'net')),
   },
   true,

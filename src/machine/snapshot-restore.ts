@@ -8,11 +8,12 @@
  */
 import { chmod, copyFile, open, stat } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import { SnapshotError } from '../errors/errors.js'
+import { existsSync } from 'node:fs'
+import { CapsuleError, SnapshotError } from '../errors/errors.js'
 import { fileChecksum, hashFile, treeChecksum } from '../media/checksum.js'
 import { createOverlay } from '../media/overlay.js'
 import { NetbootHttpServer } from '../net/http.js'
-import type { LaunchPlan } from '../qemu/argv.js'
+import type { LaunchPlan, PlanNic } from '../qemu/argv.js'
 import { qemuIdentity } from '../qemu/identity.js'
 import type { QmpClient } from '../qmp/client.js'
 import { ARTIFACT_FILES } from './artifacts.js'
@@ -39,6 +40,13 @@ export interface RestoreTarget {
   artifactsDir: string
   /** The restoring spec's `qemuArgs`: the only QEMU arguments a restore adds (see restoreExtraArgs). */
   qemuArgs?: readonly string[]
+  /**
+   * The networks to plug a failure capsule's cards into, by network name: each switch's
+   * socket folder and the folder its capture goes to (a resumed group gets new switches).
+   */
+  networks?: ReadonlyMap<string, { socketDir: string; captureDir: string }>
+  /** The host folder to share at each guest path of a failure capsule's shares (`shares` given besides `from`). */
+  shares?: ReadonlyMap<string, string>
 }
 
 /** The magic a QEMU migration stream starts with (`QEVM`, then version 3). */
@@ -88,7 +96,12 @@ export async function prepareRestore(dir: string, manifest: SnapshotManifest, ta
     http = { root, bootPath: manifest.httpBootPath }
     net = { ...net, bootfile: owned.http.guestUrl + manifest.httpBootPath.split('/').map(encodeURIComponent).join('/') }
   }
-  const { shares: _shares, ...data } = saved
+  const { shares: savedShares, ...data } = saved
+  const shares = await sharesFor(savedShares ?? [], target, dir)
+  const nics = data.nics?.map(n => plugNic(n, target, dir))
+  for (const network of target.networks?.keys() ?? []) {
+    if (!nics?.some(n => n.id === `nic-${network}`)) throw new SnapshotError(`The snapshot '${dir}' of ${target.name} has no card on network '${network}': a restored machine has the cards it was saved with`)
+  }
   const plan: LaunchPlan = {
     ...data,
     extraArgs: restoreExtraArgs(manifest, target.qemuArgs, dir),
@@ -102,6 +115,8 @@ export async function prepareRestore(dir: string, manifest: SnapshotManifest, ta
     ...(files.kernel ? { kernel: join(dir, files.kernel) } : {}),
     ...(files.initrd ? { initrd: join(dir, files.initrd) } : {}),
     ...(net ? { net } : {}),
+    ...(nics ? { nics } : {}),
+    ...(shares.length ? { shares } : {}),
   }
   if (removable.cdrom) plan.cdrom = removable.cdrom.medium
   delete plan.usb
@@ -155,6 +170,40 @@ async function checkStateFile(file: string, manifest: SnapshotManifest): Promise
     await fh.close()
   }
   if (!head.equals(STATE_MAGIC)) throw new SnapshotError(`The snapshot's saved state '${file}' is damaged: it does not start like a QEMU migration stream`)
+}
+
+/**
+ * A failure capsule's 9p shares, each at its guest path, from the host folder the restoring
+ * spec gives for it (a manifest never shares a host folder by itself); a
+ * {@link CapsuleError} naming the share when none is given or the folder is not there.
+ */
+async function sharesFor(saved: NonNullable<LaunchPlan['shares']>, target: RestoreTarget, dir: string): Promise<NonNullable<LaunchPlan['shares']>> {
+  const given = target.shares ?? new Map<string, string>()
+  for (const guest of given.keys()) {
+    if (!saved.some(s => s.guest === guest)) throw new CapsuleError(`${target.name} had no share at '${guest}' (it had ${saved.map(s => `'${s.guest}'`).join(', ') || 'none'})`)
+  }
+  return Promise.all(
+    saved.map(async s => {
+      const host = given.get(s.guest)
+      if (host === undefined) throw new CapsuleError(`The capsule '${dir}' of ${target.name} shared '${s.host}' at ${s.guest}: resume it with that folder shared again (bootcheck resume --shares, or --share ${s.guest}=FOLDER)`)
+      const isDir = await stat(host).then(x => x.isDirectory(), () => false)
+      if (!isDir) throw new CapsuleError(`${target.name} needs the folder it shared at ${s.guest}: '${host}' ${existsSync(host) ? 'is not a folder' : 'does not exist'}`)
+      return { ...s, host: resolve(host) }
+    }),
+  )
+}
+
+/** A saved card on a network, plugged into the switch `target.networks` gives for it; a {@link SnapshotError} without one. */
+function plugNic(nic: PlanNic, target: RestoreTarget, dir: string): PlanNic {
+  if (nic.backend.kind !== 'vde') return nic
+  const network = nic.id.replace(/^nic-/, '')
+  const sw = target.networks?.get(network)
+  if (!sw) {
+    throw new SnapshotError(
+      `The snapshot '${dir}' of ${target.name} was on network '${network}': restore it onto a network of that name (nics: [a network named '${network}'] besides from, as bootcheck resume does)`,
+    )
+  }
+  return { id: nic.id, mac: nic.mac, backend: { kind: 'vde', socketDir: sw.socketDir }, capture: join(sw.captureDir, `${target.name}.pcap`) }
 }
 
 function httpRootOf(manifest: SnapshotManifest): string {

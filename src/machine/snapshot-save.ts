@@ -97,7 +97,7 @@ export async function saveSnapshot(src: SnapshotSource, dir: string, name: strin
       machineType,
       accel: src.accel,
     },
-    plan: origin.plan,
+    plan: savedPlan(origin.plan),
     files,
     ...(origin.http ? { httpBootPath: origin.http.bootPath } : {}),
     removable,
@@ -116,6 +116,16 @@ export async function saveSnapshot(src: SnapshotSource, dir: string, name: strin
   for (const f of await readdir(dir, { withFileTypes: true })) await chmod(join(dir, f.name), f.isDirectory() ? 0o700 : 0o400).catch(() => undefined)
   await writeFile(join(dir, SNAPSHOT_MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o400 })
   return manifest
+}
+
+/**
+ * The plan as a snapshot keeps it: a card on a network (only a failure capsule's machines
+ * have one) names its network, not the switch's sockets or its capture file, which belong
+ * to the run that ended; a resume plugs it into a new switch of that network.
+ */
+function savedPlan(plan: LaunchPlan): LaunchPlan {
+  if (!plan.nics?.some(n => n.backend.kind === 'vde')) return plan
+  return { ...plan, nics: plan.nics.map(n => (n.backend.kind === 'vde' ? { id: n.id, mac: n.mac, backend: { kind: 'vde', socketDir: '' } } : n)) }
 }
 
 /** The versioned machine type behind an alias (`q35` → `pc-q35-7.2`), from QEMU itself. */

@@ -209,7 +209,11 @@ async function planStart(
   owned: Owned,
 ): Promise<{ plan: LaunchPlan; origin: MachineOrigin; restore?: PreparedRestore }> {
   if (r.restoreDir) {
-    const restore = await prepareRestore(r.restoreDir, r.manifest!, { name: r.name, qemu: r.qemu, accel: r.accel, workDir, artifactsDir, ...(spec.qemuArgs ? { qemuArgs: spec.qemuArgs } : {}) }, owned)
+    // A failure capsule's cards go onto the networks of these names (see docs/capsules.md).
+    const networks = new Map((spec.nics ?? []).filter((n): n is Network => n instanceof Network).map(n => [n.name, { socketDir: n.socketDir, captureDir: n.captureDir }]))
+    const shares = new Map((spec.shares ?? []).map(s => [s.guest.replace(/\/+$/, ''), s.host]))
+    const target = { name: r.name, qemu: r.qemu, accel: r.accel, workDir, artifactsDir, networks, shares, ...(spec.qemuArgs ? { qemuArgs: spec.qemuArgs } : {}) }
+    const restore = await prepareRestore(r.restoreDir, r.manifest!, target, owned)
     return { plan: restore.plan, origin: restore.origin, restore }
   }
   const prepared = await prepareLaunch(spec, workDir, artifactsDir, owned)

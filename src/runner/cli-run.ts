@@ -35,6 +35,8 @@ const RUN_OPTIONS = {
   'write-timings': { type: 'string' },
   fresh: { type: 'boolean', default: false },
   filmstrip: { type: 'string' },
+  capsule: { type: 'boolean' },
+  'no-capsule': { type: 'boolean' },
   retries: { type: 'string' },
   'fail-on-flaky': { type: 'boolean', default: false },
   'repeat-each': { type: 'string' },
@@ -136,6 +138,8 @@ async function runTestOptions(args: RunArgs, config: Awaited<ReturnType<typeof l
       // bootOnce makes snapshots older than this run's start again, once.
       ...(values.fresh ? { BOOTCHECK_FRESH_SINCE: String(Date.now()) } : {}),
       ...(filmstrip ? { BOOTCHECK_FILMSTRIP: filmstrip } : {}),
+      // A failed test's machines are saved for `bootcheck resume` unless turned off.
+      ...(values['no-capsule'] || (values.capsule === undefined && rc.capsule === false) ? { BOOTCHECK_CAPSULE: 'off' } : values.capsule ? { BOOTCHECK_CAPSULE: 'failed' } : {}),
     },
   }
 }

@@ -18,6 +18,9 @@ const USAGE = `Usage:
   bootcheck show-trace <run folder | trace.html>  serve a test's trace (its steps with their console lines,
                                                   screen, QMP events, network frames; make screen references
                                                   by dragging on it) on 127.0.0.1 with a token; print the URL
+  bootcheck resume <capsule | test artifacts folder | run folder> [--machine NAME] [--media DIR] [--ui]
+                                                  bring a failed test's machines back live at the failing step
+                                                  (its failure capsule) and attach this terminal to a console
   bootcheck snapshots list [--json]               show the snapshots bootOnce cached (.bootcheck/cache/snapshots)
   bootcheck snapshots prune [--unused-for DAYS]   remove them (all, or those not restored for DAYS days)
   bootcheck init [--iso FILE | --kernel FILE [--initrd FILE] | --disk FILE]
@@ -57,6 +60,8 @@ Options of run (defaults from bootcheck.config.ts 'run', then from the host):
       --known-failures FILE  failures matching an unexpired entry of FILE (JSON) are 'known', not failed
       --filmstrip MODE  keep the screen's filmstrip (a frame whenever it changed) for failed
                       tests (default), for all tests, or record none: failed, all or off
+      --no-capsule    do not save a failed test's machines into its failure capsule
+                      (capsule/ in its artifacts, for bootcheck resume; saved by default)
   Folders are searched for *.test.ts files; the default is the current folder.
   Each run writes <run folder>/report.html, results.json and artifacts/.`
 // #endregion
@@ -80,6 +85,8 @@ export async function main(argv: string[]): Promise<number> {
         return await mergeReportsCommand(rest)
       case 'snapshots':
         return await snapshotsCommand(rest)
+      case 'resume':
+        return await (await import('./resume.js')).resumeCommand(rest)
       case 'show-trace':
         return await (await import('./show-trace.js')).showTraceCommand(rest)
       case undefined:

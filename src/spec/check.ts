@@ -98,6 +98,9 @@ function checkRestoreSpec(spec: MachineSpec): void {
       `boot: ${extra.join(', ')} cannot be given with from: a restored machine has the media, memory and devices of its snapshot (allowed besides: ${RESTORE_FIELDS.filter(f => f !== 'from').join(', ')})`,
     )
   }
+  // A failure capsule's networks and shared folders, given again (see docs/capsules.md).
+  checkNics(spec)
+  checkShares(spec)
   checkNameAndTimeouts(spec)
 }
 

@@ -109,9 +109,11 @@ export interface SnapshotRef {
 
 /**
  * The fields a machine restored from a snapshot may still set: everything else (media,
- * memory, firmware, QEMU arguments) is the snapshot's.
+ * memory, firmware, QEMU arguments) is the snapshot's. `nics` with `from` names the
+ * networks a failure capsule's machine is plugged back into (its cards are the saved ones),
+ * `shares` the host folders its 9p shares export again (matched by guest path).
  */
-export const RESTORE_FIELDS = ['from', 'name', 'testFile', 'timeout', 'bootTimeout', 'failOn', 'login', 'shellProbe', 'shellPrompt', 'qemu', 'accel', 'syncClock', 'qemuArgs'] as const
+export const RESTORE_FIELDS = ['from', 'name', 'testFile', 'timeout', 'bootTimeout', 'failOn', 'login', 'shellProbe', 'shellPrompt', 'qemu', 'accel', 'syncClock', 'qemuArgs', 'nics', 'shares'] as const
 
 /** How the machine is described by the user. Every field is optional but something must boot. */
 export interface MachineSpec {

@@ -63,7 +63,9 @@ t.test('spec checks', async t => {
   t.throws(() => checkSpec({ cdrom: 'x', nics: [{ name: 'lan' } as unknown as NetworkRef] }), { message: /nics\[0\] is neither a network/ })
   t.throws(() => checkSpec({ cdrom: 'x', nics: 'lan' as unknown as NetworkRef[] }), { message: /nics must be an array/ })
   t.throws(() => checkSpec({ pxe: { tftpRoot: '/t', bootfile: 'p' }, nics: ['user'] }), { message: /already gives the machine a user-network NIC/ })
-  t.throws(() => checkSpec({ from: '/snap', nics: [lan] } as never), { message: /nics cannot be given with from/ })
+  // nics with from name the networks a failure capsule's cards go back onto (a restore of a
+  // snapshot without a card there is refused when it is prepared: snapshot-restore.ts)
+  t.doesNotThrow(() => checkSpec({ from: '/snap', nics: [lan] } as never))
 })
 
 const frame = (src: number, proto: 'udp' | 'tcp', payload: Buffer): Buffer => {
