@@ -153,19 +153,30 @@ export function shellSpecFromArgs(argv: string[]): MachineSpec {
  * with the file's role and path, before any QEMU starts. Throws {@link UsageError}.
  */
 export async function checkShellFiles(spec: MachineSpec): Promise<void> {
-  const files: Array<[string | undefined, string]> = [
-    [spec.cdrom, 'ISO (--iso)'],
-    [spec.kernel, 'kernel (--kernel)'],
-    [spec.initrd, 'initrd (--initrd)'],
-    [spec.usb, 'USB image (--usb)'],
-    ...(spec.disks ?? []).map((d): [string | undefined, string] => [typeof d === 'string' ? d : d.image, 'disk image (--disk)']),
-  ]
-  for (const [path, role] of files) {
-    if (path === undefined) continue
-    await checkFile(path, role).catch((e: Error) => {
+  const roles: Record<SpecFile['kind'], string> = { cdrom: 'ISO (--iso)', kernel: 'kernel (--kernel)', initrd: 'initrd (--initrd)', usb: 'USB image (--usb)', disk: 'disk image (--disk)' }
+  for (const f of specFiles(spec)) {
+    await checkFile(f.path, roles[f.kind]).catch((e: Error) => {
       throw new UsageError(`bootcheck shell: ${lowerFirst(e.message)}`)
     })
   }
+}
+
+/** A file a machine spec boots from (see {@link specFiles}). */
+export interface SpecFile {
+  path: string
+  kind: 'cdrom' | 'kernel' | 'initrd' | 'usb' | 'disk'
+}
+
+/** The files a spec boots from that a command checks before any QEMU starts (`shell`, `record`): CD, kernel, initrd, USB stick, disk images. */
+export function specFiles(spec: MachineSpec): SpecFile[] {
+  const named: Array<[string | undefined, SpecFile['kind']]> = [
+    [spec.cdrom, 'cdrom'],
+    [spec.kernel, 'kernel'],
+    [spec.initrd, 'initrd'],
+    [spec.usb, 'usb'],
+    ...(spec.disks ?? []).map((d): [string | undefined, SpecFile['kind']] => [typeof d === 'string' ? d : d.image, 'disk']),
+  ]
+  return named.flatMap(([path, kind]) => (path === undefined ? [] : [{ path, kind }]))
 }
 
 /**

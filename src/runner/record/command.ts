@@ -16,6 +16,7 @@ import type { Machine } from '../../machine/machine.js'
 import { checkFile } from '../../media/image.js'
 import { checkSpec } from '../../spec/check.js'
 import type { MachineSpec } from '../../spec/spec.js'
+import { specFiles, type SpecFile } from '../shell.js'
 import { recordedTestSource, type RecordedTest } from './code.js'
 
 /** Help of `bootcheck record`. */
@@ -122,16 +123,8 @@ async function readSpecFile(path: string): Promise<MachineSpec> {
 }
 
 async function checkMedia(spec: MachineSpec): Promise<void> {
-  const files: Array<[string | undefined, string]> = [
-    [spec.cdrom, 'ISO (cdrom)'],
-    [spec.usb, 'USB image (usb)'],
-    [spec.kernel, 'kernel'],
-    [spec.initrd, 'initrd'],
-    ...(spec.disks ?? []).map((d): [string | undefined, string] => [typeof d === 'string' ? d : d.image, 'disk image']),
-  ]
-  for (const [path, role] of files) {
-    if (path !== undefined) await checkFile(path, role).catch((e: Error) => Promise.reject(new UsageError(e.message)))
-  }
+  const roles: Record<SpecFile['kind'], string> = { cdrom: 'ISO (cdrom)', usb: 'USB image (usb)', kernel: 'kernel', initrd: 'initrd', disk: 'disk image' }
+  for (const f of specFiles(spec)) await checkFile(f.path, roles[f.kind]).catch((e: Error) => Promise.reject(new UsageError(e.message)))
 }
 
 /** What {@link recordCommand} needs from its surroundings. */
