@@ -49,3 +49,18 @@ export function spawnOnPty(file: string, args: string[], opts: { cwd?: string; e
   }
   return { term, exited, waitFor, output, raw: (): string => raw }
 }
+
+/** `bootcheck show-trace <target>` started in `cwd`, and the URL it printed (rejects with its output if it exits first). */
+export async function startShowTrace(target: string, cwd: string) {
+  const server = execa(process.execPath, [cli, 'show-trace', target], { cwd, reject: false })
+  let out = ''
+  const url = await new Promise<string>((resolve, reject) => {
+    server.stdout!.on('data', (d: Buffer) => {
+      out += d.toString()
+      const m = /bootcheck: trace (http:\/\/127\.0\.0\.1:\d+\/\S+)/.exec(out)
+      if (m) resolve(m[1]!)
+    })
+    server.once('exit', () => reject(new Error(`show-trace exited: ${out}`)))
+  })
+  return { server, url }
+}

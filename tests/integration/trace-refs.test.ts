@@ -14,7 +14,7 @@ import type { Page } from 'playwright-core'
 import { decodePng } from '../../src/screens/image.js'
 import { demoMedia } from '../../vm-configs/demo.js'
 import { chromiumMissing, launchChromium } from './report-browser.js'
-import { buildPackage, cli, directBootFields, importBoot, root } from './cli-helpers.js'
+import { buildPackage, cli, directBootFields, importBoot, root, startShowTrace } from './cli-helpers.js'
 
 const media = await demoMedia()
 await buildPackage()
@@ -53,17 +53,8 @@ t.test('a reference and a mask made by dragging in the trace make the next run p
 
   const browser = await launchChromium()
   t.teardown(() => browser.close())
-  const server = execa(process.execPath, [cli, 'show-trace', join(dir, 'runs', 'latest')], { cwd: dir, reject: false })
+  const { server, url } = await startShowTrace(join(dir, 'runs', 'latest'), dir)
   t.teardown(() => void server.kill('SIGTERM'))
-  let out = ''
-  const url = await new Promise<string>((resolve, reject) => {
-    server.stdout!.on('data', (d: Buffer) => {
-      out += d.toString()
-      const m = /bootcheck: trace (http:\/\/127\.0\.0\.1:\d+\/\S+)/.exec(out)
-      if (m) resolve(m[1]!)
-    })
-    server.once('exit', () => reject(new Error(`show-trace exited: ${out}`)))
-  })
   t.match(url, /\/trace\.html\?token=[A-Za-z0-9_-]{32}$/, 'the URL carries the token')
   const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } })
   const errors: string[] = []

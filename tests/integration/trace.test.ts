@@ -13,7 +13,7 @@ import type { RunRecord } from '../../src/report/model.js'
 import { parseActions } from '../../src/report/actions.js'
 import { demoMedia } from '../../vm-configs/demo.js'
 import { chromiumMissing, launchChromium } from './report-browser.js'
-import { buildPackage, cli, directBootFields, importBoot, root } from './cli-helpers.js'
+import { buildPackage, cli, directBootFields, importBoot, root, startShowTrace } from './cli-helpers.js'
 
 const media = await demoMedia()
 await buildPackage()
@@ -103,16 +103,7 @@ t.test('the trace of a failed run opens at its failing step with its console lin
   t.ok(local.frame >= 1, 'a filmstrip frame is shown')
   t.match(local.first, /echo ready/, 'the first step under the cursor highlights its own lines')
 
-  const server = execa(process.execPath, [cli, 'show-trace', runDir], { cwd: dir, reject: false })
-  let out = ''
-  const url = await new Promise<string>((resolve, reject) => {
-    server.stdout!.on('data', (d: Buffer) => {
-      out += d.toString()
-      const m = /bootcheck: trace (http:\/\/127\.0\.0\.1:\d+\/\S+)/.exec(out)
-      if (m) resolve(m[1]!)
-    })
-    server.once('exit', () => reject(new Error(`show-trace exited: ${out}`)))
-  })
+  const { server, url } = await startShowTrace(runDir, dir)
   const served = await openTrace(browser, url)
   t.same(served.errors, [], 'no script errors when served')
   t.match(served.selected, /echo the-failing-step; false/, 'served, it opens at the failing step too')
