@@ -1,12 +1,12 @@
 // #26 item 5: a snapshot folder from a shared CI cache is data, not code. Crafted
-// snapshot.json files (QEMU arguments, a writable share of /root, /etc/shadow as the CD,
+// snapshot.json files (QEMU arguments, a writable share of /root shared without being asked, /etc/shadow as the CD,
 // a disk id that climbs out of the machine's folder) and a folder others may write must
 // end in a SnapshotError before QEMU starts, never in QEMU's argv. No QEMU boots here:
 // the restore is prepared (qemu -version, qemu-img) and its plan inspected.
 import t from 'tap'
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { SnapshotError } from '../../src/errors/errors.js'
+import { CapsuleError, SnapshotError } from '../../src/errors/errors.js'
 import { MANIFEST_FORMAT, readManifest, SNAPSHOT_MANIFEST } from '../../src/machine/snapshot-manifest.js'
 import { prepareRestore } from '../../src/machine/snapshot-restore.js'
 import { qemuIdentity } from '../../src/qemu/identity.js'
@@ -26,7 +26,7 @@ function manifest(): Record<string, any> {
 }
 
 /** Writes a snapshot folder with `m` as its manifest; prepares its restore; the plan or the error. */
-async function restore(root: string, m: Record<string, any>, prepare?: (dir: string) => void): Promise<unknown> {
+async function restore(root: string, m: Record<string, any>, prepare?: (dir: string) => void, shares?: ReadonlyMap<string, string>): Promise<unknown> {
   mkdirSync(join(root, 'a', 'b', 'work'), { recursive: true })
   mkdirSync(join(root, 'a', 'b', 'art'), { recursive: true })
   const dir = join(root, 'snap')
@@ -36,7 +36,7 @@ async function restore(root: string, m: Record<string, any>, prepare?: (dir: str
   writeFileSync(join(dir, SNAPSHOT_MANIFEST), JSON.stringify(m), { mode: 0o400 })
   try {
     const read = await readManifest(dir)
-    return (await prepareRestore(dir, read, { name: 'vm', qemu: QEMU, accel: 'tcg', workDir: join(root, 'a', 'b', 'work'), artifactsDir: join(root, 'a', 'b', 'art') }, {})).plan
+    return (await prepareRestore(dir, read, { name: 'vm', qemu: QEMU, accel: 'tcg', workDir: join(root, 'a', 'b', 'work'), artifactsDir: join(root, 'a', 'b', 'art'), ...(shares ? { shares } : {}) }, {})).plan
   } catch (e) {
     return e
   }
@@ -48,10 +48,16 @@ t.test('QEMU arguments in the manifest are not run (-plugin)', async t => {
   t.type(await restore(t.testdir(), m), SnapshotError)
 })
 
-t.test('a writable share of /root in the saved plan', async t => {
+t.test('a writable share of /root in the saved plan is never shared by itself', async t => {
+  // a failure capsule records its shares; a restore shares only the folders its spec gives
   const m = manifest()
   m.plan.shares = [{ tag: 'share0', host: '/root', guest: '/mnt', readOnly: false }]
-  t.type(await restore(t.testdir(), m), SnapshotError)
+  const r = await restore(t.testdir(), m)
+  t.type(r, CapsuleError, 'no folder given for /mnt: refused')
+  t.match(String((r as Error).message), /shared '\/root' at \/mnt: resume it with that folder shared again/)
+  const given = t.testdir({ mine: {} })
+  const plan = (await restore(join(given, 'r'), m, undefined, new Map([['/mnt', join(given, 'mine')]]))) as { shares?: { host: string }[] }
+  t.same(plan.shares?.map(s => s.host), [join(given, 'mine')], 'the folder given is shared, /root is not')
 })
 
 t.test('/etc/shadow as the CD (not among the checksummed media)', async t => {
