@@ -4,7 +4,8 @@
 import t from 'tap'
 import { execa } from 'execa'
 import { fileURLToPath } from 'node:url'
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { alive } from './process.js'
 import { demoMedia } from '../../vm-configs/demo.js'
@@ -14,6 +15,11 @@ import { MACHINE_SCRATCH_PREFIX } from '../../src/machine/start.js'
 
 await demoMedia() // build before timing anything
 const fixture = fileURLToPath(new URL('./fixtures/hold-machine.ts', import.meta.url))
+// The fixture's temporary folders go in a folder of this test's own: any `bootcheck run`
+// starting meanwhile (nested runs of other files) sweeps /tmp of dead owners' folders, and
+// would remove the one SIGKILL leaves before this test looks at it.
+const tmp = mkdtempSync(join(tmpdir(), 'bootcheck-interrupt-test-'))
+t.teardown(() => rmSync(tmp, { recursive: true, force: true }))
 
 
 async function gone(pid: number, ms: number): Promise<boolean> {
@@ -27,7 +33,7 @@ async function gone(pid: number, ms: number): Promise<boolean> {
 
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGKILL'] as const) {
   t.test(`${signal} during a boot ends the machine`, async t => {
-    const child = execa(process.execPath, ['--import', 'tsx', fixture], { reject: false, stderr: 'inherit' })
+    const child = execa(process.execPath, ['--import', 'tsx', fixture], { reject: false, stderr: 'inherit', env: { TMPDIR: tmp } })
     let qemuPid = 0
     let artifacts = ''
     await new Promise<void>((resolve, reject) => {
