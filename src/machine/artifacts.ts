@@ -76,6 +76,8 @@ export interface MachineFacts {
   /** The networks it joined, with the capture each writes when its test ends. */
   networks?: Array<{ name: string; capture: string }>
   endedAt?: string
+  /** The CPU time QEMU used (seconds, user + system), written when it ended. */
+  cpuSeconds?: number
   /** When its test was found failing (at the test's end, before the machine was stopped or kept by `--debug`). */
   testFailedAt?: string
 }
@@ -111,9 +113,9 @@ export async function writeMachineFacts(dir: string, facts: MachineFacts): Promi
   await writeFile(join(dir, MACHINE_FACTS), JSON.stringify(facts, null, 2) + '\n')
 }
 
-/** Adds `endedAt` to the folder's `machine.json`. */
-export function markMachineEnded(dir: string, at = new Date()): Promise<void> {
-  return updateFacts(dir, { endedAt: at.toISOString() })
+/** Adds `endedAt` (and QEMU's CPU time, when known) to the folder's `machine.json`. */
+export function markMachineEnded(dir: string, at = new Date(), cpuSeconds?: number): Promise<void> {
+  return updateFacts(dir, { endedAt: at.toISOString(), ...(cpuSeconds !== undefined ? { cpuSeconds: Math.round(cpuSeconds * 100) / 100 } : {}) })
 }
 
 /** Adds `testFailedAt` to the folder's `machine.json`: the live view shows the machine's test as failing. */

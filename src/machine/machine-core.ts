@@ -141,6 +141,7 @@ export class MachineCore {
         if (this.keepFilm) await this.filmstrip.write(this.artifactsDir).catch(() => undefined)
       }
       if (this.running) {
+        this.process.sampleCpu()
         await this.qmp.execute('quit').catch(() => undefined)
         const gone = await within(this.exited, 3000)
         if (!gone) await this.process.kill('SIGKILL')

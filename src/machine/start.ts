@@ -253,7 +253,7 @@ function spawnQemu(qemu: string, argv: string[], name: string, artifactsDir: str
     // for it always starts after this one ended.
     const endedAt = new Date()
     admitted.release()
-    void markMachineEnded(artifactsDir, endedAt).catch(() => undefined)
+    void markMachineEnded(artifactsDir, endedAt, proc.sampleCpu()).catch(() => undefined)
     const how = exit.signal ? `signal ${signalName(exit.signal)}` : `code ${exit.code}`
     console.end(new MachineExitedError(`QEMU for ${name} exited (${how}).${stderrSuffix(exit.stderr)}\nArtifacts: ${artifactsDir}`))
   })

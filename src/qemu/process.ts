@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import * as pty from 'node-pty'
 import { track, untrack } from './registry.js'
@@ -25,6 +25,23 @@ export interface QemuExit {
   stderr: string
 }
 
+/** Linux's USER_HZ: `/proc/PID/stat` counts CPU time in these ticks a second on every architecture. */
+const TICKS_PER_SECOND = 100
+/** How often a running QEMU's CPU time is read, so a guest that powers off has a figure too. */
+const CPU_SAMPLE_MS = 2000
+
+/** The CPU time (user + system, seconds) `/proc/PID/stat` gives for a process, or undefined once it is gone. */
+export function processCpuSeconds(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    // the fields after the command name, which is in parentheses and may hold spaces
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND
+  } catch {
+    return undefined
+  }
+}
+
 /** Options of {@link QemuProcess.spawn}. */
 export interface SpawnOptions {
   qemu: string
@@ -48,12 +65,16 @@ export class QemuProcess {
   readonly exited: Promise<QemuExit>
   private exitInfo: QemuExit | null = null
   private readonly term: pty.IPty
+  private cpu: number | undefined
+  private readonly sampler: NodeJS.Timeout
 
   private constructor(term: pty.IPty, stderrFile: string) {
     this.term = term
     this.pid = term.pid
+    this.sampler = setInterval(() => this.sampleCpu(), CPU_SAMPLE_MS).unref()
     this.exited = new Promise(resolve => {
       term.onExit(async ({ exitCode, signal }) => {
+        clearInterval(this.sampler)
         untrack(this.pid)
         const stderr = await readFile(stderrFile, 'utf8').catch(() => '')
         this.exitInfo = { code: signal ? null : exitCode, signal: signal || null, stderr }
@@ -86,6 +107,16 @@ export class QemuProcess {
     return proc
   }
 
+  /**
+   * The CPU time QEMU has used (seconds, user + system), as last read: read again on each
+   * call while it runs, and every 2 s, so after the exit it is the figure of at most 2 s
+   * before (of the moment it was asked to stop, when it was stopped by bootcheck).
+   */
+  sampleCpu(): number | undefined {
+    if (this.alive) this.cpu = processCpuSeconds(this.pid) ?? this.cpu
+    return this.cpu
+  }
+
   /** True until QEMU has exited. */
   get alive(): boolean {
     return this.exitInfo === null
@@ -99,6 +130,7 @@ export class QemuProcess {
   /** Sends a signal by pid (default SIGKILL) and waits for the exit. */
   async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<QemuExit> {
     if (this.alive) {
+      this.sampleCpu()
       try {
         process.kill(this.pid, signal)
       } catch {

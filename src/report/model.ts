@@ -115,6 +115,10 @@ export interface MachineRecord {
   startedAt?: string
   /** When the machine was disposed (ISO time). */
   endedAt?: string
+  /** The snapshot folder the machine was restored from, if it was. */
+  restoredFrom?: string
+  /** The CPU time QEMU used, seconds (user + system): under TCG, where a file's time goes. */
+  cpuSeconds?: number
   /** Screen mismatches (expected/actual/diff, and the last screenshot of a timed-out wait), in the order they happened. */
   screens: ScreenArtifact[]
   /** The captures (pcap) of the networks the machine was on, written when its test ended. */

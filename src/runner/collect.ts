@@ -39,6 +39,8 @@ export async function collectMachines(root: string): Promise<Array<MachineRecord
       memoryMiB: facts.memoryMiB,
       startedAt: facts.startedAt,
       ...(facts.endedAt ? { endedAt: facts.endedAt } : {}),
+      ...(facts.restoredFrom ? { restoredFrom: facts.restoredFrom } : {}),
+      ...(typeof facts.cpuSeconds === 'number' ? { cpuSeconds: facts.cpuSeconds } : {}),
       ...(transcript ? { transcript } : {}),
       ...(command ? { command } : {}),
       ...(qmpLog ? { qmpLog } : {}),

@@ -38,6 +38,8 @@ const machine = object(
     memoryMiB: optional(int(0, 1 << 30)),
     startedAt: optional(str(64)),
     endedAt: optional(str(64)),
+    restoredFrom: optional(path),
+    cpuSeconds: optional(num(0, 1e9)),
     screens: arrayOf(object({ name, expected: optional(path), actual: optional(path), diff: optional(path), last: optional(path) }, true), 10_000),
     captures: optional(arrayOf(object({ network: name, file: path }, true), 1000)),
     filmstrip: optional(arrayOf(object({ file: path, offsetMs: ms, at: str(64), console: arrayOf(str(4096), 1000) }, true), 10_000)),

@@ -69,5 +69,22 @@ export function slowestFiles(run: RunRecord, n: number): string[] {
   const total = (f: FileRecord): number => f.durationMs + (f.attempts ?? []).reduce((s, a) => s + a.durationMs, 0)
   const top = [...run.files].sort((a, b) => total(b) - total(a)).slice(0, n)
   const width = Math.max(...top.map(f => (total(f) / 1000).toFixed(1).length))
-  return [`bootcheck: the ${top.length} slowest file(s):`, ...top.map(f => `  ${(total(f) / 1000).toFixed(1).padStart(width)} s  ${entryLabel(f)}${f.attempts?.length ? ` (${f.attempts.length + 1} attempts)` : ''}`), '']
+  const line = (f: FileRecord): string => {
+    const notes = [...(f.attempts?.length ? [`${f.attempts.length + 1} attempts`] : []), ...machineCpu(f)]
+    return `  ${(total(f) / 1000).toFixed(1).padStart(width)} s  ${entryLabel(f)}${notes.length ? ` (${notes.join('; ')})` : ''}`
+  }
+  return [`bootcheck: the ${top.length} slowest file(s):`, ...top.map(line), '']
+}
+
+/**
+ * What a file's own machines cost (machines of runs it starts are not counted), e.g.
+ * `4 machines, 2 restored, QEMU CPU 180 s`: where its time went under TCG. Empty without machines.
+ */
+function machineCpu(f: FileRecord): string[] {
+  const all = [f, ...(f.attempts ?? [])].flatMap(a => [...a.machines, ...a.tests.flatMap(t => t.machines)])
+  const machines = [...new Map(all.map(m => [m.dir, m])).values()]
+  if (machines.length === 0) return []
+  const restored = machines.filter(m => m.restoredFrom !== undefined).length
+  const cpu = machines.reduce((s, m) => s + (m.cpuSeconds ?? 0), 0)
+  return [`${machines.length} machine${machines.length > 1 ? 's' : ''}${restored ? `, ${restored} restored` : ''}${cpu > 0 ? `, QEMU CPU ${cpu.toFixed(0)} s` : ''}`]
 }

@@ -58,12 +58,15 @@ function spans(run: RunRecord): Array<{ name: string; start: number; end: number
 t.test('two VM test files run in parallel, and one after the other when the budget holds one machine', async t => {
   const dir = t.testdir({ 'a.test.ts': vmTestFile('vm-a'), 'b.test.ts': vmTestFile('vm-b') })
 
-  const wide = await runIn(dir, 'alone', '--jobs', '2', '--memory', '2G', 'a.test.ts', 'b.test.ts')
+  const wide = await runIn(dir, 'alone', '--jobs', '2', '--memory', '2G', '--slowest', '2', 'a.test.ts', 'b.test.ts')
   t.equal(wide.exitCode, 0, 'both pass with room for two machines', { stderr: wide.stderr })
   t.equal(wide.results.counts.passed, 2)
   const [w1, w2] = spans(wide.results)
   t.ok(w1 && w2, 'both machines left their start and end times')
   t.ok(w2!.start < w1!.end, `the second machine started (${w2!.start}) before the first ended (${w1!.end})`)
+  const booted = wide.results.files.flatMap(f => f.tests.flatMap(x => x.machines))
+  t.ok(booted.every(m => (m.cpuSeconds ?? 0) > 0.5), `each machine's QEMU CPU time is recorded (${booted.map(m => m.cpuSeconds).join(', ')} s)`)
+  t.match(wide.stderr, /^\s+[\d.]+ s {2}\S*a\.test\.ts \(1 machine, QEMU CPU \d+ s\)$/m, '--slowest says what the file’s machines cost')
 
   const narrow = await runIn(dir, '--jobs', '2', '--memory', '1G', 'a.test.ts', 'b.test.ts')
   t.equal(narrow.exitCode, 0, 'both pass with room for one machine', { stderr: narrow.stderr })
