@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { rememberedPrintUris } from './apt-memo.js'
 import { PACKAGES } from './contract.js'
 import { run, sha256File } from './helpers.js'
 import type { Log } from './media.js'
@@ -48,6 +49,10 @@ export function upstreamVersion(debVersion: string): string {
 const APT_OPTS = ['-o', 'APT::Sandbox::User=root', '-o', 'Debug::NoLocking=1']
 
 async function aptPrintUris(pkgs: string[], debDir: string, log: Log, allowUpdate = true): Promise<DebRef[]> {
+  return rememberedPrintUris(pkgs, debDir, () => askPrintUris(pkgs, debDir, log, allowUpdate))
+}
+
+async function askPrintUris(pkgs: string[], debDir: string, log: Log, allowUpdate: boolean): Promise<DebRef[]> {
   // apt prints nothing for files already present in its working folder: ask from an empty one
   const cwd = join(debDir, `.resolve-${process.pid}-${randomBytes(4).toString('hex')}`)
   await mkdir(cwd, { recursive: true })

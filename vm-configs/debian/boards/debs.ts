@@ -7,6 +7,7 @@
 import { mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
+import { rememberedPrintUris } from '../apt-memo.js'
 import { ensureDownloaded, parsePrintUris, type DebRef } from '../debs.js'
 import { run } from '../helpers.js'
 import type { Log } from '../media.js'
@@ -27,7 +28,11 @@ export async function ensureForeignArch(debArch: string, log: Log): Promise<void
   await run('apt-get', ['update', '-qq'])
 }
 
-async function printUris(pkgs: string[], debDir: string, log: Log): Promise<DebRef[]> {
+function printUris(pkgs: string[], debDir: string, log: Log): Promise<DebRef[]> {
+  return rememberedPrintUris(pkgs, debDir, () => askPrintUris(pkgs, debDir, log))
+}
+
+async function askPrintUris(pkgs: string[], debDir: string, log: Log): Promise<DebRef[]> {
   const cwd = join(debDir, `.resolve-${process.pid}-${randomBytes(4).toString('hex')}`)
   await mkdir(cwd, { recursive: true })
   const attempt = () => run('apt-get', [...APT_OPTS, 'download', '--print-uris', ...pkgs], { cwd })
