@@ -9,7 +9,7 @@
  *
  *   node --import tsx bench/soak.ts [--runs 50] [--seed N] [--max-delay-ms 30000]
  *
- * `tests/integration/soak.test.ts` runs it with 5 runs in CI.
+ * `tests/integration/soak.test.ts` runs it with 4 runs (one of each signal) in CI.
  */
 import { createHash } from 'node:crypto'
 import { createReadStream, readdirSync, readFileSync } from 'node:fs'
