@@ -183,6 +183,9 @@ interface ResolvedStart {
   accel: 'kvm' | 'tcg'
 }
 
+/** The accelerator notes already written by this process. */
+const saidAccel = new Set<string>()
+
 /** Checks the spec, reads a snapshot's manifest (a bad folder fails here), names the machine and picks QEMU and the accelerator. */
 async function resolveStart(spec: MachineSpec, ctx: StartContext): Promise<ResolvedStart> {
   const checked = checkSpec(spec)
@@ -196,7 +199,12 @@ async function resolveStart(spec: MachineSpec, ctx: StartContext): Promise<Resol
   const qemu = await specQemuBinary(spec, arch)
   const accel = await chooseAccelerator(spec, arch, qemu)
   const note = ctx.note ?? (line => process.stderr.write(`bootcheck: ${line}\n`))
-  note(`${name}: ${accel.accel === 'kvm' ? 'KVM' : 'TCG (software emulation)'}: ${accel.reason}`)
+  const why = `${accel.accel === 'kvm' ? 'KVM' : 'TCG (software emulation)'}: ${accel.reason}`
+  // said once a process for each reason, by the first machine it applies to
+  if (!saidAccel.has(why)) {
+    saidAccel.add(why)
+    note(`${name}: ${why}`)
+  }
   return { checked, restoreDir, manifest, name, qemu, accel: accel.accel }
 }
 
