@@ -17,7 +17,6 @@ import { startLiveView } from './live/server.js'
 import { LIVE_ENV } from '../machine/live.js'
 import { readTapRun } from './tap-results.js'
 import { runTapProcess } from './tap-process.js'
-import { tapLoaderArgs } from './tap.js'
 import { applyKnownFailures, type KnownFailure } from './known-failures.js'
 import { writeReports } from './write-reports.js'
 
@@ -163,7 +162,7 @@ async function closeRun(ctx: RunContext, interruptedBy: NodeJS.Signals | undefin
 async function runFiles(o: RunOptions, ctx: RunContext): Promise<{ files: FileRecord[]; interruptedBy: NodeJS.Signals | undefined }> {
   const { stderr, progress, dir } = ctx
   const policy = attemptPolicy(o)
-  const tapArgs = ['--disable-coverage', '--reporter=tap', ...tapLoaderArgs(), `--jobs=${o.jobs}`, `--timeout=${o.timeoutS}`]
+  const tapArgs = ['--disable-coverage', '--reporter=tap', `--jobs=${o.jobs}`, `--timeout=${o.timeoutS}`]
   for (const g of o.grep ?? []) tapArgs.push(`--grep=${g}`)
   if (o.bail) tapArgs.push('--bail')
   const baseEnv: Record<string, string> = {

@@ -1,6 +1,5 @@
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
-import { pathToFileURL } from 'node:url'
 
 /**
  * The environment without tap's own variables, so `bootcheck run` acts as a top-level
@@ -21,17 +20,4 @@ export function tapBin(): string {
   const require = createRequire(import.meta.url)
   const pkg = require.resolve('tap/package.json')
   return join(dirname(pkg), (require(pkg) as { bin: { tap: string } }).bin.tap)
-}
-
-/**
- * tap's arguments that load TypeScript test files with tsx (esbuild, transforms cached on
- * disk) instead of tap's default TypeScript plugin, which starts ts-node and with it the
- * TypeScript compiler in every test process, uncached: 1.6 s of CPU a test process
- * against 2.4 s (`npm run bench -- tap-loader`), in a suite of some 180 test processes.
- * tsx is bootcheck's own dependency, named by its path so a project need not have it.
- * tap builds its plugin set once for this list.
- */
-export function tapLoaderArgs(): string[] {
-  const tsx = createRequire(import.meta.url).resolve('tsx')
-  return ['--plugin=!@tapjs/typescript', `--node-arg=--import=${pathToFileURL(tsx).href}`]
 }
