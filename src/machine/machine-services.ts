@@ -25,6 +25,7 @@ import {
   unitStateCommand,
   unitStatusCommand,
   type UnitState,
+  type UnitVerdict,
 } from './services.js'
 
 /** Options of {@link MachineServices.waitForUnit}, {@link MachineServices.waitForFile} and the port waits. */
@@ -70,14 +71,10 @@ export class MachineServices extends MachineCommands {
         const timeout = options.timeout ?? this.bootTimeout
         let last: UnitState | undefined
         const active = await this.pollGuest(`unit '${unit}' to be active`, timeout, options.interval, async left => {
-          const r = await this.runRaw(unitStateCommand(unit), left)
-          last = parseUnitState(r.output)
-          if (!last.activeState) {
-            throw new SystemdError(`Cannot read the state of unit '${unit}' on ${this.name}: 'systemctl show' printed no ActiveState (is systemd the guest's init?).${formatOutput(r)}`, unit, '', '')
-          }
-          const verdict = judgeUnit(last)
-          if (verdict.kind === 'failed') throw unitError(this.name, unit, verdict.why, last.activeState, await this.unitStatus(unit))
-          return verdict.kind === 'active' ? last : undefined
+          const { state, verdict } = await this.readUnit(unit, left)
+          last = state
+          if (verdict.kind === 'failed') throw unitError(this.name, unit, verdict.why, state.activeState, await this.unitStatus(unit))
+          return verdict.kind === 'active' ? state : undefined
         }).catch(async e => {
           if (e instanceof TimeoutError && last) {
             const status = await this.unitStatus(unit).catch(() => '')
@@ -150,6 +147,20 @@ export class MachineServices extends MachineCommands {
       if (r.status === NO_PORT_TOOL) throw new BootcheckError(`Cannot try TCP port ${port} on ${this.name}: the guest has neither bash (/dev/tcp) nor nc.`)
       return (r.status === 0) === open ? true : undefined
     })
+  }
+
+  /** The unit's state and what it means, read again (up to twice) when it failed between the two looks. */
+  private async readUnit(unit: string, left: number): Promise<{ state: UnitState; verdict: UnitVerdict }> {
+    for (let reads = 1; ; reads++) {
+      const r = await this.runRaw(unitStateCommand(unit), left)
+      const state = parseUnitState(r.output)
+      if (!state.activeState) {
+        throw new SystemdError(`Cannot read the state of unit '${unit}' on ${this.name}: 'systemctl show' printed no ActiveState (is systemd the guest's init?).${formatOutput(r)}`, unit, '', '')
+      }
+      const verdict = judgeUnit(state)
+      if (verdict.kind !== 'reread') return { state, verdict }
+      if (reads === 3) return { state, verdict: { kind: 'wait' } }
+    }
   }
 
   /** The unit's `systemctl status` (never throws for the unit's state). */

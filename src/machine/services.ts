@@ -27,7 +27,7 @@ export interface UnitState {
 }
 
 /** What one look at a unit says: it is up, it may still come, or it never will. */
-export type UnitVerdict = { kind: 'active' } | { kind: 'wait' } | { kind: 'failed'; why: string }
+export type UnitVerdict = { kind: 'active' } | { kind: 'wait' } | { kind: 'reread' } | { kind: 'failed'; why: string }
 
 /** A word as one shell argument in single quotes. */
 export function shellQuote(word: string): string {
@@ -81,12 +81,13 @@ export function parseUnitState(output: string): UnitState {
  * will (at once, not at the timeout); `inactive` with no job queued anywhere and still
  * `inactive` after the count never will either (nothing is left to start it), as the NixOS
  * driver decides; a unit systemd does not know (`LoadState=not-found`) with no jobs is
- * reported as such. Anything else (`activating`, `reloading`, `deactivating`, inactive
+ * reported as such; a unit that failed between the state read and the second look is
+ * `reread` at once. Anything else (`activating`, `reloading`, `deactivating`, inactive
  * while jobs run) is waited for.
  */
 export function judgeUnit(state: UnitState): UnitVerdict {
   if (state.activeState === 'active') return { kind: 'active' }
-  if (state.activeState === 'failed' || state.activeStateAfter === 'failed') {
+  if (state.activeState === 'failed') {
     return { kind: 'failed', why: `reached state 'failed'${state.result && state.result !== 'success' ? ` (result: ${state.result})` : ''}` }
   }
   if (state.activeState === 'inactive' && state.jobs === 0 && state.activeStateAfter === 'inactive') {
@@ -95,6 +96,9 @@ export function judgeUnit(state: UnitState): UnitVerdict {
     const ended = state.result && state.result !== 'success' ? `, its last run ended with result '${state.result}'` : ''
     return { kind: 'failed', why: `is inactive (${state.subState || 'dead'}) and no job is queued that could start it${ended}` }
   }
+  // Failed between the two reads: its state and result are read again at once, so the
+  // error quotes one consistent read (the suite once saw 'activating' with result 'success').
+  if (state.activeStateAfter === 'failed') return { kind: 'reread' }
   return { kind: 'wait' }
 }
 

@@ -46,7 +46,7 @@ t.test('parseUnitState reads systemctl show, the job count and the second look',
 t.test('judgeUnit: active, failed at once, inactive with no jobs, not found, still coming', async t => {
   t.same(judgeUnit(state({ activeState: 'active', activeStateAfter: 'active' })), { kind: 'active' })
   t.same(judgeUnit(state({ activeState: 'failed', result: 'exit-code' })), { kind: 'failed', why: "reached state 'failed' (result: exit-code)" })
-  t.same(judgeUnit(state({ activeState: 'activating', activeStateAfter: 'failed', result: 'timeout' })).kind, 'failed', 'failed on the second look')
+  t.same(judgeUnit(state({ activeState: 'activating', activeStateAfter: 'failed', result: 'success' })), { kind: 'reread' }, 'failed on the second look: read again, so the error quotes one consistent read')
   t.same(judgeUnit(state({ activeState: 'activating', activeStateAfter: 'activating' })), { kind: 'wait' })
   t.same(judgeUnit(state({ activeState: 'inactive', jobs: 3 })), { kind: 'wait' }, 'jobs are queued: it may still be started')
   t.same(judgeUnit(state({ activeState: 'inactive', jobs: 0, activeStateAfter: 'activating' })), { kind: 'wait' }, 'started between the looks')
