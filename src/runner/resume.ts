@@ -92,7 +92,7 @@ export async function resumeCommand(argv: string[], io: ResumeIo = {}): Promise<
     say(`${e.name} (${e.code}): ${e.message}`)
     return 1
   }
-  const live = args.ui ? await startLiveView({ root: dirname(Object.values(r.machines)[0]!.artifactsDir) }) : undefined
+  const live = args.ui ? await startLiveView({ root: dirname(Object.values(r.machines)[0]!.artifactsDir), references: { testFiles: [r.manifest.file] } }) : undefined
   try {
     for (const line of r.failure) say(line)
     const names = Object.keys(r.machines)

@@ -138,7 +138,7 @@ async function openRun(o: RunOptions, started: Date): Promise<RunContext> {
   // A run inside another run's test (bootcheck's own suite) takes its machines' leases from that run too.
   const upstream = process.env[RUNNER_ENV] ? (need: Parameters<typeof acquireLease>[0]) => acquireLease(need) : undefined
   const server = await RunnerServer.listen(join(sockDir, 'runner.sock'), { memoryMiB: o.memoryMiB, cpus: o.cpus }, (m, why) => progress.update(m, why), upstream)
-  const live = o.ui ? await startLiveView({ root: join(dir, 'artifacts'), stages: () => server.machines.values() }) : undefined
+  const live = o.ui ? await startLiveView({ root: join(dir, 'artifacts'), stages: () => server.machines.values(), references: { testFiles: o.files } }) : undefined
   if (live) stderr.write(`bootcheck: live view ${live.url}\n`)
   stderr.write(`bootcheck: run folder ${relative(process.cwd(), dir) || dir}; ${o.files.length} test file(s), ${o.jobs} at a time, memory budget ${o.memoryMiB} MiB, ${o.cpus} vCPU\n`)
   return { dir, sockDir, server, progress, stderr, live }

@@ -220,7 +220,7 @@ export async function shellCommand(argv: string[], io: ShellIo = {}): Promise<nu
     say(`could not boot: ${(e as Error).message}`)
     return 1
   }
-  const live = ui ? await startLiveView({ root: machine.artifactsDir }) : undefined
+  const live = ui ? await startLiveView({ root: machine.artifactsDir, references: { unavailable: 'bootcheck shell boots no test file, so there is nowhere to put references (make them under bootcheck run --ui, or in the trace)' } }) : undefined
   if (live) errors.write(`bootcheck: live view ${live.url}\n`)
   try {
     say(`${machine.name} runs on ${machine.accel.toUpperCase()}, QEMU pid ${machine.pid}; artifacts (console log, QEMU command) in ${machine.artifactsDir}`)

@@ -10,12 +10,13 @@
 import { existsSync, statSync } from 'node:fs'
 import { mkdir, readFile, realpath, writeFile } from 'node:fs/promises'
 import { dirname, isAbsolute, resolve, sep } from 'node:path'
-import { BootcheckError, SpecError, UsageError } from '../errors/errors.js'
-import { decodePng, type Image } from '../screens/image.js'
-import { parseSidecar, validateOptions, type Rect, type ScreenOptions } from '../screens/options.js'
+import { SpecError, UsageError } from '../errors/errors.js'
+import { decodePng } from '../screens/image.js'
+import type { Rect } from '../screens/options.js'
 import { referencePath } from '../screens/references.js'
 import type { TraceData } from '../report/trace/data.js'
 import { EDITOR_ENDPOINT } from '../report/trace/editor.js'
+import { addReferenceMask, answerReferenceRequest, checkReferenceName, checkScreenRect, ReferenceRequestError as RequestError, writeRegionReference, type ReferenceWritten } from './reference-files.js'
 import type { PostAnswer } from './static-server.js'
 
 /** The path the trace page posts to (the editor's {@link EDITOR_ENDPOINT}). */
@@ -38,12 +39,7 @@ export interface ReferenceRequest {
 }
 
 /** What was written, and the line to paste into the test. */
-export interface ReferenceAnswer {
-  written: string[]
-  code: string
-}
-
-const NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,99}$/
+export type ReferenceAnswer = ReferenceWritten
 
 /**
  * Handles one request for the traces `traces` (absolute paths) served from `root`. Errors
@@ -52,23 +48,7 @@ const NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,99}$/
  * request expects (a reference that exists, or does not).
  */
 export async function handleReferenceRequest(root: string, traces: string[], body: unknown): Promise<PostAnswer> {
-  try {
-    return { status: 200, body: await referenceRequest(root, traces, body) }
-  } catch (e) {
-    if (!(e instanceof BootcheckError)) throw e
-    const status = e instanceof RequestError ? e.status : 400
-    return { status, body: { error: { code: e.code, message: e.message } } }
-  }
-}
-
-/** A refusal with its HTTP status. */
-class RequestError extends UsageError {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message)
-  }
+  return answerReferenceRequest(() => referenceRequest(root, traces, body))
 }
 
 async function referenceRequest(root: string, traces: string[], body: unknown): Promise<ReferenceAnswer> {
@@ -79,45 +59,18 @@ async function referenceRequest(root: string, traces: string[], body: unknown): 
   const testFile = data.testFile
   if (!testFile || !isAbsolute(testFile)) throw new RequestError(409, 'this trace does not name its test file (written by an older bootcheck): make the reference by hand')
   if (!existsSync(testFile) || !statSync(testFile).isFile()) throw new RequestError(409, `the test file ${testFile} is not on this computer: open the trace where the tests are`)
-  const ref = referencePath(testFile, req.name)
-  if (req.op === 'mask') return addMask(ref, req)
+  if (req.op === 'mask') return addReferenceMask(testFile, req.name, req.rect)
   const source = imageOf(data, req)
   const file = await insideRoot(root, resolve(dirname(trace), decodeURIComponent(source.src)))
   const bytes = await readFile(file)
   const image = decodePng(bytes, file)
   if (req.op === 'accept') {
+    const ref = referencePath(testFile, req.name)
     await mkdir(ref.dir, { recursive: true })
     await writeFile(ref.png, bytes)
     return { written: [ref.png], code: `await vm.expectScreen('${req.name}')` }
   }
-  const rect = checkRect(req.rect, image, 'rect')
-  if (existsSync(ref.png) && !req.replace) throw new RequestError(409, `the reference ${ref.png} exists: add a mask to it, or replace it`)
-  const old = existsSync(ref.sidecar) ? parseSidecar(await readFile(ref.sidecar, 'utf8'), ref.sidecar) : {}
-  const whole = rect.x === 0 && rect.y === 0 && rect.width === image.width && rect.height === image.height
-  const { region: _, ...rest } = old
-  const sidecar: ScreenOptions = whole ? rest : { ...rest, region: rect }
-  await mkdir(ref.dir, { recursive: true })
-  await writeFile(ref.png, bytes)
-  const written = [ref.png]
-  if (Object.keys(sidecar).length || existsSync(ref.sidecar)) {
-    await writeFile(ref.sidecar, JSON.stringify(sidecar, null, 2) + '\n')
-    written.push(ref.sidecar)
-  }
-  return { written, code: `await vm.waitForScreen('${req.name}'${whole ? '' : `, { region: ${rectCode(rect)} }`})` }
-}
-
-async function addMask(ref: ReturnType<typeof referencePath>, req: ReferenceRequest): Promise<ReferenceAnswer> {
-  if (!existsSync(ref.png)) throw new RequestError(409, `there is no reference ${ref.png} to mask yet: save one first`)
-  const image = decodePng(await readFile(ref.png), ref.png)
-  const rect = checkRect(req.rect, image, 'rect')
-  const old = existsSync(ref.sidecar) ? parseSidecar(await readFile(ref.sidecar, 'utf8'), ref.sidecar) : {}
-  const sidecar = validateOptions({ ...old, mask: [...(old.mask ?? []), rect] }, ref.sidecar)
-  await writeFile(ref.sidecar, JSON.stringify(sidecar, null, 2) + '\n')
-  return { written: [ref.sidecar], code: `await vm.expectScreen('${req.name}', { mask: [${rectCode(rect)}] })` }
-}
-
-function rectCode(r: Rect): string {
-  return `{ x: ${r.x}, y: ${r.y}, width: ${r.width}, height: ${r.height} }`
+  return writeRegionReference(testFile, req.name, bytes, image, checkScreenRect(req.rect, image, 'rect'), req.replace === true)
 }
 
 function parseRequest(body: unknown): ReferenceRequest {
@@ -128,9 +81,7 @@ function parseRequest(body: unknown): ReferenceRequest {
   }
   if (typeof b.trace !== 'string') throw new UsageError('trace must be the trace page\'s path')
   if (b.op !== 'reference' && b.op !== 'mask' && b.op !== 'accept') throw new UsageError('op must be reference, mask or accept')
-  if (typeof b.name !== 'string' || !NAME.test(b.name) || b.name.endsWith('.png')) {
-    throw new SpecError(`invalid reference name ${JSON.stringify(b.name)}: use letters, digits, '.', '_' and '-' (no slashes, no spaces, no .png)`)
-  }
+  checkReferenceName(b.name)
   if (b.image !== undefined && typeof b.image !== 'string') throw new UsageError('image must be the src of an image of the trace')
   if (b.replace !== undefined && typeof b.replace !== 'boolean') throw new UsageError('replace must be true or false')
   return b as unknown as ReferenceRequest
@@ -161,20 +112,6 @@ async function insideRoot(root: string, file: string): Promise<string> {
   }
   if (!real.startsWith(base + sep)) throw new RequestError(404, `${file} is outside the served folder`)
   return real
-}
-
-function checkRect(v: unknown, image: Image, where: string): Rect {
-  let r: Rect | undefined
-  try {
-    r = validateOptions({ region: v }, where).region
-  } catch (e) {
-    throw e instanceof BootcheckError ? new SpecError(e.message, { cause: e }) : e
-  }
-  if (!r) throw new SpecError(`${where}: a rectangle { x, y, width, height } is needed`)
-  if (r.x + r.width > image.width || r.y + r.height > image.height) {
-    throw new SpecError(`${where}: ${r.width}x${r.height} at (${r.x},${r.y}) is not inside the ${image.width}x${image.height} screen`)
-  }
-  return r
 }
 
 /** The trace data a trace page holds. */

@@ -67,12 +67,17 @@ function renderScreen(s: ScreenArtifact, reportDir: string): string {
   ].join('\n')
 }
 
-/** The filmstrip: every kept frame with its time after the start and the console's last lines then. */
+/**
+ * The filmstrip: every kept frame with its time after the start and the console's last
+ * lines then. Frames load when they come into view (`loading="lazy"`) and are decoded off
+ * the page's main work (`decoding="async"`); a failed check's screens stay eager.
+ */
 function renderFilmstrip(frames: FilmstripFrame[], reportDir: string): string {
   const figures = frames.map(f => {
     const src = imageSrc(f.file, reportDir)
     const time = `+${(f.offsetMs / 1000).toFixed(1)} s`
-    const img = src === undefined ? `<p class="missing">Missing file ${esc(f.file)}</p>` : `<img src="${attr(src)}" alt="${attr(`Screen at ${time}`)}" loading="eager">`
+    // Lazy: a suite's filmstrips are thousands of frames (--filmstrip=all), mostly in tests shown closed; eager, the load event waited for every one.
+    const img = src === undefined ? `<p class="missing">Missing file ${esc(f.file)}</p>` : `<img src="${attr(src)}" alt="${attr(`Screen at ${time}`)}" loading="lazy" decoding="async">`
     const lines = f.console.length ? `<pre class="frame-console">${esc(f.console.join('\n'))}</pre>` : ''
     return `<figure class="filmstrip-frame" data-offset-ms="${attr(String(f.offsetMs))}">${img}<figcaption><span class="frame-time">${esc(time)}</span> <span class="muted">${esc(f.at.slice(11, 19))}</span>${lines}</figcaption></figure>`
   })

@@ -22,6 +22,8 @@ export interface LiveMachine {
   test: string
   file: string
   vnc: string
+  /** The live view's QMP socket (screendumps for references), when QEMU has one. */
+  qmp?: string
   console: string
   startedAt?: string
   endedAt?: string
@@ -68,6 +70,7 @@ async function readMachine(dir: string): Promise<LiveMachine | undefined> {
       test: facts.test,
       file: facts.file,
       vnc: live.vnc,
+      ...(live.qmp ? { qmp: live.qmp } : {}),
       console: join(dir, ARTIFACT_FILES.console),
       ...(facts.startedAt ? { startedAt: facts.startedAt } : {}),
       ...(facts.endedAt ? { endedAt: facts.endedAt } : {}),

@@ -50,6 +50,7 @@ button.unlock { margin: 6px 0 0; }
 <header><h1>bootcheck live view <span id="summary"></span></h1></header>
 <main id="machines"><p id="empty">No machine is running yet.</p></main>
 <script type="module" src="/assets/live.js"></script>
+<script type="module" src="/assets/references.js"></script>
 </body>
 </html>
 `
@@ -129,6 +130,7 @@ function update(m) {
     c.steps.append(li);
   }
   c.steps.scrollTop = c.steps.scrollHeight;
+  document.dispatchEvent(new CustomEvent('live-machine', { detail: { m, c } })); // the reference tools' cue
 }
 
 async function poll() {

@@ -15,6 +15,9 @@ import { WebSocketServer } from 'ws'
 import { findLiveMachines, liveSteps, runningSteps, type LiveMachine } from './machines.js'
 import { liveAssetRoots, LIVE_PAGE, LIVE_SCRIPT } from './page.js'
 import { bridgeConsole, bridgeVnc } from './bridges.js'
+import { DRAG_SCRIPT } from './drag-script.js'
+import { LiveReferences, type LiveReferenceOwners } from './references.js'
+import { REFERENCES_SCRIPT } from './references-page.js'
 import { send, sendFile } from '../static-server.js'
 
 /** What the runner knows of a machine's progress (see `MachineState`). */
@@ -34,6 +37,11 @@ export interface LiveViewOptions {
   stages?: () => Iterable<LiveStage>
   /** `bootcheck record`: the recorder that hears the input and answers the page's marks. */
   recorder?: LiveRecorder
+  /**
+   * Whose machines get references made on their screen (the run's test files), or why none
+   * do (`bootcheck shell`: no test file). Default: none.
+   */
+  references?: LiveReferenceOwners
 }
 
 /** What the live view asks of a recorder (`bootcheck record`). */
@@ -74,9 +82,10 @@ export async function startLiveView(o: LiveViewOptions): Promise<LiveView> {
   const sockets = new Set<Socket>()
   let port = 0
   const ok = (req: IncomingMessage): boolean => authorized(req, token, port)
+  const refs = new LiveReferences(o.references)
   const server = createServer((req, res) => {
     if (!ok(req)) return send(res, 403, 'bootcheck live view: the token is missing or wrong, or the Host is not 127.0.0.1\n')
-    handle(req, res, o, unlocked, token).catch(() => send(res, 500, 'error'))
+    handle(req, res, { ...o, refs, token }, unlocked).catch(() => send(res, 500, 'error'))
   })
   server.on('connection', s => (sockets.add(s), s.once('close', () => sockets.delete(s))))
   server.on('upgrade', (req, socket, head) => {
@@ -104,7 +113,10 @@ export async function startLiveView(o: LiveViewOptions): Promise<LiveView> {
   return { url: `http://127.0.0.1:${port}/?token=${token}`, port, server, unlocked, close }
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, o: LiveViewOptions, unlocked: Set<string>, token: string): Promise<void> {
+type Served = LiveViewOptions & { refs: LiveReferences; token: string }
+
+async function handle(req: IncomingMessage, res: ServerResponse, o: Served, unlocked: Set<string>): Promise<void> {
+  const { token } = o
   const url = new URL(req.url ?? '/', 'http://x')
   const path = url.pathname
   if (path === '/' && req.method === 'GET') {
@@ -114,6 +126,21 @@ async function handle(req: IncomingMessage, res: ServerResponse, o: LiveViewOpti
     return send(res, 200, page, 'text/html; charset=utf-8')
   }
   if (path === '/assets/live.js') return send(res, 200, LIVE_SCRIPT, 'text/javascript; charset=utf-8')
+  if (path === '/assets/drag.js') return send(res, 200, DRAG_SCRIPT, 'text/javascript; charset=utf-8')
+  if (path === '/assets/references.js') return send(res, 200, REFERENCES_SCRIPT, 'text/javascript; charset=utf-8')
+  const ref = /^\/api\/(screen|reference)\/([0-9a-f]{12})$/.exec(path)
+  if (ref && req.method === 'POST') {
+    // Writes need the token in a header: no form and no page of another origin can send one.
+    if (!same(String(req.headers['x-bootcheck-token'] ?? ''), token)) return send(res, 403, 'bootcheck live view: a write needs the token in the x-bootcheck-token header\n')
+    const machine = await machineById(o.root, ref[2]!)
+    if (!machine) return send(res, 404, JSON.stringify({ error: { code: 'BOOTCHECK_USAGE', message: 'no such machine' } }), 'application/json')
+    const body = ref[1] === 'reference' ? await readJson(req) : undefined
+    const answer = ref[1] === 'screen' ? await o.refs.take(machine) : await o.refs.request(machine, body)
+    return send(res, answer.status, JSON.stringify(answer.body), 'application/json')
+  }
+  const shot = /^\/api\/screen\/([0-9a-f]{12})\/(\d+)\.png$/.exec(path)
+  const png = shot && req.method === 'GET' ? o.refs.png(shot[1]!, Number(shot[2])) : undefined
+  if (png) return void res.writeHead(200, { 'content-type': 'image/png', 'cache-control': 'no-store' }).end(png)
   if (path === '/assets/record.js' && o.recorder) return send(res, 200, o.recorder.script, 'text/javascript; charset=utf-8')
   const record = /^\/api\/record\/([a-z]+)\/([0-9a-f]{12})$/.exec(path)
   if (record && o.recorder && req.method === 'POST') {
@@ -133,7 +160,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, o: LiveViewOpti
   send(res, 404, 'not found')
 }
 
-async function state(o: LiveViewOptions, unlocked: Set<string>): Promise<unknown> {
+async function state(o: Served, unlocked: Set<string>): Promise<unknown> {
   const stages = [...(o.stages?.() ?? [])]
   const machines = await findLiveMachines(o.root)
   return {
@@ -154,6 +181,7 @@ async function state(o: LiveViewOptions, unlocked: Set<string>): Promise<unknown
           status: failed ? 'failing' : m.endedAt ? 'ended' : 'running',
           ...(s?.stage ? { stage: s.stage } : {}),
           unlocked: unlocked.has(m.id),
+          references: o.refs.state(m),
           steps: steps.map(a => ({ id: a.id, parent: a.parent, action: a.action, args: a.args, outcome: a.outcome, durationMs: a.durationMs, error: a.error })),
           underway: running.map(a => ({ id: a.id, parent: a.parent, action: a.action, args: a.args, sinceMs: Date.now() - Date.parse(a.start) })),
         }

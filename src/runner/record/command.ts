@@ -207,7 +207,7 @@ async function recordMachine(machine: Machine, target: RecordTarget, args: Recor
     },
     { paused: true },
   )
-  const view = await startLiveView({ root: machine.artifactsDir, recorder: session })
+  const view = await startLiveView({ root: machine.artifactsDir, recorder: session, references: { unavailable: 'bootcheck record: mark a region with "Wait for a screen region" below' } })
   view.unlocked.add(live.id)
   process.stderr.write(`bootcheck: live view ${view.url}\n`)
   say(`recording ${machine.name} (${machine.accel.toUpperCase()}, QEMU pid ${machine.pid}, artifacts in ${relative(process.cwd(), machine.artifactsDir)}) into ${relative(process.cwd(), args.out) || args.out}; the guest is paused until you press Resume (or a key) in the page; stop with the page's button or Ctrl-C`)

@@ -9,12 +9,11 @@
 
 /** The script (an ES module, served as /assets/record.js beside the live view's own). */
 export const RECORD_SCRIPT = `
+import { dragOverlay } from '/assets/drag.js';
 const el = (tag, cls, text) => { const e = document.createElement(tag); if (cls) e.className = cls; if (text !== undefined) e.textContent = text; return e; };
 const style = el('style');
 style.textContent = \`
 .rec { margin: 6px 0 0; display: flex; flex-wrap: wrap; gap: 6px; align-items: center; }
-.rec-overlay { position: absolute; inset: 0; cursor: crosshair; z-index: 10; background: rgba(9,105,218,.08); }
-.rec-box { position: absolute; border: 2px solid #0969da; background: rgba(9,105,218,.15); pointer-events: none; }
 .rec-form { flex-basis: 100%; display: flex; flex-wrap: wrap; gap: 6px; align-items: center; }
 .rec-lines { flex-basis: 100%; display: flex; flex-direction: column; align-items: flex-start; font: 12px ui-monospace, monospace; }
 .rec-lines button { font: inherit; text-align: left; }
@@ -76,42 +75,12 @@ async function pause(t) {
   try { await post('pause', t.id); return true; } catch (e) { t.busy = false; t.say(e.message, true); return false; }
 }
 
-/** Screen pixels of a drag from client point a to b over the canvas. */
-function dragRect(canvas, a, b) {
-  const r = canvas.getBoundingClientRect();
-  const sx = canvas.width / r.width, sy = canvas.height / r.height;
-  const px = (v, lo, s, max) => Math.max(0, Math.min(max, Math.round((v - lo) * s)));
-  const x0 = px(Math.min(a[0], b[0]), r.left, sx, canvas.width), x1 = px(Math.max(a[0], b[0]), r.left, sx, canvas.width);
-  const y0 = px(Math.min(a[1], b[1]), r.top, sy, canvas.height), y1 = px(Math.max(a[1], b[1]), r.top, sy, canvas.height);
-  return { x: x0, y: y0, width: Math.max(1, x1 - x0), height: Math.max(1, y1 - y0) };
-}
-
 async function markRegion(t) {
   const { c, form, say, id } = t;
   if (!(await pause(t))) return;
   {
     say('the guest is paused: drag a rectangle over what to wait for');
-    const overlay = el('div', 'rec-overlay');
-    const box = el('div', 'rec-box');
-    box.hidden = true;
-    overlay.append(box);
-    c.screen.append(overlay);
-    let start = null;
-    overlay.addEventListener('mousedown', e => { e.preventDefault(); start = [e.clientX, e.clientY]; box.hidden = false; draw(e); });
-    const draw = e => {
-      if (!start) return;
-      const o = overlay.getBoundingClientRect();
-      box.style.left = (Math.min(start[0], e.clientX) - o.left) + 'px';
-      box.style.top = (Math.min(start[1], e.clientY) - o.top) + 'px';
-      box.style.width = Math.abs(e.clientX - start[0]) + 'px';
-      box.style.height = Math.abs(e.clientY - start[1]) + 'px';
-    };
-    overlay.addEventListener('mousemove', draw);
-    overlay.addEventListener('mouseup', e => {
-      if (!start) return;
-      draw(e);
-      const rect = dragRect(c.screen.querySelector('canvas'), start, [e.clientX, e.clientY]);
-      start = null;
+    dragOverlay(c.screen, () => c.screen.querySelector('canvas'), rect => {
       form.textContent = '';
       const name = field('rec-name', 'reference name', 'screen-' + ((recording ? recording.code.filter(l => l.includes('waitForScreen(')).length : 0) + 1));
       form.append('Region ' + rect.width + 'x' + rect.height + ' at (' + rect.x + ', ' + rect.y + '), name: ', name, ...t.buttons(async () => {
@@ -120,7 +89,7 @@ async function markRegion(t) {
       form.hidden = false;
       name.focus();
       name.select();
-    });
+    }, 'rec-overlay');
   }
 }
 

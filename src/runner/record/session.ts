@@ -8,11 +8,11 @@
  * @module
  */
 import { BootcheckError } from '../../errors/errors.js'
-import type { Image } from '../../screens/image.js'
+import { encodePng, type Image } from '../../screens/image.js'
 import { findText } from '../../screens/ocr-match.js'
 import type { ScreenText } from '../../screens/ocr-tsv.js'
 import type { LiveRecorder } from '../live/server.js'
-import { checkDraggedRect, checkReferenceName, saveRegionReference } from '../live/reference-save.js'
+import { checkReferenceName, checkScreenRect, writeRegionReference } from '../reference-files.js'
 import { stepLine } from './code.js'
 import { RECORD_SCRIPT } from './page.js'
 import { Recording, RfbInputRecorder } from './steps.js'
@@ -136,11 +136,11 @@ export class RecordSession implements LiveRecorder {
     const name = checkReferenceName(body.name)
     if (this.names.has(name)) throw new BootcheckError(`reference '${name}' is already used in this recording: choose another name`)
     const image = await this.machine.screen()
-    const region = checkDraggedRect(body.region, image)
-    const files = await saveRegionReference(this.testFile, name, image, region)
+    const region = checkScreenRect(body.region, image)
+    const { written } = await writeRegionReference(this.testFile, name, encodePng(image), image, region)
     this.names.add(name)
     const step = this.recording.add({ kind: 'screen', name, region })
-    return { files, code: stepLine(step), paused: this.paused }
+    return { files: written, code: stepLine(step), paused: this.paused }
   }
 
   private async markText(body: Record<string, unknown>): Promise<unknown> {

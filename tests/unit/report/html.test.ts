@@ -152,7 +152,7 @@ t.test('a filmstrip: each frame with its time and the console lines then; a miss
   const html = renderHtml(run)
   const strip = element(html, 'class="filmstrip"', 'section')
   t.match(strip, '<h5>Filmstrip <span class="muted">(2 frames: the screen whenever it changed)</span></h5>')
-  t.match(strip, /<figure class="filmstrip-frame" data-offset-ms="1500"><img src="artifacts\/[^"]+\/filmstrip-001.png" alt="Screen at \+1.5 s" loading="eager">/)
+  t.match(strip, /<figure class="filmstrip-frame" data-offset-ms="1500"><img src="artifacts\/[^"]+\/filmstrip-001.png" alt="Screen at \+1.5 s" loading="lazy" decoding="async">/, 'frames load as they come into view')
   t.match(strip, '<span class="frame-time">+1.5 s</span> <span class="muted">06:00:01</span><pre class="frame-console">SeaBIOS\nboot: &lt;menu&gt;</pre>')
   t.match(strip, `<p class="missing">Missing file ${join(m.dir, 'gone.png')}</p><figcaption><span class="frame-time">+12.3 s</span>`)
   delete m.filmstrip

@@ -73,7 +73,7 @@ t.test('bad regions and names, and existing files, are refused', async t => {
     t.equal(a.status, status, message.source)
     t.match((a.body as { error: string }).error, message)
   }
-  await bad({ name: 'x', region: { x: 700, y: 0, width: 40, height: 10 } }, 400, /outside the 720x400 screen/)
+  await bad({ name: 'x', region: { x: 700, y: 0, width: 40, height: 10 } }, 400, /not inside the 720x400 screen/)
   await bad({ name: 'x', region: { x: 0, y: 0, width: 0, height: 10 } }, 400, /region\.width/)
   await bad({ name: '../escape', region: { x: 0, y: 0, width: 1, height: 1 } }, 400, /reference name/)
   await bad({ name: 'taken', region: { x: 0, y: 0, width: 1, height: 1 } }, 409, /exists already/)
