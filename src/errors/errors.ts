@@ -104,7 +104,7 @@ export class MachineExitedError extends BootcheckError {
   override readonly code = 'BOOTCHECK_MACHINE_EXITED'
 }
 
-/** A test process runs under `bootcheck run` but cannot reach the runner, so it starts no machine. */
+/** The runner cannot work as set up: a test process under `bootcheck run` cannot reach the runner (so it starts no machine), or a part of the installed package is missing. */
 export class RunnerError extends BootcheckError {
   override readonly code = 'BOOTCHECK_RUNNER'
 }

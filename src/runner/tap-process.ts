@@ -4,7 +4,7 @@
  * interrupted it, if any. `run.ts` starts one per attempt.
  */
 import { execa } from 'execa'
-import { tapBin, topLevelEnv } from './tap.js'
+import { tapBin, tapNodeOptions, topLevelEnv } from './tap.js'
 
 /** What one tap process is given. */
 export interface TapProcessOptions {
@@ -41,7 +41,7 @@ export async function runTapProcess(o: TapProcessOptions): Promise<TapProcessRes
     // test then attaches its machine to this terminal, which needs the same session.
     detached: !o.debug,
     extendEnv: false,
-    env: { ...topLevelEnv(process.env), ...o.env },
+    env: withPreload({ ...topLevelEnv(process.env), ...o.env }),
   })
   let tap = ''
   let partial = ''
@@ -73,6 +73,11 @@ export async function runTapProcess(o: TapProcessOptions): Promise<TapProcessRes
   tap += partial
   if (partial) o.onLines(partial + '\n')
   return { tap, exitCode: result.exitCode ?? 1, ...(interruptedBy ? { interruptedBy } : {}) }
+}
+
+/** The environment with bin/tap-preload.mjs added to NODE_OPTIONS. */
+function withPreload(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return { ...env, NODE_OPTIONS: tapNodeOptions(env.NODE_OPTIONS) }
 }
 
 function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
