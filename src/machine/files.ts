@@ -41,6 +41,13 @@ export interface CopyOptions {
   via?: 'auto' | 'serial' | '9p'
   /** Milliseconds each guest command of the copy may take. Default: the machine's `timeout`. */
   timeout?: number
+  /**
+   * `copyTo` over serial: milliseconds after which a chunk whose reader has not finished (a newline
+   * lost on the way in leaves it waiting) is ended by typing newlines, and then checked
+   * and sent again if damaged; the chunk's typing time (0.5 ms a character) is added.
+   * Default 15000, generous for a console that takes 20–60 KB/s of typed text under TCG.
+   */
+  stuckAfter?: number
 }
 
 /** What a copy did. */
@@ -97,6 +104,8 @@ export async function copyToGuest(ctx: CopyContext, hostPath: string, guestPath:
     throw new SpecError(`copyTo: cannot read the host file '${hostPath}': ${(e as Error).message}`)
   })
   checkGuestPath('copyTo', guestPath)
+  const stuck = options.stuckAfter
+  if (stuck !== undefined && !(Number.isFinite(stuck) && stuck > 0)) throw new SpecError(`copyTo: stuckAfter is a positive number of milliseconds, not ${String(stuck)}`)
   const route = await pickRoute(ctx, data.length, 'to', options.via ?? 'auto')
   const token = randomBytes(6).toString('hex')
   if (route.via === '9p') {
@@ -122,8 +131,7 @@ export async function copyToGuest(ctx: CopyContext, hostPath: string, guestPath:
   try {
     for (const range of ranges) {
       const chunk = uploadChunk(data.subarray(range.start, range.end), paths)
-      // Generous: the console takes 20–60 KB/s of typed text here under TCG.
-      const feed: Feed = { receive: chunk.receive, data: chunk.text, stuckAfter: 15_000 + chunk.text.length / 2 }
+      const feed: Feed = { receive: chunk.receive, data: chunk.text, stuckAfter: (options.stuckAfter ?? 15_000) + chunk.text.length / 2 }
       for (let attempt = 0; ; attempt++) {
         const args = { index: range.index, of: ranges.length, bytes: range.end - range.start, attempt }
         const r = await ctx.step('copyChunk', args, () => ctx.runFeeding(feed, chunk.check, timeout), r => (r.status === 0 ? `${range.end} of ${data.length} bytes` : 'arrived damaged, sent again'))

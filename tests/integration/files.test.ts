@@ -49,6 +49,7 @@ for (const guest of guests) {
     writeFileSync(join(dir, 'small'), 'hi\n')
     await t.rejects(vm.copyTo(join(dir, 'small'), '/no/such/dir/x'), { name: 'CommandFailedError', message: /\/no\/such\/dir\/x/ })
     await t.rejects(vm.copyTo(join(dir, 'small'), 'relative/x'), { name: 'SpecError' })
+    await t.rejects(vm.copyTo(join(dir, 'small'), '/tmp/x', { stuckAfter: 0 }), { name: 'SpecError', message: /stuckAfter is a positive number/ })
   })
 
   t.test(`${guest.name}: a folder to the guest and back over serial: files, subfolders, a link, modes`, async t => {
@@ -116,8 +117,8 @@ for (const guest of guests) {
     const data = randomBytes(1000)
     writeFileSync(join(dir, 'stuck.bin'), data)
     const started = Date.now()
-    const up = await vm.copyTo(join(dir, 'stuck.bin'), '/root/stuck.bin')
-    t.ok(Date.now() - started >= 15_000, 'the copy waited for the stuck reader, then went on')
+    const up = await vm.copyTo(join(dir, 'stuck.bin'), '/root/stuck.bin', { stuckAfter: 3000 })
+    t.ok(Date.now() - started >= 3000, 'the copy waited stuckAfter for the stuck reader, then went on')
     t.equal(up.chunks, 1)
     t.equal(await vm.succeed('test -e /tmp/stuck-head && md5sum < /root/stuck.bin'), `${createMd5(data)}  -\n`, 'the guest has the exact bytes')
   })
