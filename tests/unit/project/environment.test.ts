@@ -29,7 +29,7 @@ function files(dir: string): string[] {
   for (const name of readdirSync(dir)) {
     const p = join(dir, name)
     if (statSync(p).isDirectory()) out.push(...files(p))
-    else if (/\.(ts|js)$/.test(name) && !name.endsWith('.d.ts')) out.push(p)
+    else if (/\.(ts|js|mjs)$/.test(name) && !name.endsWith('.d.ts')) out.push(p)
   }
   return out
 }
