@@ -30,6 +30,11 @@ t.test('basics: no defaults, accel, memory, serial on stdio, QMP socket', async 
   t.notOk(a.some(x => x.includes('pflash')))
 })
 
+t.test('raspi3b under TCG runs its four cores on one thread; other boards keep multi-threaded TCG', async t => {
+  t.same(after(buildQemuArgv({ ...base, machineType: 'raspi3b', cpus: 4 }), '-accel'), ['tcg,thread=single'])
+  t.same(after(buildQemuArgv({ ...base, machineType: 'virt', cpus: 4 }), '-accel'), ['tcg'])
+})
+
 t.test('KVM adds -cpu host', async t => {
   const a = buildQemuArgv({ ...base, accel: 'kvm' })
   t.same(after(a, '-accel'), ['kvm'])
