@@ -105,13 +105,13 @@ export function launchPlan(
  * What the spec's architecture gives the plan: machine type, TCG CPU model, CD bus and
  * display (none of them for x86_64, whose defaults are the argv's). Pure.
  */
-export function archPlan(spec: MachineSpec): Pick<LaunchPlan, 'arch' | 'machineType' | 'cpu' | 'cdromBus' | 'display' | 'serialIndex' | 'dtb' | 'nicModel'> {
+export function archPlan(spec: MachineSpec): Pick<LaunchPlan, 'arch' | 'machineType' | 'cpu' | 'cdromBus' | 'display' | 'serialIndex' | 'tcgSingleThread' | 'dtb' | 'nicModel'> {
   const arch = spec.arch ?? 'x86_64'
   if (arch === 'x86_64') return {}
   const p = ARCH_PROFILES[arch]
   const dtb = spec.dtb ? { dtb: resolve(spec.dtb) } : {}
   // the Pi's CPU is the board's own (cortex-a53)
-  if (chosenBoard(spec) === 'raspi3b') return { arch, machineType: RASPI3B.machine, display: 'none', serialIndex: RASPI3B.serialIndex, ...dtb }
+  if (chosenBoard(spec) === 'raspi3b') return { arch, machineType: RASPI3B.machine, display: 'none', serialIndex: RASPI3B.serialIndex, tcgSingleThread: RASPI3B.tcgSingleThread, ...dtb }
   return {
     ...dtb,
     arch,

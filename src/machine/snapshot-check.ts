@@ -51,6 +51,7 @@ const PLAN: Shape = object(
     arch: optional(oneOf(...ARCHES)),
     cpu: optional(str(64, /^[\w.-]+$/, 'a CPU model')),
     serialIndex: optional(int(0, 3)),
+    tcgSingleThread: optional(bool),
     cdromBus: optional(oneOf('ide', 'scsi')),
     // the QEMU device of the NICs: only the models the arch profiles name (it goes into -device)
     nicModel: optional(oneOf('virtio-net-pci', 'pcnet')),

@@ -22,6 +22,8 @@ export interface LaunchPlan {
   dtb?: string
   /** Which of the board's serial ports is the console (the others are `null`). Default 0. */
   serialIndex?: number
+  /** Under TCG, every vCPU on one QEMU thread (`-accel tcg,thread=single`): for a board whose fixed cores mostly wait. */
+  tcgSingleThread?: boolean
   /** The CD drive's bus: `ide` (a PC, malta) or `scsi` (virtio-scsi, on boards with no IDE). Default `ide`. */
   cdromBus?: 'ide' | 'scsi'
   /** The network cards' QEMU device. Default `virtio-net-pci`. */
@@ -91,10 +93,7 @@ export function buildQemuArgv(plan: LaunchPlan): string[] {
   const push = (...xs: string[]): void => void a.push(...xs)
   push('-name', `${plan.name},process=bootcheck-${plan.name}`)
   push('-nodefaults', '-no-user-config')
-  // raspi3b always has its four cores; under multi-threaded TCG the three that wait in
-  // U-Boot's spin table each keep a host core busy: one thread for all boots its SD card
-  // to a shell in 17 s with 18 s of CPU, against 61 s and 116 s (measured on 2 cores).
-  const accel = plan.accel === 'tcg' && plan.machineType === 'raspi3b' ? 'tcg,thread=single' : plan.accel
+  const accel = plan.accel === 'tcg' && plan.tcgSingleThread ? 'tcg,thread=single' : plan.accel
   push('-machine', plan.machineType ?? 'q35', '-accel', accel)
   if (plan.accel === 'kvm') push('-cpu', 'host')
   else if (plan.cpu !== undefined) push('-cpu', plan.cpu)

@@ -30,9 +30,10 @@ t.test('basics: no defaults, accel, memory, serial on stdio, QMP socket', async 
   t.notOk(a.some(x => x.includes('pflash')))
 })
 
-t.test('raspi3b under TCG runs its four cores on one thread; other boards keep multi-threaded TCG', async t => {
-  t.same(after(buildQemuArgv({ ...base, machineType: 'raspi3b', cpus: 4 }), '-accel'), ['tcg,thread=single'])
+t.test('tcgSingleThread runs every vCPU on one TCG thread; without it, or under KVM, the accelerator is as chosen', async t => {
+  t.same(after(buildQemuArgv({ ...base, machineType: 'raspi3b', cpus: 4, tcgSingleThread: true }), '-accel'), ['tcg,thread=single'])
   t.same(after(buildQemuArgv({ ...base, machineType: 'virt', cpus: 4 }), '-accel'), ['tcg'])
+  t.same(after(buildQemuArgv({ ...base, accel: 'kvm', tcgSingleThread: true }), '-accel'), ['kvm'])
 })
 
 t.test('KVM adds -cpu host', async t => {

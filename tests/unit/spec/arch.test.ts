@@ -135,13 +135,14 @@ t.test('SD cards: sdhci-pci + sd-card on virt, the board slot on raspi3b, whose 
   const spec: MachineSpec = { arch: 'aarch64', firmware: 'u-boot', sd: 'sd.img', dtb: '/m/rpi.dtb', bootFrom: 'sd' }
   t.doesNotThrow(() => checkSpec(spec))
   const pi = launchPlan(spec, where, { disks: [], sd: '/w/sd.qcow2', firmware: { kind: 'u-boot', image: '/u/rpi.bin', loader: 'kernel' } })
-  t.match(pi, { machineType: 'raspi3b', cpus: 4, memoryMiB: 1024, display: 'none', serialIndex: 1, dtb: '/m/rpi.dtb', sd: { slot: 'board' } })
+  t.match(pi, { machineType: 'raspi3b', cpus: 4, memoryMiB: 1024, display: 'none', serialIndex: 1, tcgSingleThread: true, dtb: '/m/rpi.dtb', sd: { slot: 'board' } })
   t.notOk('cpu' in pi, "the Pi's own CPU")
   const b = buildQemuArgv(pi)
   t.same(after(b, '-serial'), ['chardev:unused-serial0', 'chardev:serial0'], 'the PL011 goes nowhere, the mini UART is the console')
   t.ok(after(b, '-drive').includes('if=sd,index=0,id=sd,format=qcow2,file=/w/sd.qcow2'))
   t.same(after(b, '-kernel'), ['/u/rpi.bin'], "U-Boot is loaded where the Pi's boot ROM puts a kernel")
   t.same(after(b, '-dtb'), ['/m/rpi.dtb'])
+  t.same(after(b, '-accel'), ['tcg,thread=single'], 'its four cores on one TCG thread')
   t.notOk(b.includes('-bios'))
 })
 
