@@ -48,7 +48,13 @@ export function upstreamVersion(debVersion: string): string {
 
 const APT_OPTS = ['-o', 'APT::Sandbox::User=root', '-o', 'Debug::NoLocking=1']
 
-async function aptPrintUris(pkgs: string[], debDir: string, log: Log, allowUpdate = true): Promise<DebRef[]> {
+/**
+ * Resolves `pkgs` (`name` or `name:arch`) to the files apt would download, with
+ * `apt-get download --print-uris`; remembered while apt's state holds (apt-memo.ts). When
+ * apt cannot answer (lists missing or stale) it runs `apt-get update` once and asks again,
+ * unless `allowUpdate` is false. Throws when a package gets no file.
+ */
+export async function printUris(pkgs: string[], debDir: string, log: Log, allowUpdate = true): Promise<DebRef[]> {
   return rememberedPrintUris(pkgs, debDir, () => askPrintUris(pkgs, debDir, log, allowUpdate))
 }
 
@@ -64,15 +70,17 @@ async function askPrintUris(pkgs: string[], debDir: string, log: Log, allowUpdat
     } catch (e) {
       if (!allowUpdate) throw e
       log(`apt-get download --print-uris failed (${String(e).split('\n')[1] ?? ''}); running apt-get update`)
-      await run('apt-get', ['update'])
+      await run('apt-get', ['update', '-qq'])
       stdout = await attempt()
     }
   } finally {
     await rm(cwd, { recursive: true, force: true })
   }
   const refs = parsePrintUris(stdout)
+  // apt names the file after the package alone: `busybox-static:arm64` is `busybox-static_…_arm64.deb`
   for (const p of pkgs) {
-    if (!refs.some((r) => r.pkg === p)) throw new Error(`apt-get download --print-uris gave no file for ${p}`)
+    const name = p.split(':')[0]
+    if (!refs.some(r => r.pkg === name)) throw new Error(`apt-get download --print-uris gave no file for ${p}`)
   }
   return refs
 }
@@ -121,11 +129,11 @@ export async function resolveDebs(debDir: string, log: Log): Promise<Map<string,
   }
   let refs: DebRef[]
   try {
-    refs = await aptPrintUris([...PACKAGES, ...(memo ? [memo.kernelPkg] : [])], debDir, log, !memo)
+    refs = await printUris([...PACKAGES, ...(memo ? [memo.kernelPkg] : [])], debDir, log, !memo)
   } catch (e) {
     if (!memo) throw e
     memo = undefined // the remembered kernel package is gone: resolve again
-    refs = await aptPrintUris([...PACKAGES], debDir, log)
+    refs = await printUris([...PACKAGES], debDir, log)
   }
   const meta = refs.find((r) => r.pkg === 'linux-image-amd64')
   if (!meta) throw new Error('linux-image-amd64 not resolved')
@@ -138,7 +146,7 @@ export async function resolveDebs(debDir: string, log: Log): Promise<Map<string,
       .map((s) => s.trim().split(/\s+/)[0] ?? '')
       .find((s) => /^linux-image-\d/.test(s))
     if (!kernelPkg) throw new Error(`cannot find the kernel image package in Depends of ${meta.file}: ${depends}`)
-    ;[kernel] = await aptPrintUris([kernelPkg], debDir, log)
+    ;[kernel] = await printUris([kernelPkg], debDir, log)
     if (!kernel) throw new Error(`cannot resolve ${kernelPkg}`)
     await writeFile(memoFile, JSON.stringify({ metaFile: meta.file, kernelPkg }) + '\n')
   }

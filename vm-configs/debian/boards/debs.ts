@@ -4,15 +4,11 @@
  * when the host does not know the architecture yet, downloaded into the deb cache (checked
  * against apt's sha256) by the x86 builder's own ensureDownloaded. Never installed.
  */
-import { mkdir, rm } from 'node:fs/promises'
+import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { randomBytes } from 'node:crypto'
-import { rememberedPrintUris } from '../apt-memo.js'
-import { ensureDownloaded, parsePrintUris, type DebRef } from '../debs.js'
+import { ensureDownloaded, printUris, type DebRef } from '../debs.js'
 import { run } from '../helpers.js'
 import type { Log } from '../media.js'
-
-const APT_OPTS = ['-o', 'APT::Sandbox::User=root', '-o', 'Debug::NoLocking=1']
 
 /** Makes dpkg and apt know the foreign architecture `debArch` (e.g. `arm64`); needs root the first time. */
 export async function ensureForeignArch(debArch: string, log: Log): Promise<void> {
@@ -26,25 +22,6 @@ export async function ensureForeignArch(debArch: string, log: Log): Promise<void
   log(`dpkg --add-architecture ${debArch}; apt-get update`)
   await run('dpkg', ['--add-architecture', debArch])
   await run('apt-get', ['update', '-qq'])
-}
-
-function printUris(pkgs: string[], debDir: string, log: Log): Promise<DebRef[]> {
-  return rememberedPrintUris(pkgs, debDir, () => askPrintUris(pkgs, debDir, log))
-}
-
-async function askPrintUris(pkgs: string[], debDir: string, log: Log): Promise<DebRef[]> {
-  const cwd = join(debDir, `.resolve-${process.pid}-${randomBytes(4).toString('hex')}`)
-  await mkdir(cwd, { recursive: true })
-  const attempt = () => run('apt-get', [...APT_OPTS, 'download', '--print-uris', ...pkgs], { cwd })
-  try {
-    return parsePrintUris(await attempt().catch(async e => {
-      log(`apt-get download --print-uris failed (${String(e).split('\n')[1] ?? ''}); running apt-get update`)
-      await run('apt-get', ['update', '-qq'])
-      return attempt()
-    }))
-  } finally {
-    await rm(cwd, { recursive: true, force: true })
-  }
 }
 
 /**
