@@ -6,25 +6,36 @@
 # plus .bootcheck/junit.xml for CI to keep; the summary ends with the ten slowest files.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Each phase line says when it began (seconds since the start), so CI's log shows where the time went.
+phase() { echo "test: [${SECONDS} s] $*"; }
 bash scripts/setup.sh
-echo "test: type check"
-npx tsc -p tsconfig.json
-echo "test: layers"
-node --import tsx scripts/check-layers.ts
-echo "test: sizes"
-node --import tsx scripts/check-size.ts
-echo "test: docs (ts blocks type-checked, quotes of tested files, links; docs/*.md and README.md)"
-npm run --silent docs:check
-echo "test: docs site and API reference (TypeDoc, warnings are errors) into docs/dist"
-npm run --silent docs
-echo "test: building the package (dist/, incremental: the tests that run the CLI build it again, which is then a no-op)"
-npx tsc -p tsconfig.build.json
-echo "test: building the demo media (cached)"
+# The Debian live-boot ISO (minutes when not cached: dpkg, mkinitramfs, mksquashfs) builds
+# beside the checks below, which mostly keep one core busy; its log is shown when it is waited for.
 mkdir -p .bootcheck
+phase "building the Debian live-boot ISO in the background (cached; log in .bootcheck/debian-live.log)"
+node --import tsx tests/media/debian-live.ts > /dev/null 2> .bootcheck/debian-live.log &
+debian_live=$!
+trap 'kill "$debian_live" 2>/dev/null || true' EXIT
+phase "type check"
+npx tsc -p tsconfig.json
+phase "layers"
+node --import tsx scripts/check-layers.ts
+phase "sizes"
+node --import tsx scripts/check-size.ts
+phase "docs (ts blocks type-checked, quotes of tested files, links; docs/*.md and README.md)"
+npm run --silent docs:check
+phase "docs site and API reference (TypeDoc, warnings are errors) into docs/dist"
+npm run --silent docs
+phase "building the package (dist/, incremental: the tests that run the CLI build it again, which is then a no-op)"
+npx tsc -p tsconfig.build.json
+phase "building the demo media (cached)"
 node bin/bootcheck.js media > .bootcheck/demo-media.json
-echo "test: building the Debian live-boot ISO (cached)"
-node --import tsx tests/media/debian-live.ts > /dev/null
-echo "test: building the aarch64 board media (cached)"
+phase "building the aarch64 and mips64el board media (cached)"
 node --import tsx vm-configs/debian/boards/build.ts aarch64 > .bootcheck/board-media-aarch64.json
 node --import tsx vm-configs/debian/boards/build.ts mips64el > /dev/null
+phase "waiting for the Debian live-boot ISO"
+if ! wait "$debian_live"; then cat .bootcheck/debian-live.log; echo "test: the Debian live-boot ISO did not build" >&2; exit 1; fi
+cat .bootcheck/debian-live.log
+trap - EXIT
+phase "the tests: unit, security, integration"
 exec node bin/bootcheck.js run --jobs 2 --timeout 900 --slowest 10 --junit .bootcheck/junit.xml tests/unit tests/security tests/integration "$@"

@@ -175,7 +175,8 @@ export function debianLiveIso(options: DebianLiveOptions = {}): Promise<DebianLi
 
 async function build(options: DebianLiveOptions): Promise<DebianLiveIso> {
   const started = Date.now()
-  const log = options.log ?? ((l: string) => process.stderr.write(`debian-live: ${l}\n`))
+  // each line with the seconds since the build began, so a slow step shows in CI's log
+  const log = options.log ?? ((l: string) => process.stderr.write(`debian-live [${Math.round((Date.now() - started) / 1000)} s]: ${l}\n`))
   const cacheDir = resolve(options.cacheDir ?? join(repoRoot(), '.bootcheck', 'cache', 'debian-live'))
   await mkdir(cacheDir, { recursive: true })
   const suite = hostSuite()
