@@ -127,22 +127,33 @@ export class SerialConsole {
   }
 
   /**
-   * Resolves after `ms` milliseconds; rejects at once, as a wait would, when the machine
-   * stops or the guest is known to have failed. For polling the console's state.
+   * Resolves after `ms` milliseconds, or as soon as output arrives after which `wake`
+   * returns true; rejects at once, as a wait would, when the machine stops or the guest is
+   * known to have failed. For polling the console's state.
    */
-  idle(ms: number): Promise<void> {
+  idle(ms: number, wake?: () => boolean): Promise<void> {
     if (this.ended) return Promise.reject(this.withLines(this.ended))
     return new Promise<void>((resolve, reject) => {
-      const stop = (e: Error): void => {
+      const done = (): void => {
         clearTimeout(timer)
         this.idlers.delete(stop)
+        this.listeners.delete(onText)
+      }
+      const stop = (e: Error): void => {
+        done()
         reject(e)
       }
+      const onText = (): void => {
+        if (!wake!()) return
+        done()
+        resolve()
+      }
       const timer = setTimeout(() => {
-        this.idlers.delete(stop)
+        done()
         resolve()
       }, ms)
       this.idlers.add(stop)
+      if (wake) this.listeners.add(onText)
     })
   }
 

@@ -152,7 +152,9 @@ export async function findShell(console: SerialConsole, options: GuestShellOptio
       lookFrom = Date.now()
       continue
     }
-    await console.idle(Math.min(POLL, Math.max(1, left)))
+    // A prompt the user named is acted on as soon as it arrives, not at the next poll.
+    const userPrompt = options.prompt && !promptTried ? options.prompt : undefined
+    await console.idle(Math.min(POLL, Math.max(1, left)), userPrompt && (() => userPrompt.test(console.currentLine(view.since))))
   }
   const id = newMarker()
   console.sendLine(`${SHELL_SETUP}; ${probeLine(id)}`)

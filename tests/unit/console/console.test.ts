@@ -140,3 +140,22 @@ t.test('100 MB of output is matched in linear time and bounded memory', async t 
   t.ok(tr.unread().length <= 4 * 1024 * 1024, 'unconsumed text stays within maxBuffered')
   t.ok(tr.droppedChars > 0, 'older unread text was dropped')
 })
+
+t.test('idle ends early when output makes wake true, not on other output; a stop still rejects it', async t => {
+  const { c } = make()
+  const t0 = Date.now()
+  const idle = c.idle(5000, () => c.currentLine(0) === '# ')
+  setTimeout(() => c.push('booting...\r\n'), 20)
+  setTimeout(() => c.push('# '), 80)
+  await idle
+  const took = Date.now() - t0
+  t.ok(took >= 70 && took < 1000, `woke at the prompt, after ${took} ms, not at the first output or the timeout`)
+  const plain = c.idle(60)
+  c.push('more\r\n')
+  const t1 = Date.now()
+  await plain
+  t.ok(Date.now() - t1 >= 40, 'without wake, output does not end it')
+  const pending = c.idle(5000, () => false)
+  c.end(new MachineExitedError('vm1 exited'))
+  await t.rejects(pending, MachineExitedError)
+})
