@@ -5,13 +5,16 @@
  * @module
  */
 import { open, stat } from 'node:fs/promises'
-import { connect } from 'node:net'
+import { connect, type Socket } from 'node:net'
 import type { WebSocket } from 'ws'
 import type { LiveMachine } from './machines.js'
 import { RfbClientFilter } from './rfb-filter.js'
 
 /** How often the console log is looked at for new bytes (ms). */
 const FOLLOW_MS = 100
+/** How long a screen connection waits for QEMU's VNC socket (ms), and how often it tries. */
+const VNC_WAIT_MS = 30_000
+const RETRY_MS = 100
 /** How much of the console a new viewer gets first. */
 const CONSOLE_BACKLOG = 256 * 1024
 
@@ -22,32 +25,65 @@ const CONSOLE_BACKLOG = 256 * 1024
  * paused), what follows waits for it, in order.
  */
 export function bridgeVnc(ws: WebSocket, m: LiveMachine, locked: () => boolean, onInput?: (message: Buffer) => void, ready?: () => Promise<void> | undefined): void {
-  const vnc = connect(m.vnc)
   const filter = new RfbClientFilter(locked, onInput)
-  const settled = Promise.resolve()
-  let held = settled
+  let vnc: Socket | undefined
+  let closed = false
   const end = (): void => {
-    vnc.destroy()
+    closed = true
+    vnc?.destroy()
     ws.close()
   }
-  vnc.on('data', d => ws.send(d))
-  vnc.on('error', end)
-  vnc.on('close', end)
+  // What the page sends goes out in order, once the socket is there (RFB's server speaks first).
+  let held: Promise<void> = connectWhenListening(m.vnc, () => closed).then(
+    s => {
+      vnc = s
+      s.on('data', d => ws.send(d))
+      s.on('error', end)
+      s.on('close', end)
+      if (closed) s.destroy()
+    },
+    end,
+  )
   ws.on('message', data => {
     try {
       const pass = filter.push(Buffer.isBuffer(data) ? data : Buffer.from(data as ArrayBuffer))
       const wait = ready?.()
       if (wait) held = held.then(() => wait).catch(() => undefined)
-      if (!pass.length) return
-      if (held === settled) vnc.write(pass)
-      else held = held.then(() => void vnc.write(pass))
+      if (pass.length) held = held.then(() => void vnc?.write(pass))
     } catch (e) {
       process.stderr.write(`bootcheck: live view of ${m.machine}: ${(e as Error).message}; its screen connection was closed\n`)
       end() // a message the filter does not know: nothing unparsed reaches QEMU
     }
   })
-  ws.on('close', () => vnc.destroy())
-  ws.on('error', () => vnc.destroy())
+  ws.on('close', end)
+  ws.on('error', end)
+}
+
+/**
+ * Connects to the Unix socket at `path`, trying again every 100 ms while it is not there or
+ * refuses: the live view finds a machine when its facts are written, a moment before its
+ * QEMU listens (seconds on a loaded host), and a page that asked then must not be left with
+ * a dead screen. Gives up with the last error when `gaveUp()` (the page went) or after `waitMs`.
+ */
+export function connectWhenListening(path: string, gaveUp: () => boolean, waitMs = VNC_WAIT_MS): Promise<Socket> {
+  const deadline = Date.now() + waitMs
+  return new Promise((resolve, reject) => {
+    const attempt = (): void => {
+      let connected = false
+      const s = connect(path)
+      s.once('connect', () => {
+        connected = true
+        resolve(s)
+      })
+      s.once('error', (e: NodeJS.ErrnoException) => {
+        if (connected) return // the bridge's own handler has it
+        s.destroy()
+        if ((e.code === 'ENOENT' || e.code === 'ECONNREFUSED') && !gaveUp() && Date.now() < deadline) setTimeout(attempt, RETRY_MS)
+        else reject(e)
+      })
+    }
+    attempt()
+  })
 }
 
 /** Sends the machine's console log to `ws`: its end, then what is added, until either side closes. */
