@@ -1,13 +1,22 @@
 // The live view's screen connection waits for QEMU's VNC socket: the page may ask for a
 // machine's screen a moment before its QEMU listens (the live-references flake of
 // 2026-12-06: a card whose first try failed stayed without a screen).
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { createServer } from 'node:net'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { connectWhenListening } from '../../../src/runner/live/bridges.js'
 
+/** A folder for a socket: under the temporary folder, since a Unix socket's path has at most 107 bytes (tap's fixture folders are longer). */
+function socketDir(t: Test): string {
+  const dir = mkdtempSync(join(tmpdir(), 'bc-vnc-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  return dir
+}
+
 t.test('a socket that appears later is connected to', async t => {
-  const path = join(t.testdir({}), 'vnc.sock')
+  const path = join(socketDir(t), 'vnc.sock')
   const server = createServer(s => s.end('RFB 003.008\n'))
   t.teardown(() => void server.close())
   const t0 = Date.now()
@@ -21,7 +30,7 @@ t.test('a socket that appears later is connected to', async t => {
 })
 
 t.test('no socket within the wait, or the page gone: the last error, at once when gone', async t => {
-  const path = join(t.testdir({}), 'never.sock')
+  const path = join(socketDir(t), 'never.sock')
   const t0 = Date.now()
   await t.rejects(connectWhenListening(path, () => false, 400), { code: 'ENOENT' })
   const took = Date.now() - t0
