@@ -69,7 +69,9 @@ t.test('text without any command is all text', async t => {
 })
 
 t.test('a command line the line editor wrapped and redrew takes its text from the step log; its redrawn pieces are dropped', async t => {
-  const command = `mkdir -p '/tmp/folder-in' && : > '/tmp/folder-in/.bootcheck-folder-054a6ffea9bd.tar.bcpart-d15fd971af91'`
+  // run for real by sh below: in a folder of the test's own, not the host's /tmp
+  const dir = t.testdir({})
+  const command = `mkdir -p '${dir}/folder-in' && : > '${dir}/folder-in/.bootcheck-folder-054a6ffea9bd.tar.bcpart-d15fd971af91'`
   const [line] = commandLine('BC1b36d31ff3fd', command).match(/.{1,80}/g)!
   const result = execFileSync('sh', ['-c', `${SHELL_SETUP}\n${commandLine('BC1b36d31ff3fd', command)}`], { encoding: 'utf8' })
   const text = `/ # ${line}\ntar.bcpart-d15fd971af91'\\''' \n[   42.000001] a kernel line\n${result}/ # `
