@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The test suite: setup, type check, the docs (snippets, quotes, links; the site and API
-# reference built), build the demo media once, then the unit and
-# integration tests (real QEMU on real images) through bootcheck's own runner, two files
-# at a time: TAP on stdout, progress on stderr, and .bootcheck/runs/latest/report.html
-# plus .bootcheck/junit.xml for CI to keep; the summary ends with the ten slowest files.
+# reference built), build the demo media once, then the unit and integration tests (real
+# QEMU on real images) through bootcheck's own runner, one file more than there are cores
+# at a time (the machines within a vCPU a core): TAP on stdout, progress on stderr, and
+# .bootcheck/runs/latest/report.html plus .bootcheck/junit.xml for CI to keep; the summary
+# ends with the ten slowest files.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Each phase line says when it began (seconds since the start), so CI's log shows where the time went.
@@ -37,5 +38,9 @@ phase "waiting for the Debian live-boot ISO"
 if ! wait "$debian_live"; then cat .bootcheck/debian-live.log; echo "test: the Debian live-boot ISO did not build" >&2; exit 1; fi
 cat .bootcheck/debian-live.log
 trap - EXIT
-phase "the tests: unit, security, integration"
-exec node bin/bootcheck.js run --jobs 2 --timeout 900 --slowest 10 --junit .bootcheck/junit.xml tests/unit tests/security tests/integration "$@"
+# One test file more than there are cores: QEMU stays within the vCPU budget (--cpus, one
+# vCPU a core, so two machines at a time on two cores) and the extra file fills the time the
+# others spend waiting (nested runs starting, npm, builds, guests idle between commands).
+cores=$(nproc)
+phase "the tests: unit, security, integration ($((cores + 1)) files at a time, $cores vCPUs of machines)"
+exec node bin/bootcheck.js run --jobs $((cores + 1)) --cpus "$cores" --timeout 900 --slowest 10 --junit .bootcheck/junit.xml tests/unit tests/security tests/integration "$@"
