@@ -7,6 +7,7 @@
  * @module
  */
 import net from 'node:net'
+import { connectWhenListening, UnixConnectError } from '../util/unix-connect.js'
 import { JsonLineDecoder } from './framing.js'
 import {
   QmpClosedError,
@@ -74,7 +75,6 @@ interface EventWaiter {
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000
 const DEFAULT_EVENT_TIMEOUT_MS = 30_000
-const RETRYABLE_CONNECT_ERRORS = new Set(['ENOENT', 'ECONNREFUSED', 'EAGAIN'])
 
 /**
  * A QMP connection: typed commands (several may be in flight), an ordered,
@@ -325,42 +325,21 @@ function summarize(names: string[]): string {
   return names.length > 10 ? `…${names.length - 10} more, ${shown}` : shown
 }
 
-function delay(ms: number): Promise<void> {
-  return new Promise(resolve => setTimeout(resolve, ms))
-}
-
-/** Opens the unix socket, retrying while it does not exist yet or refuses. */
+/** Opens the unix socket, retrying while it does not exist yet or refuses; QMP's errors for the rest. */
 async function connectWithRetry(
   socketPath: string,
   deadline: number,
   timeoutMs: number,
   isAlive: (() => boolean) | undefined,
 ): Promise<net.Socket> {
-  let lastError: NodeJS.ErrnoException | undefined
-  for (let attempt = 0; ; attempt++) {
-    if (isAlive && !isAlive()) {
-      throw new QmpConnectError(socketPath, 'QEMU exited before its QMP socket accepted a connection', { cause: lastError })
-    }
-    try {
-      return await new Promise<net.Socket>((resolve, reject) => {
-        const socket = net.createConnection(socketPath)
-        socket.once('connect', () => {
-          socket.removeListener('error', reject)
-          resolve(socket)
-        })
-        socket.once('error', reject)
-      })
-    } catch (err) {
-      lastError = err as NodeJS.ErrnoException
-      if (!RETRYABLE_CONNECT_ERRORS.has(lastError.code ?? '')) {
-        throw new QmpConnectError(socketPath, lastError.message, { cause: err })
-      }
-    }
-    const left = deadline - Date.now()
-    if (left <= 0) {
-      throw new QmpTimeoutError(`QMP socket ${socketPath} to accept a connection`, timeoutMs, `last error: ${lastError.code}`)
-    }
-    await delay(Math.min(left, 20 * 2 ** Math.min(attempt, 3)))
+  try {
+    return await connectWhenListening(socketPath, { deadline, ...(isAlive ? { wanted: isAlive } : {}) })
+  } catch (e) {
+    if (!(e instanceof UnixConnectError)) throw e
+    const { reason, lastError } = e
+    if (reason === 'unwanted') throw new QmpConnectError(socketPath, 'QEMU exited before its QMP socket accepted a connection', { cause: lastError })
+    if (reason === 'failed') throw new QmpConnectError(socketPath, lastError.message, { cause: lastError })
+    throw new QmpTimeoutError(`QMP socket ${socketPath} to accept a connection`, timeoutMs, `last error: ${lastError.code}`)
   }
 }
 

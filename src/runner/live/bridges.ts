@@ -5,10 +5,11 @@
  * @module
  */
 import { open, stat } from 'node:fs/promises'
-import { connect, type Socket } from 'node:net'
+import type { Socket } from 'node:net'
 import type { WebSocket } from 'ws'
 import type { LiveMachine } from './machines.js'
 import { RfbClientFilter } from './rfb-filter.js'
+import { connectWhenListening, UnixConnectError } from '../../util/unix-connect.js'
 
 /** How often the console log is looked at for new bytes (ms). */
 const FOLLOW_MS = 100
@@ -34,7 +35,7 @@ export function bridgeVnc(ws: WebSocket, m: LiveMachine, locked: () => boolean, 
     ws.close()
   }
   // What the page sends goes out in order, once the socket is there (RFB's server speaks first).
-  let held: Promise<void> = connectWhenListening(m.vnc, () => closed).then(
+  let held: Promise<void> = connectVnc(m.vnc, () => closed).then(
     s => {
       vnc = s
       s.on('data', d => ws.send(d))
@@ -60,30 +61,17 @@ export function bridgeVnc(ws: WebSocket, m: LiveMachine, locked: () => boolean, 
 }
 
 /**
- * Connects to the Unix socket at `path`, trying again every 100 ms while it is not there or
+ * Connects to QEMU's VNC socket at `path`, trying again every 100 ms while it is not there or
  * refuses: the live view finds a machine when its facts are written, a moment before its
  * QEMU listens (seconds on a loaded host), and a page that asked then must not be left with
  * a dead screen. Gives up with the last error when `gaveUp()` (the page went) or after `waitMs`.
  */
-export function connectWhenListening(path: string, gaveUp: () => boolean, waitMs = VNC_WAIT_MS): Promise<Socket> {
-  const deadline = Date.now() + waitMs
-  return new Promise((resolve, reject) => {
-    const attempt = (): void => {
-      let connected = false
-      const s = connect(path)
-      s.once('connect', () => {
-        connected = true
-        resolve(s)
-      })
-      s.once('error', (e: NodeJS.ErrnoException) => {
-        if (connected) return // the bridge's own handler has it
-        s.destroy()
-        if ((e.code === 'ENOENT' || e.code === 'ECONNREFUSED') && !gaveUp() && Date.now() < deadline) setTimeout(attempt, RETRY_MS)
-        else reject(e)
-      })
-    }
-    attempt()
-  })
+export async function connectVnc(path: string, gaveUp: () => boolean, waitMs = VNC_WAIT_MS): Promise<Socket> {
+  try {
+    return await connectWhenListening(path, { deadline: Date.now() + waitMs, wanted: () => !gaveUp(), pause: () => RETRY_MS })
+  } catch (e) {
+    throw e instanceof UnixConnectError ? e.lastError : e
+  }
 }
 
 /** Sends the machine's console log to `ws`: its end, then what is added, until either side closes. */

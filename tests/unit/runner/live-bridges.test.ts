@@ -6,7 +6,7 @@ import { createServer } from 'node:net'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { connectWhenListening } from '../../../src/runner/live/bridges.js'
+import { connectVnc } from '../../../src/runner/live/bridges.js'
 
 /** A folder for a socket: under the temporary folder, since a Unix socket's path has at most 107 bytes (tap's fixture folders are longer). */
 function socketDir(t: Test): string {
@@ -20,7 +20,7 @@ t.test('a socket that appears later is connected to', async t => {
   const server = createServer(s => s.end('RFB 003.008\n'))
   t.teardown(() => void server.close())
   const t0 = Date.now()
-  const pending = connectWhenListening(path, () => false, 5000)
+  const pending = connectVnc(path, () => false, 5000)
   setTimeout(() => server.listen(path), 300)
   const s = await pending
   const first = await new Promise<string>(resolve => s.once('data', d => resolve(d.toString())))
@@ -32,10 +32,10 @@ t.test('a socket that appears later is connected to', async t => {
 t.test('no socket within the wait, or the page gone: the last error, at once when gone', async t => {
   const path = join(socketDir(t), 'never.sock')
   const t0 = Date.now()
-  await t.rejects(connectWhenListening(path, () => false, 400), { code: 'ENOENT' })
+  await t.rejects(connectVnc(path, () => false, 400), { code: 'ENOENT' })
   const took = Date.now() - t0
   t.ok(took >= 400 && took < 2000, `gave up after its wait (${took} ms)`)
   const t1 = Date.now()
-  await t.rejects(connectWhenListening(path, () => true, 10_000), { code: 'ENOENT' })
+  await t.rejects(connectVnc(path, () => true, 10_000), { code: 'ENOENT' })
   t.ok(Date.now() - t1 < 1000, 'a page that went is not waited for')
 })
